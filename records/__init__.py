@@ -1,1 +1,46 @@
-"""records."""
+"""The domain core: models, migrations, blob store, intake and audit; owns the database.
+
+Imports no other project package: ocr, search, letters and web build on it, never the reverse.
+"""
+
+from records import audit, intake
+from records.audit import AuditLogIsAppendOnly
+from records.blobs import BlobError, BlobStore, sha256_file
+from records.db import Database, sqlite_url
+from records.intake import RecordsError
+from records.models import (
+    INGEST_STATES,
+    ROLES,
+    AuditEvent,
+    Base,
+    Case,
+    Letter,
+    Page,
+    Petitioner,
+    Reply,
+    Unit,
+    User,
+)
+
+__all__ = [
+    "INGEST_STATES",
+    "ROLES",
+    "AuditEvent",
+    "AuditLogIsAppendOnly",
+    "Base",
+    "BlobError",
+    "BlobStore",
+    "Case",
+    "Database",
+    "Letter",
+    "Page",
+    "Petitioner",
+    "RecordsError",
+    "Reply",
+    "Unit",
+    "User",
+    "audit",
+    "intake",
+    "sha256_file",
+    "sqlite_url",
+]

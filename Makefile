@@ -1,0 +1,46 @@
+# Huiyin: the two commands of the README are `make run` and `make test`; both set up everything.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOME_DIR ?= instance
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Debian packages the product and its tests need (fonts draw the demo letters and test scans).
+SYSTEM_PACKAGES := fonts-arphic-ukai
+STAMP := $(VENV)/.installed
+
+.PHONY: run test quick lint setup system clean-instance
+
+run: setup  ## init the instance with demo letters, then serve it on http://127.0.0.1:5000
+	$(BIN)/huiyin --home $(HOME_DIR) init --demo
+	$(BIN)/huiyin --home $(HOME_DIR) serve --host $(HOST) --port $(PORT)
+
+test: setup lint  ## the whole suite, as CI runs it
+	$(BIN)/pytest
+
+quick: setup  ## the suite without the slow tests
+	$(BIN)/pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+setup: system $(STAMP)
+
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $@
+
+clean-instance:
+	rm -rf $(HOME_DIR)

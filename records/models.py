@@ -1,0 +1,216 @@
+"""The domain's tables: every record the office keeps, in DESIGN.md's words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so that Alembic batch migrations work on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Timestamps are stored in UTC; the interface shows them in the office's time zone."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+ROLES = ("clerk", "handler", "leader", "admin")
+
+# Where a letter is in intake; a crashed ingest resumes from the state it reached.
+INGEST_STATES = ("registered", "stored", "read", "indexed", "failed")
+
+
+class Unit(Base):
+    """承办单位: a township government, county department or enterprise that handles cases."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="department")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    """A person who signs in: clerk, handler, leader or admin."""
+
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+letter_petitioner = Table(
+    "letter_petitioner",
+    Base.metadata,
+    Column("letter_id", ForeignKey("letter.id", ondelete="CASCADE"), primary_key=True),
+    Column("petitioner_id", ForeignKey("petitioner.id"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+
+class Petitioner(Base):
+    """信访人: one person; a joint letter (联名信) links several."""
+
+    __tablename__ = "petitioner"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    address: Mapped[str] = mapped_column(String(255), default="")
+    township: Mapped[str] = mapped_column(String(64), default="")
+    village: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    letters: Mapped[list[Letter]] = relationship(
+        secondary=letter_petitioner, back_populates="petitioners"
+    )
+
+
+class Case(Base):
+    """信访事项: the matter that owns the workflow, the deadlines and the replies."""
+
+    __tablename__ = "case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(32), default="registered")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    letters: Mapped[list[Letter]] = relationship(back_populates="case")
+    unit: Mapped[Unit | None] = relationship()
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Letter(Base):
+    """来信: one incoming item — the original scan, its pages, its text and what it is about."""
+
+    __tablename__ = "letter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reg_no: Mapped[str] = mapped_column(String(20), unique=True)
+    received_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="letter")
+    # The original scan, immutable in the blob store under its SHA-256.
+    source_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int]
+    ingest_state: Mapped[str] = mapped_column(String(16), default="registered", index=True)
+    ingest_error: Mapped[str | None] = mapped_column(Text)
+    page_count: Mapped[int] = mapped_column(default=0)
+    text: Mapped[str] = mapped_column(Text, default="")
+    # Fields proposed from the text (ID numbers, phones, signatory); a clerk confirms them.
+    extracted: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[str] = mapped_column(String(255), default="")
+    township: Mapped[str] = mapped_column(String(64), default="", index=True)
+    village: Mapped[str] = mapped_column(String(64), default="")
+    category: Mapped[str] = mapped_column(String(64), default="", index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="letter", order_by="Page.number", cascade="all, delete-orphan"
+    )
+    petitioners: Mapped[list[Petitioner]] = relationship(
+        secondary=letter_petitioner, back_populates="letters", order_by=letter_petitioner.c.position
+    )
+    case: Mapped[Case | None] = relationship(back_populates="letters")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Page(Base):
+    """页: one scanned page with its OCR lines (text, box, score) in reading order."""
+
+    __tablename__ = "page"
+    __table_args__ = (UniqueConstraint("letter_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    source: Mapped[str] = mapped_column(String(16))
+    engine: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    lines: Mapped[list[Any]] = mapped_column(default=list)
+    mean_score: Mapped[float | None]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    letter: Mapped[Letter] = relationship(back_populates="pages")
+
+
+class Reply(Base):
+    """答复: one generated document; a new version supersedes it, nothing overwrites it."""
+
+    __tablename__ = "reply"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    doc_number: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    docx_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    signed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reply.id"))
+
+
+class AuditEvent(Base):
+    """审计: who did what, when, to which record; rows are only ever added."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Counter(Base):
+    """Yearly sequences for registration and document numbers (2026-000017)."""
+
+    __tablename__ = "counter"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

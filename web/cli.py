@@ -1,0 +1,241 @@
+"""The `huiyin` command line: a thin layer that parses options, calls the packages, reports.
+
+Exit status: 0 success, 1 some inputs failed (each said on stderr and in the JSON), 2 usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from records import RecordsError
+from web.instance import Instance, InstanceError, default_home
+from web.settings import SettingsError
+
+ACTOR = "cli"
+
+
+def _emit(as_json: bool, document: Any, human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        human()
+
+
+def _fail(message: str) -> NoReturn:
+    raise click.ClickException(message)
+
+
+class _Context:
+    """Carries --home to the commands and opens the instance only when one needs it."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self._instance: Instance | None = None
+
+    def instance(self, *, ready: bool = True) -> Instance:
+        if self._instance is None:
+            try:
+                self._instance = Instance(self.home)
+                if ready:
+                    self._instance.check_ready()
+            except (InstanceError, SettingsError) as e:
+                _fail(str(e))
+        return self._instance
+
+    def close(self) -> None:
+        if self._instance is not None:
+            self._instance.close()
+
+
+pass_ctx = click.make_pass_decorator(_Context)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Instance folder (default: $HUIYIN_HOME, else ./instance).")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """Huiyin 回音: records and replies for a petition office (信访办)."""
+    state = _Context(home or default_home())
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Add the sample letters (made by Huiyin itself).")
+@json_option
+@pass_ctx
+def init(ctx: _Context, demo: bool, as_json: bool) -> None:
+    """Create the instance: database, blob store, search index (safe to run again)."""
+    from web import demo as demo_data
+
+    instance = ctx.instance(ready=False)
+    instance.create()
+    added = demo_data.load(instance, progress=_progress_line) if demo else []
+    document = {"home": str(instance.home), "database": instance.database_url,
+                "demo_letters": added}
+    _emit(as_json, document, lambda: click.echo(
+        f"Instance ready at {instance.home}"
+        + (f" with {len(added)} demo letters" if demo else "")
+    ))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_ctx
+def serve(ctx: _Context, host: str, port: int) -> None:
+    """Serve the web application."""
+    import waitress
+
+    from web.app import create_app
+
+    app = create_app(ctx.instance())
+    click.echo(f"Huiyin on http://{host}:{port}/  (Ctrl+C stops)")
+    waitress.serve(app, host=host, port=port, threads=8, ident="huiyin")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@json_option
+@pass_ctx
+def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Register scans (PDF, TIFF, PNG, JPEG; folders recurse): store, OCR, index."""
+    from web.pipeline import ingest as run_ingest
+
+    instance = ctx.instance()
+    results = []
+    for result in run_ingest(instance, paths, actor=ACTOR):
+        results.append(result.as_dict())
+        if result.error:
+            click.echo(f"{result.file}: {result.error}", err=True)
+        elif not as_json:
+            click.echo(_describe_ingest(result.as_dict()))
+    _emit(as_json, {"results": results}, lambda: None)
+    if any(r["error"] for r in results):
+        sys.exit(1)
+
+
+def _describe_ingest(r: dict[str, Any]) -> str:
+    if r["duplicate_of"]:
+        return f"{r['file']}: already registered as letter {r['reg_no']} (id {r['duplicate_of']})"
+    return (f"{r['file']}: letter {r['reg_no']} (id {r['letter_id']}), "
+            f"{r['pages']} page(s), {r['chars']} characters")
+
+
+@main.command("ocr")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--engine", default=None, help="OCR engine (default: the configured one).")
+@json_option
+def ocr_command(file: Path, engine: str | None, as_json: bool) -> None:
+    """OCR only, nothing stored: pages -> lines (text, box, score)."""
+    import ocr
+
+    if engine is not None and engine not in ocr.engine_names():
+        raise click.BadParameter(f"choose one of {', '.join(ocr.engine_names())}",
+                                 param_hint="--engine")
+    name = engine or ocr.DEFAULT_ENGINE
+    if not file.is_file():
+        _fail(f"{file}: no such file")
+    try:
+        pages = [
+            {"page": p.number, "width": p.width, "height": p.height, "source": p.source,
+             "lines": [{"text": line.text, "box": [list(pt) for pt in line.box],
+                        "score": round(line.score, 4)} for line in p.lines]}
+            for p in ocr.read_pages(file, engine=name)
+        ]
+    except ocr.OcrError as e:
+        click.echo(f"{file}: {e}", err=True)
+        sys.exit(1)
+    _emit(as_json, {"file": str(file), "engine": name, "pages": pages}, lambda: click.echo(
+        "\n\n".join("\n".join(line["text"] for line in p["lines"]) for p in pages)
+    ))
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@json_option
+@pass_ctx
+def search(ctx: _Context, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search of the letters: hits with highlighted snippets."""
+    import search as search_pkg
+
+    instance = ctx.instance()
+    try:
+        found = instance.index.search(query, limit=limit)
+    except search_pkg.QueryError as e:
+        _fail(str(e))
+    hits = [{"letter_id": h.letter_id, "score": round(h.score, 4), "snippet": h.snippet}
+            for h in found.hits]
+    _emit(as_json, {"query": query, "total": found.total, "hits": hits}, lambda: click.echo(
+        f"{found.total} letter(s)\n" + "\n".join(
+            f"  {h['letter_id']:>6}  {h['snippet']}" for h in hits)
+    ))
+
+
+@main.command()
+@click.argument("letter")
+@click.option("--template", required=True, help="Template name, e.g. acknowledgement.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the files (default: the instance's replies/).")
+@json_option
+@pass_ctx
+def reply(ctx: _Context, letter: str, template: str, out: Path | None, as_json: bool) -> None:
+    """Render a reply for a letter (id or registration number)."""
+    import letters as letters_pkg
+    from web.replies import generate_reply, resolve_letter
+
+    instance = ctx.instance()
+    try:
+        letter_id = resolve_letter(instance, letter)
+        outcome = generate_reply(instance, letter_id, template, out_dir=out, actor=ACTOR)
+    except (RecordsError, letters_pkg.TemplateError) as e:
+        _fail(str(e))
+    document = {"reply_id": outcome.reply_id, "letter_id": outcome.letter_id,
+                "doc_number": outcome.doc_number, "files": outcome.files}
+    _emit(as_json, document, lambda: click.echo(
+        f"{outcome.doc_number}: {outcome.files['docx']}"))
+
+
+@main.command()
+@json_option
+@pass_ctx
+def reindex(ctx: _Context, as_json: bool) -> None:
+    """Rebuild the search index from the database."""
+    from web.indexing import reindex as run_reindex
+
+    count = run_reindex(ctx.instance(), progress=None if as_json else _progress_line)
+    _emit(as_json, {"indexed": count}, lambda: click.echo(f"\n{count} letter(s) indexed"))
+
+
+def _progress_line(done: int, total: int) -> None:
+    click.echo(f"\r{done}/{total}", nl=False, err=True)
+
+
+@main.command()
+@json_option
+@pass_ctx
+def check(ctx: _Context, as_json: bool) -> None:
+    """Check that the database, the originals and the index agree (exit 1 if not)."""
+    from web.consistency import check as run_check
+
+    report = run_check(ctx.instance())
+    document = report.as_dict()
+
+    def human() -> None:
+        click.echo(f"{report.letters} letter(s): " + ("consistent" if report.ok else "PROBLEMS"))
+        for key, value in document.items():
+            if isinstance(value, list) and value:
+                click.echo(f"  {key}: {', '.join(map(str, value[:20]))}")
+
+    _emit(as_json, document, human)
+    if not report.ok:
+        sys.exit(1)

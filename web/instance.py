@@ -1,0 +1,83 @@
+"""One office's instance folder: database, originals, search index, generated replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from records import BlobStore, Database, sqlite_url
+from search import LetterIndex
+from web.settings import load_settings
+
+
+class InstanceError(Exception):
+    """The instance folder is missing or not usable; the message says what to run."""
+
+
+def default_home() -> Path:
+    """--home, else $HUIYIN_HOME, else ./instance (DESIGN.md's command-line contract)."""
+    return Path(os.environ.get("HUIYIN_HOME") or "instance")
+
+
+class Instance:
+    """Paths and lazily opened parts of one instance; close() releases them."""
+
+    def __init__(self, home: Path, overrides: dict[str, Any] | None = None) -> None:
+        self.home = home.resolve()
+        self.settings = load_settings(self.home, overrides)
+
+    @property
+    def database_url(self) -> str:
+        return str(self.settings["database_url"] or sqlite_url(self.home / "huiyin.db"))
+
+    @property
+    def replies_dir(self) -> Path:
+        return self.home / "replies"
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.database_url)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.home / "blobs")
+
+    @cached_property
+    def index(self) -> LetterIndex:
+        return LetterIndex.open(self.home / "index")
+
+    def today(self) -> dt.date:
+        """Today in the office's time zone: the receipt date of a letter scanned now."""
+        return dt.datetime.now(ZoneInfo(self.settings["timezone"])).date()
+
+    def create(self) -> None:
+        """Make the folders, the schema and the index (idempotent: safe to run twice)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.replies_dir.mkdir(exist_ok=True)
+        self.db.upgrade()
+        _ = self.blobs, self.index
+
+    def check_ready(self) -> None:
+        """Refuse to work on a folder that `huiyin init` has not prepared."""
+        if not self.home.is_dir():
+            raise InstanceError(f"no instance at {self.home}: run `huiyin init` first")
+        if not self.db.is_current():
+            raise InstanceError(
+                f"the database of {self.home} is not at the current schema: run `huiyin init`"
+            )
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+        if "db" in self.__dict__:
+            self.db.close()
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

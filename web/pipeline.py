@@ -1,0 +1,178 @@
+"""Ingest: store the original, read its pages, index the letter — resumable at every step.
+
+Each step commits on its own and records how far the letter got (Letter.ingest_state), so a
+process killed at any moment leaves consistent records, and running the same ingest again
+finishes the work instead of registering the letter twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import ocr
+from ocr.fields import extract_fields
+from records import Letter, intake, sha256_file
+from web.indexing import index_letters
+from web.instance import Instance
+
+MEDIA_TYPES = {"pdf": "application/pdf", "tiff": "image/tiff", "png": "image/png",
+               "jpeg": "image/jpeg"}
+
+
+@dataclass
+class IngestResult:
+    """One line of an ingest report: a letter, a duplicate, or the reason a file failed."""
+
+    file: str
+    letter_id: int | None = None
+    reg_no: str | None = None
+    pages: int = 0
+    chars: int = 0
+    duplicate_of: int | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def expand(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named, and every file below folders named, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+        else:
+            yield path
+
+
+def ingest(instance: Instance, paths: Iterable[Path], *, actor: str) -> Iterator[IngestResult]:
+    """Ingest many files; one that fails is reported and the others go on."""
+    instance.blobs.sweep_temporary()
+    for path in expand(paths):
+        yield ingest_file(instance, path, actor=actor)
+
+
+def ingest_file(instance: Instance, path: Path, *, actor: str) -> IngestResult:
+    """Register, store, read and index one scan (or finish an earlier, interrupted ingest)."""
+    result = IngestResult(file=str(path))
+    problem = _unreadable(path)
+    if problem:
+        result.error = problem
+        return result
+    sha256 = sha256_file(path)
+    with instance.db.session() as session:
+        letter = intake.find_by_sha(session, sha256)
+        if letter is not None and letter.ingest_state == "indexed":
+            return _describe(result, letter, duplicate=True)
+        if letter is None:
+            try:
+                kind = ocr.sniff(path)
+            except ocr.UnsupportedFile as e:
+                result.error = str(e)
+                return result
+            except ocr.DamagedFile:
+                kind = "unknown"  # still a scan of something: keep it so a rescan can be compared
+            letter = intake.register_letter(
+                session,
+                sha256=sha256,
+                source_name=path.name,
+                media_type=MEDIA_TYPES.get(kind, "application/octet-stream"),
+                size_bytes=path.stat().st_size,
+                received_on=instance.today(),
+                actor=actor,
+            )
+        letter_id = letter.id
+    return _resume(instance, letter_id, path, result)
+
+
+def resume_unfinished(instance: Instance) -> list[IngestResult]:
+    """Finish letters whose ingest was interrupted (their originals are already stored)."""
+    with instance.db.session() as session:
+        pending = [(letter.id, letter.source_name) for letter in intake.unfinished(session)]
+    return [_resume(instance, letter_id, None, IngestResult(file=name))
+            for letter_id, name in pending]
+
+
+def _resume(instance: Instance, letter_id: int, source: Path | None, result: IngestResult
+            ) -> IngestResult:
+    with instance.db.session() as session:
+        letter = intake.get_letter(session, letter_id)
+        sha256, state = letter.source_sha256, letter.ingest_state
+    if state == "registered" or not instance.blobs.exists(sha256):
+        if source is None:
+            result.error = "the original was never stored; ingest the file again"
+            return result
+        instance.blobs.put(source, sha256)
+        with instance.db.session() as session:
+            intake.set_state(session, intake.get_letter(session, letter_id), "stored")
+        state = "stored"
+    if state in ("stored", "failed"):
+        error = _read_pages(instance, letter_id)
+        if error:
+            with instance.db.session() as session:
+                letter = intake.get_letter(session, letter_id)
+                intake.set_state(session, letter, "failed", error)
+                result.error = f"{error} (original kept as letter {letter.reg_no})"
+                return _describe(result, letter)
+    with instance.db.session() as session:
+        letter = intake.get_letter(session, letter_id)
+        index_letters(instance, session, [letter])
+        intake.set_state(session, letter, "indexed")
+        return _describe(result, letter)
+
+
+def _read_pages(instance: Instance, letter_id: int) -> str | None:
+    """OCR the stored original page by page, committing each; returns an error or None."""
+    with instance.db.session() as session:
+        letter = intake.get_letter(session, letter_id)
+        first = intake.pages_done(session, letter) + 1
+        original = instance.blobs.path(letter.source_sha256)
+    engine = instance.settings["ocr_engine"]
+    try:
+        for page in ocr.read_pages(original, engine=engine, first=first):
+            with instance.db.session() as session:
+                intake.save_page(
+                    session,
+                    intake.get_letter(session, letter_id),
+                    number=page.number,
+                    width=page.width,
+                    height=page.height,
+                    source=page.source,
+                    engine=engine if page.source == "ocr" else page.source,
+                    lines=[
+                        {"text": line.text, "box": [list(p) for p in line.box],
+                         "score": round(line.score, 4)}
+                        for line in page.lines
+                    ],
+                )
+    except ocr.OcrError as e:
+        return str(e)
+    with instance.db.session() as session:
+        letter = intake.get_letter(session, letter_id)
+        intake.finish_reading(session, letter)
+        intake.propose_fields(letter, extract_fields(letter.text).as_dict())
+    return None
+
+
+def _describe(result: IngestResult, letter: Letter, *, duplicate: bool = False) -> IngestResult:
+    result.letter_id = None if duplicate else letter.id
+    result.duplicate_of = letter.id if duplicate else None
+    result.reg_no = letter.reg_no
+    result.pages = letter.page_count
+    result.chars = len(letter.text)
+    return result
+
+
+def _unreadable(path: Path) -> str | None:
+    if not path.exists():
+        return "no such file"
+    if not path.is_file():
+        return "not a regular file"
+    if path.stat().st_size == 0:
+        return "empty file (0 bytes): the scanner wrote nothing; scan the letter again"
+    return None
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)

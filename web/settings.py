@@ -1,0 +1,57 @@
+"""Settings, declared once: name, default and help; read from config.toml and HUIYIN_* variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "", "SQLAlchemy URL of the records; empty means huiyin.db in the "
+            "instance folder (SQLite, WAL)."),
+    Setting("office_name", "清河县信访局", "The issuing office, printed on replies (发文机关)."),
+    Setting("office_abbrev", "清信", "The office's short name used in document numbers "
+            "(清信受〔2026〕17号)."),
+    Setting("office_phone", "0000-0000000", "The contact telephone printed on replies."),
+    Setting("default_unit", "清河县信访局", "The handling unit named on a reply when the case has "
+            "none assigned yet."),
+    Setting("ocr_engine", "rapidocr", "OCR engine for new scans (see `huiyin ocr --help`)."),
+    Setting("timezone", "Asia/Shanghai", "The office's time zone: receipt dates and deadlines."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(Exception):
+    """config.toml names a setting that does not exist, or cannot be read."""
+
+
+def load_settings(home: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then the instance's config.toml, then HUIYIN_<NAME> variables, then overrides."""
+    values = {s.name: s.default for s in SETTINGS}
+    config = home / "config.toml"
+    if config.is_file():
+        try:
+            from_file = tomllib.loads(config.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise SettingsError(f"{config}: {e}") from e
+        unknown = sorted(set(from_file) - set(_BY_NAME))
+        if unknown:
+            raise SettingsError(f"{config}: unknown setting(s) {', '.join(unknown)}")
+        values.update(from_file)
+    for name in _BY_NAME:
+        env = os.environ.get(f"HUIYIN_{name.upper()}")
+        if env is not None:
+            values[name] = env
+    values.update(overrides or {})
+    return values
