@@ -6,12 +6,14 @@ import datetime as dt
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from records import BlobStore, Database, sqlite_url
-from search import LetterIndex
 from web.settings import load_settings
+
+if TYPE_CHECKING:
+    from search import LetterIndex
 
 
 class InstanceError(Exception):
@@ -48,6 +50,8 @@ class Instance:
 
     @cached_property
     def index(self) -> LetterIndex:
+        from search import LetterIndex  # the CLI's quick commands need no index engine
+
         return LetterIndex.open(self.home / "index")
 
     def today(self) -> dt.date:

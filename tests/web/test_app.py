@@ -1,0 +1,53 @@
+"""The web page: the register of letters, one letter, search — with safe headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.web.conftest import Scan
+from web.app import create_app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def client(ingested: Path) -> FlaskClient:
+    app = create_app({"HUIYIN_HOME": str(ingested), "TESTING": True})
+    return app.test_client()
+
+
+def test_register_lists_every_letter(client: FlaskClient, scans: list[Scan]) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "共 3 件" in page
+    for scan in scans:
+        assert scan.name in page
+
+
+def test_a_letter_shows_its_text(client: FlaskClient, scans: list[Scan]) -> None:
+    page = client.get("/letters/1").get_data(as_text=True)
+    assert scans[0].phone in page
+    assert client.get("/letters/999").status_code == 404
+
+
+def test_search_highlights_and_survives_hostile_text(client: FlaskClient,
+                                                     scans: list[Scan]) -> None:
+    page = client.get("/search", query_string={"q": scans[1].name}).get_data(as_text=True)
+    assert f"<mark>{scans[1].name[:2]}" in page or f"<mark>{scans[1].name}" in page
+    for query in ['"unbalanced', "* OR (", "<script>alert(1)</script>", "x" * 10000]:
+        response = client.get("/search", query_string={"q": query})
+        assert response.status_code == 200
+        assert "<script>alert" not in response.get_data(as_text=True)
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_app_refuses_a_folder_that_is_not_an_instance(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="huiyin init"):
+        create_app({"HUIYIN_HOME": str(tmp_path / "nowhere")})

@@ -1,0 +1,129 @@
+"""The command line of DESIGN.md, end to end on the real parts: OCR model, SQLite, Whoosh."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from tests.web.conftest import Scan, run, run_json
+
+pytestmark = pytest.mark.slow
+
+
+def test_ingest_reports_one_record_per_file(ingested: Path, scans: list[Scan]) -> None:
+    listing = run_json(ingested, "search", scans[0].name)
+    assert listing["total"] >= 1
+    report = run_json(ingested, "check")
+    assert report["ok"] and report["letters"] == len(scans)
+
+
+def test_the_same_files_again_are_duplicates_and_store_nothing(ingested: Path,
+                                                               scans: list[Scan]) -> None:
+    blobs_before = sorted((ingested / "blobs").rglob("*"))
+    document = run_json(ingested, "ingest", *(str(s.path) for s in scans))
+    results = document["results"]
+    assert [r["file"] for r in results] == [str(s.path) for s in scans]
+    assert all(r["letter_id"] is None and r["duplicate_of"] and r["error"] is None
+               for r in results)
+    assert sorted((ingested / "blobs").rglob("*")) == blobs_before
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_search_finds_a_letter_by_part_of_the_name_and_by_phone(
+    ingested: Path, scans: list[Scan], which: int
+) -> None:
+    scan = scans[which]
+    by_name = run_json(ingested, "search", scan.name[:2])
+    by_phone = run_json(ingested, "search", scan.phone)
+    assert by_name["total"] == 1 and by_phone["total"] == 1
+    assert by_name["hits"][0]["letter_id"] == by_phone["hits"][0]["letter_id"]
+    assert "<mark>" in by_name["hits"][0]["snippet"]
+
+
+def test_reply_writes_a_docx_with_name_and_registration_number(
+    ingested: Path, scans: list[Scan], tmp_path: Path
+) -> None:
+    hit = run_json(ingested, "search", scans[1].phone)["hits"][0]
+    reply = run_json(ingested, "reply", str(hit["letter_id"]), "--template", "acknowledgement",
+                     "--out", str(tmp_path))
+    assert reply["letter_id"] == hit["letter_id"]
+    path = Path(reply["files"]["docx"])
+    assert path.parent == tmp_path
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    letter = run_json(ingested, "ingest", str(scans[1].path))["results"][0]
+    assert scans[1].name in text
+    assert letter["reg_no"] in text
+    assert reply["doc_number"] in text
+
+
+def test_reply_names_an_unknown_template_or_letter(ingested: Path) -> None:
+    result = run(ingested, "reply", "1", "--template", "nonesuch")
+    assert result.exit_code == 1 and "acknowledgement" in result.stderr
+    result = run(ingested, "reply", "2020-999999", "--template", "acknowledgement")
+    assert result.exit_code == 1 and "no letter" in result.stderr
+
+
+def test_bad_files_get_a_reason_and_the_good_ones_go_in(home: Path, tmp_path: Path,
+                                                        scans: list[Scan]) -> None:
+    assert run(home, "init").exit_code == 0
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    text = tmp_path / "note.jpg"
+    text.write_text("这不是扫描件，是一段文字。", encoding="utf-8")
+    corrupt = tmp_path / "broken.pdf"
+    corrupt.write_bytes(scans[2].path.read_bytes()[:300])
+    renamed = tmp_path / "reply.pdf"
+    with zipfile.ZipFile(renamed, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+    files = [empty, scans[0].path, text, corrupt, renamed, tmp_path / "missing.png"]
+    result = run(home, "ingest", *map(str, files), "--json")
+    assert result.exit_code == 1
+    results = {Path(r["file"]).name: r for r in json.loads(result.stdout)["results"]}
+    assert results[scans[0].path.name]["error"] is None
+    assert results[scans[0].path.name]["pages"] == 1
+    bad = [f.name for f in files if f != scans[0].path]
+    for name in bad:
+        assert results[name]["error"], name
+    reasons = [line for line in result.stderr.splitlines() if line]
+    assert len(reasons) == len(bad)
+    assert all(any(line.startswith(str(tmp_path / n)) for line in reasons) for n in bad)
+    assert "0 bytes" in results["empty.pdf"]["error"]
+    # the damaged scan is kept as a letter so that nothing a citizen sent is lost
+    assert results["broken.pdf"]["letter_id"] is not None
+    assert results["note.jpg"]["letter_id"] is None
+
+
+def test_ocr_prints_lines_with_boxes_and_scores(scans: list[Scan], tmp_path: Path) -> None:
+    document = run_json(tmp_path, "ocr", str(scans[0].path))
+    assert document["engine"] == "rapidocr"
+    [page] = document["pages"]
+    assert page["page"] == 1
+    texts = "".join(line["text"] for line in page["lines"])
+    assert scans[0].phone in texts
+    for line in page["lines"]:
+        assert len(line["box"]) == 4 and all(len(point) == 2 for point in line["box"])
+        assert 0 < line["score"] <= 1
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run(tmp_path, "ingest").exit_code == 2
+    assert run(tmp_path, "search").exit_code == 2
+    assert run(tmp_path, "ocr", "x.jpg", "--engine", "nonesuch").exit_code == 2
+    assert run(tmp_path, "frobnicate").exit_code == 2
+
+
+def test_commands_need_an_instance(tmp_path: Path) -> None:
+    result = run(tmp_path / "nowhere", "search", "王伟")
+    assert result.exit_code == 1 and "huiyin init" in result.stderr
+
+
+def test_reindex_rebuilds_the_same_answers(ingested: Path, scans: list[Scan]) -> None:
+    before = run_json(ingested, "search", scans[2].phone)
+    assert run_json(ingested, "reindex")["indexed"] == len(scans)
+    after = run_json(ingested, "search", scans[2].phone)
+    assert [h["letter_id"] for h in after["hits"]] == [h["letter_id"] for h in before["hits"]]
+    assert run_json(ingested, "check")["ok"]
