@@ -1,1 +1,23 @@
-"""search."""
+"""search: the full-text index of petition letters (Chinese-aware, engine behind a facade).
+
+Takes plain :class:`LetterDoc` values and knows nothing of the database; the index is derived
+data that ``huiyin reindex`` can rebuild (:meth:`LetterIndex.clear` + :meth:`LetterIndex.add`).
+
+    with LetterIndex.open(instance / "index") as index:
+        index.add([LetterDoc(letter_id=17, text="...", petitioners=("胡涛超",))])
+        result = index.search("胡涛超 征地补偿", township="石桥镇")
+"""
+
+from search._analysis import clean_for_index
+from search._index import LetterIndex
+from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult
+
+__all__ = [
+    "Hit",
+    "LetterDoc",
+    "LetterIndex",
+    "QueryError",
+    "SearchError",
+    "SearchResult",
+    "clean_for_index",
+]

@@ -1,0 +1,241 @@
+"""Chinese text analysis for the index: cleaning OCR text, folding, and n-gram tokens.
+
+Pure functions, no engine. What the index sees of a letter is ``fold(clean_for_index(text))``
+cut into tokens by :func:`tokens`; a query word goes through the same steps
+(:func:`segments`), so whatever a clerk types matches what a letter contains, substring-exact:
+
+* a run of Chinese characters becomes overlapping bigrams (枣树营村 -> 枣树 树营 营村), a run
+  of one character stays itself; a word of three or more characters is a phrase query over
+  consecutive bigrams;
+* a run of digits and Latin letters (lowercased) becomes overlapping trigrams
+  (13812345678 -> 138 381 812 ...), a run of one or two stays itself; so a phone or ID number
+  is an exact phrase, and so is any part of one (the last digits of an ID, 尾号5678);
+* edge tokens let a query begin or end in the middle of a run: ``<X`` / ``<XY`` mark the
+  first one or two characters of a run and ``X>`` / ``XY>`` the last ones; a phrase cut at
+  any character (家55亩承包, 73号楼楼顶, 份证号5115) is still found exactly, and no query
+  ever expands a prefix inside a phrase (which whoosh cannot do over 1,024 terms);
+* positions skip one at every separator (punctuation, spaces that remain), so a phrase never
+  matches across a comma.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from opencc import OpenCC
+
+EDGE_START = "<"
+EDGE_END = ">"
+MAX_WORD = 64  # a Latin/digit run longer than this is cut (no one searches for it)
+
+_CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3007\U00020000-\U0003134f"
+_RUN_RE = re.compile(rf"(?P<cjk>[{_CJK_RANGES}]+)|(?P<alnum>[^\W_{_CJK_RANGES}]+)")
+_CJK_RE = re.compile(rf"[{_CJK_RANGES}]")
+DASH_CLASS = "\\-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63"
+_SEP = rf"[{DASH_CLASS} ]{{1,2}}"
+_PHONE_RE = re.compile(rf"(?<!\d)1\d\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)")
+_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+
+
+def is_cjk(ch: str) -> bool:
+    """Tell a Chinese character from everything else (bigrams are made only of these)."""
+    return bool(_CJK_RE.match(ch))
+
+
+def _is_alnum(ch: str) -> bool:
+    """Latin letters and digits (and other scripts' letters) form whole words."""
+    return ch.isalnum() and not is_cjk(ch)
+
+
+def clean_with_map(text: str) -> tuple[str, list[int]]:
+    """Clean OCR text as :func:`clean_for_index` does, and say where each character came from.
+
+    ``origin[i]`` is the index in ``text`` of cleaned character ``i``; snippets use it to mark
+    a match found in the cleaned text on the text as written.
+    """
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in "\n\r\t":
+            chars.append(" ")
+            origin.append(i)
+            continue
+        if unicodedata.category(ch) in _DROP_CATEGORIES:
+            continue  # control characters, zero-width spaces, lone surrogates
+        for out in unicodedata.normalize("NFKC", ch):
+            chars.append(out)
+            origin.append(i)
+    keep = _join_inside_runs(chars)
+    chars = [c for c, k in zip(chars, keep, strict=True) if k]
+    origin = [o for o, k in zip(origin, keep, strict=True) if k]
+    joined = "".join(chars)
+    drop: set[int] = set()
+    for m in _PHONE_RE.finditer(joined):
+        drop.update(m.start() + j for j, c in enumerate(m.group()) if not c.isdigit())
+    if drop:
+        joined = "".join(c for j, c in enumerate(joined) if j not in drop)
+        origin = [o for j, o in enumerate(origin) if j not in drop]
+    return joined, origin
+
+
+def _join_inside_runs(chars: list[str]) -> list[bool]:
+    """Mark whitespace that OCR put inside a run of Chinese or of digits to be dropped."""
+    keep = [True] * len(chars)
+    i = 0
+    n = len(chars)
+    while i < n:
+        if not chars[i].isspace():
+            i += 1
+            continue
+        j = i
+        while j < n and chars[j].isspace():
+            j += 1
+        if 0 < i and j < n:
+            before, after = chars[i - 1], chars[j]
+            cjk_b, cjk_a = is_cjk(before), is_cjk(after)
+            if (
+                (cjk_b and (cjk_a or _is_alnum(after)))
+                or (cjk_a and _is_alnum(before))
+                or (before.isdigit() and after.isdigit())
+            ):
+                for k in range(i, j):
+                    keep[k] = False
+        i = j
+    return keep
+
+
+def clean_for_index(text: str) -> str:
+    """Return the text the index reads: NFKC, OCR's stray breaks and spaces removed, phones joined.
+
+    Full-width digits and letters become half-width; line breaks and spaces inside a run of
+    Chinese characters or of digits go (胡涛\\n超 -> 胡涛超, 138 1234 5678 -> 13812345678); a
+    mobile number written 138-1234-5678 is joined; control and zero-width characters go.
+    The text shown to people stays as written: this is only what is indexed.
+    """
+    return clean_with_map(text)[0]
+
+
+@cache
+def _converter() -> OpenCC:
+    """Load OpenCC's traditional-to-simplified tables once, on first use."""
+    return OpenCC("t2s")
+
+
+class _FoldTable(dict[int, str]):
+    """A str.translate table filled on demand: lowercase, traditional -> simplified per char."""
+
+    def __missing__(self, codepoint: int) -> str:
+        ch = chr(codepoint)
+        out = ch.lower()
+        if len(out) != 1:
+            out = ch
+        if is_cjk(out):
+            simplified = _converter().convert(out)
+            if len(simplified) == 1:
+                out = simplified
+        self[codepoint] = out
+        return out
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Lowercase and fold traditional characters to simplified, one character for one.
+
+    Character by character (not OpenCC's phrase tables) so that a query word folds exactly as
+    the same characters inside a letter do, and offsets stay the same for highlighting.
+    """
+    return text.translate(_FOLD)
+
+
+def normalize_key(value: str) -> str:
+    """Normalise a name, place or status for an exact field: cleaned, folded, no spaces."""
+    return "".join(fold(clean_for_index(value)).split())
+
+
+def normalize_number(value: str) -> str:
+    """Normalise a phone or ID number for an exact field: only its digits and letters."""
+    return "".join(c for c in normalize_key(value) if _is_alnum(c))
+
+
+@dataclass(frozen=True)
+class Run:
+    """A maximal run of Chinese characters, or of Latin letters and digits."""
+
+    text: str
+    cjk: bool
+
+
+def segments(folded: str) -> list[list[Run]]:
+    """Cut folded text into segments of adjacent runs; separators (punctuation...) end a segment."""
+    out: list[list[Run]] = []
+    end = -1
+    for m in _RUN_RE.finditer(folded):
+        run = Run(m.group(), m.lastgroup == "cjk")
+        if m.start() == end and out:
+            out[-1].append(run)
+        else:
+            out.append([run])
+        end = m.end()
+    return out
+
+
+def gram_size(run: Run) -> int:
+    """Chinese runs are cut in bigrams, Latin/digit runs in trigrams."""
+    return 2 if run.cjk else 3
+
+
+def grams(text: str, n: int) -> list[str]:
+    """Overlapping n-character pieces; a run shorter than n stays whole."""
+    if len(text) <= n:
+        return [text]
+    return [text[i : i + n] for i in range(len(text) - n + 1)]
+
+
+def bigrams(run: str) -> list[str]:
+    """Overlapping two-character pieces of a Chinese run; a single character stays itself."""
+    return grams(run, 2)
+
+
+def start_edges(text: str, n: int) -> list[str]:
+    """Edge tokens for the first 1..n-1 characters of a run (a query may end there)."""
+    return [EDGE_START + text[:k] for k in range(1, min(n, len(text) + 1))]
+
+
+def end_edges(text: str, n: int) -> list[str]:
+    """Edge tokens for the last 1..n-1 characters of a run (a query may start there)."""
+    return [text[-k:] + EDGE_END for k in range(1, min(n, len(text) + 1))]
+
+
+def run_text(run: Run) -> str:
+    """The indexed text of a run: Latin/digit runs are cut at MAX_WORD characters."""
+    return run.text if run.cjk else run.text[:MAX_WORD]
+
+
+def tokens(folded: str) -> Iterator[tuple[str, int]]:
+    """Yield (token, position) for folded, cleaned text; see the module docstring."""
+    pos = -1
+    for segment in segments(folded):
+        pos += 1  # one empty position between segments: no phrase crosses a separator
+        for run in segment:
+            pos += 1
+            text = run_text(run)
+            n = gram_size(run)
+            pieces = grams(text, n)
+            for edge in start_edges(text, n):
+                yield edge, pos
+            for k, piece in enumerate(pieces):
+                yield piece, pos + k
+            pos += len(pieces) - 1
+            for edge in end_edges(text, n):
+                yield edge, pos
+
+
+def index_text(text: str) -> str:
+    """The folded, cleaned text whose :func:`tokens` go into the index."""
+    return fold(clean_for_index(text))

@@ -1,0 +1,88 @@
+"""What the index holds for one letter, independent of the engine that holds it.
+
+An engine module turns a :class:`Record` into its own document and its own schema; the field
+names and the normalisation live here so that a second engine indexes exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from search._analysis import index_text, normalize_key, normalize_number
+from search._types import LetterDoc, SearchError
+
+SCHEMA_VERSION = 1  # bump when analysis or fields change: the index must then be rebuilt
+
+LETTER_ID = "letter_id"  # unique key, stored
+CONTENT = "content"  # cleaned + folded text, bigram tokens with positions (not stored)
+TEXT = "text"  # the text as written, stored for snippets
+PETITIONER = "petitioner"  # exact names, ranked first
+ID_NUMBER = "id_number"  # exact ID numbers (lowercase x)
+PHONE = "phone"  # exact phone numbers, digits only
+REG_NO = "reg_no"
+TOWNSHIP = "township"
+VILLAGE = "village"
+CATEGORY = "category"
+STATUS = "status"
+RECEIVED = "received"  # date as a proleptic ordinal (date.toordinal()), for ranges and sorting
+CASE_ID = "case_id"
+
+KEY_FIELDS = (PETITIONER, REG_NO, TOWNSHIP, VILLAGE, CATEGORY, STATUS)
+NUMBER_FIELDS = (ID_NUMBER, PHONE)
+EXACT_FIELDS = KEY_FIELDS + NUMBER_FIELDS
+# Exact fields a query word is also looked up in (category and status are filters only).
+WORD_KEY_FIELDS = (PETITIONER, REG_NO, TOWNSHIP, VILLAGE)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One letter ready for an engine: analysed content, shown text, exact keys, numbers."""
+
+    letter_id: int
+    content: str
+    text: str
+    exact: dict[str, tuple[str, ...]]
+    received: int | None
+    case_id: int | None
+
+
+def _keys(values: tuple[str, ...] | str, normalize: Callable[[str], str]) -> tuple[str, ...]:
+    """Normalise one or several values for an exact field, without blanks or repeats."""
+    items = (values,) if isinstance(values, str) else tuple(values)
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise SearchError(f"姓名、号码、地名等字段必须是文字，而不是 {type(item).__name__}。")
+        key = normalize(item)
+        if key and key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+def to_record(doc: LetterDoc) -> Record:
+    """Validate a LetterDoc and normalise it for indexing (raises SearchError when malformed)."""
+    if not isinstance(doc, LetterDoc):
+        raise SearchError(f"索引只接受 LetterDoc，而不是 {type(doc).__name__}。")
+    if isinstance(doc.letter_id, bool) or not isinstance(doc.letter_id, int):
+        raise SearchError(f"来信编号 letter_id 必须是整数，而不是 {doc.letter_id!r}。")
+    if not isinstance(doc.text, str):
+        raise SearchError(f"来信 {doc.letter_id}：正文必须是文字。")
+    exact = {
+        PETITIONER: _keys(doc.petitioners, normalize_key),
+        ID_NUMBER: _keys(doc.id_numbers, normalize_number),
+        PHONE: _keys(doc.phones, normalize_number),
+        REG_NO: _keys(doc.reg_no, normalize_key),
+        TOWNSHIP: _keys(doc.township, normalize_key),
+        VILLAGE: _keys(doc.village, normalize_key),
+        CATEGORY: _keys(doc.category, normalize_key),
+        STATUS: _keys(doc.status, normalize_key),
+    }
+    return Record(
+        letter_id=doc.letter_id,
+        content=index_text(doc.text),
+        text=doc.text,
+        exact=exact,
+        received=doc.received.toordinal() if doc.received is not None else None,
+        case_id=doc.case_id,
+    )

@@ -1,0 +1,101 @@
+"""Highlighted snippets cut from the letter as written (pure; no engine).
+
+Matches are found in the cleaned, folded text, where the index found them (胡涛\\n超 and
+138-1234-5678 match 胡涛超 and 13812345678), and mapped back to the original characters, so
+the snippet shows what the clerk sees on the page, escaped for HTML, with ``<mark>`` around
+each match.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from search._analysis import clean_with_map, fold
+
+WIDTH = 100  # characters of original text in a snippet
+LEAD = 24  # how much context to keep before the first match
+MAX_MATCHES = 200  # per needle; more gives no better snippet
+
+_SENTENCE_END = "。！？；!?;\n"
+_WHITESPACE_RE = re.compile(r"\s+")
+_UNSAFE_RE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _spans(text: str, needles: Iterable[str]) -> list[tuple[int, int, int]]:
+    """Find every needle in the cleaned, folded text; return (start, end, needle#) on ``text``."""
+    cleaned, origin = clean_with_map(text)
+    folded = fold(cleaned)
+    found: list[tuple[int, int, int]] = []
+    for k, needle in enumerate(dict.fromkeys(n for n in needles if n)):
+        start = folded.find(needle)
+        count = 0
+        while start != -1 and count < MAX_MATCHES:
+            end = start + len(needle)
+            found.append((origin[start], origin[end - 1] + 1, k))
+            start = folded.find(needle, end)
+            count += 1
+    found.sort()
+    return found
+
+
+def _merge(spans: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Merge overlapping or touching spans into one mark each."""
+    merged: list[tuple[int, int]] = []
+    for start, end, _ in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _window(text: str, spans: list[tuple[int, int, int]], width: int) -> tuple[int, int]:
+    """Choose the stretch of ``width`` characters that shows the most different matches."""
+    if not spans:
+        return 0, min(len(text), width)
+    best_start, best_score = spans[0][0], -1.0
+    for i, (start, _, _) in enumerate(spans[:MAX_MATCHES]):
+        needles: set[int] = set()
+        count = 0
+        for s_start, s_end, needle in spans[i:]:
+            if s_start > start + width:
+                break  # spans are sorted by start
+            if s_end <= start + width:
+                needles.add(needle)
+                count += 1
+        score = len(needles) + 0.01 * count  # different words first, then more matches
+        if score > best_score:
+            best_start, best_score = start, score
+    lo = max(0, best_start - LEAD)
+    cut = max(text.rfind(ch, lo, best_start) for ch in _SENTENCE_END)
+    begin = cut + 1 if cut != -1 else lo
+    if begin > best_start:
+        begin = best_start
+    end = min(len(text), begin + width)
+    return begin, end
+
+
+def _show(piece: str) -> str:
+    """Escape for HTML and flatten line breaks; drop characters a page cannot show."""
+    return html.escape(_WHITESPACE_RE.sub(" ", _UNSAFE_RE.sub("", piece)), quote=True)
+
+
+def snippet(text: str, needles: Iterable[str], *, width: int = WIDTH) -> str:
+    """Return an HTML-safe fragment of ``text`` around the matches, each in ``<mark>``."""
+    spans = _spans(text, needles)
+    begin, end = _window(text, spans, width)
+    parts: list[str] = ["…"] if begin > 0 else []
+    cursor = begin
+    for start, stop in _merge(spans):
+        start, stop = max(start, begin), min(stop, end)
+        if start >= stop:
+            continue
+        parts.append(_show(text[cursor:start]))
+        parts.append(f"<mark>{_show(text[start:stop])}</mark>")
+        cursor = stop
+    parts.append(_show(text[cursor:end]))
+    if end < len(text):
+        parts.append("…")
+    return "".join(parts).strip()

@@ -1,0 +1,56 @@
+"""The plain values that cross the search package's public face, and its exceptions.
+
+Exception tree::
+
+    SearchError            the index cannot do what was asked (busy, unreadable, disk)
+    └── QueryError         the user's search text cannot be searched; str(e) says why
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LetterDoc:
+    """One letter as the index sees it: text plus the fields people search and filter by."""
+
+    letter_id: int
+    text: str
+    reg_no: str = ""
+    petitioners: tuple[str, ...] = ()
+    id_numbers: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    township: str = ""
+    village: str = ""
+    category: str = ""
+    status: str = ""
+    received: datetime.date | None = None
+    case_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching letter; ``snippet`` is HTML-safe, matches wrapped in ``<mark>``."""
+
+    letter_id: int
+    score: float
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The hits of one search (best first) and how many letters matched in all."""
+
+    query: str
+    total: int
+    hits: tuple[Hit, ...]
+
+
+class SearchError(Exception):
+    """The index could not do what was asked; the message (in Chinese) is fit to show a clerk."""
+
+
+class QueryError(SearchError):
+    """The search text cannot be searched; the message (in Chinese) says what to change."""

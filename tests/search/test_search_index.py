@@ -1,0 +1,391 @@
+"""The index as the rest of Huiyin uses it: filters, upsert, delete, clear, snippets, locks."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import search
+from search import Hit, LetterDoc, LetterIndex, QueryError, SearchError, SearchResult
+
+Find = Callable[..., set[int]]
+D = datetime.date
+
+
+def test_exports() -> None:
+    assert sorted(search.__all__) == sorted(
+        [
+            "Hit",
+            "LetterDoc",
+            "LetterIndex",
+            "QueryError",
+            "SearchError",
+            "SearchResult",
+            "clean_for_index",
+        ]
+    )
+    assert issubclass(QueryError, SearchError)
+
+
+def test_result_shape(index: LetterIndex) -> None:
+    result = index.search("胡涛超")
+    assert isinstance(result, SearchResult)
+    assert result.query == "胡涛超" and result.total == 1
+    (hit,) = result.hits
+    assert isinstance(hit, Hit) and hit.letter_id == 1 and hit.score > 0
+
+
+# -- filters ---------------------------------------------------------------------------
+
+
+def test_filter_township(find: Find) -> None:
+    assert find("拖欠工资", township="城关镇") == {3}
+    assert find("拖欠工资", township="石桥镇") == {7}
+    assert find("拆迁补偿", township="东坝乡") == {5}  # stored as 東壩鄉: folded alike
+
+
+def test_filter_category_and_status(find: Find) -> None:
+    assert find("双井村", category="环境污染") == {2}
+    assert find("双井村", status="办理中") == {3}
+    assert find("双井村", status="不存在") == set()
+
+
+def test_filter_date_range(find: Find) -> None:
+    assert find("拆迁补偿", received_from=D(2024, 1, 1)) == {4}
+    assert find("拆迁补偿", received_to=D(2023, 12, 31)) == {5}
+    assert find("城关镇", received_from=D(2025, 1, 1), received_to=D(2025, 12, 31)) == {2}
+    assert find("城关镇", received_from=D(2025, 3, 27), received_to=D(2025, 3, 27)) == {2}
+
+
+def test_filter_case(find: Find) -> None:
+    assert find("征地补偿", case_id=11) == {1}
+    assert find("征地补偿", case_id=12) == set()
+
+
+def test_empty_query_with_filter_lists_newest_first(index: LetterIndex) -> None:
+    result = index.search("", township="龙华镇")
+    assert [h.letter_id for h in result.hits] == [6, 4]
+    assert result.total == 2
+
+
+def test_bad_filters_are_query_errors(index: LetterIndex) -> None:
+    with pytest.raises(QueryError, match="起始日期晚于截止日期"):
+        index.search("城关镇", received_from=D(2025, 2, 1), received_to=D(2025, 1, 1))
+    with pytest.raises(QueryError):
+        index.search("城关镇", received_from="2025-01-01")  # type: ignore[arg-type]
+    with pytest.raises(QueryError):
+        index.search("城关镇", limit=0)
+
+
+def test_limit_and_total(index: LetterIndex) -> None:
+    result = index.search("城关镇 OR 石桥镇", limit=2)
+    assert len(result.hits) == 2 and result.total == 4
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def test_upsert_replaces_not_duplicates(index: LetterIndex, find: Find) -> None:
+    old = len(index.letter_ids())
+    assert index.add([LetterDoc(2, "我叫陈生，反映宅基地纠纷。", petitioners=("陈生",))]) == 1
+    assert len(index.letter_ids()) == old
+    assert find("宅基地纠纷") == {2}
+    assert find("夜间偷排废水") == set()  # the old text is gone
+    assert index.search("陈生").total == 2
+
+
+def test_same_letter_twice_in_one_add_keeps_the_last(tmp_path: Path) -> None:
+    with LetterIndex.open(tmp_path / "ix") as ix:
+        assert ix.add([LetterDoc(9, "第一稿"), LetterDoc(9, "第二稿")]) == 1
+        assert {h.letter_id for h in ix.search("第二稿").hits} == {9}
+        assert ix.search("第一稿").total == 0
+        assert ix.letter_ids() == {9}
+
+
+def test_delete(index: LetterIndex, find: Find) -> None:
+    assert index.delete([3, 3, 999]) == 1
+    assert find("陈生") == {2}
+    assert 3 not in index.letter_ids()
+    assert index.delete([]) == 0
+    assert index.delete([3]) == 0
+
+
+def test_clear_and_letter_ids(index: LetterIndex, letters: dict[int, LetterDoc]) -> None:
+    assert index.letter_ids() == set(letters)
+    index.clear()
+    assert index.letter_ids() == set()
+    assert index.search("陈生").total == 0
+    index.add([letters[1]])
+    assert index.letter_ids() == {1}
+
+
+def test_malformed_doc_is_a_search_error_and_saves_nothing(tmp_path: Path) -> None:
+    with LetterIndex.open(tmp_path / "ix") as ix:
+        ix.add([LetterDoc(1, "第一封")])
+        with pytest.raises(SearchError, match="letter_id"):
+            ix.add([LetterDoc(2, "第二封"), LetterDoc("3", "第三封")])  # type: ignore[arg-type]
+        assert ix.letter_ids() == {1}
+        with pytest.raises(SearchError):
+            ix.delete(["1"])  # type: ignore[list-item]
+
+
+def test_open_creates_directory_and_reopens(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "index"
+    with LetterIndex.open(path) as ix:
+        ix.add([LetterDoc(5, "枣树营村来信")])
+        assert not ix.needs_reindex
+    assert path.is_dir()
+    with LetterIndex.open(path) as ix:
+        assert ix.letter_ids() == {5}
+
+
+def test_closed_index_refuses_work(tmp_path: Path) -> None:
+    ix = LetterIndex.open(tmp_path / "ix")
+    ix.close()
+    ix.close()  # closing twice is harmless
+    with pytest.raises(SearchError):
+        ix.search("陈生")
+
+
+def test_create_discards_an_unreadable_index(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with LetterIndex.open(path) as ix:
+        ix.add([LetterDoc(1, "第一封")])
+    for toc in path.glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    with pytest.raises(SearchError, match="huiyin reindex"):
+        LetterIndex.open(path)
+    with LetterIndex.create(path) as ix:
+        assert ix.letter_ids() == set()
+        ix.add([LetterDoc(2, "第二封")])
+    with LetterIndex.open(path) as ix:
+        assert ix.letter_ids() == {2}
+
+
+def test_older_index_version_asks_for_reindex(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    path.mkdir()
+    (path / "_letters_v0_1.toc").write_bytes(b"an index built by an older analysis")
+    with LetterIndex.open(path) as ix:
+        assert ix.needs_reindex
+        assert ix.letter_ids() == set()
+    with LetterIndex.create(path) as ix:
+        assert not ix.needs_reindex
+    assert not (path / "_letters_v0_1.toc").exists()
+
+
+def test_reader_sees_other_writers_commits(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with LetterIndex.open(path) as reader, LetterIndex.open(path) as writer:
+        assert reader.search("第一封", limit=5).total == 0
+        writer.add([LetterDoc(1, "第一封")])
+        assert reader.search("第一封", limit=5).total == 1
+
+
+# -- snippets --------------------------------------------------------------------------
+
+
+def test_snippet_marks_and_escapes(index: LetterIndex) -> None:
+    (hit,) = index.search("张伟 拖欠工资").hits
+    assert "<mark>拖欠工资</mark>" in hit.snippet
+    bare = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in bare and ">" not in bare and "&lt;/script&gt;" in bare
+    assert "张&amp;伟" in hit.snippet
+
+
+def test_snippet_marks_text_as_written(index: LetterIndex) -> None:
+    (hit,) = index.search("15174218096").hits
+    assert "<mark>151-7421-8096</mark>" in hit.snippet
+    (hit,) = index.search("李玉兰").hits
+    assert "<mark>李玉蘭</mark>" in hit.snippet  # traditional as written
+    hits = index.search("枣树营村", limit=5).hits
+    snippets = {h.letter_id: h.snippet for h in hits}
+    assert "<mark>枣树 营村</mark>" in snippets[4]  # the line break shown as a space
+    assert "<mark>棗樹營村</mark>" in snippets[5]
+
+
+def test_snippet_is_cut_around_the_match(tmp_path: Path) -> None:
+    filler = "村里的道路年久失修，雨天泥泞难行。" * 30
+    text = filler + "我家的宅基地被邻居强占。" + filler
+    with LetterIndex.open(tmp_path / "ix") as ix:
+        ix.add([LetterDoc(1, text)])
+        (hit,) = ix.search("宅基地").hits
+    plain = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<mark>宅基地</mark>" in hit.snippet
+    assert 60 <= len(plain) <= 125
+    assert plain.startswith("…") and plain.endswith("…")
+
+
+# -- locks and failures ----------------------------------------------------------------
+
+
+def slow_docs(
+    first: int, count: int, started: threading.Event, pause: float
+) -> Iterator[LetterDoc]:
+    """Letters that take a while to produce: the writer lock is held meanwhile."""
+    started.set()
+    for i in range(first, first + count):
+        time.sleep(pause)
+        yield LetterDoc(i, f"第{i}号来信，反映拖欠工资问题。")
+
+
+def test_second_writer_waits_then_succeeds(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with LetterIndex.open(path) as first, LetterIndex.open(path, lock_timeout=20) as second:
+        first.add([LetterDoc(1, "第一封")])  # the index exists before the race
+        started = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                first.add(slow_docs(100, 5, started, 0.1))
+            except BaseException as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert started.wait(5)
+        t0 = time.monotonic()
+        assert second.add([LetterDoc(2, "第二封")]) == 1  # waits for the lock, no LockError
+        waited = time.monotonic() - t0
+        thread.join(10)
+        assert not errors
+        assert waited > 0.2
+        assert first.letter_ids() == {1, 2, 100, 101, 102, 103, 104}
+
+
+def test_busy_writer_times_out_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with LetterIndex.open(path) as first, LetterIndex.open(path, lock_timeout=0.2) as second:
+        started = threading.Event()
+        thread = threading.Thread(target=first.add, args=(slow_docs(100, 10, started, 0.1),))
+        thread.start()
+        assert started.wait(5)
+        with pytest.raises(SearchError, match="正忙") as info:
+            second.add([LetterDoc(2, "第二封")])
+        assert type(info.value) is SearchError
+        thread.join(10)
+        assert second.add([LetterDoc(2, "第二封")]) == 1  # free again afterwards
+
+
+def test_failed_add_saves_nothing_and_releases_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+
+    def broken() -> Iterator[LetterDoc]:
+        yield LetterDoc(2, "第二封，拖欠工资")
+        yield LetterDoc(3, "第三封，拖欠工资")
+        raise RuntimeError("database went away")
+
+    with LetterIndex.open(path, lock_timeout=0.5) as ix:
+        ix.add([LetterDoc(1, "第一封，拖欠工资")])
+        with pytest.raises(RuntimeError, match="database went away"):
+            ix.add(broken())
+        assert ix.letter_ids() == {1}
+        assert {h.letter_id for h in ix.search("拖欠工资").hits} == {1}
+        assert ix.add([LetterDoc(4, "第四封")]) == 1  # the lock was released
+    with LetterIndex.open(path) as again:
+        assert again.letter_ids() == {1, 4}
+
+
+def test_killed_writer_leaves_the_index_usable(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with LetterIndex.open(path) as ix:
+        ix.add([LetterDoc(1, "第一封，拖欠工资")])
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from search import LetterDoc, LetterIndex\n"
+        "def docs():\n"
+        "    for i in range(100, 200):\n"
+        "        if i == 150:\n"
+        "            print('writing', flush=True)\n"
+        "            time.sleep(60)\n"
+        "        yield LetterDoc(i, '拖欠工资' * 50)\n"
+        "LetterIndex.open(Path(sys.argv[1])).add(docs())\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+    finally:
+        proc.kill()  # SIGKILL while holding the writer lock
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    with LetterIndex.open(path, lock_timeout=5) as ix:
+        assert ix.letter_ids() == {1}
+        assert ix.add([LetterDoc(2, "第二封，拖欠工资")]) == 1
+        assert {h.letter_id for h in ix.search("拖欠工资").hits} == {1, 2}
+
+
+def test_searches_run_while_another_thread_writes(tmp_path: Path) -> None:
+    path = tmp_path / "ix"
+    with LetterIndex.open(path) as reader, LetterIndex.open(path) as writer:
+        writer.add([LetterDoc(0, "拖欠工资")])
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                for batch in range(10):
+                    writer.add(LetterDoc(batch * 10 + k + 1, "拖欠工资问题") for k in range(10))
+            except BaseException as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        seen = 0
+        while thread.is_alive():
+            result = reader.search("拖欠工资", limit=5)
+            assert result.total >= seen  # never goes back
+            seen = result.total
+        thread.join()
+        assert not errors
+        assert reader.search("拖欠工资").total == 101
+
+
+def test_odd_text_is_indexed_and_shown_safely(tmp_path: Path) -> None:
+    text = "开头\ud800中间\x00拖欠工资\u200b结尾" + "。" * 5000
+    with LetterIndex.open(tmp_path / "ix") as ix:
+        ix.add([LetterDoc(1, text), LetterDoc(2, ""), LetterDoc(3, "   \n ")])
+        (hit,) = ix.search("拖欠工资").hits
+        assert "<mark>拖欠工资</mark>" in hit.snippet
+        hit.snippet.encode("utf-8")  # no lone surrogate reaches a page
+        assert ix.letter_ids() == {1, 2, 3}
+
+
+def test_open_on_a_file_is_a_search_error(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-dir"
+    path.write_text("x", encoding="utf-8")
+    with pytest.raises(SearchError, match="无法打开"):
+        LetterIndex.open(path)
+
+
+def test_phrase_positions_must_be_consecutive(tmp_path: Path) -> None:
+    with LetterIndex.open(tmp_path / "ix") as ix:
+        ix.add(
+            [
+                LetterDoc(1, "征地地补偿"),  # 征地 地补 补偿 all occur, not in a row
+                LetterDoc(2, "补偿征地，地补"),
+                LetterDoc(3, "征地补偿款"),
+                LetterDoc(4, "营村枣树"),
+            ]
+        )
+        assert {h.letter_id for h in ix.search("征地补偿").hits} == {3}
+        assert ix.search("枣树营村").total == 0
+
+
+def test_snippet_prefers_a_window_with_every_word(tmp_path: Path) -> None:
+    filler = "村里的道路年久失修，雨天泥泞难行。" * 10
+    text = "王伟来信。" + filler + "王伟反映拖欠工资问题。" + filler
+    with LetterIndex.open(tmp_path / "ix") as ix:
+        ix.add([LetterDoc(1, text)])
+        (hit,) = ix.search("王伟 拖欠工资").hits
+    assert "<mark>王伟</mark>反映<mark>拖欠工资</mark>" in hit.snippet
