@@ -14,12 +14,16 @@ _ID_CHECK = "10X98765432"
 _ID = re.compile(r"(?<![0-9])([1-9][0-9]{16}[0-9Xx])(?![0-9Xx])")
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9]{9})(?![0-9])")
 _LANDLINE = re.compile(r"(?<![0-9])(0[1-9][0-9]{1,2}-[1-9][0-9]{6,7})(?![0-9])")
-_SEPARATED_DIGITS = re.compile(r"(?<=[0-9])[ \-](?=[0-9])")
+_SEPARATED_DIGITS = re.compile(r"(?<=[0-9])[ \-\r\n]+(?=[0-9])")
+# A line break that does not end a sentence is where the writer ran out of paper.
+_WRAP = re.compile(r"(?<=[^。！？!?：:\s])[ \t]*\r?\n(?=\S)")
 _NAME = "([\u4e00-\u9fff]{2,4}?)"
-_PETITIONER = (
-    re.compile(r"(?:信访人|反映人|来信人|具名人)[:：\s]*" + _NAME + r"(?=[\s,，。、0-9（(]|$)", re.M),
-    re.compile(r"(?:我叫|我是|本人)" + _NAME + r"(?=[,，。、；]|$)", re.M),
+_SIGNATORIES = re.compile(
+    r"(?:信访人|反映人|来信人|具名人|代表人|联名人)[:：\s]*"
+    r"((?:[\u4e00-\u9fff]{2,4}?[、 ]+)*[\u4e00-\u9fff]{2,4}?)(?=[\s,，。0-9（(等]|$)",
+    re.M,
 )
+_SELF = re.compile(r"(?:我叫|我是|本人)" + _NAME + r"(?=[,，。、；]|$)", re.M)
 _REQUEST = re.compile(r"[^。！？\n]*(?:请求|恳请|要求|希望)[^。！？\n]*[。！？]?")
 
 
@@ -57,7 +61,7 @@ def valid_id_number(number: str) -> bool:
 
 def extract_fields(text: str) -> LetterFields:
     """Propose fields from OCR text; only checksum-valid ID numbers are proposed."""
-    folded = unicodedata.normalize("NFKC", text)
+    folded = _WRAP.sub("", unicodedata.normalize("NFKC", text))
     digits = _SEPARATED_DIGITS.sub("", folded)
     candidates = _unique(m.group(1).upper() for m in _ID.finditer(digits))
     ids = [n for n in candidates if valid_id_number(n)]
@@ -70,12 +74,13 @@ def extract_fields(text: str) -> LetterFields:
         ]
         + [m.group(1) for m in _LANDLINE.finditer(folded)]
     )
-    names = _unique(m.group(1) for pattern in _PETITIONER for m in pattern.finditer(folded))
+    signed = [n for m in _SIGNATORIES.finditer(folded) for n in re.split(r"[、 ]+", m.group(1))]
+    names = _unique(signed + [m.group(1) for m in _SELF.finditer(folded)])
     return LetterFields(
         petitioner=names[0] if names else None,
         id_numbers=tuple(ids),
         phones=tuple(phones),
-        summary=_summary(folded),
+        summary=_summary(_WRAP.sub("", text)),
         names=tuple(names),
         unverified_id_numbers=tuple(unverified),
     )

@@ -20,6 +20,11 @@ MAX_MATCHES = 200  # per needle; more gives no better snippet
 
 _SENTENCE_END = "。！？；!?;\n"
 _WHITESPACE_RE = re.compile(r"\s+")
+# A line break beside a Chinese character, or inside a number, is where the writer ran out of
+# paper: no space there.
+_WRAP_RE = re.compile(
+    r"(?<=[^\x00-\x7f])[ \t]*\n\s*|\s*\n[ \t]*(?=[^\x00-\x7f])|(?<=[0-9])\n(?=[0-9])"
+)
 _UNSAFE_RE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -79,7 +84,8 @@ def _window(text: str, spans: list[tuple[int, int, int]], width: int) -> tuple[i
 
 def _show(piece: str) -> str:
     """Escape for HTML and flatten line breaks; drop characters a page cannot show."""
-    return html.escape(_WHITESPACE_RE.sub(" ", _UNSAFE_RE.sub("", piece)), quote=True)
+    joined = _WRAP_RE.sub("", _UNSAFE_RE.sub("", piece))
+    return html.escape(_WHITESPACE_RE.sub(" ", joined), quote=True)
 
 
 def snippet(text: str, needles: Iterable[str], *, width: int = WIDTH) -> str:

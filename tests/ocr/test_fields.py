@@ -9,20 +9,25 @@ from ocr.fields import extract_fields, valid_id_number
 VALID_ID = "41172219630412352X"
 
 
-@pytest.mark.parametrize(("number", "valid"), [
-    (VALID_ID, True),
-    ("411722196304123524", False),
-    ("11010519491231002X", True),
-    ("11010519491231002x", True),
-    ("4117221963041235", False),
-])
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        (VALID_ID, True),
+        ("411722196304123524", False),
+        ("11010519491231002X", True),
+        ("11010519491231002x", True),
+        ("4117221963041235", False),
+    ],
+)
 def test_id_check_digit(number: str, valid: bool) -> None:
     assert valid_id_number(number) is valid
 
 
 def test_a_letter_with_everything() -> None:
-    text = (f"尊敬的领导：\n我叫韩秋菊，家住石桥镇枣树营村，身份证号{VALID_ID}，"
-            "联系电话138-3945-2176，家里座机0391-5123456。\n请求督促有关部门兑现补偿款。\n信访人：韩秋菊")
+    text = (
+        f"尊敬的领导：\n我叫韩秋菊，家住石桥镇枣树营村，身份证号{VALID_ID}，"
+        "联系电话138-3945-2176，家里座机0391-5123456。\n请求督促有关部门兑现补偿款。\n信访人：韩秋菊"
+    )
     fields = extract_fields(text)
     assert fields.petitioner == "韩秋菊"
     assert fields.id_numbers == (VALID_ID,)
@@ -54,5 +59,30 @@ def test_digits_inside_longer_numbers_are_not_phones() -> None:
 
 def test_nothing_found_in_an_empty_page() -> None:
     fields = extract_fields("")
-    assert fields.as_dict() == {"petitioner": None, "names": [], "id_numbers": [], "phones": [],
-                                "summary": "", "unverified_id_numbers": []}
+    assert fields.as_dict() == {
+        "petitioner": None,
+        "names": [],
+        "id_numbers": [],
+        "phones": [],
+        "summary": "",
+        "unverified_id_numbers": [],
+    }
+
+
+def test_numbers_and_sentences_wrapped_onto_the_next_line() -> None:
+    text = (
+        "本人钟晓岚，住城关镇北苑小区，电话1863\n7715209。身份证号41172\n21963041235\n2X。\n"
+        "请求有关部门督促物业公司尽快维修电梯，维护业主的\n合法权益。\n信访人：钟晓岚"
+    )
+    fields = extract_fields(text)
+    assert fields.phones == ("18637715209",)
+    assert fields.id_numbers == (VALID_ID,)
+    assert fields.summary == "请求有关部门督促物业公司尽快维修电梯，维护业主的合法权益。"
+
+
+def test_a_joint_letter_names_every_signatory() -> None:
+    fields = extract_fields(
+        "我们是十二名农民工，代表人卢振东，电话15903967742。\n联名人：卢振东、田广福等十二人"
+    )
+    assert fields.petitioner == "卢振东"
+    assert fields.names == ("卢振东", "田广福")
