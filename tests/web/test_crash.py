@@ -72,7 +72,7 @@ def test_killed_ingest_resumes_without_duplicates_or_orphans(tmp_path: Path) -> 
     assert final.returncode == 0, final.stderr
     results = json.loads(final.stdout)["results"]
     assert len(results) == 4 and not any(r["error"] for r in results)
-    assert _states(home) == ["indexed"] * 4
+    assert _states(home) == ["indexed"] * 4 + ["page"] * 5
 
     check = _huiyin(home, "check", "--json")
     assert check.returncode == 0, check.stdout
