@@ -1,1 +1,41 @@
-"""ocr."""
+"""ocr: scans (PDF, TIFF, PNG, JPEG) in, pages of text lines with boxes and confidence out.
+
+No database, no web: the rest of Huiyin calls :func:`read_pages` and stores what it gets.
+Every refusal is an :class:`OcrError` whose message a clerk can act on.
+"""
+
+from ._cer import character_error_rate, character_errors, edit_distance, normalize_for_cer
+from ._engine import DEFAULT_ENGINE, Engine, engine_names, get_engine, register_engine
+from ._errors import DamagedFile, EngineUnavailable, OcrError, UnsupportedFile
+from ._layout import reading_order
+from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits
+from ._reader import count_pages, ocr_image, read_pages, render_page
+from ._sniff import sniff
+from ._types import Line, PageText
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "DEFAULT_LIMITS",
+    "OCR_DPI",
+    "DamagedFile",
+    "Engine",
+    "EngineUnavailable",
+    "Limits",
+    "Line",
+    "OcrError",
+    "PageText",
+    "UnsupportedFile",
+    "character_error_rate",
+    "character_errors",
+    "count_pages",
+    "edit_distance",
+    "engine_names",
+    "get_engine",
+    "normalize_for_cer",
+    "ocr_image",
+    "read_pages",
+    "reading_order",
+    "register_engine",
+    "render_page",
+    "sniff",
+]

@@ -71,8 +71,8 @@ class BlobStore:
             target = self.path(sha256)
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                os.chmod(tmp, 0o444)
-                os.replace(tmp, target)
+                tmp.chmod(0o444)
+                tmp.replace(target)
                 _fsync_dir(target.parent)
             return sha256
         finally:

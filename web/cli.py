@@ -97,7 +97,8 @@ def serve(ctx: _Context, host: str, port: int) -> None:
 
     from web.app import create_app
 
-    app = create_app(ctx.instance())
+    ctx.instance()  # a clear message now if the folder is not an instance
+    app = create_app({"HUIYIN_HOME": str(ctx.home)})
     click.echo(f"Huiyin on http://{host}:{port}/  (Ctrl+C stops)")
     waitress.serve(app, host=host, port=port, threads=8, ident="huiyin")
 
@@ -145,10 +146,9 @@ def ocr_command(file: Path, engine: str | None, as_json: bool) -> None:
     if not file.is_file():
         _fail(f"{file}: no such file")
     try:
-        pages = [
+        pages: list[dict[str, Any]] = [
             {"page": p.number, "width": p.width, "height": p.height, "source": p.source,
-             "lines": [{"text": line.text, "box": [list(pt) for pt in line.box],
-                        "score": round(line.score, 4)} for line in p.lines]}
+             "rotation": p.rotation, "lines": [line.as_dict() for line in p.lines]}
             for p in ocr.read_pages(file, engine=name)
         ]
     except ocr.OcrError as e:

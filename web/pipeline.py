@@ -140,11 +140,7 @@ def _read_pages(instance: Instance, letter_id: int) -> str | None:
                     height=page.height,
                     source=page.source,
                     engine=engine if page.source == "ocr" else page.source,
-                    lines=[
-                        {"text": line.text, "box": [list(p) for p in line.box],
-                         "score": round(line.score, 4)}
-                        for line in page.lines
-                    ],
+                    lines=[line.as_dict() for line in page.lines],
                 )
     except ocr.OcrError as e:
         return str(e)

@@ -1,0 +1,146 @@
+"""Reading order: detected text boxes -> written lines, top to bottom, left to right.
+
+Pure functions, no I/O and no engine types. A handwritten line's baseline drifts, so
+sorting boxes by their top edge interleaves neighbouring lines; instead each box is
+chained to the box just left of it on the same line (their facing edges overlap
+vertically), lines are ordered top to bottom after removing the page's skew, and the
+boxes of one line are joined into one :class:`Line`.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._types import Box, Line, Point
+
+# Facing edges of two neighbouring boxes must overlap by this share of the shorter edge.
+MIN_OVERLAP = 0.5
+# A box may start this share of its height left of its neighbour's end (detector padding).
+MAX_BACKSTEP = 0.5
+# Page skew is never estimated steeper than this (about 3.4 degrees).
+MAX_SLOPE = 0.06
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """The left and right edges of a box: x and vertical extent of each."""
+
+    left: float
+    left_top: float
+    left_bottom: float
+    right: float
+    right_top: float
+    right_bottom: float
+    cx: float
+    cy: float
+    height: float
+
+
+def _edges(box: Box) -> _Edges:
+    """Left/right edges from the two leftmost and two rightmost points of a box."""
+    pts = sorted(box, key=lambda p: p[0])
+    lefts, rights = pts[:2], pts[-2:]
+    left_ys = [p[1] for p in lefts]
+    right_ys = [p[1] for p in rights]
+    ys = [p[1] for p in box]
+    height = (max(left_ys) - min(left_ys) + max(right_ys) - min(right_ys)) / 2
+    return _Edges(
+        left=min(p[0] for p in lefts),
+        left_top=min(left_ys),
+        left_bottom=max(left_ys),
+        right=max(p[0] for p in rights),
+        right_top=min(right_ys),
+        right_bottom=max(right_ys),
+        cx=sum(p[0] for p in box) / len(box),
+        cy=sum(ys) / len(ys),
+        height=max(height, 1.0),
+    )
+
+
+def _overlap(a_top: float, a_bottom: float, b_top: float, b_bottom: float) -> float:
+    """Vertical overlap of two intervals as a share of the shorter one."""
+    inter = min(a_bottom, b_bottom) - max(a_top, b_top)
+    shorter = max(min(a_bottom - a_top, b_bottom - b_top), 1.0)
+    return max(inter, 0.0) / shorter
+
+
+def page_slope(boxes: Sequence[Box]) -> float:
+    """The page's skew as dy/dx, the median slope of the boxes' long edges."""
+    slopes = []
+    for box in boxes:
+        if len(box) != 4:
+            continue
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = box
+        width = ((x1 - x0) + (x2 - x3)) / 2
+        height = ((y3 - y0) + (y2 - y1)) / 2
+        if width > 2 * abs(height) and width > 0:
+            slopes.append(((y1 - y0) + (y2 - y3)) / 2 / width)
+    if not slopes:
+        return 0.0
+    return max(-MAX_SLOPE, min(MAX_SLOPE, statistics.median(slopes)))
+
+
+def group_lines(fragments: Sequence[Line]) -> list[list[Line]]:
+    """Group boxes into written lines; lines top to bottom, each line's boxes left to right."""
+    edges = [_edges(f.box) for f in fragments]
+    order = sorted(range(len(fragments)), key=lambda i: (edges[i].left, edges[i].cy))
+    lines: list[list[int]] = []
+    for i in order:
+        e = edges[i]
+        best: tuple[float, float] | None = None
+        best_line = -1
+        for n, members in enumerate(lines):
+            last = edges[members[-1]]
+            if e.left < last.right - MAX_BACKSTEP * min(e.height, last.height):
+                continue
+            share = _overlap(last.right_top, last.right_bottom, e.left_top, e.left_bottom)
+            if share < MIN_OVERLAP:
+                continue
+            rank = (-share, e.left - last.right)
+            if best is None or rank < best:
+                best, best_line = rank, n
+        if best_line < 0:
+            lines.append([i])
+        else:
+            lines[best_line].append(i)
+
+    slope = page_slope([f.box for f in fragments])
+
+    def level(members: list[int]) -> float:
+        """Where a line sits on the page once the skew is taken out."""
+        return statistics.fmean(edges[i].cy - slope * edges[i].cx for i in members)
+
+    lines.sort(key=lambda members: (level(members), edges[members[0]].left))
+    return [[fragments[i] for i in members] for members in lines]
+
+
+def _joiner(left: str, right: str) -> str:
+    """A space between two Latin/digit runs, nothing next to Chinese."""
+    if left and right and left[-1].isascii() and right[0].isascii():
+        if left[-1].isalnum() and right[0].isalnum():
+            return " "
+    return ""
+
+
+def merge_line(parts: Sequence[Line]) -> Line:
+    """One Line from the boxes of one written line, already ordered left to right."""
+    if len(parts) == 1:
+        return parts[0]
+    text = parts[0].text
+    for prev, part in zip(parts, parts[1:], strict=False):
+        text += _joiner(prev.text, part.text) + part.text
+    first = sorted(parts[0].box, key=lambda p: p[0])[:2]
+    last = sorted(parts[-1].box, key=lambda p: p[0])[-2:]
+    top_left, bottom_left = sorted(first, key=lambda p: p[1])
+    top_right, bottom_right = sorted(last, key=lambda p: p[1])
+    box: tuple[Point, ...] = (top_left, top_right, bottom_right, bottom_left)
+    weights = [max(len(p.text), 1) for p in parts]
+    score = sum(p.score * w for p, w in zip(parts, weights, strict=True)) / sum(weights)
+    return Line(text=text, box=box, score=score)
+
+
+def reading_order(fragments: Sequence[Line]) -> tuple[Line, ...]:
+    """The page's lines in reading order, each built from its boxes."""
+    return tuple(merge_line(group) for group in group_lines(fragments))

@@ -1,0 +1,130 @@
+"""Scans drawn for the OCR tests by ocr.synthetic, and hand-built files that go wrong."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocr import synthetic
+
+PAGE_ONE = (
+    "尊敬的县信访局领导：",
+    "我叫韩秋菊，家住石桥镇枣树营村，",
+    "联系电话13839452176。",
+    "我家承包地被征收已经两年，",
+    "补偿款至今没有发放。",
+    "请求领导督促解决。",
+    "信访人：韩秋菊",
+)
+PAGE_TWO = (
+    "第二页：",
+    "村里说钱已经被镇里统一扣下了，",
+    "我们多次到镇政府反映，",
+    "工作人员只是登记，一直没有答复。",
+    "二〇二五年三月八日",
+)
+STRIP = ("石桥镇枣树营村", "联系电话13839452176")
+
+
+@pytest.fixture(scope="session")
+def written() -> dict[str, tuple[str, ...]]:
+    """What the drawn scans say: page_one, page_two, strip."""
+    return {"page_one": PAGE_ONE, "page_two": PAGE_TWO, "strip": STRIP}
+
+
+@pytest.fixture(scope="session")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for files drawn once per test session."""
+    return tmp_path_factory.mktemp("ocr-scans")
+
+
+@pytest.fixture(scope="session")
+def page_one() -> Image.Image:
+    """A clean handwriting-like A4 page."""
+    return synthetic.render_scan(PAGE_ONE, seed=11, ruled=True)
+
+
+@pytest.fixture(scope="session")
+def page_two() -> Image.Image:
+    """A degraded page: rotated, blurred, noisy, unevenly lit."""
+    return synthetic.render_scan(PAGE_TWO, seed=12, degrade=True)
+
+
+@pytest.fixture(scope="session")
+def strip() -> Image.Image:
+    """Two written lines cut from a page: small enough to OCR in well under a second."""
+    page = synthetic.render_scan(STRIP, seed=13)
+    return page.crop((0, 150, page.width, 450))
+
+
+class Forge:
+    """Hand-built files for the cases scanners never write but users still send."""
+
+    @staticmethod
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        """One PNG chunk with its CRC."""
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    @classmethod
+    def png_bomb(cls, path: Path, side: int = 20000) -> Path:
+        """A real, valid 1-bit PNG of side x side white pixels that compresses to kilobytes."""
+        row = b"\x00" + b"\xff" * ((side + 7) // 8)
+        packer = zlib.compressobj(9)
+        body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+        header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+        path.write_bytes(
+            b"\x89PNG\r\n\x1a\n"
+            + cls.chunk(b"IHDR", header)
+            + cls.chunk(b"IDAT", body)
+            + cls.chunk(b"IEND", b"")
+        )
+        return path
+
+    @staticmethod
+    def pdf(objects: list[bytes], *, trailer: bytes = b"") -> bytes:
+        """A PDF with a correct xref from numbered object bodies (object 1 is the catalog)."""
+        out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for number, body in enumerate(objects, 1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+        out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+        out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (len(objects) + 1, trailer)
+        out += b"startxref\n%d\n%%%%EOF\n" % xref
+        return bytes(out)
+
+    @classmethod
+    def blank_pdf(cls, pages: int) -> bytes:
+        """A PDF of ``pages`` blank A4 pages (0 allowed)."""
+        kids = b" ".join(b"%d 0 R" % (3 + n) for n in range(pages))
+        objects = [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        ]
+        objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
+        return cls.pdf(objects)
+
+    @classmethod
+    def encrypted_pdf(cls) -> bytes:
+        """A PDF locked by the standard security handler with a user password we lack."""
+        objects = [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+            b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -44 >>" % (b"a5" * 32, b"3c" * 32),
+        ]
+        file_id = b"<0123456789abcdef0123456789abcdef>"
+        return cls.pdf(objects, trailer=b"/Encrypt 4 0 R /ID [%s %s]" % (file_id, file_id))
+
+
+@pytest.fixture(scope="session")
+def forge() -> type[Forge]:
+    """The hand-built bad files."""
+    return Forge
