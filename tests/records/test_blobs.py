@@ -41,7 +41,7 @@ def test_same_content_is_stored_once(store: BlobStore, tmp_path: Path) -> None:
 
 def test_stored_blobs_are_read_only(store: BlobStore, tmp_path: Path) -> None:
     digest = store.put(_file(tmp_path, "a.png", b"\x89PNG"))
-    assert not os.stat(store.path(digest)).st_mode & 0o222
+    assert not store.path(digest).stat().st_mode & 0o222
 
 
 def test_expected_digest_mismatch_is_refused(store: BlobStore, tmp_path: Path) -> None:

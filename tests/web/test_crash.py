@@ -1,4 +1,4 @@
-"""Kill `huiyin ingest` with SIGKILL mid-batch, run it again: every letter once, nothing orphaned."""
+"""SIGKILL `huiyin ingest` mid-batch, run it again: every letter once, nothing orphaned."""
 
 from __future__ import annotations
 
@@ -58,8 +58,10 @@ def test_killed_ingest_resumes_without_duplicates_or_orphans(tmp_path: Path) -> 
         draw(folder, name, phone, place, matter, fmt=("jpg", "tiff", "png")[i], seed=10 + i)
     from ocr import synthetic
 
-    two_pages = [synthetic.render_scan(["第一页：尊敬的领导，", "我叫祁宝山，电话13027685514。"], seed=20),
-                 synthetic.render_scan(["第二页：请求领导帮忙查一查。", "信访人：祁宝山"], seed=21)]
+    two_pages = [
+        synthetic.render_scan(["第一页：尊敬的领导，", "我叫祁宝山，电话13027685514。"], seed=20),
+        synthetic.render_scan(["第二页：请求领导帮忙查一查。", "信访人：祁宝山"], seed=21),
+    ]
     synthetic.save_pdf(two_pages, folder / "letter-two-pages.pdf")
     assert _huiyin(home, "init").returncode == 0
 
