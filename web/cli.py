@@ -54,10 +54,26 @@ class _Context:
 
 
 pass_ctx = click.make_pass_decorator(_Context)
+
+
+class _Huiyin(click.Group):
+    """Turns the packages' own errors into one clear line and exit status 1, never a trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from letters import LettersError
+        from ocr import OcrError
+        from records import BlobError
+        from search import SearchError
+
+        try:
+            return super().invoke(ctx)
+        except (RecordsError, BlobError, OcrError, SearchError, LettersError, InstanceError,
+                SettingsError) as e:
+            raise click.ClickException(str(e)) from e
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Huiyin, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Instance folder (default: $HUIYIN_HOME, else ./instance).")
 @click.pass_context
@@ -217,7 +233,7 @@ def reindex(ctx: _Context, as_json: bool) -> None:
 
 
 def _progress_line(done: int, total: int) -> None:
-    click.echo(f"\r{done}/{total}", nl=False, err=True)
+    click.echo(f"\r{done}/{total}", nl=done >= total, err=True)
 
 
 @main.command()

@@ -158,4 +158,4 @@ def _confirm(instance: Instance, letter_id: int, demo: DemoLetter) -> None:
             intake.attach_petitioner(session, letter, name=name, id_number=_id(stem), phone=phone,
                                      township=demo.township, village=demo.village, actor="demo")
         audit.record(session, "demo", "confirm", "letter", letter.id)
-        index_letters(instance, session, [letter])
+        index_letters(instance, [letter])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from records import Letter, intake
 from search import LetterDoc
@@ -36,17 +36,19 @@ def letter_doc(letter: Letter) -> LetterDoc:
     )
 
 
-def index_letters(instance: Instance, session: Session, letters: Iterable[Letter]) -> int:
+def index_letters(instance: Instance, letters: Iterable[Letter]) -> int:
     """Add or replace these letters in the index (one commit)."""
     return instance.index.add(letter_doc(letter) for letter in letters)
 
 
 def reindex(instance: Instance, progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild the whole index from the database, in batches so memory stays bounded."""
-    instance.index.clear()
+    instance.recreate_index()
     done = 0
     with instance.db.session() as session:
-        total = session.query(Letter).filter(Letter.ingest_state.in_(("read", "indexed"))).count()
+        total = session.scalar(
+            select(func.count()).where(Letter.ingest_state.in_(("read", "indexed")))
+        ) or 0
         last_id = 0
         while True:
             batch = session.scalars(
@@ -58,7 +60,7 @@ def reindex(instance: Instance, progress: Callable[[int, int], None] | None = No
             ).all()
             if not batch:
                 break
-            index_letters(instance, session, batch)
+            index_letters(instance, batch)
             for letter in batch:
                 letter.ingest_state = "indexed"
             session.flush()

@@ -54,6 +54,15 @@ class Instance:
 
         return LetterIndex.open(self.home / "index")
 
+    def recreate_index(self) -> LetterIndex:
+        """Start an empty index even where the old one cannot be opened (reindex fills it)."""
+        from search import LetterIndex
+
+        if "index" in self.__dict__:
+            self.index.close()
+        self.__dict__["index"] = LetterIndex.create(self.home / "index")
+        return self.index
+
     def today(self) -> dt.date:
         """Today in the office's time zone: the receipt date of a letter scanned now."""
         return dt.datetime.now(ZoneInfo(self.settings["timezone"])).date()

@@ -117,7 +117,7 @@ def _resume(instance: Instance, letter_id: int, source: Path | None, result: Ing
                 return _describe(result, letter)
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        index_letters(instance, session, [letter])
+        index_letters(instance, [letter])
         intake.set_state(session, letter, "indexed")
         return _describe(result, letter)
 

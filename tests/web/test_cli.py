@@ -127,3 +127,14 @@ def test_reindex_rebuilds_the_same_answers(ingested: Path, scans: list[Scan]) ->
     after = run_json(ingested, "search", scans[2].phone)
     assert [h["letter_id"] for h in after["hits"]] == [h["letter_id"] for h in before["hits"]]
     assert run_json(ingested, "check")["ok"]
+
+
+def test_a_damaged_index_is_reported_then_rebuilt_by_reindex(ingested: Path,
+                                                             scans: list[Scan]) -> None:
+    for toc in (ingested / "index").rglob("*.toc"):
+        toc.write_bytes(b"\x00garbage")
+    broken = run(ingested, "search", scans[0].phone)
+    assert broken.exit_code == 1
+    assert "Traceback" not in broken.output and broken.stderr.strip().count("\n") == 0
+    assert run_json(ingested, "reindex")["indexed"] == len(scans)
+    assert run_json(ingested, "search", scans[0].phone)["total"] == 1
