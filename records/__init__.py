@@ -8,6 +8,7 @@ from records.audit import AuditLogIsAppendOnly
 from records.blobs import BlobError, BlobStore, sha256_file
 from records.db import Database, sqlite_url
 from records.intake import RecordsError
+from records.privacy import mask_id_numbers
 from records.models import (
     INGEST_STATES,
     ROLES,
@@ -41,6 +42,7 @@ __all__ = [
     "User",
     "audit",
     "intake",
+    "mask_id_numbers",
     "sha256_file",
     "sqlite_url",
 ]

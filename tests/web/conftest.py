@@ -18,6 +18,7 @@ class Scan:
     path: Path
     name: str
     phone: str
+    id_number: str
 
 
 LETTERS = (
@@ -25,14 +26,16 @@ LETTERS = (
     ("卢振东", "15903967742", "城关镇南关社区", "建筑公司拖欠农民工工资"),
     ("钟晓岚", "18637715209", "城关镇北苑小区", "小区电梯停运无人维修"),
 )
+ID_NUMBERS = ("41172219630412352X", "411722197809231811", "411722199106054328")
 
 
 def draw(folder: Path, name: str, phone: str, place: str, matter: str, *, fmt: str,
-         seed: int) -> Path:
+         seed: int, id_number: str = "") -> Path:
     """One handwritten-looking letter, saved as a scanner would (jpg, png, pdf, tiff)."""
     from ocr import synthetic
 
     lines = ["尊敬的县信访局领导：", f"我叫{name}，家住{place}，", f"联系电话{phone}。",
+             *([f"身份证号{id_number}。"] if id_number else []),
              f"我反映的问题是{matter}，", "请求领导督促解决。", f"信访人：{name}"]
     image = synthetic.render_scan(lines, seed=seed)
     path = folder / f"letter-{seed}.{fmt}"
@@ -49,9 +52,12 @@ def draw(folder: Path, name: str, phone: str, place: str, matter: str, *, fmt: s
 def scans(tmp_path_factory: pytest.TempPathFactory) -> list[Scan]:
     folder = tmp_path_factory.mktemp("scans")
     formats = ("jpg", "png", "pdf")
-    return [Scan(draw(folder, name, phone, place, matter, fmt=fmt, seed=i), name, phone)
-            for i, ((name, phone, place, matter), fmt) in enumerate(zip(LETTERS, formats,
-                                                                        strict=True))]
+    return [
+        Scan(draw(folder, name, phone, place, matter, fmt=fmt, seed=i, id_number=id_number),
+             name, phone, id_number)
+        for i, ((name, phone, place, matter), fmt, id_number) in enumerate(
+            zip(LETTERS, formats, ID_NUMBERS, strict=True))
+    ]
 
 
 def run(home: Path, *args: str) -> Result:

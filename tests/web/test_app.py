@@ -51,3 +51,11 @@ def test_security_headers(client: FlaskClient) -> None:
 def test_the_app_refuses_a_folder_that_is_not_an_instance(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="huiyin init"):
         create_app({"HUIYIN_HOME": str(tmp_path / "nowhere")})
+
+
+def test_search_results_mask_id_numbers(client: FlaskClient, scans: list[Scan]) -> None:
+    for scan in scans:
+        page = client.get("/search", query_string={"q": scan.id_number}).get_data(as_text=True)
+        results = page.split('<article class="hit">', 1)[1]  # after the user's own query
+        assert f"{scan.id_number[:6]}********{scan.id_number[-4:]}" in results
+        assert scan.id_number not in results

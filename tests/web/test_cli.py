@@ -138,3 +138,11 @@ def test_a_damaged_index_is_reported_then_rebuilt_by_reindex(ingested: Path,
     assert "Traceback" not in broken.output and broken.stderr.strip().count("\n") == 0
     assert run_json(ingested, "reindex")["indexed"] == len(scans)
     assert run_json(ingested, "search", scans[0].phone)["total"] == 1
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_search_finds_a_letter_by_id_number(ingested: Path, scans: list[Scan], which: int) -> None:
+    by_id = run_json(ingested, "search", scans[which].id_number)
+    by_phone = run_json(ingested, "search", scans[which].phone)
+    assert by_id["total"] == 1
+    assert by_id["hits"][0]["letter_id"] == by_phone["hits"][0]["letter_id"]

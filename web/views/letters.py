@@ -7,7 +7,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 import search
-from records import Letter, intake
+from records import Letter, intake, mask_id_numbers
 from web.instance import Instance
 
 bp = Blueprint("letters", __name__)
@@ -63,7 +63,7 @@ def find() -> str:
             with _instance().db.session() as session:
                 by_id = {letter.id: _row(letter) for letter in session.scalars(
                     select(Letter).where(Letter.id.in_([h.letter_id for h in result.hits])))}
-            hits = [{**by_id[h.letter_id], "snippet": Markup(h.snippet)}
+            hits = [{**by_id[h.letter_id], "snippet": Markup(mask_id_numbers(h.snippet))}
                     for h in result.hits if h.letter_id in by_id]
     return render_template("letters/search.html", query=query, hits=hits, total=total,
                            error=error)
