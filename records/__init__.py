@@ -8,7 +8,6 @@ from records.audit import AuditLogIsAppendOnly
 from records.blobs import BlobError, BlobStore, sha256_file
 from records.db import Database, sqlite_url
 from records.intake import RecordsError
-from records.privacy import mask_id_numbers
 from records.models import (
     INGEST_STATES,
     ROLES,
@@ -22,6 +21,7 @@ from records.models import (
     Unit,
     User,
 )
+from records.privacy import mask_id_numbers
 
 __all__ = [
     "INGEST_STATES",
