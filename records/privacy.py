@@ -8,5 +8,5 @@ _ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{5})([0-9]{8})([0-9]{3}[0-9Xx])(?
 
 
 def mask_id_numbers(text: str) -> str:
-    """Hide the birth date of every 18-digit ID number; keep region and tail to tell people apart."""
+    """Hide the birth date of each 18-digit ID number; region and tail still tell people apart."""
     return _ID_NUMBER.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(3)}", text)
