@@ -184,12 +184,17 @@ class Reply(Base):
     letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     template: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
     doc_number: Mapped[str] = mapped_column(String(64), default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     docx_sha256: Mapped[str | None] = mapped_column(String(64))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     created_by: Mapped[str] = mapped_column(String(64))
     signed_by: Mapped[str | None] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    delivery_method: Mapped[str | None] = mapped_column(String(16))  # 邮寄 / 当面 / 网上
+    delivered_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reply.id"))
 

@@ -1,85 +1,39 @@
 """The `huiyin` command line: a thin layer that parses options, calls the packages, reports.
 
 Exit status: 0 success, 1 some inputs failed (each said on stderr and in the JSON), 2 usage.
+Commands of one area live beside it (cli_replies, cli_index, bench/); this module joins them.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from records import RecordsError
-from web.instance import Instance, InstanceError, default_home
-from web.settings import SettingsError
-
-ACTOR = "cli"
-
-
-def _emit(as_json: bool, document: Any, human: Callable[[], None]) -> None:
-    if as_json:
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    else:
-        human()
-
-
-def _fail(message: str) -> NoReturn:
-    raise click.ClickException(message)
+from web import cli_index, cli_replies
+from web.bench import bench
+from web.cli_common import (
+    ACTOR,
+    CliContext,
+    HuiyinGroup,
+    emit,
+    fail,
+    json_option,
+    pass_ctx,
+    progress_line,
+)
+from web.instance import default_home
 
 
-class _Context:
-    """Carries --home to the commands and opens the instance only when one needs it."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self._instance: Instance | None = None
-
-    def instance(self, *, ready: bool = True) -> Instance:
-        if self._instance is None:
-            try:
-                self._instance = Instance(self.home)
-                if ready:
-                    self._instance.check_ready()
-            except (InstanceError, SettingsError) as e:
-                _fail(str(e))
-        return self._instance
-
-    def close(self) -> None:
-        if self._instance is not None:
-            self._instance.close()
-
-
-pass_ctx = click.make_pass_decorator(_Context)
-
-
-class _Huiyin(click.Group):
-    """Turns the packages' own errors into one clear line and exit status 1, never a trace."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from letters import LettersError
-        from ocr import OcrError
-        from records import BlobError
-        from search import SearchError
-
-        try:
-            return super().invoke(ctx)
-        except (RecordsError, BlobError, OcrError, SearchError, LettersError, InstanceError,
-                SettingsError) as e:
-            raise click.ClickException(str(e)) from e
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-
-
-@click.group(cls=_Huiyin, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HuiyinGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Instance folder (default: $HUIYIN_HOME, else ./instance).")
 @click.pass_context
 def main(ctx: click.Context, home: Path | None) -> None:
     """Huiyin 回音: records and replies for a petition office (信访办)."""
-    state = _Context(home or default_home())
+    state = CliContext(home or default_home())
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -88,16 +42,16 @@ def main(ctx: click.Context, home: Path | None) -> None:
 @click.option("--demo", is_flag=True, help="Add the sample letters (made by Huiyin itself).")
 @json_option
 @pass_ctx
-def init(ctx: _Context, demo: bool, as_json: bool) -> None:
+def init(ctx: CliContext, demo: bool, as_json: bool) -> None:
     """Create the instance: database, blob store, search index (safe to run again)."""
     from web import demo as demo_data
 
     instance = ctx.instance(ready=False)
     instance.create()
-    added = demo_data.load(instance, progress=_progress_line) if demo else []
+    added = demo_data.load(instance, progress=progress_line) if demo else []
     document = {"home": str(instance.home), "database": instance.database_url,
                 "demo_letters": added}
-    _emit(as_json, document, lambda: click.echo(
+    emit(as_json, document, lambda: click.echo(
         f"Instance ready at {instance.home}"
         + (f" with {len(added)} demo letters" if demo else "")
     ))
@@ -107,7 +61,7 @@ def init(ctx: _Context, demo: bool, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @pass_ctx
-def serve(ctx: _Context, host: str, port: int) -> None:
+def serve(ctx: CliContext, host: str, port: int) -> None:
     """Serve the web application."""
     import waitress
 
@@ -123,7 +77,7 @@ def serve(ctx: _Context, host: str, port: int) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @json_option
 @pass_ctx
-def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool) -> None:
+def ingest(ctx: CliContext, paths: tuple[Path, ...], as_json: bool) -> None:
     """Register scans (PDF, TIFF, PNG, JPEG; folders recurse): store, OCR, index."""
     from web.pipeline import ingest as run_ingest
 
@@ -135,7 +89,7 @@ def ingest(ctx: _Context, paths: tuple[Path, ...], as_json: bool) -> None:
             click.echo(f"{result.file}: {result.error}", err=True)
         elif not as_json:
             click.echo(_describe_ingest(result.as_dict()))
-    _emit(as_json, {"results": results}, lambda: None)
+    emit(as_json, {"results": results}, lambda: None)
     if any(r["error"] for r in results):
         sys.exit(1)
 
@@ -160,7 +114,7 @@ def ocr_command(file: Path, engine: str | None, as_json: bool) -> None:
                                  param_hint="--engine")
     name = engine or ocr.DEFAULT_ENGINE
     if not file.is_file():
-        _fail(f"{file}: no such file")
+        fail(f"{file}: no such file")
     try:
         pages: list[dict[str, Any]] = [
             {"page": p.number, "width": p.width, "height": p.height, "source": p.source,
@@ -170,7 +124,7 @@ def ocr_command(file: Path, engine: str | None, as_json: bool) -> None:
     except ocr.OcrError as e:
         click.echo(f"{file}: {e}", err=True)
         sys.exit(1)
-    _emit(as_json, {"file": str(file), "engine": name, "pages": pages}, lambda: click.echo(
+    emit(as_json, {"file": str(file), "engine": name, "pages": pages}, lambda: click.echo(
         "\n\n".join("\n".join(line["text"] for line in p["lines"]) for p in pages)
     ))
 
@@ -180,7 +134,7 @@ def ocr_command(file: Path, engine: str | None, as_json: bool) -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @json_option
 @pass_ctx
-def search(ctx: _Context, query: str, limit: int, as_json: bool) -> None:
+def search(ctx: CliContext, query: str, limit: int, as_json: bool) -> None:
     """Full-text search of the letters: hits with highlighted snippets."""
     import search as search_pkg
 
@@ -188,58 +142,21 @@ def search(ctx: _Context, query: str, limit: int, as_json: bool) -> None:
     try:
         found = instance.index.search(query, limit=limit)
     except search_pkg.QueryError as e:
-        _fail(str(e))
+        fail(str(e))
     hits = [{"letter_id": h.letter_id, "score": round(h.score, 4), "snippet": h.snippet}
             for h in found.hits]
-    _emit(as_json, {"query": query, "total": found.total, "hits": hits}, lambda: click.echo(
+    emit(as_json, {"query": query, "total": found.total, "hits": hits}, lambda: click.echo(
         f"{found.total} letter(s)\n" + "\n".join(
             f"  {h['letter_id']:>6}  {h['snippet']}" for h in hits)
     ))
 
 
-@main.command()
-@click.argument("letter")
-@click.option("--template", required=True, help="Template name, e.g. acknowledgement.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the files (default: the instance's replies/).")
-@json_option
-@pass_ctx
-def reply(ctx: _Context, letter: str, template: str, out: Path | None, as_json: bool) -> None:
-    """Render a reply for a letter (id or registration number)."""
-    import letters as letters_pkg
-    from web.replies import generate_reply, resolve_letter
-
-    instance = ctx.instance()
-    try:
-        letter_id = resolve_letter(instance, letter)
-        outcome = generate_reply(instance, letter_id, template, out_dir=out, actor=ACTOR)
-    except (RecordsError, letters_pkg.TemplateError) as e:
-        _fail(str(e))
-    document = {"reply_id": outcome.reply_id, "letter_id": outcome.letter_id,
-                "doc_number": outcome.doc_number, "files": outcome.files}
-    _emit(as_json, document, lambda: click.echo(
-        f"{outcome.doc_number}: {outcome.files['docx']}"))
 
 
 @main.command()
 @json_option
 @pass_ctx
-def reindex(ctx: _Context, as_json: bool) -> None:
-    """Rebuild the search index from the database."""
-    from web.indexing import reindex as run_reindex
-
-    count = run_reindex(ctx.instance(), progress=None if as_json else _progress_line)
-    _emit(as_json, {"indexed": count}, lambda: click.echo(f"\n{count} letter(s) indexed"))
-
-
-def _progress_line(done: int, total: int) -> None:
-    click.echo(f"\r{done}/{total}", nl=done >= total, err=True)
-
-
-@main.command()
-@json_option
-@pass_ctx
-def check(ctx: _Context, as_json: bool) -> None:
+def check(ctx: CliContext, as_json: bool) -> None:
     """Check that the database, the originals and the index agree (exit 1 if not)."""
     from web.consistency import check as run_check
 
@@ -252,6 +169,11 @@ def check(ctx: _Context, as_json: bool) -> None:
             if isinstance(value, list) and value:
                 click.echo(f"  {key}: {', '.join(map(str, value[:20]))}")
 
-    _emit(as_json, document, human)
+    emit(as_json, document, human)
     if not report.ok:
         sys.exit(1)
+
+
+for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_command,
+                cli_index.reindex, bench):
+    main.add_command(command)

@@ -17,6 +17,11 @@ def test_every_command_is_in_the_readme(command: str) -> None:
     assert f"`huiyin {command}" in README
 
 
+@pytest.mark.parametrize("command", sorted(main.commands["bench"].commands))  # type: ignore[attr-defined]
+def test_every_benchmark_is_in_the_readme(command: str) -> None:
+    assert command in README.split("`huiyin bench", 1)[1].split("\n", 1)[0]
+
+
 @pytest.mark.parametrize("setting", [s.name for s in SETTINGS])
 def test_every_setting_is_in_the_readme(setting: str) -> None:
     assert f"| `{setting}` |" in README
