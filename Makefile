@@ -6,8 +6,10 @@ HOME_DIR ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages the product and its tests need: a Kai font draws the demo letters and test
-# scans; LibreOffice opens the reply documents (and will turn them into PDF); Noto CJK shows them.
-SYSTEM_PACKAGES := fonts-arphic-ukai fonts-noto-cjk libreoffice-writer-nogui
+# scans; LibreOffice opens the reply documents (and will turn them into PDF); Noto CJK shows them;
+# Tesseract is the OCR benchmark's baseline engine.
+SYSTEM_PACKAGES := fonts-arphic-ukai fonts-noto-cjk libreoffice-writer-nogui \
+	tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
 STAMP := $(VENV)/.installed
 
 .PHONY: run test quick lint setup system clean-instance
