@@ -3,7 +3,7 @@
 Imports no other project package: ocr, search, letters and web build on it, never the reverse.
 """
 
-from records import audit, intake
+from records import audit, cases, intake, workflow
 from records.audit import AuditLogIsAppendOnly
 from records.blobs import BlobError, BlobStore, sha256_file
 from records.db import Database, sqlite_url
@@ -41,8 +41,10 @@ __all__ = [
     "Unit",
     "User",
     "audit",
+    "cases",
     "intake",
     "mask_id_numbers",
     "sha256_file",
+    "workflow",
     "sqlite_url",
 ]

@@ -105,16 +105,33 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(255), default="")
-    status: Mapped[str] = mapped_column(String(32), default="registered")
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    status: Mapped[str] = mapped_column(String(32), default="registered", index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    township: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    category: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The clocks (records.workflow.CaseClock): the day the matter was received, then each step.
     opened_on: Mapped[dt.date] = mapped_column(Date)
+    assigned_on: Mapped[dt.date | None] = mapped_column(Date)
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    replied_on: Mapped[dt.date | None] = mapped_column(Date)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    review_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_replied_on: Mapped[dt.date | None] = mapped_column(Date)
+    recheck_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    recheck_replied_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_action_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Flags of DESIGN.md: 重复, 越级, 集体, 联名; an accusation (检举) and whom it accuses (§30).
+    flags: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    satisfaction: Mapped[str | None] = mapped_column(String(8))  # 满意 / 基本满意 / 不满意
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     letters: Mapped[list[Letter]] = relationship(back_populates="case")
-    unit: Mapped[Unit | None] = relationship()
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -1,0 +1,143 @@
+"""Cases in the database: open, link letters, take workflow actions, read the clocks.
+
+The rules live in records.workflow (pure); this module loads and stores a Case's clock and
+writes one AuditEvent for every action, in the same unit of work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records import audit
+from records.calendar import WorkCalendar
+from records.intake import RecordsError, next_number
+from records.models import Case, Letter
+from records.workflow import TERMINAL, CaseClock, Deadline, Stage, apply, current_deadline
+
+_CLOCK_FIELDS = [f.name for f in dataclasses.fields(CaseClock) if f.name not in ("stage",
+                                                                                  "received_on")]
+FLAGS = ("重复", "越级", "集体", "联名")
+
+
+def clock_of(case: Case) -> CaseClock:
+    """The workflow's view of a stored case."""
+    return CaseClock(
+        stage=Stage(case.status),
+        received_on=case.opened_on,
+        **{name: getattr(case, name) for name in _CLOCK_FIELDS},
+    )
+
+
+def get_case(session: Session, reference: str | int) -> Case:
+    """A case by id or by case number (XF-2026-000017)."""
+    text = str(reference).strip()
+    case = (session.get(Case, int(text)) if text.isdigit()
+            else session.scalars(select(Case).where(Case.case_no == text)).first())
+    if case is None:
+        raise RecordsError(f"no case {text!r}: give its id or its number (XF-2026-000017)")
+    return case
+
+
+def open_case(session: Session, letter: Letter, *, actor: str, title: str = "") -> Case:
+    """A new matter, opened from its first letter; its clock starts on the letter's receipt."""
+    if letter.case_id is not None:
+        raise RecordsError(f"letter {letter.reg_no} already belongs to case {letter.case_id}")
+    year = letter.received_on.year
+    case = Case(
+        case_no=f"XF-{year}-{next_number(session, 'case', year):06d}",
+        title=(title or letter.summary or letter.reg_no)[:255],
+        status=Stage.REGISTERED.value,
+        opened_on=letter.received_on,
+        township=letter.township,
+        category=letter.category,
+        flags=_letter_flags(letter),
+    )
+    session.add(case)
+    session.flush()
+    letter.case = case
+    session.flush()
+    audit.record(session, actor, "open-case", "case", case.id, letter_id=letter.id,
+                 case_no=case.case_no)
+    return case
+
+
+def link_letter(session: Session, letter: Letter, case: Case, *, actor: str,
+                reason: str = "") -> None:
+    """Join a letter to an existing matter (a follow-up, or the same matter written again)."""
+    if letter.case_id == case.id:
+        return
+    previous = letter.case_id
+    letter.case = case
+    case.flags = sorted(set(case.flags) | set(_letter_flags(letter)))
+    session.flush()
+    audit.record(session, actor, "link-letter", "case", case.id, letter_id=letter.id,
+                 previous_case=previous, reason=reason)
+
+
+def transition(
+    session: Session,
+    case: Case,
+    action: str,
+    on: dt.date,
+    *,
+    actor: str,
+    calendar: WorkCalendar,
+    reason: str = "",
+    decision: str | None = None,
+    extension_days: int = 30,
+) -> Case:
+    """Take one workflow action; IllegalTransition leaves the case untouched."""
+    before = clock_of(case)
+    after = apply(before, action, on, calendar=calendar, decision=decision,
+                  extension_days=extension_days)
+    case.status = after.stage.value
+    for name in _CLOCK_FIELDS:
+        setattr(case, name, getattr(after, name))
+    audit.record(session, actor, "transition", "case", case.id, step=action,
+                 on=on.isoformat(), from_stage=before.stage.value, to_stage=after.stage.value,
+                 reason=reason, decision=decision)
+    return case
+
+
+def deadline(case: Case, calendar: WorkCalendar) -> Deadline | None:
+    """The clock a clerk should watch for this case now."""
+    return current_deadline(clock_of(case), calendar)
+
+
+def due(
+    session: Session, calendar: WorkCalendar, today: dt.date, *, within_days: int | None = None,
+    overdue_only: bool = False,
+) -> list[tuple[Case, Deadline]]:
+    """Open cases with an office duty running: overdue, or due within `within_days`."""
+    open_cases = session.scalars(
+        select(Case).where(Case.status.not_in([s.value for s in TERMINAL])).order_by(Case.id)
+    )
+    rows = []
+    for case in open_cases:
+        clock = deadline(case, calendar)
+        if clock is None or clock.kind != "duty":
+            continue
+        if overdue_only and not clock.overdue(today):
+            continue
+        if within_days is not None and clock.days_left(today) > within_days:
+            continue
+        rows.append((case, clock))
+    return sorted(rows, key=lambda row: row[1].due)
+
+
+def _letter_flags(letter: Letter) -> list[str]:
+    return ["联名"] if len(letter.petitioners) > 1 else []
+
+
+def flag(session: Session, case: Case, flags: Iterable[str], *, actor: str) -> None:
+    """Mark a case 重复 / 越级 / 集体 / 联名 (the rates count them)."""
+    unknown = set(flags) - set(FLAGS)
+    if unknown:
+        raise RecordsError(f"unknown flag(s) {', '.join(sorted(unknown))}; known: {FLAGS}")
+    case.flags = sorted(set(case.flags) | set(flags))
+    audit.record(session, actor, "flag", "case", case.id, flags=case.flags)
