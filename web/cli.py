@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from web import cli_index, cli_replies
+from web import cli_cases, cli_index, cli_replies
 from web.bench import bench
 from web.cli_common import (
     ACTOR,
@@ -175,5 +175,5 @@ def check(ctx: CliContext, as_json: bool) -> None:
 
 
 for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_command,
-                cli_index.reindex, bench):
+                cli_index.reindex, cli_cases.cases_command, cli_cases.case_group, bench):
     main.add_command(command)

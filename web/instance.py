@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from records import BlobStore, Database, sqlite_url
+from records.calendar import WorkCalendar, load_calendar
 from web.settings import load_settings
 
 if TYPE_CHECKING:
@@ -53,6 +54,11 @@ class Instance:
         from search import LetterIndex  # the CLI's quick commands need no index engine
 
         return LetterIndex.open(self.home / "index")
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        """Working days: the shipped holiday table plus the office's own holidays.csv."""
+        return load_calendar(self.home / "holidays.csv")
 
     def recreate_index(self) -> LetterIndex:
         """Start an empty index even where the old one cannot be opened (reindex fills it)."""
