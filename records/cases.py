@@ -141,3 +141,17 @@ def flag(session: Session, case: Case, flags: Iterable[str], *, actor: str) -> N
         raise RecordsError(f"unknown flag(s) {', '.join(sorted(unknown))}; known: {FLAGS}")
     case.flags = sorted(set(case.flags) | set(flags))
     audit.record(session, actor, "flag", "case", case.id, flags=case.flags)
+
+
+SATISFACTION = ("满意", "基本满意", "不满意")
+
+
+def rate_satisfaction(session: Session, case: Case, rating: str, *, actor: str) -> None:
+    """The petitioner's own rating of how the matter was handled (满意率)."""
+    if rating not in SATISFACTION:
+        raise RecordsError(f"rating must be one of {'、'.join(SATISFACTION)}")
+    if Stage(case.status) not in (Stage.REPLIED, Stage.REVIEW_REPLIED, Stage.RECHECK_REPLIED,
+                                  Stage.CLOSED):
+        raise RecordsError("a case is rated only after it has been answered")
+    case.satisfaction = rating
+    audit.record(session, actor, "rate", "case", case.id, rating=rating)

@@ -167,7 +167,7 @@ def apply(
             raise IllegalTransition("办理期限只能延长一次")
         if not 0 < extension_days <= MAX_EXTENSION_DAYS:
             raise IllegalTransition(f"延长期限不得超过 {MAX_EXTENSION_DAYS} 日")
-        due = _next_working_day(handling_due(clock), calendar)
+        due = next_working_day(handling_due(clock), calendar)
         if on > due:
             raise IllegalTransition(f"办理期限已于 {due} 届满，不能再延期")
         changes["extension_days"] = extension_days
@@ -199,7 +199,7 @@ def deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadline]:
 
     def days(start: dt.date | None, n: int, kind: str, what: str) -> Deadline:
         assert start is not None
-        return Deadline(kind, what, _next_working_day(start + dt.timedelta(days=n), calendar))
+        return Deadline(kind, what, next_working_day(start + dt.timedelta(days=n), calendar))
 
     stage = clock.stage
     if stage is Stage.REGISTERED:
@@ -212,7 +212,7 @@ def deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadline]:
             Deadline("window", "承办单位提出异议", objection, working_days=True),
         ]
     if stage in (Stage.ACCEPTED, Stage.HANDLING):
-        due = _next_working_day(handling_due(clock), calendar)
+        due = next_working_day(handling_due(clock), calendar)
         return [Deadline("duty", "出具信访事项处理意见书", due)]
     if stage is Stage.REPLIED:
         return [days(clock.replied_on, REQUEST_DAYS, "window", "信访人申请复查")]
@@ -238,7 +238,7 @@ def _within_window(start: dt.date | None, on: dt.date, what: str) -> None:
         raise IllegalTransition(f"申请{what}的期限（答复之日起 {REQUEST_DAYS} 日）已过")
 
 
-def _next_working_day(day: dt.date, calendar: WorkCalendar) -> dt.date:
+def next_working_day(day: dt.date, calendar: WorkCalendar) -> dt.date:
     while not calendar.is_working_day(day):
         day += dt.timedelta(days=1)
     return day

@@ -175,5 +175,6 @@ def check(ctx: CliContext, as_json: bool) -> None:
 
 
 for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_command,
-                cli_index.reindex, cli_cases.cases_command, cli_cases.case_group, bench):
+                cli_index.reindex, cli_cases.cases_command, cli_cases.case_group,
+                cli_cases.stats_command, bench):
     main.add_command(command)

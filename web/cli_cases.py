@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import click
@@ -155,3 +156,54 @@ def transition(ctx: CliContext, case_ref: str, action: str, on: dt.datetime | No
         document = case_summary(case, instance.calendar, instance.today())
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: {document['stage_label']}"))
+
+
+@click.command("stats")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of receipt counted (default: 1 January this year).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day of receipt counted (default: today).")
+@click.option("--by", type=click.Choice(["month", "township", "unit"]), default=None,
+              help="One set of rates per month of receipt, township or handling unit.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the table as CSV (UTF-8 with BOM, opens in Excel).")
+@json_option
+@pass_ctx
+def stats_command(ctx: CliContext, start: dt.datetime | None, end: dt.datetime | None,
+                  by: str | None, csv_path: Path | None, as_json: bool) -> None:
+    """The office's rates (两个提高、三个降低 and more), each with its definition."""
+    from records import stats
+
+    instance = ctx.instance()
+    today = instance.today()
+    first = start.date() if start else dt.date(today.year, 1, 1)
+    last = end.date() if end else today
+    with instance.db.session() as session:
+        facts = stats.case_facts(session, first, last, instance.calendar)
+    groups = stats.grouped_rates(facts, by)
+    document = {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": len(facts),
+                "groups": {name: [r.as_dict() for r in rates] for name, rates in groups.items()}}
+    if csv_path is not None:
+        _write_csv(csv_path, groups)
+
+    def human() -> None:
+        for name, rates in groups.items():
+            click.echo(f"{name}（{first} 至 {last}）")
+            for r in rates:
+                shown = "—" if r.value is None else f"{r.value:.1%}"
+                click.echo(f"  {r.name:<8} {shown:>7}  ({r.numerator}/{r.denominator})  "
+                           f"{r.definition}")
+
+    emit(as_json, document, human)
+
+
+def _write_csv(path: Path, groups: dict[str, list[Any]]) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["分组", "指标", "比率", "分子", "分母", "口径"])
+        for name, rates in groups.items():
+            for r in rates:
+                writer.writerow([name, r.name, "" if r.value is None else r.value, r.numerator,
+                                 r.denominator, r.definition])

@@ -1,9 +1,10 @@
 """Fixtures for the search tests: a small corpus written the way OCR delivers it, indexed
-for real by Whoosh in tmp_path (no mocks)."""
+for real in tmp_path by each engine in turn (tantivy, whoosh; no mocks)."""
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -101,6 +102,8 @@ LETTERS: dict[int, LetterDoc] = {
 }
 
 Find = Callable[..., set[int]]
+Open = Callable[..., LetterIndex]
+ENGINES = ("tantivy", "whoosh")
 
 
 @pytest.fixture
@@ -109,10 +112,28 @@ def letters() -> dict[int, LetterDoc]:
     return dict(LETTERS)
 
 
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each search engine in turn: the same tests hold for both."""
+    return str(request.param)
+
+
 @pytest.fixture
-def index(tmp_path: Path) -> Iterator[LetterIndex]:
-    """A real Whoosh index in a temporary directory holding the small corpus."""
-    with LetterIndex.open(tmp_path / "index") as ix:
+def open_index(engine: str) -> Open:
+    """LetterIndex.open with the engine under test."""
+    return functools.partial(LetterIndex.open, engine=engine)
+
+
+@pytest.fixture
+def create_index(engine: str) -> Open:
+    """LetterIndex.create with the engine under test."""
+    return functools.partial(LetterIndex.create, engine=engine)
+
+
+@pytest.fixture
+def index(tmp_path: Path, open_index: Open) -> Iterator[LetterIndex]:
+    """A real index (each engine in turn) in a temporary directory holding the small corpus."""
+    with open_index(tmp_path / "index") as ix:
         ix.add(LETTERS.values())
         yield ix
 

@@ -8,14 +8,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 import search
 from search import Hit, LetterDoc, LetterIndex, QueryError, SearchError, SearchResult
+from search._tantivy import DIR_NAME as TANTIVY_DIR
 
 Find = Callable[..., set[int]]
+Open = Callable[..., LetterIndex]
 D = datetime.date
 
 
@@ -101,8 +104,8 @@ def test_upsert_replaces_not_duplicates(index: LetterIndex, find: Find) -> None:
     assert index.search("陈生").total == 2
 
 
-def test_same_letter_twice_in_one_add_keeps_the_last(tmp_path: Path) -> None:
-    with LetterIndex.open(tmp_path / "ix") as ix:
+def test_same_letter_twice_in_one_add_keeps_the_last(tmp_path: Path, open_index: Open) -> None:
+    with open_index(tmp_path / "ix") as ix:
         assert ix.add([LetterDoc(9, "第一稿"), LetterDoc(9, "第二稿")]) == 1
         assert {h.letter_id for h in ix.search("第二稿").hits} == {9}
         assert ix.search("第一稿").total == 0
@@ -126,8 +129,10 @@ def test_clear_and_letter_ids(index: LetterIndex, letters: dict[int, LetterDoc])
     assert index.letter_ids() == {1}
 
 
-def test_malformed_doc_is_a_search_error_and_saves_nothing(tmp_path: Path) -> None:
-    with LetterIndex.open(tmp_path / "ix") as ix:
+def test_malformed_doc_is_a_search_error_and_saves_nothing(
+    tmp_path: Path, open_index: Open
+) -> None:
+    with open_index(tmp_path / "ix") as ix:
         ix.add([LetterDoc(1, "第一封")])
         with pytest.raises(SearchError, match="letter_id"):
             ix.add([LetterDoc(2, "第二封"), LetterDoc("3", "第三封")])  # type: ignore[arg-type]
@@ -136,54 +141,75 @@ def test_malformed_doc_is_a_search_error_and_saves_nothing(tmp_path: Path) -> No
             ix.delete(["1"])  # type: ignore[list-item]
 
 
-def test_open_creates_directory_and_reopens(tmp_path: Path) -> None:
+def test_open_creates_directory_and_reopens(tmp_path: Path, open_index: Open) -> None:
     path = tmp_path / "a" / "b" / "index"
-    with LetterIndex.open(path) as ix:
+    with open_index(path) as ix:
         ix.add([LetterDoc(5, "枣树营村来信")])
         assert not ix.needs_reindex
     assert path.is_dir()
-    with LetterIndex.open(path) as ix:
+    with open_index(path) as ix:
         assert ix.letter_ids() == {5}
 
 
-def test_closed_index_refuses_work(tmp_path: Path) -> None:
-    ix = LetterIndex.open(tmp_path / "ix")
+def test_closed_index_refuses_work(tmp_path: Path, open_index: Open) -> None:
+    ix = open_index(tmp_path / "ix")
     ix.close()
     ix.close()  # closing twice is harmless
     with pytest.raises(SearchError):
         ix.search("陈生")
 
 
-def test_create_discards_an_unreadable_index(tmp_path: Path) -> None:
+def corrupt(path: Path, engine: str) -> None:
+    """Overwrite the engine's table of contents with garbage."""
+    if engine == "whoosh":
+        for toc in path.glob("*.toc"):
+            toc.write_bytes(b"garbage")
+    else:
+        (path / TANTIVY_DIR / "meta.json").write_bytes(b"garbage")
+
+
+def test_create_discards_an_unreadable_index(
+    tmp_path: Path, engine: str, open_index: Open, create_index: Open
+) -> None:
     path = tmp_path / "ix"
-    with LetterIndex.open(path) as ix:
+    with open_index(path) as ix:
         ix.add([LetterDoc(1, "第一封")])
-    for toc in path.glob("*.toc"):
-        toc.write_bytes(b"garbage")
+    corrupt(path, engine)
     with pytest.raises(SearchError, match="huiyin reindex"):
-        LetterIndex.open(path)
-    with LetterIndex.create(path) as ix:
+        open_index(path)
+    with create_index(path) as ix:
         assert ix.letter_ids() == set()
         ix.add([LetterDoc(2, "第二封")])
-    with LetterIndex.open(path) as ix:
+    with open_index(path) as ix:
         assert ix.letter_ids() == {2}
 
 
-def test_older_index_version_asks_for_reindex(tmp_path: Path) -> None:
+def test_older_index_version_asks_for_reindex(
+    tmp_path: Path, engine: str, open_index: Open, create_index: Open
+) -> None:
     path = tmp_path / "ix"
     path.mkdir()
-    (path / "_letters_v0_1.toc").write_bytes(b"an index built by an older analysis")
-    with LetterIndex.open(path) as ix:
+    old = path / ("_letters_v0_1.toc" if engine == "whoosh" else "tantivy_v0")
+    if engine == "whoosh":
+        old.write_bytes(b"an index built by an older analysis")
+    else:
+        old.mkdir()
+    with open_index(path) as ix:
         assert ix.needs_reindex
         assert ix.letter_ids() == set()
-    with LetterIndex.create(path) as ix:
+    with create_index(path) as ix:
         assert not ix.needs_reindex
-    assert not (path / "_letters_v0_1.toc").exists()
+    assert not old.exists()
 
 
-def test_reader_sees_other_writers_commits(tmp_path: Path) -> None:
+def test_unknown_engine_is_a_search_error(tmp_path: Path) -> None:
+    with pytest.raises(SearchError, match="未知的搜索引擎"):
+        LetterIndex.open(tmp_path / "ix", engine="lucene")  # type: ignore[arg-type]
+
+
+def test_reader_sees_other_writers_commits(tmp_path: Path, open_index: Open) -> None:
     path = tmp_path / "ix"
-    with LetterIndex.open(path) as reader, LetterIndex.open(path) as writer:
+    with open_index(path) as reader, open_index(path) as writer:
         assert reader.search("第一封", limit=5).total == 0
         writer.add([LetterDoc(1, "第一封")])
         assert reader.search("第一封", limit=5).total == 1
@@ -211,10 +237,10 @@ def test_snippet_marks_text_as_written(index: LetterIndex) -> None:
     assert "<mark>棗樹營村</mark>" in snippets[5]
 
 
-def test_snippet_is_cut_around_the_match(tmp_path: Path) -> None:
+def test_snippet_is_cut_around_the_match(tmp_path: Path, open_index: Open) -> None:
     filler = "村里的道路年久失修，雨天泥泞难行。" * 30
     text = filler + "我家的宅基地被邻居强占。" + filler
-    with LetterIndex.open(tmp_path / "ix") as ix:
+    with open_index(tmp_path / "ix") as ix:
         ix.add([LetterDoc(1, text)])
         (hit,) = ix.search("宅基地").hits
     plain = hit.snippet.replace("<mark>", "").replace("</mark>", "")
@@ -226,56 +252,65 @@ def test_snippet_is_cut_around_the_match(tmp_path: Path) -> None:
 # -- locks and failures ----------------------------------------------------------------
 
 
-def slow_docs(
-    first: int, count: int, started: threading.Event, pause: float
-) -> Iterator[LetterDoc]:
-    """Letters that take a while to produce: the writer lock is held meanwhile."""
-    started.set()
-    for i in range(first, first + count):
-        time.sleep(pause)
-        yield LetterDoc(i, f"第{i}号来信，反映拖欠工资问题。")
+@contextmanager
+def writer_lock_held(path: Path, engine: str) -> Iterator[Callable[[], None]]:
+    """Take the index's writer lock as another writer would; yield a function releasing it."""
+    if engine == "whoosh":
+        from whoosh.filedb.filestore import FileStorage
+
+        from search._whoosh import INDEX_NAME
+
+        lock = FileStorage(str(path)).lock(f"{INDEX_NAME}_WRITELOCK")
+        assert lock.acquire()
+        held: list[object] = [lock]
+
+        def release() -> None:
+            if held:
+                lock.release()
+                held.clear()
+    else:
+        import tantivy
+
+        writers = [tantivy.Index.open(str(path / TANTIVY_DIR)).writer(15_000_000, 1)]
+
+        def release() -> None:
+            writers.clear()  # dropping the writer frees tantivy's lock
+
+    try:
+        yield release
+    finally:
+        release()
 
 
-def test_second_writer_waits_then_succeeds(tmp_path: Path) -> None:
+def test_second_writer_waits_then_succeeds(tmp_path: Path, engine: str, open_index: Open) -> None:
     path = tmp_path / "ix"
-    with LetterIndex.open(path) as first, LetterIndex.open(path, lock_timeout=20) as second:
-        first.add([LetterDoc(1, "第一封")])  # the index exists before the race
-        started = threading.Event()
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                first.add(slow_docs(100, 5, started, 0.1))
-            except BaseException as e:  # pragma: no cover - reported below
-                errors.append(e)
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        assert started.wait(5)
-        t0 = time.monotonic()
-        assert second.add([LetterDoc(2, "第二封")]) == 1  # waits for the lock, no LockError
-        waited = time.monotonic() - t0
-        thread.join(10)
-        assert not errors
-        assert waited > 0.2
-        assert first.letter_ids() == {1, 2, 100, 101, 102, 103, 104}
+    with open_index(path, lock_timeout=20) as ix:
+        ix.add([LetterDoc(1, "第一封")])  # the index exists before the race
+        with writer_lock_held(path, engine) as release:
+            timer = threading.Timer(0.5, release)
+            timer.start()
+            t0 = time.monotonic()
+            assert ix.add([LetterDoc(2, "第二封")]) == 1  # waits for the lock, no LockError
+            waited = time.monotonic() - t0
+            timer.join()
+        assert waited > 0.3
+        assert ix.letter_ids() == {1, 2}
 
 
-def test_busy_writer_times_out_with_a_clear_error(tmp_path: Path) -> None:
+def test_busy_writer_times_out_with_a_clear_error(
+    tmp_path: Path, engine: str, open_index: Open
+) -> None:
     path = tmp_path / "ix"
-    with LetterIndex.open(path) as first, LetterIndex.open(path, lock_timeout=0.2) as second:
-        started = threading.Event()
-        thread = threading.Thread(target=first.add, args=(slow_docs(100, 10, started, 0.1),))
-        thread.start()
-        assert started.wait(5)
-        with pytest.raises(SearchError, match="正忙") as info:
-            second.add([LetterDoc(2, "第二封")])
+    with open_index(path, lock_timeout=0.2) as ix:
+        ix.add([LetterDoc(1, "第一封")])
+        with writer_lock_held(path, engine), pytest.raises(SearchError, match="正忙") as info:
+            ix.add([LetterDoc(2, "第二封")])
         assert type(info.value) is SearchError
-        thread.join(10)
-        assert second.add([LetterDoc(2, "第二封")]) == 1  # free again afterwards
+        assert ix.search("第一封").total == 1  # readers are never blocked
+        assert ix.add([LetterDoc(2, "第二封")]) == 1  # free again afterwards
 
 
-def test_failed_add_saves_nothing_and_releases_the_lock(tmp_path: Path) -> None:
+def test_failed_add_saves_nothing_and_releases_the_lock(tmp_path: Path, open_index: Open) -> None:
     path = tmp_path / "ix"
 
     def broken() -> Iterator[LetterDoc]:
@@ -283,32 +318,37 @@ def test_failed_add_saves_nothing_and_releases_the_lock(tmp_path: Path) -> None:
         yield LetterDoc(3, "第三封，拖欠工资")
         raise RuntimeError("database went away")
 
-    with LetterIndex.open(path, lock_timeout=0.5) as ix:
+    with open_index(path, lock_timeout=0.5) as ix:
         ix.add([LetterDoc(1, "第一封，拖欠工资")])
         with pytest.raises(RuntimeError, match="database went away"):
             ix.add(broken())
         assert ix.letter_ids() == {1}
         assert {h.letter_id for h in ix.search("拖欠工资").hits} == {1}
         assert ix.add([LetterDoc(4, "第四封")]) == 1  # the lock was released
-    with LetterIndex.open(path) as again:
+    with open_index(path) as again:
         assert again.letter_ids() == {1, 4}
 
 
-def test_killed_writer_leaves_the_index_usable(tmp_path: Path) -> None:
+def test_killed_writer_leaves_the_index_usable(
+    tmp_path: Path, engine: str, open_index: Open
+) -> None:
     path = tmp_path / "ix"
-    with LetterIndex.open(path) as ix:
+    with open_index(path) as ix:
         ix.add([LetterDoc(1, "第一封，拖欠工资")])
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from search import LetterDoc, LetterIndex\n"
-        "def docs():\n"
-        "    for i in range(100, 200):\n"
-        "        if i == 150:\n"
-        "            print('writing', flush=True)\n"
-        "            time.sleep(60)\n"
-        "        yield LetterDoc(i, '拖欠工资' * 50)\n"
-        "LetterIndex.open(Path(sys.argv[1])).add(docs())\n"
+        "from search import LetterDoc\n"
+        "from search._schema import to_record\n"
+        f"from search._{engine} import {engine.capitalize()}Engine as Engine, _document\n"
+        "engine = Engine(Path(sys.argv[1]), lock_timeout=5)\n"
+        "with engine._writer() as writer:\n"
+        "    for i in range(100, 150):\n"
+        "        doc = _document(to_record(LetterDoc(i, '拖欠工资' * 50)))\n"
+        "        add = writer.add_document\n"
+        "        add(**doc) if isinstance(doc, dict) else add(doc)\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
@@ -320,15 +360,15 @@ def test_killed_writer_leaves_the_index_usable(tmp_path: Path) -> None:
         proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
-    with LetterIndex.open(path, lock_timeout=5) as ix:
+    with open_index(path, lock_timeout=5) as ix:
         assert ix.letter_ids() == {1}
         assert ix.add([LetterDoc(2, "第二封，拖欠工资")]) == 1
         assert {h.letter_id for h in ix.search("拖欠工资").hits} == {1, 2}
 
 
-def test_searches_run_while_another_thread_writes(tmp_path: Path) -> None:
+def test_searches_run_while_another_thread_writes(tmp_path: Path, open_index: Open) -> None:
     path = tmp_path / "ix"
-    with LetterIndex.open(path) as reader, LetterIndex.open(path) as writer:
+    with open_index(path) as reader, open_index(path) as writer:
         writer.add([LetterDoc(0, "拖欠工资")])
         errors: list[BaseException] = []
 
@@ -351,9 +391,9 @@ def test_searches_run_while_another_thread_writes(tmp_path: Path) -> None:
         assert reader.search("拖欠工资").total == 101
 
 
-def test_odd_text_is_indexed_and_shown_safely(tmp_path: Path) -> None:
+def test_odd_text_is_indexed_and_shown_safely(tmp_path: Path, open_index: Open) -> None:
     text = "开头\ud800中间\x00拖欠工资\u200b结尾" + "。" * 5000
-    with LetterIndex.open(tmp_path / "ix") as ix:
+    with open_index(tmp_path / "ix") as ix:
         ix.add([LetterDoc(1, text), LetterDoc(2, ""), LetterDoc(3, "   \n ")])
         (hit,) = ix.search("拖欠工资").hits
         assert "<mark>拖欠工资</mark>" in hit.snippet
@@ -361,15 +401,15 @@ def test_odd_text_is_indexed_and_shown_safely(tmp_path: Path) -> None:
         assert ix.letter_ids() == {1, 2, 3}
 
 
-def test_open_on_a_file_is_a_search_error(tmp_path: Path) -> None:
+def test_open_on_a_file_is_a_search_error(tmp_path: Path, open_index: Open) -> None:
     path = tmp_path / "not-a-dir"
     path.write_text("x", encoding="utf-8")
     with pytest.raises(SearchError, match="无法打开"):
-        LetterIndex.open(path)
+        open_index(path)
 
 
-def test_phrase_positions_must_be_consecutive(tmp_path: Path) -> None:
-    with LetterIndex.open(tmp_path / "ix") as ix:
+def test_phrase_positions_must_be_consecutive(tmp_path: Path, open_index: Open) -> None:
+    with open_index(tmp_path / "ix") as ix:
         ix.add(
             [
                 LetterDoc(1, "征地地补偿"),  # 征地 地补 补偿 all occur, not in a row
@@ -382,10 +422,10 @@ def test_phrase_positions_must_be_consecutive(tmp_path: Path) -> None:
         assert ix.search("枣树营村").total == 0
 
 
-def test_snippet_prefers_a_window_with_every_word(tmp_path: Path) -> None:
+def test_snippet_prefers_a_window_with_every_word(tmp_path: Path, open_index: Open) -> None:
     filler = "村里的道路年久失修，雨天泥泞难行。" * 10
     text = "王伟来信。" + filler + "王伟反映拖欠工资问题。" + filler
-    with LetterIndex.open(tmp_path / "ix") as ix:
+    with open_index(tmp_path / "ix") as ix:
         ix.add([LetterDoc(1, text)])
         (hit,) = ix.search("王伟 拖欠工资").hits
     assert "<mark>王伟</mark>反映<mark>拖欠工资</mark>" in hit.snippet

@@ -63,3 +63,22 @@ def test_link_a_second_letter(instance: Instance, home: Path) -> None:
     assert linked["case_id"] == case["case_id"]
     assert len(run_json(home, "case", "show", case["case_no"])["letters"]) == 2
     assert run(home, "case", "show", "XF-2020-999999").exit_code == 1
+
+
+def test_stats_by_month_with_definitions_and_csv(instance: Instance, home: Path,
+                                                 tmp_path: Path) -> None:
+    today = instance.today()
+    first, second = _letters(instance, today, today)
+    run_json(home, "case", "open", first)
+    case = run_json(home, "case", "open", second)
+    run_json(home, "case", "transition", case["case_no"], "accept")
+    document = run_json(home, "stats", "--by", "month", "--csv", str(tmp_path / "rates.csv"))
+    assert document["cases"] == 2
+    [month] = document["groups"]
+    rates = {r["key"]: r for r in document["groups"][month]}
+    assert rates["timely_acceptance"]["numerator"] == 1
+    assert rates["timely_acceptance"]["denominator"] == 1
+    assert rates["timely_acceptance"]["name"] == "及时受理率"
+    assert all(r["definition"] for r in rates.values())
+    table = (tmp_path / "rates.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert table[0] == "分组,指标,比率,分子,分母,口径" and len(table) == 1 + len(rates)

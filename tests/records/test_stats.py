@@ -1,0 +1,109 @@
+"""The office's rates: computed from records and audit events, checked by independent SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from records import Database, stats
+from records.calendar import load_calendar
+from records.workflow import next_working_day
+
+CAL = load_calendar()
+YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+_spec = importlib.util.spec_from_file_location("activity", Path(__file__).with_name("activity.py"))
+assert _spec and _spec.loader
+activity = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(activity)
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('stats') / 'huiyin.db'}")
+    db.upgrade()
+    activity.generate(db, CAL, letters=5000, cases_=3000)
+    return db
+
+
+def _sql(db: Database, query: str) -> int:
+    with db.engine.connect() as connection:
+        return int(connection.execute(text(query)).scalar() or 0)
+
+
+def _independent(db: Database) -> dict[str, tuple[int, int]]:
+    """The same rates, computed straight from the tables (no records.stats code)."""
+    replied = ("'replied','review_requested','review_replied','recheck_requested',"
+               "'recheck_replied','closed'")
+    letters = 'SELECT count(*) FROM letter l WHERE l.case_id = c.id'
+    after = 'SELECT count(*) FROM letter l WHERE l.case_id = c.id AND l.received_on > c.replied_on'
+    routed = ("SELECT min(json_extract(a.detail, '$.on')) FROM audit_event a WHERE a.entity = "
+              "'case' AND a.entity_id = c.id AND a.action = 'transition' AND json_extract("
+              "a.detail, '$.step') IN ('accept','assign','transfer','not_accept')")
+    count = 'SELECT count(*) FROM "case" c WHERE '
+
+    def flagged(flag: str) -> str:
+        return f"EXISTS (SELECT 1 FROM json_each(c.flags) WHERE value = '{flag}')"
+
+    with db.engine.connect() as connection:
+        on_time = total_replied = 0
+        for accepted, ext, replied_on in connection.execute(text(
+                'SELECT accepted_on, extension_days, replied_on FROM "case" '
+                "WHERE replied_on IS NOT NULL AND accepted_on IS NOT NULL")):
+            due = dt.date.fromisoformat(accepted) + dt.timedelta(days=60 + ext)
+            total_replied += 1
+            on_time += dt.date.fromisoformat(replied_on) <= next_working_day(due, CAL)
+    return {
+        "first_time_resolution": (
+            _sql(db, count + f"NOT {flagged('重复')} AND status IN ({replied})"),
+            _sql(db, count + f"NOT {flagged('重复')}")),
+        "settled": (
+            _sql(db, count + f"status IN ({replied}) AND review_requested_on IS NULL "
+                 f"AND ({after}) = 0"),
+            _sql(db, count + f"status IN ({replied})")),
+        "repeat": (_sql(db, count + f"{flagged('重复')} OR ({letters}) > 1"),
+                   _sql(db, count + "1")),
+        "bypass": (_sql(db, count + flagged("越级")), _sql(db, count + "1")),
+        "collective": (_sql(db, count + flagged("集体")), _sql(db, count + "1")),
+        "timely_acceptance": (
+            _sql(db, count + f"julianday(({routed})) - julianday(opened_on) <= 15"),
+            _sql(db, count + f"({routed}) IS NOT NULL")),
+        "on_time": (on_time, total_replied),
+        "satisfaction": (_sql(db, count + "satisfaction IN ('满意','基本满意')"),
+                         _sql(db, count + "satisfaction IS NOT NULL")),
+    }
+
+
+@pytest.mark.slow
+def test_every_rate_matches_an_independent_computation(year: Database) -> None:
+    with year.session() as session:
+        facts = stats.case_facts(session, *YEAR, CAL)
+    assert len(facts) == 3000
+    computed = {r.key: (r.numerator, r.denominator) for r in stats.rates(facts)}
+    assert computed == _independent(year)
+    assert all(0 < d for _, d in computed.values())  # every rate has cases behind it
+    assert all(0 < n < d for n, d in computed.values())  # and is neither 0 nor 100%
+
+
+@pytest.mark.slow
+def test_groups_add_up_to_the_whole(year: Database) -> None:
+    with year.session() as session:
+        facts = stats.case_facts(session, *YEAR, CAL)
+    whole = {r.key: r for r in stats.grouped_rates(facts, None)["全部"]}
+    for by in ("month", "township", "unit"):
+        groups = stats.grouped_rates(facts, by)
+        assert len(groups) == {"month": 12, "township": 5, "unit": 5}[by]
+        for key, rate in whole.items():
+            parts = [next(r for r in rs if r.key == key) for rs in groups.values()]
+            assert sum(p.numerator for p in parts) == rate.numerator
+            assert sum(p.denominator for p in parts) == rate.denominator
+
+
+def test_every_rate_states_its_definition() -> None:
+    names = [r.name for r in stats.rates([])]
+    assert names == ["初信初访办结率", "息诉罢访率", "重复来信来访率", "越级上访率", "集体上访率",
+                     "及时受理率", "按期办结率", "满意率"]
+    assert all(r.definition and r.value is None for r in stats.rates([]))
