@@ -3,7 +3,7 @@
 Imports no other project package: ocr, search, letters and web build on it, never the reverse.
 """
 
-from records import audit, cases, intake, workflow
+from records import audit, cases, intake, routing, stats, supervision, workflow
 from records.audit import AuditLogIsAppendOnly
 from records.blobs import BlobError, BlobStore, sha256_file
 from records.db import Database, sqlite_url
@@ -43,6 +43,9 @@ __all__ = [
     "audit",
     "cases",
     "intake",
+    "routing",
+    "stats",
+    "supervision",
     "mask_id_numbers",
     "sha256_file",
     "workflow",

@@ -15,7 +15,8 @@ class AuditLogIsAppendOnly(Exception):
 
 
 def record(
-    session: Session, actor: str, action: str, entity: str, entity_id: int | None, **detail: Any
+    session: Session, actor: str, action: str, entity: str, entity_id: int | None, /,
+    **detail: Any,
 ) -> AuditEvent:
     """Add one event to the unit of work that made the change, so both commit or neither."""
     audit = AuditEvent(

@@ -125,6 +125,7 @@ class Case(Base):
     # Flags of DESIGN.md: 重复, 越级, 集体, 联名; an accusation (检举) and whom it accuses (§30).
     flags: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    accused_person: Mapped[str | None] = mapped_column(String(64))
     satisfaction: Mapped[str | None] = mapped_column(String(8))  # 满意 / 基本满意 / 不满意
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -227,6 +228,48 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None]
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Route(Base):
+    """属地管理、分级负责: which unit and leader handle a township's matters of a category.
+
+    An empty township or category matches any; the most specific row wins.
+    """
+
+    __tablename__ = "route"
+    __table_args__ = (UniqueConstraint("township", "category"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township: Mapped[str] = mapped_column(String(64), default="")
+    category: Mapped[str] = mapped_column(String(64), default="")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class Supervision(Base):
+    """督办: a reminder, a note, or an escalation (挂牌督办) on a case, with its own record."""
+
+    __tablename__ = "supervision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reminder / note / escalation
+    text: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Instruction(Base):
+    """领导批示: a leader's written instruction on a letter or case, tracked until carried out."""
+
+    __tablename__ = "instruction"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    leader: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    given_on: Mapped[dt.date] = mapped_column(Date)
+    actions: Mapped[list[Any]] = mapped_column(default=list)  # what it orders, each to be done
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Counter(Base):
