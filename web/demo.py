@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ocr import synthetic
 from ocr.fields import valid_id_number
-from records import Letter, audit, intake
+from records import Letter, Unit, audit, cases, intake, routing
 from web.indexing import index_letters
 from web.instance import Instance
 from web.pipeline import ingest_file
@@ -36,6 +36,7 @@ class DemoLetter:
     summary: str
     paragraphs: tuple[str, ...]
     degrade: bool = False
+    actions: tuple[str, ...] = ()  # what the office has done so far, one action a day
 
 
 def _id(stem: str) -> str:
@@ -56,6 +57,7 @@ DEMO: tuple[DemoLetter, ...] = (
          "到现在只领到两万元，青苗补偿也没有发放。",
          "我多次到镇政府反映，一直没有答复。请求领导督促有关部门尽快兑现拖欠的补偿款。",
          "信访人：韩秋菊"),
+        actions=("assign", "start"),
     ),
     DemoLetter(
         "demo-02-拖欠工资.png", 9,
@@ -69,6 +71,7 @@ DEMO: tuple[DemoLetter, ...] = (
          "马上就要过年了，请求政府督促建筑公司和包工头尽快支付拖欠的工资。",
          "联名人：卢振东、田广福等十二人"),
         True,
+        ("accept",),
     ),
     DemoLetter(
         "demo-03-物业维修.pdf", 6, (("钟晓岚", "41172219910605432", "18637715209"),),
@@ -82,6 +85,7 @@ DEMO: tuple[DemoLetter, ...] = (
          "此致",
          "敬礼",
          "信访人：钟晓岚"),
+        actions=("accept", "start"),
     ),
     DemoLetter(
         "demo-04-低保申请.tiff", 4, (("祁宝山", "41172219520130271", "13027685514"),),
@@ -104,6 +108,13 @@ DEMO: tuple[DemoLetter, ...] = (
          "信访人：晏红梅"),
     ),
 )
+
+
+UNITS = ("县自然资源局", "县人力资源和社会保障局", "县住房和城乡建设局", "县民政局",
+         "李集镇人民政府")
+ROUTES = (("", "征地拆迁", "县自然资源局"), ("", "劳动社保", "县人力资源和社会保障局"),
+          ("", "城乡建设", "县住房和城乡建设局"), ("", "民政救助", "县民政局"),
+          ("李集镇", "", "李集镇人民政府"))
 
 
 def render(letter: DemoLetter, folder: Path, seed: int) -> Path:
@@ -135,6 +146,7 @@ def load(instance: Instance, progress: Callable[[int, int], None] | None = None)
         )
     if present:
         return []
+    _office(instance)
     added = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, demo in enumerate(DEMO, 1):
@@ -158,4 +170,20 @@ def _confirm(instance: Instance, letter_id: int, demo: DemoLetter) -> None:
             intake.attach_petitioner(session, letter, name=name, id_number=_id(stem), phone=phone,
                                      township=demo.township, village=demo.village, actor="demo")
         audit.record(session, "demo", "confirm", "letter", letter.id)
+        case = cases.open_case(session, letter, actor="demo")
+        routing.route_case(session, case, actor="demo")
+        for n, action in enumerate(demo.actions, 1):
+            cases.transition(session, case, action, letter.received_on + dt.timedelta(days=n),
+                             actor="demo", calendar=instance.calendar)
         index_letters(instance, [letter])
+
+
+def _office(instance: Instance) -> None:
+    """The demo county's handling units and its routing table."""
+    with instance.db.session() as session:
+        units = {name: Unit(name=name, kind="department") for name in UNITS}
+        session.add_all(units.values())
+        session.flush()
+        for township, category, unit in ROUTES:
+            routing.set_route(session, township=township, category=category, unit=units[unit],
+                              lead=None, actor="demo")
