@@ -6,10 +6,11 @@ HOME_DIR ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages the product and its tests need: a Kai font draws the demo letters and test
-# scans; LibreOffice opens the reply documents (and will turn them into PDF); Noto CJK shows them;
+# scans; LibreOffice (kept warm through python3-uno) turns replies into PDF; Fandol (texlive) is
+# the only free 仿宋 and Noto CJK has 小标宋 and rare name characters; poppler checks the PDFs;
 # Tesseract is the OCR benchmark's baseline engine.
-SYSTEM_PACKAGES := fonts-arphic-ukai fonts-noto-cjk libreoffice-writer-nogui \
-	tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
+SYSTEM_PACKAGES := fonts-arphic-ukai fonts-noto-cjk texlive-lang-chinese libreoffice-writer-nogui \
+	python3-uno poppler-utils tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
 STAMP := $(VENV)/.installed
 
 .PHONY: run test quick lint setup system clean-instance

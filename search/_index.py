@@ -8,74 +8,64 @@ an :class:`Engine`; a second engine is a new module implementing that protocol.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 
+from search._analysis import EDGE_END, EDGE_START, index_text, tokens
+from search._engine import DEFAULT_ENGINE, Engine, EngineName, Found, Sort, open_engine
 from search._query import Filters, Plan, make_filters, parse
-from search._schema import Record, to_record
+from search._schema import FACET_FIELDS, to_record
 from search._snippet import snippet
 from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult
 
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a writer waits for another writer to finish
 MAX_LIMIT = 100_000
-
-
-class Engine(Protocol):
-    """What LetterIndex needs from a storage/matching engine."""
-
-    needs_reindex: bool
-
-    def add(self, records: Iterable[Record]) -> int: ...  # noqa: D102 - see LetterIndex.add
-
-    def delete(self, letter_ids: Iterable[int]) -> int: ...  # noqa: D102
-
-    def clear(self) -> None: ...  # noqa: D102
-
-    def recreate(self) -> None: ...  # noqa: D102
-
-    def letter_ids(self) -> set[int]: ...  # noqa: D102
-
-    def search(  # noqa: D102
-        self, plan: Plan, filters: Filters, limit: int
-    ) -> tuple[int, list[tuple[int, float, str]]]: ...
-
-    def close(self) -> None: ...  # noqa: D102
+SIMILAR_TERMS = 25  # the most telling pieces of a letter that more-like-this looks for
+SIMILAR_CANDIDATES = 300  # pieces of the letter whose document frequency is looked up
+SIMILAR_MAX_SHARE = 0.3  # pieces in more than this share of letters say nothing
+SIMILAR_MIN_MATCH = 0.3  # share of the chosen pieces a similar letter must contain
+SIMILAR_PERSON_BOOST = 3.0  # the same name, ID number or phone counts like this many pieces
 
 
 class LetterIndex:
     """The full-text index of letters: upsert, delete, search with highlighted snippets."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, engine_name: str = "") -> None:
         self._engine = engine
         self._closed = False
+        self.engine_name = engine_name
 
     @classmethod
-    def open(cls, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> LetterIndex:
+    def open(
+        cls,
+        path: Path,
+        *,
+        engine: EngineName = DEFAULT_ENGINE,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> LetterIndex:
         """Open the index in ``path``, creating the directory and an empty index if missing.
 
-        ``lock_timeout`` is how long add/delete/clear wait for another writer before raising
-        SearchError. If the directory holds an index built by an older version of the
-        analysis, a new empty one is started and :attr:`needs_reindex` is True.
+        ``engine`` is ``"tantivy"`` (the default) or ``"whoosh"``; each keeps its own files
+        in ``path``. ``lock_timeout`` is how long add/delete/clear wait for another writer
+        before raising SearchError. If the directory holds an index built by an older version
+        of the analysis, a new empty one is started and :attr:`needs_reindex` is True.
         """
-        from search._whoosh import WhooshEngine
-
-        return cls(WhooshEngine(Path(path), lock_timeout=lock_timeout))
+        return cls(open_engine(engine, Path(path), lock_timeout=lock_timeout), engine_name=engine)
 
     @classmethod
-    def create(cls, path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> LetterIndex:
+    def create(
+        cls,
+        path: Path,
+        *,
+        engine: EngineName = DEFAULT_ENGINE,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> LetterIndex:
         """Start an empty index in ``path``, discarding any index there (even an unreadable one)."""
-        from search._whoosh import WhooshEngine
-
-        path = Path(path)
-        try:
-            engine = WhooshEngine(path, lock_timeout=lock_timeout)
-        except SearchError:
-            _remove_index_files(path)
-            engine = WhooshEngine(path, lock_timeout=lock_timeout)
-        engine.recreate()
-        return cls(engine)
+        opened = open_engine(engine, Path(path), lock_timeout=lock_timeout, fresh=True)
+        return cls(opened, engine_name=engine)
 
     @property
     def needs_reindex(self) -> bool:
@@ -128,38 +118,155 @@ class LetterIndex:
         township: str | None = None,
         category: str | None = None,
         status: str | None = None,
+        unit: str | None = None,
         received_from: datetime.date | None = None,
         received_to: datetime.date | None = None,
         case_id: int | None = None,
+        sort: Sort = "relevance",
+        facets: bool | Sequence[str] = False,
+        snippets: bool = True,
     ) -> SearchResult:
         """Search letters: every space-separated word must occur (no wildcards needed).
 
         Names, numbers, villages, topics and phrases are matched as written, whether in
         traditional or simplified characters; an exact petitioner name ranks first. With an
-        empty query and at least one filter, the filtered letters come newest first. Raises
-        QueryError (a message for the user) for text that cannot be searched.
+        empty query and at least one filter, the filtered letters come newest first.
+        ``sort="date"`` orders newest first; ``facets=True`` (or a list of field names among
+        township, category, status, unit) counts the values of those fields over all matches
+        into :attr:`SearchResult.facets`; ``snippets=False`` leaves every snippet empty
+        (for callers that only need ids: evaluation, exports). Raises QueryError (a message
+        for the user) for text or filters that cannot be searched.
         """
         self._check_open()
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise QueryError("显示条数必须是正整数。")
+        limit = _check_limit(limit)
         plan = parse(query)
         filters = make_filters(
             township=township,
             category=category,
             status=status,
+            unit=unit,
             received_from=received_from,
             received_to=received_to,
             case_id=case_id,
         )
         if plan.empty and not filters.active:
             raise QueryError("请输入姓名、身份证号、电话号码、地名或几个关键词再搜索。")
-        total, raw = self._engine.search(plan, filters, min(limit, MAX_LIMIT))
+        return self._run(query, plan, filters, limit, sort=sort, facets=facets, snippets=snippets)
+
+    def letters_from(
+        self,
+        *,
+        id_number: str | None = None,
+        phone: str | None = None,
+        name: str | None = None,
+        township: str | None = None,
+        limit: int = 100,
+        facets: bool | Sequence[str] = False,
+    ) -> SearchResult:
+        """All letters from one person, newest first: by ID number, by phone, or by name.
+
+        Matches the letters' exact fields (the petitioners named on the letter and the numbers
+        registered or found in it); ``township`` narrows a name, since names repeat.
+        """
+        self._check_open()
+        limit = _check_limit(limit)
+        filters = make_filters(id_number=id_number, phone=phone, petitioner=name, township=township)
+        if filters.id_number is None and filters.phone is None and filters.petitioner is None:
+            raise QueryError("请给出身份证号、电话号码或姓名。")
+        label = " ".join(v for v in (id_number, phone, name, township) if v)
+        return self._run(label, Plan((), ()), filters, limit, sort="date", facets=facets)
+
+    def more_like_this(
+        self,
+        letter_id: int,
+        *,
+        limit: int = 10,
+        township: str | None = None,
+        category: str | None = None,
+        received_from: datetime.date | None = None,
+        received_to: datetime.date | None = None,
+    ) -> SearchResult:
+        """Letters most like this one (never itself), best first: the basis of repeat detection.
+
+        The letter's most telling pieces of text (frequent in it, rare in the index) are looked
+        for, a letter must contain a good share of them; a letter by the same person (name, ID
+        number, phone) also counts. Raises SearchError when the letter is not in the index.
+        """
+        self._check_open()
+        limit = _check_limit(limit)
+        if isinstance(letter_id, bool) or not isinstance(letter_id, int):
+            raise QueryError(f"来信编号必须是整数，而不是 {letter_id!r}。")
+        filters = make_filters(
+            township=township,
+            category=category,
+            received_from=received_from,
+            received_to=received_to,
+        )
+        stored = self._engine.stored(letter_id)
+        if stored is None:
+            raise SearchError(f"来信 {letter_id} 不在搜索索引中。")
+        terms = self._telling_terms(stored.text)
+        if not terms and not stored.people:
+            return SearchResult(query=f"#{letter_id}", total=0, hits=())
+        found = self._engine.similar(
+            terms, stored.people, exclude=letter_id, filters=filters, limit=limit
+        )
+        needles = [t for t, _ in terms[:8] if not t.startswith(EDGE_START)]
+        hits = tuple(
+            Hit(letter_id=i, score=score, snippet=snippet(text, needles))
+            for i, score, text in found.hits
+        )
+        return SearchResult(query=f"#{letter_id}", total=found.total, hits=hits)
+
+    def _telling_terms(self, text: str) -> list[tuple[str, float]]:
+        """The pieces of a letter's text that best tell it apart, with tf-idf weights."""
+        counts = Counter(
+            tok
+            for tok, _ in tokens(index_text(text))
+            if len(tok) >= 2 and EDGE_START not in tok and EDGE_END not in tok
+        )
+        candidates = [t for t, _ in counts.most_common(SIMILAR_CANDIDATES)]
+        if not candidates:
+            return []
+        n_docs, freqs = self._engine.doc_freqs(candidates)
+        scored: list[tuple[str, float]] = []
+        for term, df in zip(candidates, freqs, strict=True):
+            if df < 2 or df > max(2, SIMILAR_MAX_SHARE * n_docs):
+                continue  # only in this letter, or in too many to tell letters apart
+            scored.append((term, counts[term] * math.log(1 + n_docs / df)))
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        return scored[:SIMILAR_TERMS]
+
+    def _run(
+        self,
+        query: str,
+        plan: Plan,
+        filters: Filters,
+        limit: int,
+        *,
+        sort: Sort,
+        facets: bool | Sequence[str],
+        snippets: bool = True,
+    ) -> SearchResult:
+        """Run a parsed query on the engine and cut the snippets."""
+        if sort not in ("relevance", "date"):
+            raise QueryError("排序方式只能是 relevance（相关度）或 date（日期）。")
+        fields = _facet_fields(facets)
+        if plan.empty:
+            sort = "date"  # nothing to rank by: newest first
+        found: Found = self._engine.search(
+            plan, filters, min(limit, MAX_LIMIT), sort=sort, facets=fields
+        )
         needles = [n for w in plan.words for n in w.needles]
         hits = tuple(
-            Hit(letter_id=letter_id, score=score, snippet=snippet(text, needles))
-            for letter_id, score, text in raw
+            Hit(
+                letter_id=letter_id,
+                score=score,
+                snippet=snippet(text, needles) if snippets else "",
+            )
+            for letter_id, score, text in found.hits
         )
-        return SearchResult(query=query, total=total, hits=hits)
+        return SearchResult(query=query, total=found.total, hits=hits, facets=found.facets)
 
     def close(self) -> None:
         """Release the index's open files; the object cannot be used afterwards."""
@@ -179,16 +286,25 @@ class LetterIndex:
         self.close()
 
 
-def _remove_index_files(path: Path) -> None:
-    """Delete the files of an unreadable index (ours only: names starting with ``_letters_v``)."""
-    from search._whoosh import INDEX_PREFIX
-
-    for child in _children(path):
-        if child.is_file() and child.name.startswith(f"_{INDEX_PREFIX}"):
-            child.unlink(missing_ok=True)
+def _check_limit(limit: object) -> int:
+    """A result count must be a positive integer."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise QueryError("显示条数必须是正整数。")
+    return limit
 
 
-def _children(path: Path) -> Iterator[Path]:
-    """The entries of a directory, none if it does not exist."""
-    if path.is_dir():
-        yield from path.iterdir()
+def _facet_fields(facets: bool | Sequence[str]) -> tuple[str, ...]:
+    """Which fields to count: all facet fields for True, none for False, else those named."""
+    if facets is True:
+        return FACET_FIELDS
+    if facets is False or facets is None:
+        return ()
+    if isinstance(facets, str):
+        facets = (facets,)
+    fields = tuple(dict.fromkeys(facets))
+    unknown = [f for f in fields if f not in FACET_FIELDS]
+    if unknown:
+        raise QueryError(
+            f"无法按 {', '.join(map(str, unknown))} 统计：可选 {', '.join(FACET_FIELDS)}。"
+        )
+    return fields

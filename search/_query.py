@@ -246,9 +246,26 @@ class Filters:
     township: str | None = None
     category: str | None = None
     status: str | None = None
+    unit: str | None = None
     received_from: int | None = None
     received_to: int | None = None
     case_id: int | None = None
+    petitioner: str | None = None  # exact name (normalised)
+    id_number: str | None = None  # exact ID number (digits, lowercase x)
+    phone: str | None = None  # exact phone number (digits)
+
+    def keys(self) -> list[tuple[str, str]]:
+        """The exact-field restrictions as (field name, normalised key) pairs."""
+        pairs = (
+            ("township", self.township),
+            ("category", self.category),
+            ("status", self.status),
+            ("unit", self.unit),
+            ("petitioner", self.petitioner),
+            ("id_number", self.id_number),
+            ("phone", self.phone),
+        )
+        return [(name, key) for name, key in pairs if key is not None]
 
     @property
     def active(self) -> bool:
@@ -263,6 +280,15 @@ def _filter_key(name: str, value: object) -> str | None:
     if not isinstance(value, str):
         raise QueryError(f"{name}筛选条件必须是文字。")
     return normalize_key(value) or None
+
+
+def _filter_number(name: str, value: object) -> str | None:
+    """Normalise a phone or ID number filter to its digits and letters; blank means none."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise QueryError(f"{name}筛选条件必须是文字。")
+    return normalize_number(value) or None
 
 
 def _filter_date(name: str, value: object) -> int | None:
@@ -281,9 +307,13 @@ def make_filters(
     township: object = None,
     category: object = None,
     status: object = None,
+    unit: object = None,
     received_from: object = None,
     received_to: object = None,
     case_id: object = None,
+    petitioner: object = None,
+    id_number: object = None,
+    phone: object = None,
 ) -> Filters:
     """Check and normalise the search filters; raise QueryError with a clear message."""
     start = _filter_date("起始日期", received_from)
@@ -296,7 +326,11 @@ def make_filters(
         township=_filter_key("乡镇", township),
         category=_filter_key("类别", category),
         status=_filter_key("状态", status),
+        unit=_filter_key("承办单位", unit),
         received_from=start,
         received_to=end,
         case_id=case_id,
+        petitioner=_filter_key("姓名", petitioner),
+        id_number=_filter_number("身份证号", id_number),
+        phone=_filter_number("电话", phone),
     )

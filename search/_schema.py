@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from search._analysis import index_text, normalize_key, normalize_number
 from search._types import LetterDoc, SearchError
 
-SCHEMA_VERSION = 1  # bump when analysis or fields change: the index must then be rebuilt
+SCHEMA_VERSION = 2  # bump when analysis or fields change: the index must then be rebuilt
 
 LETTER_ID = "letter_id"  # unique key, stored
 CONTENT = "content"  # cleaned + folded text, bigram tokens with positions (not stored)
@@ -27,12 +27,17 @@ CATEGORY = "category"
 STATUS = "status"
 RECEIVED = "received"  # date as a proleptic ordinal (date.toordinal()), for ranges and sorting
 CASE_ID = "case_id"
+UNIT = "unit"  # 承办单位 of the letter's case
 
-KEY_FIELDS = (PETITIONER, REG_NO, TOWNSHIP, VILLAGE, CATEGORY, STATUS)
+KEY_FIELDS = (PETITIONER, REG_NO, TOWNSHIP, VILLAGE, CATEGORY, STATUS, UNIT)
 NUMBER_FIELDS = (ID_NUMBER, PHONE)
 EXACT_FIELDS = KEY_FIELDS + NUMBER_FIELDS
 # Exact fields a query word is also looked up in (category and status are filters only).
 WORD_KEY_FIELDS = (PETITIONER, REG_NO, TOWNSHIP, VILLAGE)
+# Single-valued exact fields whose values can be counted over a result (facets).
+FACET_FIELDS = (TOWNSHIP, CATEGORY, STATUS, UNIT)
+# Exact fields stored with the letter: more-like-this uses them to find the same person.
+PERSON_FIELDS = (PETITIONER, ID_NUMBER, PHONE)
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ def to_record(doc: LetterDoc) -> Record:
         VILLAGE: _keys(doc.village, normalize_key),
         CATEGORY: _keys(doc.category, normalize_key),
         STATUS: _keys(doc.status, normalize_key),
+        UNIT: _keys(doc.unit, normalize_key),
     }
     return Record(
         letter_id=doc.letter_id,

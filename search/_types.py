@@ -9,7 +9,7 @@ Exception tree::
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class LetterDoc:
     status: str = ""
     received: datetime.date | None = None
     case_id: int | None = None
+    unit: str = ""  # 承办单位 of the letter's case
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class SearchResult:
     query: str
     total: int
     hits: tuple[Hit, ...]
+    # field -> {value -> letters among all matches}, for the fields asked for with ``facets=``;
+    # values are the normalised keys (simplified characters, no spaces), most frequent first.
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class SearchError(Exception):

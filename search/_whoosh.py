@@ -8,9 +8,11 @@ parser; readers are refreshed before each search so they see other processes' co
 
 from __future__ import annotations
 
+import itertools
+import math
 import threading
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 with warnings.catch_warnings():
     # whoosh-reloaded's bundled pyparsing may warn at import; callers must see no warning.
     warnings.simplefilter("ignore")
-    from whoosh import fields, query, writing
+    from whoosh import fields, query, sorting, writing
     from whoosh.analysis import Token, Tokenizer
     from whoosh.filedb.filestore import FileStorage
     from whoosh.index import EmptyIndexError, LockError
@@ -26,7 +28,9 @@ with warnings.catch_warnings():
 
 from search import _schema as S
 from search._analysis import tokens
-from search._query import Filters, Piece, Plan, Sequence, Word
+from search._engine import Found, Sort, Stored
+from search._query import Filters, Piece, Plan, Word
+from search._query import Sequence as Pieces
 from search._types import SearchError
 
 INDEX_PREFIX = "letters_v"
@@ -106,7 +110,10 @@ class ExactTokenizer(Tokenizer):
 def _schema() -> fields.Schema:
     """The whoosh schema for :class:`search._schema.Record`."""
     exact = {
-        name: fields.KEYWORD(analyzer=ExactTokenizer(), scorable=True) for name in S.EXACT_FIELDS
+        name: fields.KEYWORD(
+            analyzer=ExactTokenizer(), scorable=True, stored=name in S.PERSON_FIELDS
+        )
+        for name in S.EXACT_FIELDS
     }
     return fields.Schema(
         **{
@@ -144,7 +151,7 @@ def _piece(piece: Piece) -> query.Query:
     return query.Term(S.CONTENT, piece.text)
 
 
-def _sequence(sequence: Sequence) -> query.Query:
+def _sequence(sequence: Pieces) -> query.Query:
     """Pieces that must be adjacent: a phrase of terms (a prefix piece always stands alone)."""
     if len(sequence) == 1:
         return _piece(sequence[0])
@@ -178,15 +185,8 @@ def build_query(plan: Plan) -> query.Query:
 
 
 def build_filter(filters: Filters) -> query.Query | None:
-    """The whoosh filter for township/category/status/date/case restrictions, or None."""
-    parts: list[query.Query] = []
-    for name, key in (
-        (S.TOWNSHIP, filters.township),
-        (S.CATEGORY, filters.category),
-        (S.STATUS, filters.status),
-    ):
-        if key is not None:
-            parts.append(query.Term(name, key))
+    """The whoosh filter for the exact-field, date and case restrictions, or None."""
+    parts: list[query.Query] = [query.Term(name, key) for name, key in filters.keys()]
     if filters.received_from is not None or filters.received_to is not None:
         parts.append(query.NumericRange(S.RECEIVED, filters.received_from, filters.received_to))
     if filters.case_id is not None:
@@ -199,7 +199,19 @@ def build_filter(filters: Filters) -> query.Query | None:
 class WhooshEngine:
     """A letter index in one directory: writes under the writer lock, searches on a fresh reader."""
 
-    def __init__(self, path: Path, *, lock_timeout: float) -> None:
+    def __init__(self, path: Path, *, lock_timeout: float, fresh: bool = False) -> None:
+        if fresh:
+            try:
+                self._setup(path, lock_timeout)
+            except SearchError:
+                _remove_index_files(path)
+                self._setup(path, lock_timeout)
+            self.recreate()
+        else:
+            self._setup(path, lock_timeout)
+
+    def _setup(self, path: Path, lock_timeout: float) -> None:
+        """Open (creating if missing) this version's index in ``path``."""
         self.path = path
         self.lock_timeout = lock_timeout
         self.needs_reindex = False
@@ -374,28 +386,93 @@ class WhooshEngine:
                 raise SearchError(f"无法读取搜索索引：{e}") from e
 
     def search(
-        self, plan: Plan, filters: Filters, limit: int
-    ) -> tuple[int, list[tuple[int, float, str]]]:
-        """Run a plan; return (total matches, [(letter_id, score, text)] best first)."""
-        fq = build_filter(filters)
+        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str]
+    ) -> Found:
+        """Run a plan; return the total, the best hits (or newest, by sort) and facet counts."""
+        q = query.Every() if plan.empty else build_query(plan)
+        return self._run(q, build_filter(filters), limit, by_date=sort == "date", facets=facets)
+
+    def _run(
+        self,
+        q: query.Query,
+        fq: query.Query | None,
+        limit: int,
+        *,
+        by_date: bool,
+        facets: Sequence[str] = (),
+    ) -> Found:
+        """Search, read the hits' ids and texts, count the facets."""
+        options: dict[str, Any] = {"limit": limit, "filter": fq}
+        if by_date:
+            options.update(sortedby=S.RECEIVED, reverse=True)
+        if facets:
+            options.update(
+                groupedby={name: sorting.FieldFacet(name) for name in facets},
+                maptype=sorting.Count,
+            )
         with self._searching() as searcher:
             try:
-                if plan.empty:
-                    results = searcher.search(
-                        query.Every(), limit=limit, filter=fq, sortedby=S.RECEIVED, reverse=True
-                    )
-                else:
-                    results = searcher.search(build_query(plan), limit=limit, filter=fq)
+                results = searcher.search(q, **options)
                 total = len(results)
                 hits = [
-                    (int(hit[S.LETTER_ID]), float(hit.score or 0.0), hit.get(S.TEXT, ""))
-                    for hit in results
+                    (
+                        int(hit[S.LETTER_ID]),
+                        0.0 if by_date else float(hit.score or 0.0),
+                        hit.get(S.TEXT, ""),
+                    )
+                    for hit in itertools.islice(results, limit)
                 ]
+                counted = {name: _counts(results.groups(name)) for name in facets}
             except SearchError:
                 raise
             except Exception as e:
                 raise SearchError(f"搜索失败：{e}") from e
-        return total, hits
+        return Found(total=total, hits=hits, facets=counted)
+
+    def stored(self, letter_id: int) -> Stored | None:
+        """The stored text and person keys of one letter, None if not indexed."""
+        with self._searching() as searcher:
+            fields_ = searcher.document(**{S.LETTER_ID: str(letter_id)})
+        if fields_ is None:
+            return None
+        people = tuple(
+            (name, key)
+            for name in S.PERSON_FIELDS
+            for key in str(fields_.get(name) or "").split("\n")
+            if key
+        )
+        return Stored(text=fields_.get(S.TEXT, ""), people=people)
+
+    def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]:
+        """The number of letters, and how many contain each content term."""
+        with self._searching() as searcher:
+            reader = searcher.reader()
+            return reader.doc_count(), [reader.doc_frequency(S.CONTENT, t) for t in terms]
+
+    def similar(
+        self,
+        terms: Sequence[tuple[str, float]],
+        people: Sequence[tuple[str, str]],
+        *,
+        exclude: int,
+        filters: Filters,
+        limit: int,
+    ) -> Found:
+        """Letters sharing a good share of the weighted terms, or a person; never ``exclude``."""
+        from search._index import SIMILAR_MIN_MATCH, SIMILAR_PERSON_BOOST
+
+        alternatives: list[query.Query] = []
+        if terms:
+            top = max(w for _, w in terms)
+            alternatives.append(
+                query.Or(
+                    [query.Term(S.CONTENT, t, boost=w / top) for t, w in terms],
+                    minmatch=max(1, math.ceil(SIMILAR_MIN_MATCH * len(terms))),
+                )
+            )
+        alternatives += [query.Term(n, k, boost=SIMILAR_PERSON_BOOST) for n, k in people]
+        q = query.AndNot(query.Or(alternatives), query.Term(S.LETTER_ID, str(exclude)))
+        return self._run(q, build_filter(filters), limit, by_date=False)
 
     def _close_searcher(self) -> None:
         """Close the shared searcher, if one is open."""
@@ -407,6 +484,24 @@ class WhooshEngine:
     def close(self) -> None:
         """Release open files."""
         self._close_searcher()
+
+
+def _counts(groups: Any) -> dict[str, int]:
+    """Facet counts as {value: count}, most frequent first."""
+    pairs = [
+        (k.decode("utf-8") if isinstance(k, bytes) else str(k), int(v))
+        for k, v in groups.items()
+        if k is not None
+    ]
+    return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+
+
+def _remove_index_files(path: Path) -> None:
+    """Delete the files of an unreadable index (ours only: names starting with ``_letters_v``)."""
+    if path.is_dir():
+        for child in path.iterdir():
+            if child.is_file() and child.name.startswith(f"_{INDEX_PREFIX}"):
+                child.unlink(missing_ok=True)
 
 
 def _abandon(writer: Any) -> None:

@@ -53,7 +53,7 @@ class Instance:
     def index(self) -> LetterIndex:
         from search import LetterIndex  # the CLI's quick commands need no index engine
 
-        return LetterIndex.open(self.home / "index")
+        return LetterIndex.open(self.home / "index", engine=self.settings["search_engine"])
 
     @cached_property
     def calendar(self) -> WorkCalendar:
@@ -66,7 +66,9 @@ class Instance:
 
         if "index" in self.__dict__:
             self.index.close()
-        self.__dict__["index"] = LetterIndex.create(self.home / "index")
+        self.__dict__["index"] = LetterIndex.create(
+            self.home / "index", engine=self.settings["search_engine"]
+        )
         return self.index
 
     def today(self) -> dt.date:

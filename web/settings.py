@@ -25,6 +25,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("office_phone", "0000-0000000", "The contact telephone printed on replies."),
     Setting("default_unit", "清河县信访局", "The handling unit named on a reply when the case has "
             "none assigned yet."),
+    Setting("public_url", "http://localhost:5000", "The address citizens reach the office's "
+            "verification page at; printed in every reply's QR code."),
+    Setting("search_engine", "tantivy", "Full-text engine: tantivy (fast at 100k letters) or "
+            "whoosh (pure Python); `huiyin reindex` after changing it."),
     Setting("ocr_engine", "rapidocr", "OCR engine for new scans (see `huiyin ocr --help`)."),
     Setting("timezone", "Asia/Shanghai", "The office's time zone: receipt dates and deadlines."),
 )

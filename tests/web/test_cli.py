@@ -131,8 +131,10 @@ def test_reindex_rebuilds_the_same_answers(ingested: Path, scans: list[Scan]) ->
 
 def test_a_damaged_index_is_reported_then_rebuilt_by_reindex(ingested: Path,
                                                              scans: list[Scan]) -> None:
-    for toc in (ingested / "index").rglob("*.toc"):
-        toc.write_bytes(b"\x00garbage")
+    damaged = [*(ingested / "index").rglob("*.toc"), *(ingested / "index").rglob("meta.json")]
+    assert damaged
+    for part in damaged:
+        part.write_bytes(b"\x00garbage")
     broken = run(ingested, "search", scans[0].phone)
     assert broken.exit_code == 1
     assert "Traceback" not in broken.output and broken.stderr.strip().count("\n") == 0

@@ -1,11 +1,563 @@
-"""`huiyin bench search` (not built yet)."""
+"""`huiyin bench search`: quality and speed of the letter index, against peers in the same run.
+
+A seeded synthetic corpus (``--n``, ``--seed``) or a labelled set (``--corpus``, ``--queries``,
+format of ../shared/eval/search/README.md). Each engine builds its index in a child process (so
+its peak RSS is its own), then the queries run interleaved across engines (A B C A B C ...):
+recall and precision per query type (every hit counts), query p50/p95 warm (20 hits with
+snippets), one-letter add + commit, build rate, index size. Peers: SQLite FTS5 ``trigram``
+and tantivy over plain character bigrams (its whitespace tokenizer, phrase queries).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import multiprocessing
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
+from search import LetterDoc, LetterIndex, QueryError, clean_for_index
 from web.bench import bench
+
+BUILD_BATCH = 2000
+ADD_SAMPLES = 15
+HITS = 20  # hits per timed query (the search page shows this many, with snippets)
+QUALITY_LIMIT = 100_000
+
+Letter = dict[str, Any]
+Query = dict[str, Any]
+
+# -- the synthetic corpus ------------------------------------------------------------------
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"  # noqa: E501
+GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国文斌宇浩凯鹏飞辉欣怡晨阳雪梅海燕红霞志强春生德福永安金凤德胜家豪子轩梓涵思远雨桐佳琪俊杰"  # noqa: E501
+TOWNSHIPS = ["石桥镇", "城关镇", "龙华镇", "东坝乡", "双河镇", "白马乡", "青山镇", "河西乡"]
+VILLAGE_HEADS = "桃园枣树双井柳树杨家李家新河马鞍凤凰青龙石门红旗胜利和平光明高桥长岭"
+TOPICS = {
+    "征地补偿": ["村里修路征用了我家{a}亩承包地，约定的征地补偿款{m}元至今没有到位。"],
+    "拖欠工资": ["我在{c}工地干活，老板拖欠工资共计{m}元，多次讨要未果。"],
+    "拆迁安置": ["我家房屋被列入拆迁范围，拆迁补偿标准没有公示，安置房至今没有落实。"],
+    "物业维修": ["小区{a}号楼楼顶漏水，物业公司以维修资金不足为由拒绝维修。"],
+    "环境污染": ["{c}夜间偷排废水，河水发黑发臭，村民饮水安全受到威胁。"],
+    "宅基地纠纷": ["邻居强占我家宅基地{a}平方米，村委会调解多次没有结果。"],
+    "医疗纠纷": ["我母亲在县医院手术后出现并发症，医院拒绝承担责任，花费医药费{m}元。"],
+    "低保申请": ["我家生活困难，申请低保两年没有批下来，村干部说名额已满。"],
+}
+COMPANIES = ["永安物业服务公司", "宏达建筑公司", "鑫源化工厂", "金山石料厂", "顺发运输公司"]
+FILLER = [
+    "为此我曾多次到{t}政府反映问题，都没有得到答复。",
+    "村干部态度恶劣，推诿扯皮，群众意见很大。",
+    "我今年{a}岁，身体不好，家里还有老人和孩子要照顾。",
+    "希望上级领导能够重视，派人下来调查了解情况。",
+    "这件事已经拖了{a}个月，我们实在没有办法才写信反映。",
+    "有关部门答复说正在研究，但是一直没有下文。",
+    "请求依法依规处理，维护我们的合法权益。",
+    "以上情况属实，如有不实愿意承担法律责任。",
+    "去年{a}月份村里开过一次会，会上说的事情到现在都没有兑现。",
+    "我们多次打电话到镇里，工作人员总说领导不在。",
+]
+
+
+def _name(rng: random.Random, size: int) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(size - 1))
+
+
+def _id_number(rng: random.Random) -> str:
+    birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(365 * 55))
+    tail = f"{rng.randrange(1000):03d}" + rng.choice("0123456789X")
+    return f"5115{rng.randrange(10, 30)}{birth:%Y%m%d}{tail}"
+
+
+def synthetic_corpus(n: int, seed: int) -> list[Letter]:
+    """``n`` letters of about 800 characters: people, places, topics, numbers; seeded."""
+    rng = random.Random(seed)
+    people = []
+    for _ in range(max(10, n // 3)):  # people write more than once
+        people.append(
+            {
+                "name": _name(rng, rng.choice((2, 3, 3))),
+                "id": _id_number(rng),
+                "phone": "1"
+                + rng.choice("3589")
+                + "".join(rng.choice("0123456789") for _ in "x" * 9),
+                "township": rng.choice(TOWNSHIPS),
+                "village": "".join(rng.sample(VILLAGE_HEADS, 2)) + "村",
+            }
+        )
+    start = datetime.date(2022, 1, 1)
+    letters = []
+    for i in range(n):
+        p = rng.choice(people)
+        category = rng.choice(list(TOPICS))
+
+        def fill(template: str, p: dict[str, str] = p) -> str:
+            return template.format(
+                a=rng.randrange(1, 90),
+                m=rng.randrange(1000, 999999),
+                c=rng.choice(COMPANIES),
+                t=p["township"],
+            )
+
+        parts = [
+            "尊敬的领导：\n",
+            f"我叫{p['name']}，是{p['township']}{p['village']}的村民，身份证号{p['id']}，"
+            f"联系电话{p['phone']}。\n",
+            fill(rng.choice(TOPICS[category])) + "\n",
+        ]
+        while sum(map(len, parts)) < 760:
+            if rng.random() < 0.15:
+                parts.append(fill(rng.choice(TOPICS[rng.choice(list(TOPICS))])) + "\n")
+            else:
+                parts.append(fill(rng.choice(FILLER)) + "\n")
+        received = start + datetime.timedelta(days=rng.randrange(1300))
+        parts.append(f"恳请领导重视，尽快解决我的{category}问题。\n")
+        parts.append(f"信访人：{p['name']}  {received:%Y年%-m月%-d日}")
+        letters.append(
+            {
+                "id": f"L{i:06d}",
+                "text": "".join(parts),
+                "petitioner": p["name"],
+                "township": p["township"],
+                "village": p["village"],
+                "category": category,
+                "received": received.isoformat(),
+                "phone": p["phone"],
+                "id_number": p["id"],
+            }
+        )
+    return letters
+
+
+def synthetic_queries(letters: list[Letter], seed: int, per_type: int = 10) -> list[Query]:
+    """Labelled queries of every type of the eval README, drawn from the corpus."""
+    rng = random.Random(seed + 1)
+    sample = [rng.choice(letters) for _ in range(per_type * 6)]
+    names2 = [x["petitioner"] for x in letters if len(x["petitioner"]) == 2]
+    names3 = [x["petitioner"] for x in letters if len(x["petitioner"]) == 3]
+    texts: dict[str, list[str]] = defaultdict(list)
+    for k in range(per_type):
+        texts["name2"].append(rng.choice(names2) if names2 else sample[k]["petitioner"][:2])
+        name3 = rng.choice(names3) if names3 else sample[k]["petitioner"]
+        texts["name3"].append(name3)
+        texts["given_name"].append(name3[-2:])
+        texts["phone"].append(sample[k]["phone"])
+        texts["id_number"].append(sample[k + per_type]["id_number"])
+        texts["village"].append(sample[k + 2 * per_type]["village"])
+        topic = rng.choice(list(TOPICS))
+        texts["topic"].append(topic)
+        texts["two_words"].append(f"{sample[k + 3 * per_type]['village']} {topic}")
+        line = rng.choice(sample[k + 4 * per_type]["text"].split("\n")[2:-1])
+        cut = rng.randrange(max(1, len(line) - 7))
+        texts["phrase"].append(line[cut : cut + 6])
+    queries: list[Query] = []
+    for kind, items in texts.items():
+        for text in dict.fromkeys(items):
+            queries.append({"qid": f"q{len(queries):03d}", "type": kind, "query": text})
+    _label(letters, queries)
+    return queries
+
+
+def _label(letters: list[Letter], queries: list[Query]) -> None:
+    """Ground truth of the README: a letter is relevant when it holds every query word."""
+    for q in queries:
+        words = q["query"].split()
+        q["relevant"] = [x["id"] for x in letters if all(w in x["text"] for w in words)]
+
+
+# -- engines ------------------------------------------------------------------------------
+
+
+def _doc(n: int, row: Letter) -> LetterDoc:
+    return LetterDoc(
+        letter_id=n,
+        text=row["text"],
+        petitioners=(row["petitioner"],) if row.get("petitioner") else (),
+        phones=(row["phone"],) if row.get("phone") else (),
+        id_numbers=(row["id_number"],) if row.get("id_number") else (),
+        township=row.get("township", ""),
+        village=row.get("village", ""),
+        category=row.get("category", ""),
+        received=datetime.date.fromisoformat(row["received"]) if row.get("received") else None,
+    )
+
+
+class Ours:
+    """LetterIndex with one engine (the product as it runs)."""
+
+    def __init__(self, engine: str, path: Path) -> None:
+        self.engine, self.path = engine, path
+
+    def build(self, letters: list[Letter]) -> None:
+        with LetterIndex.create(self.path, engine=self.engine) as ix:  # type: ignore[arg-type]
+            for start in range(0, len(letters), BUILD_BATCH):
+                chunk = letters[start : start + BUILD_BATCH]
+                ix.add(_doc(start + k + 1, row) for k, row in enumerate(chunk))
+
+    def open(self) -> None:
+        self.ix = LetterIndex.open(self.path, engine=self.engine)  # type: ignore[arg-type]
+
+    def add_one(self, n: int, row: Letter) -> None:
+        self.ix.add([_doc(n, row)])
+
+    def search(self, text: str, limit: int) -> tuple[int, list[int]]:
+        try:
+            result = self.ix.search(text, limit=limit, snippets=limit <= HITS)
+        except QueryError:
+            return 0, []
+        return result.total, [h.letter_id for h in result.hits]
+
+    def close(self) -> None:
+        self.ix.close()
+
+
+class Fts5Trigram:
+    """SQLite FTS5 with its trigram tokenizer over the cleaned text; snippet() for hits."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path / "fts5.db"
+        path.mkdir(parents=True, exist_ok=True)
+
+    def build(self, letters: list[Letter]) -> None:
+        db = sqlite3.connect(self.file)
+        db.execute("CREATE VIRTUAL TABLE letter USING fts5(text, tokenize='trigram')")
+        for start in range(0, len(letters), BUILD_BATCH):
+            rows = letters[start : start + BUILD_BATCH]
+            db.executemany(
+                "INSERT INTO letter(rowid, text) VALUES (?, ?)",
+                ((start + k + 1, clean_for_index(r["text"])) for k, r in enumerate(rows)),
+            )
+            db.commit()
+        db.close()
+
+    def open(self) -> None:
+        self.db = sqlite3.connect(self.file)
+
+    def add_one(self, n: int, row: Letter) -> None:
+        self.db.execute("INSERT INTO letter(rowid, text) VALUES (?, ?)", (n, row["text"]))
+        self.db.commit()
+
+    def search(self, text: str, limit: int) -> tuple[int, list[int]]:
+        words = [clean_for_index(w).replace('"', '""') for w in text.split()]
+        match = " ".join(f'"{w}"' for w in words if w)
+        if not match:
+            return 0, []
+        try:
+            (total,) = self.db.execute(
+                "SELECT count(*) FROM letter WHERE letter MATCH ?", (match,)
+            ).fetchone()
+            rows = self.db.execute(
+                "SELECT rowid, snippet(letter, 0, '<mark>', '</mark>', '…', 32) FROM letter "
+                "WHERE letter MATCH ? ORDER BY rank LIMIT ?",
+                (match, limit),
+            ).fetchall()
+        except sqlite3.Error:
+            return 0, []
+        return int(total), [int(r[0]) for r in rows]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _bigram_text(text: str) -> str:
+    """Cleaned text as space-separated overlapping character bigrams (the plain peer)."""
+    out: list[str] = []
+    for run in clean_for_index(text).lower().split():
+        out.extend(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+    return " ".join(out)
+
+
+class TantivyBigram:
+    """tantivy over plain character bigrams: whitespace tokenizer, phrase queries; no folding,
+    no edge tokens, no exact fields (the peer the issue measured)."""
+
+    def __init__(self, path: Path) -> None:
+        import tantivy
+
+        self.tantivy = tantivy
+        self.dir = path / "tantivy_bigram"
+        builder = tantivy.SchemaBuilder()
+        builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+        builder.add_text_field("body", tokenizer_name="ws", index_option="position")
+        builder.add_bytes_field("text", stored=True, indexed=False)
+        self.schema = builder.build()
+
+    def _index(self) -> Any:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        index = self.tantivy.Index(self.schema, path=str(self.dir))
+        index.register_tokenizer(
+            "ws", self.tantivy.TextAnalyzerBuilder(self.tantivy.Tokenizer.whitespace()).build()
+        )
+        return index
+
+    def _add(self, writer: Any, n: int, row: Letter) -> None:
+        doc = self.tantivy.Document()
+        doc.add_integer("id", n)
+        doc.add_text("body", _bigram_text(row["text"]))
+        doc.add_bytes("text", row["text"].encode())
+        writer.add_document(doc)
+
+    def build(self, letters: list[Letter]) -> None:
+        writer = self._index().writer(heap_size=200_000_000, num_threads=2)
+        for k, row in enumerate(letters):
+            self._add(writer, k + 1, row)
+        writer.commit()
+        writer.wait_merging_threads()
+
+    def open(self) -> None:
+        self.ix = self._index()
+
+    def add_one(self, n: int, row: Letter) -> None:
+        writer = self.ix.writer(heap_size=64_000_000, num_threads=1)
+        self._add(writer, n, row)
+        writer.commit()
+        writer.wait_merging_threads()
+
+    def search(self, text: str, limit: int) -> tuple[int, list[int]]:
+        t, q_ = self.tantivy, self.tantivy.Query
+        musts = []
+        for word in text.split():
+            grams: list[str | tuple[int, str]] = list(_bigram_text(word).split())
+            if not grams:
+                continue
+            if len(grams) == 1:
+                musts.append(q_.term_query(self.schema, "body", str(grams[0])))
+            else:
+                musts.append(q_.phrase_query(self.schema, "body", grams))
+        if not musts:
+            return 0, []
+        self.ix.reload()
+        searcher = self.ix.searcher()
+        result = searcher.search(q_.boolean_query([(t.Occur.Must, m) for m in musts]), limit)
+        ids = [int(searcher.doc(a).get_first("id")) for _, a in result.hits]
+        return int(result.count or 0), ids
+
+    def close(self) -> None:
+        del self.ix
+
+
+def _make(name: str, root: Path) -> Any:
+    if name == "sqlite_fts5_trigram":
+        return Fts5Trigram(root / name)
+    if name == "tantivy_bigram":
+        return TantivyBigram(root / name)
+    return Ours(name, root / name)
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+def _build_child(name: str, root: str, conn: Any) -> None:
+    """Build one engine's index in a child process; report seconds and peak RSS."""
+    t0 = time.perf_counter()
+    _make(name, Path(root)).build(_CORPUS)
+    seconds = time.perf_counter() - t0
+    conn.send((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    conn.close()
+
+
+_CORPUS: list[Letter] = []  # inherited by the forked build processes
+
+
+def _build(name: str, root: Path) -> tuple[float, float]:
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_build_child, args=(name, str(root), child))
+    proc.start()
+    child.close()
+    seconds, rss = parent.recv()
+    proc.join()
+    return seconds, rss
+
+
+def _size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _quality(found: dict[str, list[int]], queries: list[Query], ids: list[str]) -> dict[str, Any]:
+    """Macro recall and precision overall and per query type (every hit counts)."""
+    per_type: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for q in queries:
+        got = {ids[i - 1] for i in found[q["qid"]]}
+        relevant = set(q["relevant"])
+        recall = len(got & relevant) / len(relevant) if relevant else 1.0
+        precision = len(got & relevant) / len(got) if got else (1.0 if not relevant else 0.0)
+        per_type[q["type"]].append((recall, precision))
+    every = [rp for rps in per_type.values() for rp in rps]
+
+    def mean(rps: list[tuple[float, float]], k: int) -> float:
+        return round(statistics.fmean(x[k] for x in rps), 4) if rps else 0.0
+
+    return {
+        "recall": mean(every, 0),
+        "precision": mean(every, 1),
+        "by_type": {
+            t: {"recall": mean(v, 0), "precision": mean(v, 1)} for t, v in per_type.items()
+        },
+    }
+
+
+def run(
+    letters: list[Letter], queries: list[Query], engines: list[str], progress: Callable[[str], None]
+) -> dict[str, Any]:  # noqa: E501
+    """Build every engine, then query them interleaved; the JSON document of the README."""
+    global _CORPUS
+    _CORPUS = letters
+    ids = [x["id"] for x in letters]
+    extra = synthetic_corpus(ADD_SAMPLES, seed=999)
+    root = Path(tempfile.mkdtemp(prefix="huiyin-bench-search-"))
+    speed: dict[str, dict[str, float]] = {}
+    try:
+        for name in engines:
+            progress(f"building {name} ({len(letters)} letters)")
+            seconds, rss = _build(name, root)
+            speed[name] = {
+                "index_docs_per_s": round(len(letters) / seconds, 1),
+                "index_mb": round(_size_mb(root / name), 1),
+                "peak_rss_mb": round(rss, 1),
+            }
+        opened = {name: _make(name, root) for name in engines}
+        for engine in opened.values():
+            engine.open()
+        progress("quality")
+        found: dict[str, dict[str, list[int]]] = {name: {} for name in engines}
+        for q in queries:
+            for name, engine in opened.items():
+                total, hits = engine.search(q["query"], QUALITY_LIMIT)
+                found[name][q["qid"]] = hits
+        progress("latency")
+        times: dict[str, list[float]] = {name: [] for name in engines}
+        for _ in range(2):  # the first round warms caches; only the second is kept
+            for name in engines:
+                times[name].clear()
+            for q in queries:
+                for name, engine in opened.items():
+                    t0 = time.perf_counter()
+                    engine.search(q["query"], HITS)
+                    times[name].append((time.perf_counter() - t0) * 1000)
+        progress("add + commit")
+        adds: dict[str, list[float]] = {name: [] for name in engines}
+        for k, row in enumerate(extra):
+            for name, engine in opened.items():
+                t0 = time.perf_counter()
+                engine.add_one(len(letters) + k + 1, row)
+                adds[name].append((time.perf_counter() - t0) * 1000)
+        for engine in opened.values():
+            engine.close()
+        report: dict[str, Any] = {}
+        for name in engines:
+            report[name] = {
+                "quality": _quality(found[name], queries, ids),
+                "speed": {
+                    **speed[name],
+                    "add_commit_ms": round(statistics.median(adds[name]), 1),
+                    "query_p50_ms": round(_percentile(times[name], 0.5), 2),
+                    "query_p95_ms": round(_percentile(times[name], 0.95), 2),
+                    "query_max_ms": round(max(times[name]), 2),
+                },
+                "slowest_queries": [
+                    queries[i]["query"]
+                    for i in sorted(range(len(queries)), key=lambda i: -times[name][i])[:5]
+                ],
+            }
+        return report
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float]:
+    """ours / peer for the speed figures (below 1 is better for times, above for rates)."""
+    out = {}
+    for key in ("index_docs_per_s", "add_commit_ms", "query_p50_ms", "query_p95_ms", "index_mb"):
+        a, b = ours["speed"].get(key), peer["speed"].get(key)
+        if a and b:
+            out[key] = round(a / b, 2)
+    return out
+
+
+def load_corpus(path: Path) -> list[Letter]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
 
 
 @bench.command("search")
-def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("huiyin bench search is not built yet")
+@click.option("--n", "n", default=10_000, show_default=True, help="synthetic letters")
+@click.option("--seed", default=7, show_default=True, help="seed of the synthetic corpus")
+@click.option("--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--engine",
+    "engines",
+    multiple=True,
+    type=click.Choice(["tantivy", "whoosh"]),
+    help="our engine(s) to measure; the first is reported as ours (default: tantivy)",
+)
+@click.option("--peers/--no-peers", default=True, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON document")
+def command(
+    n: int,
+    seed: int,
+    corpus: Path | None,
+    queries: Path | None,
+    engines: tuple[str, ...],
+    peers: bool,
+    as_json: bool,
+) -> None:
+    """Recall/precision per query type, build rate, add+commit, query p50/p95, size, RSS."""
+    if (corpus is None) != (queries is None):
+        raise click.UsageError("--corpus and --queries go together")
+    if corpus is not None and queries is not None:
+        letters = load_corpus(corpus)
+        labelled = json.loads(queries.read_text(encoding="utf-8"))
+        source: dict[str, Any] = {"corpus": str(corpus), "queries": str(queries)}
+    else:
+        letters = synthetic_corpus(n, seed)
+        labelled = synthetic_queries(letters, seed)
+        source = {"synthetic": True, "seed": seed}
+    ours = list(dict.fromkeys(engines or ("tantivy",)))
+    names = ours + (["sqlite_fts5_trigram", "tantivy_bigram"] if peers else [])
+
+    def say(message: str) -> None:
+        click.echo(f"bench search: {message}", err=True)
+
+    report = run(letters, labelled, names, say)
+    main = report[ours[0]]
+    document: dict[str, Any] = {
+        "n_letters": len(letters),
+        "n_queries": len(labelled),
+        "engine": ours[0],
+        **source,
+        "quality": main["quality"],
+        "speed": main["speed"],
+        "slowest_queries": main["slowest_queries"],
+        "engines": {name: report[name] for name in ours[1:]},
+        "peers": {name: report[name] for name in names if name not in ours},
+    }
+    document["ratios"] = {name: _ratios(main, report[name]) for name in names if name != ours[0]}
+    if as_json:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    for name in names:
+        r = report[name]
+        q, s = r["quality"], r["speed"]
+        click.echo(
+            f"{name:22} recall {q['recall']:.3f} precision {q['precision']:.3f}  "
+            f"{s['index_docs_per_s']:>8} docs/s  add {s['add_commit_ms']} ms  "
+            f"p50 {s['query_p50_ms']} ms  p95 {s['query_p95_ms']} ms  {s['index_mb']} MB  "
+            f"rss {s['peak_rss_mb']} MB"
+        )

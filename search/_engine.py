@@ -1,0 +1,90 @@
+"""What :class:`search.LetterIndex` needs from a storage/matching engine, and the engine registry.
+
+An engine is one module (``_tantivy``, ``_whoosh``) implementing :class:`Engine`; it is the only
+module importing its library. Everything else (analysis, query parsing, snippets, the choice of
+more-like-this terms) is shared, so two engines index and find exactly the same letters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from search._query import Filters, Plan
+from search._schema import Record
+from search._types import SearchError
+
+EngineName = Literal["tantivy", "whoosh"]
+ENGINES: tuple[EngineName, ...] = ("tantivy", "whoosh")
+DEFAULT_ENGINE: EngineName = "tantivy"
+Sort = Literal["relevance", "date"]
+
+
+@dataclass
+class Found:
+    """An engine's answer: how many letters matched, the best ones, and facet counts."""
+
+    total: int
+    hits: list[tuple[int, float, str]]  # (letter_id, score, text as written)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the index keeps of one letter: its text and the keys that identify its writer."""
+
+    text: str
+    people: tuple[tuple[str, str], ...]  # (exact field, key): names, ID numbers, phones
+
+
+class Engine(Protocol):
+    """Storage and matching for LetterIndex (see search._index for the semantics)."""
+
+    needs_reindex: bool
+
+    def add(self, records: Iterable[Record]) -> int: ...
+
+    def delete(self, letter_ids: Iterable[int]) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def recreate(self) -> None: ...
+
+    def letter_ids(self) -> set[int]: ...
+
+    def search(
+        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str]
+    ) -> Found: ...
+
+    def stored(self, letter_id: int) -> Stored | None: ...
+
+    def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]: ...
+
+    def similar(
+        self,
+        terms: Sequence[tuple[str, float]],
+        people: Sequence[tuple[str, str]],
+        *,
+        exclude: int,
+        filters: Filters,
+        limit: int,
+    ) -> Found: ...
+
+    def close(self) -> None: ...
+
+
+def open_engine(name: object, path: Path, *, lock_timeout: float, fresh: bool = False) -> Engine:
+    """Open (or, with ``fresh``, recreate) the named engine's index under ``path``."""
+    if name == "tantivy":
+        try:
+            from search._tantivy import TantivyEngine
+        except ImportError as e:  # pragma: no cover - tantivy is a main dependency
+            raise SearchError(f"搜索引擎 tantivy 未安装（{e}）。") from e
+        return TantivyEngine(path, lock_timeout=lock_timeout, fresh=fresh)
+    if name == "whoosh":
+        from search._whoosh import WhooshEngine
+
+        return WhooshEngine(path, lock_timeout=lock_timeout, fresh=fresh)
+    raise SearchError(f"未知的搜索引擎 {name!r}：可选 {', '.join(ENGINES)}。")
