@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from docx.document import Document as DocxDocument
+from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
+from docx.shared import Mm
 
 from letters._layout import (
     ADDRESSEE,
@@ -26,6 +28,8 @@ from letters._layout import (
     NORMAL,
     SIGNATURE,
     TITLE,
+    add_full_head,
+    add_letter_head,
     add_paragraph,
     new_document,
 )
@@ -35,33 +39,184 @@ from letters._templates import TEMPLATES_DIR
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-def acknowledgement() -> DocxDocument:
-    """受理告知书: the matter is accepted, who handles it, and by when the answer comes."""
-    doc = new_document("信访事项受理告知书")
-    add_paragraph(doc, "{{ office_name }}", TITLE)
-    add_paragraph(doc, "信访事项受理告知书", TITLE)
-    add_paragraph(doc, "", NORMAL, keep_with_next=True)
+def _letter(title: str) -> DocxDocument:
+    """A letter to a person (§10.1 信函格式): red head, then number, title, addressee."""
+    doc = new_document(title)
+    add_letter_head(doc, "{{ office_name }}")
+    add_paragraph(doc, "", NORMAL, keep_with_next=True)  # line 1 lies under the red double line
     add_paragraph(doc, "{{ doc_number }}", DOC_NUMBER, keep_with_next=True)
     add_paragraph(doc, "", NORMAL, keep_with_next=True)
+    add_paragraph(doc, title, TITLE)
+    add_paragraph(doc, "", NORMAL, keep_with_next=True)
     add_paragraph(doc, "{{ petitioner_name }}：", ADDRESSEE)
-    for text in (
-        "你于{{ received_date }}提出的信访事项（登记编号：{{ reg_no }}）收悉。"
-        "你反映的主要问题是：{{ summary|sentence }}",
-        "根据《信访工作条例》有关规定，经审查，该信访事项符合受理条件，本机关决定予以受理，"
-        "并已交由{{ handling_unit }}依法办理。",
-        "{{ handling_unit }}将自受理之日起60日内办结，并向你出具《信访事项处理意见书》；"
-        "情况复杂的，经批准可以适当延长办理期限，但延长期限不得超过30日，并将书面告知你延期理由。",
-        "办理期间，请你保持通信畅通，如实反映情况、提供材料，配合做好调查核实工作。"
-        "如有疑问，可与本机关联系，联系电话：{{ contact_phone }}。",
-    ):
+    return doc
+
+
+def _body(doc: DocxDocument, *texts: str) -> None:
+    for text in texts:
         add_paragraph(doc, text, BODY)
+
+
+_RECEIVED = ("你于{{ received_date }}提出的信访事项（登记编号：{{ reg_no }}）收悉。"
+             "你反映的主要问题是：{{ summary|sentence }}")
+_CONTACT = "如有疑问，可与本机关联系，联系电话：{{ contact_phone }}。"
+
+
+def acknowledgement() -> DocxDocument:
+    """受理告知书: the matter is accepted, who handles it, and by when the answer comes."""
+    doc = _letter("信访事项受理告知书")
+    _body(doc, _RECEIVED,
+          "经审查，该信访事项符合《信访工作条例》规定的受理条件，本机关决定予以受理，"
+          "并已交由{{ handling_unit }}依法办理。",
+          "{{ handling_unit }}将自受理之日起60日内办结，并向你出具《信访事项处理意见书》；"
+          "情况复杂的，经批准可以延长，但不得超过30日，并将书面告知你延期理由。",
+          "请你保持通信畅通，配合调查核实。联系电话：{{ contact_phone }}。")
     _closing(doc, "特此告知。")
+    return doc
+
+
+def non_acceptance() -> DocxDocument:
+    """不予受理告知书: why the matter is not accepted and where the petitioner can turn."""
+    doc = _letter("信访事项不予受理告知书")
+    _body(doc, _RECEIVED,
+          "经审查，{{ reason|sentence }}根据{{ legal_basis }}的规定，本机关对该信访事项不予受理。",
+          "{{ channel|sentence }}" + _CONTACT)
+    _closing(doc, "特此告知。")
+    return doc
+
+
+def transfer_notice() -> DocxDocument:
+    """转送告知单: the matter belongs to another body, to which it has been sent."""
+    doc = _letter("信访事项转送告知单")
+    _body(doc, _RECEIVED,
+          "根据《信访工作条例》第二十二条、第二十三条的规定，经审查，该信访事项属于"
+          "{{ handling_unit }}的职权范围，本机关已于{{ issue_date }}将其转送{{ handling_unit }}"
+          "处理。请你今后直接与{{ handling_unit }}联系，"
+          "{{ handling_unit }}将依法受理并书面告知你。",
+          _CONTACT)
+    _closing(doc, "特此告知。")
+    return doc
+
+
+def assignment() -> DocxDocument:
+    """交办单 (full format, to a unit): hand a matter to the competent unit with a deadline."""
+    doc = new_document("信访事项交办单")
+    add_full_head(doc, "{{ office_name }}", number_line=8)
+    for _ in range(7):
+        add_paragraph(doc, "", NORMAL, keep_with_next=True)
+    number = add_paragraph(doc, "{{ doc_number }}", DOC_NUMBER, keep_with_next=True)
+    number.alignment = WD_PARAGRAPH_ALIGNMENT.CENTER  # §7.2.4: 居中排布
+    add_paragraph(doc, "", NORMAL, keep_with_next=True)  # the red rule lies on this line
+    add_paragraph(doc, "信访事项交办单", TITLE)
+    add_paragraph(doc, "", NORMAL, keep_with_next=True)
+    add_paragraph(doc, "{{ handling_unit }}：", ADDRESSEE)
+    _body(doc,
+          "{{ received_date }}，{{ petitioner_name }}来信反映（登记编号：{{ reg_no }}）："
+          "{{ summary|sentence }}",
+          "根据《信访工作条例》有关规定，现将该信访事项交由你单位办理。请你单位依法调查核实，"
+          "于{{ due_date }}前办结，向信访人出具《信访事项处理意见书》，并将办理结果及意见书"
+          "复印件报送本机关。",
+          "你单位认为该事项不属于本单位职权范围的，请于收到本交办单之日起5个工作日内"
+          "提出异议并说明理由。联系电话：{{ contact_phone }}。")
+    _closing(doc, "")
+    return doc
+
+
+_DECISION = ("{% if decision == '支持' %}对你的信访请求予以支持。"
+             "{% elif decision == '不予支持' %}对你的信访请求不予支持。"
+             "{% else %}对你反映的问题作如下解释说明。{% endif %}")
+
+
+def handling_opinion() -> DocxDocument:
+    """信访事项处理意见书: request, facts found, decision, legal basis, the right to 复查."""
+    doc = _letter("信访事项处理意见书")
+    _body(doc,
+          "你于{{ received_date }}提出的信访事项（登记编号：{{ reg_no }}）已依法受理，"
+          "现将办理情况答复如下。",
+          "一、信访请求。{{ request|sentence }}",
+          "二、调查核实的事实。{{ facts|sentence }}",
+          "三、处理意见。根据{{ legal_basis }}的规定，经研究，" + _DECISION
+          + "{{ opinion|sentence }}",
+          "如你对本处理意见不服，可以自收到本意见书之日起30日内，"
+          "向{{ review_authority }}请求复查。" + _CONTACT)
+    _closing(doc, "特此答复。")
+    return doc
+
+
+def extension_notice() -> DocxDocument:
+    """延期告知书: the handling period is extended once, by at most 30 days, with the reason."""
+    doc = _letter("信访事项延期办理告知书")
+    _body(doc, _RECEIVED,
+          "该信访事项已于{{ accepted_date }}受理。因{{ extension_reason|sentence }}"
+          "根据《信访工作条例》第三十五条的规定，经本机关负责人批准，办理期限延长30日，"
+          "将于{{ new_due_date }}前办结并书面答复你。",
+          "请你保持通信畅通，配合做好调查核实工作。" + _CONTACT)
+    _closing(doc, "特此告知。")
+    return doc
+
+
+def review_opinion() -> DocxDocument:
+    """复查意见书: the answer to a request for review of a handling opinion."""
+    doc = _letter("信访事项复查意见书")
+    _body(doc,
+          "你不服{{ original_office }}作出的《信访事项处理意见书》（{{ original_doc_number }}），"
+          "于{{ review_request_date }}向本机关提出复查请求。本机关依法受理并进行了复查，"
+          "现将复查意见答复如下。",
+          "一、复查请求。{{ request|sentence }}",
+          "二、复查查明的事实。{{ facts|sentence }}",
+          "三、复查意见。根据{{ legal_basis }}的规定，{{ conclusion|sentence }}",
+          "如你对本复查意见不服，可以自收到本意见书之日起30日内，"
+          "向{{ next_authority }}请求复核。" + _CONTACT)
+    _closing(doc, "特此答复。")
+    return doc
+
+
+def re_review_opinion() -> DocxDocument:
+    """复核意见书: the last word; the same facts and reasons are not accepted again."""
+    doc = _letter("信访事项复核意见书")
+    _body(doc,
+          "你不服{{ original_office }}作出的《信访事项复查意见书》（{{ original_doc_number }}），"
+          "于{{ review_request_date }}向本机关提出复核请求。本机关依法受理并进行了复核，"
+          "现将复核意见答复如下。",
+          "一、复核请求。{{ request|sentence }}",
+          "二、复核查明的事实。{{ facts|sentence }}",
+          "三、复核意见。根据{{ legal_basis }}的规定，{{ conclusion|sentence }}",
+          "根据《信访工作条例》第三十五条的规定，本复核意见为该信访事项的最终处理意见。"
+          "你仍以同一事实和理由提出信访请求的，各级机关不再受理。" + _CONTACT)
+    _closing(doc, "特此答复。")
+    return doc
+
+
+def service_receipt() -> DocxDocument:
+    """送达回证: the receipt the petitioner signs for a document served on them."""
+    doc = _letter("送达回证")
+    doc.paragraphs[-1]._p.getparent().remove(doc.paragraphs[-1]._p)  # no addressee line
+    rows = (("送达文书", "{{ served_document }}（{{ served_doc_number }}）"),
+            ("受送达人", "{{ petitioner_name }}"),
+            ("送达地点", "{{ service_address }}"),
+            ("送达方式", "{{ delivery_method }}"),
+            ("受送达人签名", ""), ("签收日期", "　　年　　月　　日"),
+            ("送达人", ""), ("备注", ""))
+    table = doc.add_table(rows=len(rows), cols=2)
+    table.style = doc.styles["Table Grid"]
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        for cell, text in zip(row.cells, (label, value), strict=True):
+            cell.paragraphs[0].style = doc.styles[NORMAL[0]]
+            if text:
+                cell.paragraphs[0].add_run(text)
+        row.cells[0].width, row.cells[1].width = Mm(40), Mm(116)
+    for column, width in zip(table.columns, (Mm(40), Mm(116)), strict=True):
+        column.width = width
+    _closing(doc, "")
     return doc
 
 
 def _closing(doc: DocxDocument, formula: str) -> None:
     """Add the closing formula and the signature block, kept together on the last page."""
-    add_paragraph(doc, formula, BODY, keep_with_next=True)
+    if formula:
+        add_paragraph(doc, formula, BODY, keep_with_next=True)
+    else:  # never a signature alone on a page (GB/T 9704 §7.3.5: no 此页无正文)
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
     # Two empty lines leave room for the seal, which overlaps the signature and the date.
     add_paragraph(doc, "", NORMAL, keep_with_next=True)
     add_paragraph(doc, "", NORMAL, keep_with_next=True)
@@ -71,8 +226,15 @@ def _closing(doc: DocxDocument, formula: str) -> None:
 
 BUILDERS: dict[str, Callable[[], DocxDocument]] = {
     "acknowledgement": acknowledgement,
+    "non_acceptance": non_acceptance,
+    "transfer_notice": transfer_notice,
+    "assignment": assignment,
+    "handling_opinion": handling_opinion,
+    "extension_notice": extension_notice,
+    "review_opinion": review_opinion,
+    "re_review_opinion": re_review_opinion,
+    "service_receipt": service_receipt,
 }
-
 
 def docx_bytes(doc: DocxDocument) -> bytes:
     """Serialise a document as a .docx whose zip members carry no build-time timestamp."""

@@ -2,7 +2,9 @@
 
     LettersError            anything letters refuses to do
     ├── TemplateError       unknown template, missing fields, broken tag, sandbox refusal
-    └── DocumentError       a file that should be a .docx cannot be read as one
+    ├── DocumentError       a file that should be a .docx cannot be read as one
+    ├── ConversionError     LibreOffice or the fonts are missing, or a conversion failed
+    └── SigningError        a certificate cannot be loaded or a PDF cannot be signed
 
 Foreign exceptions (jinja2, lxml, zipfile, python-docx) are translated at the boundary so that
 callers (the web layer, the CLI) catch one family and show its message as it is.
@@ -21,3 +23,11 @@ class TemplateError(LettersError):
 
 class DocumentError(LettersError):
     """A file given as a .docx is missing, not a zip package or not a Word document."""
+
+
+class ConversionError(LettersError):
+    """A .docx could not be turned into a PDF; the message says what is missing or what failed."""
+
+
+class SigningError(LettersError):
+    """The office certificate cannot be made or loaded, or a PDF cannot be signed."""

@@ -9,6 +9,7 @@ fontconfig.
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 
 from docx import Document
@@ -22,6 +23,7 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Length, Mm, Pt, Twips
 from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 # Page: A4, type area 156 mm × 225 mm, top margin 37 mm, binding (left) margin 28 mm.
 PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
@@ -38,7 +40,9 @@ CHARACTER_SPACING = -5
 BODY_FONT, TITLE_FONT, PAGE_NUMBER_FONT = "仿宋_GB2312", "方正小标宋简体", "宋体"
 # The page number line (四号, "— 1 —") sits 7 mm below the type area; with an exact 14 pt line
 # the footer's bottom edge is then 35 − 7 mm − 14 pt above the paper's edge.
-FOOTER_DISTANCE = Length(BOTTOM_MARGIN - Mm(7) - PAGE_NUMBER_SIZE)
+# Measured on LibreOffice's PDF, the number's em box then sat 6.0 mm under the type area: 1 mm
+# more brings it to the 7 mm.
+FOOTER_DISTANCE = Length(BOTTOM_MARGIN - Mm(8) - PAGE_NUMBER_SIZE)
 EM_DASH = "\u2014"
 
 # Paragraph styles: (UI name shown in Word, style id).
@@ -156,6 +160,8 @@ def _set_defaults(doc: DocxDocument) -> None:
     fmt.widow_control = False  # 22 lines on every page, as the standard counts them
     ppr = normal.element.get_or_add_pPr()
     # Word's automatic gap between Chinese and Latin letters or digits breaks the 28-per-line grid.
+    # Punctuation may hang past the right edge (标点溢出), as in Word. Turning that off
+    # (w:overflowPunct 0) makes LibreOffice 7.4 drop a comma that ends a line: measured.
     _set_child(ppr, "w:autoSpaceDE", {"w:val": "0"}, ("w:autoSpaceDN", *_PPR_AFTER_AUTOSPACE))
     _set_child(ppr, "w:autoSpaceDN", {"w:val": "0"}, _PPR_AFTER_AUTOSPACE)
 
@@ -246,3 +252,120 @@ def _add_page_field(paragraph: Paragraph) -> None:
     run_with(separate)
     paragraph.add_run("1")
     run_with(end)
+
+
+# ---- 版头: the red agency name and rules of GB/T 9704 §7.2 (full format) and §10.1 (letters) ----
+RED = "FF0000"
+EMU_PER_MM = 36000
+HEAD_FONT = TITLE_FONT
+# §10.1 信函格式: agency name's top edge 30 mm below the paper's, a red double line (thick over
+# thin) 4 mm under it and another (thin over thick) 20 mm above the bottom edge, both 170 mm long.
+LETTER_NAME_TOP_MM, LETTER_NAME_SIZE = 30.0, Pt(26)
+LETTER_RULE_LENGTH_MM, LETTER_BOTTOM_RULE_MM = 170.0, 297.0 - 20.0
+# §7.2 full format: agency name 35 mm below the type area's top edge, the 发文字号 two empty lines
+# under it, a red rule as wide as the type area 4 mm under the number.
+FULL_NAME_TOP_MM, FULL_NAME_SIZE = 37.0 + 35.0, Pt(36)
+PITCH_MM = 225.0 / 22
+# LibreOffice sets a line of exact height h with the glyphs' em box 0.2 em above its top: measured
+# on the PDF (a 26 pt name framed at 30 mm came out at 28.19 mm), so the frame is moved down.
+NAME_ASCENT_EM = 0.2
+
+
+def body_line_top_mm(line: int) -> float:
+    """Where body line `line` (1-based) of the 22-line grid starts, in mm from the paper's top."""
+    return 37.0 + (line - 1) * 579 / 1440 * 25.4
+
+
+def _framed_name(anchor: Paragraph, text: str, top_mm: float, size: Length) -> None:
+    """Put the red agency name in a frame as wide as the paper, its top at top_mm."""
+    name = anchor.insert_paragraph_before()
+    name.paragraph_format.alignment = WD_PARAGRAPH_ALIGNMENT.CENTER
+    name.paragraph_format.line_spacing = size
+    name.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    run = name.add_run(text)
+    rpr = run._r.get_or_add_rPr()
+    _set_run_format(rpr, font=HEAD_FONT, size=size, spacing=0)
+    color = OxmlElement("w:color")
+    color.set(qn("w:val"), RED)
+    rpr.insert_element_before(color, *_RPR_AFTER_SPACING)
+    frame = OxmlElement("w:framePr")
+    # wrap="none": body text runs under the frame (LibreOffice: wrap through), so the 22-line
+    # grid does not move; the frame spans the paper, so the name is centred on it.
+    for key, value in {"w:w": str(PAGE_WIDTH.twips), "w:h": str(round(size.pt * 20)),
+                       "w:hRule": "exact", "w:wrap": "none", "w:hAnchor": "page",
+                       "w:vAnchor": "page", "w:x": "0",
+                       "w:y": str(round((top_mm + NAME_ASCENT_EM * size.mm) / 25.4 * 1440))
+                       }.items():
+        frame.set(qn(key), value)
+    name._p.get_or_add_pPr().insert(0, frame)
+
+
+_LINE_XML = (
+    '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    ' xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"'
+    ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+    ' xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+    '<w:drawing><wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0"'
+    ' relativeHeight="{z}" behindDoc="0" locked="1" layoutInCell="1" allowOverlap="1">'
+    '<wp:simplePos x="0" y="0"/>'
+    '<wp:positionH relativeFrom="page"><wp:posOffset>{x}</wp:posOffset></wp:positionH>'
+    '<wp:positionV relativeFrom="page"><wp:posOffset>{y}</wp:posOffset></wp:positionV>'
+    '<wp:extent cx="{cx}" cy="0"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapNone/>'
+    '<wp:docPr id="{z}" name="{name}"/><wp:cNvGraphicFramePr/>'
+    '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/'
+    'wordprocessingShape"><wps:wsp><wps:cNvCnPr/><wps:spPr>'
+    '<a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="0"/></a:xfrm>'
+    '<a:prstGeom prst="line"><a:avLst/></a:prstGeom>'
+    '<a:ln w="{w}"><a:solidFill><a:srgbClr val="FF0000"/></a:solidFill></a:ln>'
+    '</wps:spPr><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></w:r>'
+)
+
+
+def _add_rule(paragraph: Paragraph, *, centre_mm: float, top_mm: float, length_mm: float,
+              width_pt: float, name: str) -> None:
+    """Anchor a horizontal red line to the page: centred at centre_mm, at top_mm from the top."""
+    run = etree.fromstring(_LINE_XML.format(
+        z=zlib.crc32(name.encode()) % 10000 + 1, name=name,
+        x=round((centre_mm - length_mm / 2) * EMU_PER_MM), y=round(top_mm * EMU_PER_MM),
+        cx=round(length_mm * EMU_PER_MM), w=round(width_pt * 12700)))
+    paragraph._p.append(run)
+
+
+def _double_rule(paragraph: Paragraph, top_mm: float, *, thick_first: bool, name: str) -> None:
+    """A red double line, 170 mm, thick over thin (under the name) or thin over thick."""
+    thick, thin, gap = 1.5, 0.5, 0.8  # line widths in pt, gap in mm between their centres
+    widths = (thick, thin) if thick_first else (thin, thick)
+    for i, width in enumerate(widths):
+        _add_rule(paragraph, centre_mm=105.0, top_mm=top_mm + i * gap,
+                  length_mm=LETTER_RULE_LENGTH_MM, width_pt=width, name=f"{name}{i}")
+
+
+def _first_page_header(doc: DocxDocument) -> tuple[Paragraph, Paragraph]:
+    """Turn on a distinct first page; return its header's and footer's first paragraphs."""
+    section = doc.sections[0]
+    section.different_first_page_header_footer = True
+    header = section.first_page_header.paragraphs[0]
+    footer = section.first_page_footer.paragraphs[0]
+    for paragraph in (header, footer):
+        paragraph.style = doc.styles[NORMAL[0]]
+        paragraph.paragraph_format.line_spacing = Pt(1)
+        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    return header, footer
+
+
+def add_letter_head(doc: DocxDocument, name: str) -> None:
+    """§10.1 信函格式 on the first page: red name, red double lines, no page number there."""
+    anchor, footer = _first_page_header(doc)
+    _framed_name(anchor, name, LETTER_NAME_TOP_MM, LETTER_NAME_SIZE)
+    name_bottom = LETTER_NAME_TOP_MM + LETTER_NAME_SIZE.mm
+    _double_rule(anchor, name_bottom + 4.0, thick_first=True, name="HeadRule")
+    _double_rule(footer, LETTER_BOTTOM_RULE_MM - 0.8, thick_first=False, name="FootRule")
+
+
+def add_full_head(doc: DocxDocument, name: str, number_line: int) -> None:
+    """§7.2 版头: red name 35 mm into the type area, red rule 4 mm under the number's line."""
+    anchor, _ = _first_page_header(doc)
+    _framed_name(anchor, name, FULL_NAME_TOP_MM, FULL_NAME_SIZE)
+    number_bottom = body_line_top_mm(number_line) + (PITCH_MM + BODY_SIZE.mm) / 2
+    _add_rule(anchor, centre_mm=28.0 + 78.0, top_mm=number_bottom + 4.0, length_mm=156.0,
+              width_pt=1.0, name="HeadRule")

@@ -131,3 +131,26 @@ def _fields(env: SandboxedEnvironment, source: str, where: str) -> set[str]:
 def required_fields(template: str | Path, extra_dir: Path | None = None) -> frozenset[str]:
     """Return the placeholders a template uses, i.e. the context keys a render needs."""
     return prepare(resolve(template, extra_dir)).fields
+
+
+def template_version(template: str | Path, extra_dir: Path | None = None) -> str:
+    """Name the exact template file a reply was rendered from: its source and SHA-256 prefix."""
+    import hashlib
+
+    path = resolve(template, extra_dir)
+    source = "builtin" if path.parent.resolve() == TEMPLATES_DIR.resolve() else "office"
+    return f"{source}:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
+
+
+# What each template is called in the office, for listings and document numbers.
+TITLES = {
+    "acknowledgement": "受理告知书", "non_acceptance": "不予受理告知书",
+    "transfer_notice": "转送告知单", "assignment": "交办单", "handling_opinion": "处理意见书",
+    "extension_notice": "延期告知书", "review_opinion": "复查意见书",
+    "re_review_opinion": "复核意见书", "service_receipt": "送达回证",
+}
+
+
+def template_title(name: str) -> str:
+    """What the office calls a template's document (处理意见书); the name itself when unknown."""
+    return TITLES.get(name, name)

@@ -24,9 +24,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.extensions["huiyin"] = instance
 
-    from web.views import letters
+    from web.views import letters, verify
 
     app.register_blueprint(letters.bp)
+    app.register_blueprint(verify.bp)
     app.after_request(_security_headers)
     return app
 

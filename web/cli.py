@@ -43,14 +43,22 @@ def main(ctx: click.Context, home: Path | None) -> None:
 @json_option
 @pass_ctx
 def init(ctx: CliContext, demo: bool, as_json: bool) -> None:
-    """Create the instance: database, blob store, search index (safe to run again)."""
+    """Create the instance: database, blob store, search index, signing certificate.
+
+    Safe to run again: it also brings an existing instance to the current schema.
+    """
     from web import demo as demo_data
+    from web.replies import SELF_SIGNED_NOTICE, ensure_office_certificate
 
     instance = ctx.instance(ready=False)
     instance.create()
+    had_certificate = (instance.home / "signing" / "office.p12").is_file()
+    certificate = ensure_office_certificate(instance)
+    if not had_certificate:
+        click.echo(SELF_SIGNED_NOTICE.format(path=certificate), err=True)
     added = demo_data.load(instance, progress=progress_line) if demo else []
     document = {"home": str(instance.home), "database": instance.database_url,
-                "demo_letters": added}
+                "certificate": str(certificate), "demo_letters": added}
     emit(as_json, document, lambda: click.echo(
         f"Instance ready at {instance.home}"
         + (f" with {len(added)} demo letters" if demo else "")

@@ -1,41 +1,103 @@
-"""Reply commands: render a reply, verify a signed one, list letters still owed an answer."""
+"""Reply commands: render replies, verify a signed one, list letters still owed an answer."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from web.cli_common import ACTOR, CliContext, emit, fail, json_option, pass_ctx
 
 
+def _data(data_file: Path | None, pairs: tuple[str, ...]) -> dict[str, Any]:
+    """Extra template fields from a JSON file and KEY=VALUE options (the options win)."""
+    data: dict[str, Any] = {}
+    if data_file is not None:
+        try:
+            data = json.loads(data_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            fail(f"{data_file}: {e}")
+        if not isinstance(data, dict):
+            fail(f"{data_file}: expected a JSON object of field names and values")
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            fail(f"--set {pair!r}: write KEY=VALUE")
+        data[key.strip()] = value
+    return data
+
+
 @click.command()
-@click.argument("letter")
+@click.argument("letter", nargs=-1)
 @click.option("--template", required=True, help="Template name, e.g. acknowledgement.")
+@click.option("--sign", is_flag=True, help="Also sign the PDF with the office certificate.")
+@click.option("--no-pdf", is_flag=True, help="Only the .docx (no LibreOffice).")
+@click.option("--all-without-reply", is_flag=True, help="Every letter that has no reply yet.")
+@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON object of extra fields (facts, decision, legal_basis, ...).")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="One extra field.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the files (default: the instance's replies/).")
 @json_option
 @pass_ctx
-def reply(ctx: CliContext, letter: str, template: str, out: Path | None, as_json: bool) -> None:
-    """Render a reply for a letter (id or registration number)."""
-    from web.replies import generate_reply, resolve_letter
+def reply(ctx: CliContext, letter: tuple[str, ...], template: str, sign: bool, no_pdf: bool,
+          all_without_reply: bool, data_file: Path | None, pairs: tuple[str, ...],
+          out: Path | None, as_json: bool) -> None:
+    """Render replies for letters (ids or registration numbers): .docx, PDF/A, signed PDF."""
+    from web.replies import generate_many, generate_reply, letters_without_reply, resolve_letter
 
     instance = ctx.instance()
-    letter_id = resolve_letter(instance, letter)
-    outcome = generate_reply(instance, letter_id, template, out_dir=out, actor=ACTOR)
-    document = {"reply_id": outcome.reply_id, "letter_id": outcome.letter_id,
-                "doc_number": outcome.doc_number, "files": outcome.files}
-    emit(as_json, document, lambda: click.echo(
-        f"{outcome.doc_number}: {outcome.files['docx']}"))
+    data = _data(data_file, pairs)
+    ids = [resolve_letter(instance, ref) for ref in letter]
+    if all_without_reply:
+        ids += [row["letter_id"] for row in letters_without_reply(instance)]
+    if not ids:
+        fail("name a letter, or use --all-without-reply")
+    if len(ids) == 1 and not all_without_reply:
+        outcome = generate_reply(instance, ids[0], template, out_dir=out, actor=ACTOR,
+                                 data=data, pdf=not no_pdf, sign=sign)
+        document = {"reply_id": outcome.reply_id, "letter_id": outcome.letter_id,
+                    "doc_number": outcome.doc_number, "files": outcome.files,
+                    "verify_url": outcome.verify_url, "supersedes": outcome.superseded}
+        emit(as_json, document, lambda: click.echo(
+            f"{outcome.doc_number}: {outcome.files['signed_pdf'] or outcome.files['pdf'] or outcome.files['docx']}"))  # noqa: E501
+        return
+    with click.progressbar(length=len(ids), label="replies", file=sys.stderr) as bar:
+        results = generate_many(instance, ids, template, actor=ACTOR, out_dir=out, data=data,
+                                sign=sign, progress=lambda done, total: bar.update(1))
+    failed = [r for r in results if r["error"]]
+
+    def human() -> None:
+        for r in results:
+            click.echo(f"letter {r['letter_id']}: {r['error'] or r['doc_number']}")
+
+    emit(as_json, {"results": results, "failed": len(failed)}, human)
+    if failed:
+        sys.exit(1)
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @json_option
 @pass_ctx
 def verify(ctx: CliContext, file: Path, as_json: bool) -> None:
-    """Check a reply's signature and that it is one we issued (not built yet)."""
-    fail("signature verification is not built yet (issue: official replies)")
+    """Check a reply's signature and that it is one we issued; exit 1 when it is not valid."""
+    from web.replies import verify_document
+
+    document = {"file": str(file), **verify_document(ctx.instance(), file.read_bytes())}
+
+    def human() -> None:
+        state = "VALID" if document["valid"] else "NOT VALID"
+        click.echo(f"{state}: intact={document['intact']} signer={document['signer']} "
+                   f"doc_number={document['doc_number']} superseded_by="
+                   f"{document['superseded_by']} {document['error'] or ''}".rstrip())
+
+    emit(as_json, document, human)
+    if not document["valid"]:
+        sys.exit(1)
 
 
 @click.command("letters")
@@ -43,5 +105,17 @@ def verify(ctx: CliContext, file: Path, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def letters_command(ctx: CliContext, without_reply: bool, as_json: bool) -> None:
-    """List letters (not built yet)."""
-    fail("listing letters is not built yet (issue: official replies)")
+    """List letters that have no reply yet, with the 15-day notice deadline."""
+    from web.replies import letters_without_reply
+
+    if not without_reply:
+        fail("only --without-reply is built so far")
+    rows = letters_without_reply(ctx.instance())
+
+    def human() -> None:
+        for row in rows:
+            flag = "OVERDUE" if row["overdue"] else f"{row['days_left']} days left"
+            click.echo(f"{row['reg_no']}  received {row['received_on']}  "
+                       f"deadline {row['deadline']} ({flag})  {'、'.join(row['petitioners'])}")
+
+    emit(as_json, {"total": len(rows), "letters": rows}, human)

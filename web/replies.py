@@ -1,17 +1,42 @@
-"""Producing replies: gather a letter's data, render the office's template, record the Reply."""
+"""Producing replies: gather a letter's data, render, convert, sign, record; verify them later.
+
+Every generated document is a new Reply row (template version, the data used, who generated and
+who signed, the SHA-256 of each file, kept in the blob store). A new version of the same
+document for the same letter supersedes the old row; nothing is overwritten.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 import letters
 from records import Letter, RecordsError, Reply, audit, intake, sha256_file
+from records.models import utcnow
 from web.instance import Instance
 
 # The character of a document number that names its kind: 清信受〔2026〕17号.
-DOC_CODES = {"acknowledgement": "受"}
+DOC_CODES = {"acknowledgement": "受", "non_acceptance": "不受", "transfer_notice": "转",
+             "assignment": "交", "handling_opinion": "复", "extension_notice": "延",
+             "review_opinion": "查", "re_review_opinion": "核", "service_receipt": "送"}
+DECISIONS = ("支持", "解释说明", "不予支持")
+DELIVERY_METHODS = ("邮寄", "当面", "网上")
+# 《信访工作条例》: within 15 days of receipt the petitioner is told in writing (受理/转送 notice).
+# The case clocks in records/ will replace this simple statutory one.
+NOTICE_DAYS = 15
+SELF_SIGNED_NOTICE = (
+    "A self-signed certificate was created for signing replies. It proves that a signed PDF is "
+    "unchanged since this office signed it (integrity) and nothing more; it carries no legal "
+    "weight. Import a certificate issued by a licensed CA: put it at {path} (PKCS#12) and its "
+    "passphrase in {path}.pass.")
 
 
 @dataclass
@@ -22,6 +47,61 @@ class ReplyOutcome:
     letter_id: int
     doc_number: str
     files: dict[str, str | None] = field(default_factory=dict)
+    verify_url: str | None = None
+    superseded: int | None = None
+
+
+def _signing_dir(instance: Instance) -> Path:
+    return instance.home / "signing"
+
+
+def ensure_office_certificate(instance: Instance) -> Path:
+    """Make the office's self-signed PKCS#12 unless one is there; return its path (idempotent)."""
+    folder = _signing_dir(instance)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    p12, secret = folder / "office.p12", folder / "office.p12.pass"
+    if not p12.is_file():
+        if not secret.is_file():
+            secret.write_text(secrets.token_urlsafe(24))
+            secret.chmod(0o600)
+        letters.make_certificate(p12, secret.read_text().strip().encode(),
+                                 instance.settings["office_name"])
+        (folder / "README.txt").write_text(SELF_SIGNED_NOTICE.format(path=p12) + "\n")
+    return p12
+
+
+def _office_key(instance: Instance) -> tuple[Path, bytes]:
+    p12 = ensure_office_certificate(instance)
+    secret = p12.with_name(p12.name + ".pass")
+    return p12, secret.read_text().strip().encode() if secret.is_file() else b""
+
+
+def _verify_key(instance: Instance) -> bytes:
+    path = _signing_dir(instance) / "verify.key"
+    if not path.is_file():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def verify_code(instance: Instance, reply_id: int) -> str:
+    """The public code of a reply in its QR link: its id and a MAC, so ids cannot be guessed."""
+    mac = hmac.new(_verify_key(instance), str(reply_id).encode(), hashlib.sha256).hexdigest()
+    return f"{reply_id}-{mac[:16]}"
+
+
+def reply_id_of_code(instance: Instance, code: str) -> int | None:
+    """The reply a verification code names, or None when the code is not one of ours."""
+    head, _, _ = code.partition("-")
+    if not head.isdigit() or len(code) > 40:
+        return None
+    return int(head) if hmac.compare_digest(verify_code(instance, int(head)), code) else None
+
+
+def verify_url(instance: Instance, reply_id: int) -> str:
+    base = str(instance.settings["public_url"]).rstrip("/")
+    return f"{base}/verify/{verify_code(instance, reply_id)}"
 
 
 def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[str, Any]:
@@ -40,16 +120,29 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
         "received_date": letter.received_on,
         "reg_no": letter.reg_no,
         "summary": letter.summary or "你反映的问题",
+        "request": letter.summary or "你反映的问题",
         "handling_unit": unit,
         "issue_date": instance.today(),
         "contact_phone": settings["office_phone"],
+        "due_date": letter.received_on + dt.timedelta(days=60),
     }
 
 
+def _check_data(template: str, context: dict[str, Any]) -> None:
+    if template == "handling_opinion" and context.get("decision") not in DECISIONS:
+        raise RecordsError(f"decision must be one of {', '.join(DECISIONS)}; "
+                           f"got {context.get('decision')!r}")
+    method = context.get("delivery_method")
+    if template == "service_receipt" and method not in DELIVERY_METHODS:
+        raise RecordsError(f"delivery_method must be one of {', '.join(DELIVERY_METHODS)}")
+
+
 def generate_reply(
-    instance: Instance, letter_id: int, template: str, *, out_dir: Path | None, actor: str
+    instance: Instance, letter_id: int, template: str, *, out_dir: Path | None, actor: str,
+    data: dict[str, Any] | None = None, pdf: bool = True, sign: bool = False,
+    converter: letters.Converter | None = None,
 ) -> ReplyOutcome:
-    """Render one reply for a letter; it is recorded, and its file kept as an original."""
+    """Render one reply for a letter (.docx, PDF/A, signed PDF); it is recorded, files kept."""
     if template not in letters.template_names():
         known = ", ".join(letters.template_names())
         raise RecordsError(f"no template named {template!r} (known: {known})")
@@ -62,24 +155,160 @@ def generate_reply(
         doc_number = (
             f"{instance.settings['office_abbrev']}{DOC_CODES.get(template, '')}〔{year}〕{number}号"
         )
-        context = reply_context(instance, letter, doc_number)
+        context = {**reply_context(instance, letter, doc_number), **_dates(data or {})}
+        context["doc_number"] = doc_number
+        _check_data(template, context)
         reply = Reply(letter_id=letter.id, case_id=letter.case_id, template=template,
+                      template_version=letters.template_version(template),
                       doc_number=doc_number, data=_jsonable(context), created_by=actor)
         session.add(reply)
         session.flush()
-        docx = out_dir / f"{letter.reg_no}-{template}-{reply.id}.docx"
-        letters.render_docx(template, context, docx)
+        stem = out_dir / f"{letter.reg_no}-{template}-{reply.id}"
+        files: dict[str, str | None] = {"docx": None, "pdf": None, "signed_pdf": None}
+        docx = letters.render_docx(template, context, stem.with_suffix(".docx"))
         reply.docx_sha256 = instance.blobs.put(docx, sha256_file(docx))
+        files["docx"] = str(docx)
+        link = verify_url(instance, reply.id)
+        if pdf or sign:
+            made = letters.convert_to_pdf(docx, stem.with_suffix(".pdf"), converter)
+            reply.pdf_sha256 = instance.blobs.put(made, sha256_file(made))
+            files["pdf"] = str(made)
+            if sign:
+                p12, passphrase = _office_key(instance)
+                signed = letters.sign_pdf(
+                    made, stem.with_name(stem.name + "-signed.pdf"), p12=p12,
+                    passphrase=passphrase, office_name=context["office_name"],
+                    date_text=letters.cn_date(context["issue_date"]), link=link,
+                    reason=f"{doc_number} {letters.template_title(template)}")
+                reply.signed_pdf_sha256 = instance.blobs.put(signed, sha256_file(signed))
+                reply.signed_by, reply.signed_at = actor, utcnow()
+                files["signed_pdf"] = str(signed)
+        older = session.scalars(select(Reply).where(
+            Reply.letter_id == letter.id, Reply.template == template, Reply.id != reply.id,
+            Reply.superseded_by_id.is_(None))).all()
+        for old in older:
+            old.superseded_by_id = reply.id
         audit.record(session, actor, "generate-reply", "reply", reply.id, letter_id=letter.id,
-                     template=template, doc_number=doc_number)
+                     template=template, doc_number=doc_number, signed=sign,
+                     supersedes=[o.id for o in older])
         return ReplyOutcome(reply_id=reply.id, letter_id=letter.id, doc_number=doc_number,
-                            files={"docx": str(docx), "pdf": None, "signed_pdf": None})
+                            files=files, verify_url=link,
+                            superseded=older[-1].id if older else None)
+
+
+def generate_many(
+    instance: Instance, letter_ids: Iterable[int], template: str, *, actor: str,
+    out_dir: Path | None = None, data: dict[str, Any] | None = None, sign: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Replies for many letters through one warm LibreOffice; a failure is reported, not raised."""
+    ids = list(letter_ids)
+    results: list[dict[str, Any]] = []
+    with letters.WarmConverter(timeout=60) as converter:
+        for done, letter_id in enumerate(ids, start=1):
+            try:
+                outcome = generate_reply(instance, letter_id, template, out_dir=out_dir,
+                                         actor=actor, data=data, sign=sign, converter=converter)
+                results.append({"letter_id": letter_id, "reply_id": outcome.reply_id,
+                                "doc_number": outcome.doc_number, "files": outcome.files,
+                                "error": None})
+            except (RecordsError, letters.LettersError) as e:
+                results.append({"letter_id": letter_id, "reply_id": None, "error": str(e)})
+            if progress:
+                progress(done, len(ids))
+    return results
+
+
+def record_delivery(instance: Instance, reply_id: int, method: str, on: dt.date,
+                    actor: str) -> None:
+    """Note how (邮寄, 当面, 网上) and when a reply reached the petitioner."""
+    if method not in DELIVERY_METHODS:
+        raise RecordsError(f"delivery method must be one of {', '.join(DELIVERY_METHODS)}")
+    with instance.db.session() as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            raise RecordsError(f"no reply {reply_id}")
+        reply.delivery_method, reply.delivered_on = method, on
+        audit.record(session, actor, "deliver-reply", "reply", reply_id, method=method,
+                     on=on.isoformat())
+
+
+def letters_without_reply(instance: Instance) -> list[dict[str, Any]]:
+    """Letters with no reply at all yet, oldest deadline first (15 days from receipt)."""
+    today = instance.today()
+    with instance.db.session() as session:
+        answered = select(Reply.letter_id)
+        rows = session.scalars(select(Letter).where(Letter.id.not_in(answered))
+                               .order_by(Letter.received_on, Letter.id)).all()
+        found = []
+        for letter in rows:
+            deadline = letter.received_on + dt.timedelta(days=NOTICE_DAYS)
+            found.append({"letter_id": letter.id, "reg_no": letter.reg_no,
+                          "received_on": letter.received_on.isoformat(),
+                          "petitioners": intake.petitioner_names(letter),
+                          "summary": letter.summary, "deadline": deadline.isoformat(),
+                          "days_left": (deadline - today).days,
+                          "overdue": deadline < today})
+    return found
+
+
+def verify_document(instance: Instance, data: bytes) -> dict[str, Any]:
+    """Check a signed PDF: intact, signed by us, which reply and case, replaced or not."""
+    p12, passphrase = _office_key(instance)
+    result = letters.verify_pdf(data, letters.certificate_of(p12, passphrase))
+    digest = hashlib.sha256(data).hexdigest()
+    document: dict[str, Any] = {
+        "valid": False, "intact": result.intact, "signed": result.signed,
+        "signer": result.signer, "signed_at": result.signed_at, "reply_id": None,
+        "doc_number": None, "case_id": None, "letter_id": None, "issued_on": None,
+        "office": instance.settings["office_name"], "superseded_by": None,
+        "issued_by_us": False, "sha256": digest, "error": result.error}
+    with instance.db.session() as session:
+        reply = session.scalars(select(Reply).where(Reply.signed_pdf_sha256 == digest)).first()
+        if reply is not None:
+            document.update(reply_id=reply.id, doc_number=reply.doc_number,
+                            case_id=reply.case_id, letter_id=reply.letter_id,
+                            issued_on=(reply.data or {}).get("issue_date"),
+                            superseded_by=reply.superseded_by_id, issued_by_us=True)
+    document["valid"] = bool(result.valid and document["issued_by_us"])
+    if result.valid and not document["issued_by_us"]:
+        document["error"] = "signed with our certificate, but not a file this office issued"
+    return document
+
+
+def public_status(instance: Instance, code: str) -> dict[str, Any] | None:
+    """What the public verification page shows for a QR code: valid or not, number, date."""
+    reply_id = reply_id_of_code(instance, code)
+    if reply_id is None:
+        return None
+    with instance.db.session() as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            return None
+        return {"valid": reply.signed_pdf_sha256 is not None and reply.superseded_by_id is None,
+                "signed": reply.signed_pdf_sha256 is not None,
+                "superseded": reply.superseded_by_id is not None,
+                "doc_number": reply.doc_number,
+                "issued_on": (reply.data or {}).get("issue_date"),
+                "office": instance.settings["office_name"]}
 
 
 def resolve_letter(instance: Instance, reference: str) -> int:
     """The id of the letter a user named by id or registration number."""
     with instance.db.session() as session:
         return intake.find_letter(session, reference).id
+
+
+def _dates(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn ISO dates in user data (fields named date or *_date) into dates."""
+    out = dict(data)
+    for key, value in data.items():
+        if (key == "date" or key.endswith("_date")) and isinstance(value, str):
+            try:
+                out[key] = dt.date.fromisoformat(value)
+            except ValueError as e:
+                raise RecordsError(f"{key}: not a date (YYYY-MM-DD): {value!r}") from e
+    return out
 
 
 def _jsonable(context: dict[str, Any]) -> dict[str, Any]:

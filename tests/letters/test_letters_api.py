@@ -18,10 +18,13 @@ BUILT_IN = Path(letters.__file__).parent / "templates" / "acknowledgement.docx"
 
 
 def test_exported_members_are_the_documented_ones() -> None:
-    assert sorted(letters.__all__) == [
-        "DocumentError", "LettersError", "TemplateError", "docx_text", "render_docx",
-        "required_fields", "template_names",
-    ]
+    assert sorted(letters.__all__) == sorted([
+        "ColdConverter", "ConversionError", "Converter", "DocumentError", "LettersError",
+        "Measurement", "SigningError", "TemplateError", "Verification", "WarmConverter",
+        "certificate_of", "cn_date", "convert_to_pdf", "docx_text", "make_certificate",
+        "measure_layout", "render_docx", "required_fields", "sign_pdf", "template_names",
+        "template_title", "template_version", "verify_pdf",
+    ])
     for name in letters.__all__:
         assert getattr(letters, name).__module__.startswith("letters")
 
@@ -29,6 +32,8 @@ def test_exported_members_are_the_documented_ones() -> None:
 def test_errors_share_one_base() -> None:
     assert issubclass(letters.TemplateError, letters.LettersError)
     assert issubclass(letters.DocumentError, letters.LettersError)
+    assert issubclass(letters.ConversionError, letters.LettersError)
+    assert issubclass(letters.SigningError, letters.LettersError)
 
 
 def test_builtin_templates_are_listed() -> None:
@@ -69,12 +74,14 @@ def test_a_file_that_is_not_a_docx(tmp_path: Path) -> None:
 def test_office_folder_adds_and_overrides_templates(tmp_path: Path) -> None:
     shutil.copy(BUILT_IN, tmp_path / "acknowledgement.docx")
     shutil.copy(BUILT_IN, tmp_path / "transfer_notice.docx")
+    shutil.copy(BUILT_IN, tmp_path / "office_own.docx")
     (tmp_path / "~$ansfer_notice.docx").write_bytes(b"Word lock file")
     (tmp_path / "notes.txt").write_text("not a template")
-    assert template_names(tmp_path) == ["acknowledgement", "transfer_notice"]
+    assert template_names(tmp_path) == sorted([*template_names(), "office_own"])
     assert required_fields("transfer_notice", tmp_path) == ACKNOWLEDGEMENT_FIELDS
-    with pytest.raises(TemplateError, match="unknown template 'transfer_notice'"):
-        required_fields("transfer_notice")
+    assert required_fields("office_own", tmp_path) == ACKNOWLEDGEMENT_FIELDS
+    with pytest.raises(TemplateError, match="unknown template 'office_own'"):
+        required_fields("office_own")
 
 
 def test_docx_text_of_a_broken_file(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def test_the_grid_gives_22_lines_of_28_characters(reply: Any) -> None:
 
 def test_title_is_xiaobiaosong_erhao_centred(reply: Any) -> None:
     titles = reply.paragraphs("ReplyTitle")
-    assert ["".join(p.itertext()) for p in titles] == ["清河县信访局", "信访事项受理告知书"]
+    assert ["".join(p.itertext()) for p in titles] == ["信访事项受理告知书"]
     for p in titles:
         assert reply.effective(p, "rPr", "rFonts", "eastAsia") == "方正小标宋简体"
         assert reply.effective(p, "rPr", "sz", "val") == "44"  # 22 pt, 二号
@@ -129,8 +129,8 @@ def test_language_is_chinese(reply: Any) -> None:
 
 
 def test_footers_number_pages_with_em_dashes(reply: Any) -> None:
-    footers = reply.footers()
-    assert len(footers) == 2  # odd pages right, even pages left
+    footers = [f for f in reply.footers() if f.find(".//w:instrText", NS) is not None]
+    assert len(footers) == 2  # odd pages right, even pages left; the first page has none
     alignments = set()
     for footer in footers:
         p = footer.find("w:p", NS)
