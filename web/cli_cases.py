@@ -109,6 +109,32 @@ def open_command(ctx: CliContext, letter: str, title: str, as_json: bool) -> Non
     emit(as_json, document, lambda: click.echo(f"{document['case_no']} opened"))
 
 
+@case_group.command("propose")
+@click.argument("letter")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+@json_option
+@pass_ctx
+def propose(ctx: CliContext, letter: str, limit: int, as_json: bool) -> None:
+    """Cases a letter may belong to (same person, similar content), with reasons."""
+    from web.linking import propose_cases
+
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        letter_id = intake.find_letter(session, letter).id
+    found = propose_cases(instance, letter_id, limit=limit)
+    proposals = [p.as_dict() for p in found]
+
+    def human() -> None:
+        for p in found:
+            repeat = "  [重复信访]" if p.repeat else ""
+            click.echo(f"{p.case_no}  {p.score:.2f}  {p.title}{repeat}")
+            click.echo("    " + "；".join(p.reasons))
+        if not found:
+            click.echo("no earlier case looks related: open a new one")
+
+    emit(as_json, {"letter_id": letter_id, "proposals": proposals}, human)
+
+
 @case_group.command("link")
 @click.argument("letter")
 @click.argument("case_ref")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -12,13 +10,10 @@ from sqlalchemy import text
 from records import Database, stats
 from records.calendar import load_calendar
 from records.workflow import next_working_day
+from tests.records import activity
 
 CAL = load_calendar()
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-_spec = importlib.util.spec_from_file_location("activity", Path(__file__).with_name("activity.py"))
-assert _spec and _spec.loader
-activity = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(activity)
 
 
 @pytest.fixture(scope="module")
