@@ -42,14 +42,17 @@ NUMBER_BOOST = 10.0
 PLACE_BOOST = 2.0
 
 
-class BigramTokenizer(Tokenizer):
-    """Feeds :func:`search._analysis.tokens` (bigrams, edges, whole numbers) to whoosh."""
+class _PiecesTokenizer(Tokenizer):
+    """Feeds (text, position) pieces to whoosh; subclasses say how a value is cut."""
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
 
     def __hash__(self) -> int:
         return hash(type(self))
+
+    def pieces(self, value: str) -> Iterable[tuple[str, int]]:
+        raise NotImplementedError
 
     def __call__(
         self,
@@ -65,7 +68,7 @@ class BigramTokenizer(Tokenizer):
         **kwargs: Any,
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for text, pos in tokens(value):
+        for text, pos in self.pieces(value):
             token.text = text
             token.boost = 1.0
             token.stopped = False
@@ -74,37 +77,18 @@ class BigramTokenizer(Tokenizer):
             yield token
 
 
-class ExactTokenizer(Tokenizer):
+class BigramTokenizer(_PiecesTokenizer):
+    """Feeds :func:`search._analysis.tokens` (bigrams, edges, whole numbers) to whoosh."""
+
+    def pieces(self, value: str) -> Iterable[tuple[str, int]]:
+        return tokens(value)
+
+
+class ExactTokenizer(_PiecesTokenizer):
     """One token per line: exact fields hold already-normalised keys joined by newlines."""
 
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for i, text in enumerate(value.split("\n")):
-            if text:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if positions:
-                    token.pos = start_pos + i
-                yield token
+    def pieces(self, value: str) -> Iterable[tuple[str, int]]:
+        return ((text, i) for i, text in enumerate(value.split("\n")) if text)
 
 
 def _schema() -> fields.Schema:
