@@ -9,6 +9,7 @@ from ._engine import DEFAULT_ENGINE, Engine, engine_names, get_engine, register_
 from ._errors import DamagedFile, EngineUnavailable, OcrError, UnsupportedFile
 from ._layout import reading_order
 from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits
+from ._parallel import default_workers, shutdown_workers
 from ._reader import count_pages, ocr_image, read_pages, render_page
 from ._sniff import sniff
 from ._types import Line, PageText
@@ -28,6 +29,7 @@ __all__ = [
     "character_error_rate",
     "character_errors",
     "count_pages",
+    "default_workers",
     "edit_distance",
     "engine_names",
     "get_engine",
@@ -37,5 +39,6 @@ __all__ = [
     "reading_order",
     "register_engine",
     "render_page",
+    "shutdown_workers",
     "sniff",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,14 @@ class _Entry:
 
 
 _REGISTRY: dict[str, _Entry] = {
-    "rapidocr": _Entry("ocr._rapid:RapidOcrEngine", requires="rapidocr"),
+    "rapidocr": _Entry("ocr._rapid:engine_from_environment", requires="rapidocr"),
+    "paddle": _Entry("ocr._paddle:PaddleOcrEngine", requires="paddleocr"),
+    "tesseract": _Entry("ocr._tesseract:TesseractEngine", requires=None),
+}
+# Engines that are optional extras: asking for one that is absent says how to install it.
+INSTALL_HINTS = {
+    "paddle": "pip install 'huiyin[paddle]'",
+    "tesseract": "apt-get install tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra",
 }
 _LOADED: dict[str, Engine] = {}
 _LOCK = threading.Lock()
@@ -58,13 +66,16 @@ def register_engine(
         _LOADED.pop(name, None)
 
 
+def _installed(name: str, entry: _Entry) -> bool:
+    """Whether the engine's library (or program) is present, without importing it."""
+    if name == "tesseract" and entry.requires is None:
+        return shutil.which("tesseract") is not None
+    return entry.requires is None or importlib.util.find_spec(entry.requires) is not None
+
+
 def engine_names() -> list[str]:
     """Names of the registered engines whose libraries are installed, default first."""
-    names = [
-        name
-        for name, entry in _REGISTRY.items()
-        if entry.requires is None or importlib.util.find_spec(entry.requires) is not None
-    ]
+    names = [name for name, entry in _REGISTRY.items() if _installed(name, entry)]
     return sorted(names, key=lambda n: (n != DEFAULT_ENGINE, n))
 
 
@@ -96,9 +107,26 @@ def get_engine(name: str | None = None) -> Engine:
         engine = _LOADED.get(name)
         if engine is None:
             entry = _REGISTRY.get(name)
+            if entry is not None and not _installed(name, entry):
+                raise EngineUnavailable(unavailable_message(name))
             if entry is None:
                 known = "、".join(engine_names()) or "无"
                 raise EngineUnavailable(f"没有名为 {name!r} 的 OCR 引擎（可用：{known}）")
             engine = _build(name, entry)
             _LOADED[name] = engine
     return engine
+
+
+def unavailable_message(name: str) -> str:
+    """Why an engine cannot be used, with the command that installs it when we know one."""
+    known = "、".join(engine_names()) or "无"
+    hint = INSTALL_HINTS.get(name)
+    if hint and name not in engine_names():
+        return f"OCR 引擎 {name} 未安装：{hint}（可用：{known}）"
+    return f"没有名为 {name!r} 的 OCR 引擎（可用：{known}）"
+
+
+def spawnable(name: str) -> bool:
+    """Whether a fresh worker process can build this engine by name (a built-in one)."""
+    entry = _REGISTRY.get(name)
+    return entry is not None and isinstance(entry.factory, str)

@@ -21,6 +21,8 @@ MIN_OVERLAP = 0.5
 MAX_BACKSTEP = 0.5
 # Page skew is never estimated steeper than this (about 3.4 degrees).
 MAX_SLOPE = 0.06
+# An image this many times wider than high holds one written line (a crop), never a page.
+LINE_ASPECT = 4
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,15 @@ def merge_line(parts: Sequence[Line]) -> Line:
     return Line(text=text, box=box, score=score)
 
 
-def reading_order(fragments: Sequence[Line]) -> tuple[Line, ...]:
-    """The page's lines in reading order, each built from its boxes."""
+def reading_order(
+    fragments: Sequence[Line], *, size: tuple[int, int] | None = None
+) -> tuple[Line, ...]:
+    """The page's lines in reading order, each built from its boxes.
+
+    An image of ``size`` (width, height) at least LINE_ASPECT times wider than high is one
+    written line: its boxes are joined left to right, however far the baseline drifts
+    (native PaddleOCR on the real lines: 23.3% -> see docs/ocr.md).
+    """
+    if size and fragments and size[0] >= LINE_ASPECT * size[1]:
+        return (merge_line(sorted(fragments, key=lambda f: _edges(f.box).cx)),)
     return tuple(merge_line(group) for group in group_lines(fragments))

@@ -7,10 +7,17 @@ from pathlib import Path
 
 from PIL import Image
 
-from ._engine import DEFAULT_ENGINE, engine_names, get_engine
+from ._engine import (
+    DEFAULT_ENGINE,
+    engine_names,
+    get_engine,
+    spawnable,
+    unavailable_message,
+)
 from ._errors import EngineUnavailable, OcrError
 from ._layout import reading_order
-from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits, Source, open_source, open_unmanaged
+from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits, open_source, open_unmanaged
+from ._parallel import default_workers, parallel_pages
 from ._script import unify_script
 from ._types import Line, PageText
 
@@ -24,8 +31,7 @@ def count_pages(path: Path, *, limits: Limits = DEFAULT_LIMITS) -> int:
 def _check_engine(name: str) -> str:
     """Fail early, before any page is read, on an engine name that does not exist."""
     if name not in engine_names():
-        known = "、".join(engine_names()) or "无"
-        raise EngineUnavailable(f"没有名为 {name!r} 的 OCR 引擎（可用：{known}）")
+        raise EngineUnavailable(unavailable_message(name))
     return name
 
 
@@ -33,6 +39,8 @@ def _check_engine(name: str) -> str:
 DOUBTFUL_SCORE = 0.8
 # The turned reading must carry this much more confident text to be believed.
 TURN_MARGIN = 1.5
+# ... or, for a page whose lines run down it, at least this share of it.
+SIDEWAYS_MARGIN = 0.8
 
 
 def _evidence(fragments: list[Line]) -> float:
@@ -46,10 +54,38 @@ def _doubtful(fragments: list[Line]) -> bool:
     return chars > 0 and _evidence(fragments) / chars < DOUBTFUL_SCORE
 
 
-def _turn_back(line: Line, width: int, height: int) -> Line:
-    """A line read on the page turned 180 degrees, with its box on the page as scanned."""
-    box = tuple((width - x, height - y) for x, y in line.box)
-    return Line(text=line.text, box=box, score=line.score)
+def _turn_back(line: Line, width: int, height: int, rotation: int) -> Line:
+    """A line read on the page turned ``rotation`` degrees clockwise, boxed on the scan."""
+
+    def back(x: float, y: float) -> tuple[float, float]:
+        if rotation == 180:
+            return width - x, height - y
+        if rotation == 90:  # turned clockwise: the scan's (x, y) went to (height - y, x)
+            return y, height - x
+        return width - y, x  # 270
+
+    return Line(text=line.text, box=tuple(back(x, y) for x, y in line.box), score=line.score)
+
+
+def _sideways(fragments: list[Line]) -> bool:
+    """Most of the text sits in boxes taller than wide: lines running down the page."""
+    tall = wide = 0
+    for f in fragments:
+        left, top, right, bottom = f.bounds
+        if bottom - top > 1.5 * (right - left):
+            tall += len(f.text)
+        else:
+            wide += len(f.text)
+    return tall > wide
+
+
+def _turns(fragments: list[Line]) -> tuple[int, ...]:
+    """Which turns (degrees clockwise) are worth trying on a page read like this."""
+    if _sideways(fragments):
+        return (90, 270)
+    if _doubtful(fragments):
+        return (180,)
+    return ()
 
 
 def ocr_image(image: Image.Image, *, engine: str | None = None, number: int = 1) -> PageText:
@@ -60,18 +96,25 @@ def ocr_image(image: Image.Image, *, engine: str | None = None, number: int = 1)
         ocr_engine = get_engine(name)
         fragments = ocr_engine.recognize(rgb)
         rotation = 0
-        if _doubtful(fragments):
-            turned = ocr_engine.recognize(rgb.rotate(180))
-            if _evidence(turned) > TURN_MARGIN * _evidence(fragments):
-                fragments, rotation = turned, 180
+        sideways = _sideways(fragments)
+        # A page whose lines run down it is read turned if that reads nearly as well (the
+        # recogniser reads sideways crops too, but the lines come out in the wrong order);
+        # an upright page only if the turned reading is far more believable.
+        best = _evidence(fragments) * (SIDEWAYS_MARGIN if sideways else TURN_MARGIN)
+        for turn in _turns(fragments):
+            # Image.rotate turns counter-clockwise: -turn is ``turn`` degrees clockwise.
+            turned = ocr_engine.recognize(rgb.rotate(-turn, expand=True))
+            if _evidence(turned) > best and not _sideways(turned):
+                fragments, rotation, best = turned, turn, _evidence(turned)
     except OcrError:
         raise
     except Exception as e:  # the engine's runtime failing on this page
         reason = (str(e).strip().splitlines() or [""])[0][:200]
         raise OcrError(f"第 {number} 页文字识别失败（{name}：{type(e).__name__}: {reason}）") from e
-    lines = unify_script(reading_order(fragments))
+    size = (rgb.height, rgb.width) if rotation in (90, 270) else rgb.size
+    lines = unify_script(reading_order(fragments, size=size))
     if rotation:
-        lines = tuple(_turn_back(line, rgb.width, rgb.height) for line in lines)
+        lines = tuple(_turn_back(line, rgb.width, rgb.height, rotation) for line in lines)
     return PageText(
         number=number,
         width=rgb.width,
@@ -82,8 +125,10 @@ def ocr_image(image: Image.Image, *, engine: str | None = None, number: int = 1)
     )
 
 
-def _pages(source: Source, engine: str, first: int) -> Generator[PageText, None, None]:
-    """Yield pages from ``first`` on, closing the file when done or abandoned."""
+def _pages(path: Path, limits: Limits, engine: str, first: int) -> Generator[PageText, None, None]:
+    """Yield pages from ``first`` on, opening the file when the first page is asked for
+    and closing it when done or abandoned."""
+    source = open_unmanaged(path, limits)
     try:
         for number in range(first, len(source) + 1):
             page = source.text_layer(number)
@@ -104,17 +149,29 @@ def read_pages(
     engine: str | None = None,
     first: int = 1,
     limits: Limits = DEFAULT_LIMITS,
+    workers: int | None = None,
 ) -> Generator[PageText, None, None]:
-    """Read a scan page by page (lazily, bounded memory); ``first`` resumes a stopped job.
+    """Read a scan page by page, in order (bounded memory); ``first`` resumes a stopped job.
 
+    ``workers`` processes read ahead in parallel, each loading the model once and kept for
+    later files (None: one per core, at most 4; 1: read here, one page at a time). An
+    engine registered at run time is always read here, where it was registered.
     Whole-file problems (not a scan, damaged, too many pages, unknown engine) are raised
     here, at the call; a page that fails later is raised when it is reached.
     """
     if first < 1:
         raise ValueError(f"first must be 1 or more, not {first}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be 1 or more, not {workers}")
     name = _check_engine(engine or DEFAULT_ENGINE)
-    source = open_unmanaged(Path(path), limits)
-    return _pages(source, name, first)
+    path = Path(path)
+    with open_source(path, limits) as source:  # whole-file problems surface here, now
+        count = len(source)
+    wanted = default_workers() if workers is None else workers
+    wanted = min(wanted, max(count - first + 1, 1))
+    if wanted <= 1 or not spawnable(name):
+        return _pages(path, limits, name, first)
+    return parallel_pages(path, count, name, first, wanted, limits)
 
 
 def render_page(

@@ -60,8 +60,8 @@ def test_default_engine_is_listed_first():
 def test_unknown_engine_fails_before_any_page(tmp_path: Path):
     path = tmp_path / "blank.png"
     Image.new("L", (50, 50), 255).save(path)
-    with pytest.raises(EngineUnavailable, match="tesseract") as caught:
-        read_pages(path, engine="tesseract")
+    with pytest.raises(EngineUnavailable, match="no-such-engine") as caught:
+        read_pages(path, engine="no-such-engine")
     assert isinstance(caught.value, OcrError)
 
 

@@ -19,8 +19,10 @@ from ocr import character_errors, read_pages
 pytestmark = [pytest.mark.eval, pytest.mark.slow]
 
 EVAL = Path(__file__).parents[2].parent / "shared/eval/ocr"
-REAL_LINES_MAX_CER = 0.15
-PAGES_MAX_CER = 0.02
+# The figures of the OCR issue; measured 6.95% / 2.99% / 0.26% (docs/ocr.md).
+REAL_LINES_MAX_CER = 0.07
+REAL_TRADITIONAL_MAX_CER = 0.05
+PAGES_MAX_CER = 0.01
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,7 @@ def test_real_handwritten_lines(eval_ocr: Path):
     rates = _rate(totals)
     print(f"\nreal lines CER {json.dumps(rates)}; {seconds:.2f} s per line")
     assert rates["all"] <= REAL_LINES_MAX_CER
+    assert rates["trad"] <= REAL_TRADITIONAL_MAX_CER
 
 
 def test_synthetic_pages(eval_ocr: Path):

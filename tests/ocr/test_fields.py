@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from ocr.fields import extract_fields, valid_id_number
+from ocr.fields import Gazetteer, extract_fields, score_fields, valid_id_number
 
 VALID_ID = "41172219630412352X"
 
@@ -66,6 +69,12 @@ def test_nothing_found_in_an_empty_page() -> None:
         "phones": [],
         "summary": "",
         "unverified_id_numbers": [],
+        "dates": [],
+        "amounts": [],
+        "signature": None,
+        "townships": [],
+        "villages": [],
+        "found": [],
     }
 
 
@@ -86,3 +95,67 @@ def test_a_joint_letter_names_every_signatory() -> None:
     )
     assert fields.petitioner == "卢振东"
     assert fields.names == ("卢振东", "田广福")
+
+
+def test_positions_point_at_what_was_written() -> None:
+    text = "电话：１３８ ３９４５ ２１７６，2026.3.5收到3万元。"
+    fields = extract_fields(text)
+    spans = {f.kind: text[f.start : f.end] for f in fields.found}
+    assert spans == {"phone": "１３８ ３９４５ ２１７６", "date": "2026.3.5", "amount": "3万元"}
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [
+        ("2026年3月5日", "2026-03-05"),
+        ("2026.3.5", "2026-03-05"),
+        ("2026-03-05", "2026-03-05"),
+        ("三月五日", "--03-05"),
+        ("十二月三十一日", "--12-31"),
+        ("二〇二五年三月八日", "2025-03-08"),
+    ],
+)
+def test_dates(written: str, iso: str) -> None:
+    assert extract_fields(f"我于{written}到镇里反映。").dates == (iso,)
+
+
+@pytest.mark.parametrize(
+    ("written", "yuan"),
+    [("12,500元", "12500"), ("3万元", "30000"), ("1.5万", "15000"), ("¥186,000元", "186000"),
+     ("460块", "460"), ("人民币5000元", "5000")],
+)
+def test_amounts(written: str, yuan: str) -> None:
+    assert extract_fields(f"补偿款{written}没有发放").amounts == (yuan,)
+
+
+@pytest.mark.parametrize(
+    ("ending", "name"),
+    [
+        ("此致\n敬礼\n韩秋菊\n2026年3月5日", "韩秋菊"),
+        ("信访人：梁建明\n2025年11月23日", "梁建明"),
+        ("2026年3月5日\n钟晓岚", "钟晓岚"),
+        ("赵春生 2026年2月20日", "赵春生"),
+        ("请求领导督促解决。", None),
+    ],
+)
+def test_signature_at_the_end(ending: str, name: str | None) -> None:
+    assert extract_fields("我家承包地被征收。\n" + ending).signature == name
+
+
+def test_gazetteer_places_with_and_without_their_suffix(tmp_path: Path) -> None:
+    table = tmp_path / "places.csv"
+    table.write_text("township,village\n石桥镇,枣树营村\n城关镇,\n", encoding="utf-8")
+    gazetteer = Gazetteer.from_csv(table)
+    fields = extract_fields("家住石桥镇枣树营，后搬到城关镇。", gazetteer=gazetteer)
+    assert fields.townships == ("石桥镇", "城关镇")
+    assert fields.villages == ("枣树营村",)
+    assert extract_fields("家住石桥镇").townships == ()  # no gazetteer, no places
+
+
+def test_the_labelled_letters_meet_the_figures() -> None:
+    labelled = json.loads((Path(__file__).parent / "data/letters_fields.json").read_text("utf-8"))
+    scores = score_fields(labelled)
+    assert scores["id_numbers"]["expected"] >= 8 and scores["phones"]["expected"] >= 16
+    for kind in ("id_numbers", "phones"):
+        assert scores[kind]["precision"] >= 0.98, scores[kind]
+        assert scores[kind]["recall"] >= 0.95, scores[kind]
