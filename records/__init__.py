@@ -3,17 +3,31 @@
 Imports no other project package: ocr, search, letters and web build on it, never the reverse.
 """
 
-from records import audit, cases, intake, routing, stats, supervision, workflow
+from records import (
+    audit,
+    cases,
+    flags,
+    intake,
+    routing,
+    stats,
+    supervision,
+    units,
+    workflow,
+)
 from records.audit import AuditLogIsAppendOnly
 from records.blobs import BlobError, BlobStore, sha256_file
 from records.db import Database, sqlite_url
 from records.intake import RecordsError
 from records.models import (
+    CHANNELS,
     INGEST_STATES,
+    LEVELS,
+    MEETING_KINDS,
     ROLES,
     AuditEvent,
     Base,
     Case,
+    Hearing,
     Letter,
     Page,
     Petitioner,
@@ -24,7 +38,10 @@ from records.models import (
 from records.privacy import mask_id_numbers
 
 __all__ = [
+    "CHANNELS",
     "INGEST_STATES",
+    "LEVELS",
+    "MEETING_KINDS",
     "ROLES",
     "AuditEvent",
     "AuditLogIsAppendOnly",
@@ -33,6 +50,7 @@ __all__ = [
     "BlobStore",
     "Case",
     "Database",
+    "Hearing",
     "Letter",
     "Page",
     "Petitioner",
@@ -42,10 +60,12 @@ __all__ = [
     "User",
     "audit",
     "cases",
+    "flags",
     "intake",
     "routing",
     "stats",
     "supervision",
+    "units",
     "mask_id_numbers",
     "sha256_file",
     "workflow",

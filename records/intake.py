@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from records import audit
-from records.models import Counter, Letter, Page, Petitioner
+from records.models import CHANNELS, Counter, Letter, Page, Petitioner
 
 
 class RecordsError(Exception):
@@ -71,6 +71,8 @@ def register_letter(
     channel: str = "letter",
 ) -> Letter:
     """登记: give a new letter its registration number; the scan is stored next."""
+    if channel not in CHANNELS:
+        raise RecordsError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
     seq = next_number(session, "letter", received_on.year)
     letter = Letter(
         reg_no=f"{received_on.year}-{seq:06d}",
@@ -86,8 +88,22 @@ def register_letter(
     session.add(letter)
     session.flush()
     audit.record(session, actor, "register", "letter", letter.id, reg_no=letter.reg_no,
-                 source=source_name, sha256=sha256)
+                 source=source_name, sha256=sha256, channel=channel)
     return letter
+
+
+def record_text(session: Session, letter: Letter, text: str, *, actor: str) -> None:
+    """A visit or call written down by the clerk: its text is the letter's text (no pages)."""
+    if not text.strip():
+        raise RecordsError("the item needs its text: what the petitioner said")
+    letter.text = text.strip()
+    if not letter.summary:  # the first sentence, as a scan's summary would be proposed
+        letter.summary = letter.text.splitlines()[0].split("。")[0][:60]
+    letter.page_count = 0
+    letter.ingest_state = "read"
+    letter.ingest_error = None
+    audit.record(session, actor, "write-down", "letter", letter.id, channel=letter.channel,
+                 chars=len(letter.text))
 
 
 def set_state(session: Session, letter: Letter, state: str, error: str | None = None) -> None:

@@ -41,6 +41,12 @@ class Base(DeclarativeBase):
 
 
 ROLES = ("clerk", "handler", "leader", "admin")
+# The four-level network (县、乡镇、村/社区、组), highest first; 四个不出 counts the lower three.
+LEVELS = ("county", "township", "village", "group")
+# How an item reached the office: 来信, 来访, 来电, 领导信箱, 网上信访.
+CHANNELS = ("letter", "visit", "phone", "mailbox", "online")
+# 听证 pauses the handling clock; 联席会议 is recorded but does not.
+MEETING_KINDS = ("hearing", "joint_meeting")
 
 # Where a letter is in intake; a crashed ingest resumes from the state it reached.
 INGEST_STATES = ("registered", "stored", "read", "indexed", "failed")
@@ -54,6 +60,7 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="department")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    level: Mapped[str] = mapped_column(String(16), default="county", server_default="county")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -115,6 +122,7 @@ class Case(Base):
     assigned_on: Mapped[dt.date | None] = mapped_column(Date)
     accepted_on: Mapped[dt.date | None] = mapped_column(Date)
     extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    paused_days: Mapped[int] = mapped_column(default=0, server_default="0")  # hearings (听证)
     replied_on: Mapped[dt.date | None] = mapped_column(Date)
     decision: Mapped[str | None] = mapped_column(String(16))
     review_requested_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -270,6 +278,21 @@ class Instruction(Base):
     given_on: Mapped[dt.date] = mapped_column(Date)
     actions: Mapped[list[Any]] = mapped_column(default=list)  # what it orders, each to be done
     done_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Hearing(Base):
+    """听证 or 联席会议 held on a case; a hearing's days are added to the handling deadline."""
+
+    __tablename__ = "hearing"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # hearing / joint_meeting
+    start_on: Mapped[dt.date] = mapped_column(Date)
+    end_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    paused_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Counter(Base):

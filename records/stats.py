@@ -31,6 +31,7 @@ class CaseFacts:
     opened_on: dt.date
     township: str
     unit: str
+    unit_level: str  # county / township / village / group; "" when not assigned
     stage: Stage
     flags: frozenset[str]
     letters: int
@@ -38,7 +39,7 @@ class CaseFacts:
     routed_on: dt.date | None
     replied_on: dt.date | None
     handling_due: dt.date | None
-    review_requested: bool
+    review_requested: bool  # 复查 asked (复核 can only follow it)
     satisfaction: str | None
 
 
@@ -68,6 +69,14 @@ def _replied(f: CaseFacts) -> bool:
     return f.stage in REPLIED
 
 
+# 四个不出: settled where it arose, by a township, village (community) or group unit.
+LOCAL_LEVELS = frozenset({"township", "village", "group"})
+
+
+def _settled_locally(f: CaseFacts) -> bool:
+    return f.unit_level in LOCAL_LEVELS and not f.review_requested
+
+
 Test = Callable[[CaseFacts], bool]
 
 # key, name, definition, who counts (denominator), who succeeds (numerator)
@@ -95,6 +104,10 @@ RATES: tuple[tuple[str, str, str, Test, Test], ...] = (
      and f.replied_on <= f.handling_due),
     ("satisfaction", "满意率", "已评价的事项中评价为满意或基本满意的比例",
      lambda f: f.satisfaction is not None, lambda f: f.satisfaction in ("满意", "基本满意")),
+    ("settled_locally", "四个不出率",
+     "已出具处理意见书的事项中，由乡镇、村（社区）或组一级承办单位办理、"
+     "且信访人未申请复查或复核的比例（矛盾就地化解）",
+     _replied, _settled_locally),
 )
 
 
@@ -130,16 +143,16 @@ def case_facts(session: Session, start: dt.date, end: dt.date,
                calendar: WorkCalendar) -> list[CaseFacts]:
     """Read the facts of every case received between start and end (inclusive)."""
     rows = session.execute(
-        select(Case, Unit.name).outerjoin(Unit, Case.unit_id == Unit.id)
+        select(Case, Unit.name, Unit.level).outerjoin(Unit, Case.unit_id == Unit.id)
         .where(Case.opened_on >= start, Case.opened_on <= end)
     ).all()
-    ids = [case.id for case, _ in rows]
+    ids = [case.id for case, _, _ in rows]
     letters = dict(session.execute(
         select(Letter.case_id, func.count()).where(Letter.case_id.in_(ids))
         .group_by(Letter.case_id)
     ).all())
     after_reply: dict[int, int] = defaultdict(int)
-    replied_on = {case.id: case.replied_on for case, _ in rows if case.replied_on}
+    replied_on = {case.id: case.replied_on for case, _, _ in rows if case.replied_on}
     for case_id, received in session.execute(
         select(Letter.case_id, Letter.received_on).where(Letter.case_id.in_(list(replied_on)))
     ):
@@ -155,20 +168,22 @@ def case_facts(session: Session, start: dt.date, end: dt.date,
         if detail.get("step") in ROUTING and entity_id not in routed:
             routed[entity_id] = dt.date.fromisoformat(detail["on"])
     facts = []
-    for case, unit in rows:
+    for case, unit, level in rows:
         stage = Stage(case.status)
         accepted = case.accepted_on
         due = None
         if accepted is not None:
             clock = CaseClock(stage, case.opened_on, accepted_on=accepted,
-                              extension_days=case.extension_days)
+                              extension_days=case.extension_days, paused_days=case.paused_days)
             due = next_working_day(handling_due(clock), calendar)
         facts.append(CaseFacts(
             case_id=case.id, opened_on=case.opened_on, township=case.township, unit=unit or "",
+            unit_level=level or "",
             stage=stage, flags=frozenset(case.flags), letters=letters.get(case.id, 0),
             letters_after_reply=after_reply.get(case.id, 0), routed_on=routed.get(case.id),
             replied_on=case.replied_on, handling_due=due,
-            review_requested=case.review_requested_on is not None,
+            review_requested=(case.review_requested_on is not None
+                              or case.recheck_requested_on is not None),
             satisfaction=case.satisfaction,
         ))
     return facts

@@ -99,6 +99,7 @@ class CaseClock:
     assigned_on: dt.date | None = None
     accepted_on: dt.date | None = None
     extension_days: int = 0
+    paused_days: int = 0  # days of hearings (听证) held while the handling clock ran
     replied_on: dt.date | None = None
     decision: str | None = None
     review_requested_on: dt.date | None = None
@@ -189,9 +190,27 @@ def apply(
 
 
 def handling_due(clock: CaseClock) -> dt.date:
-    """60 days from acceptance, plus the one extension if granted (calendar days)."""
+    """60 days from acceptance, plus the one extension and the hearings' days (calendar days)."""
     start = clock.accepted_on or clock.last_action_on or clock.received_on
-    return start + dt.timedelta(days=HANDLE_DAYS + clock.extension_days)
+    return start + dt.timedelta(days=HANDLE_DAYS + clock.extension_days + clock.paused_days)
+
+
+def pause(clock: CaseClock, start: dt.date, end: dt.date, *,
+          calendar: WorkCalendar) -> CaseClock:
+    """A hearing (听证) from start to end, both days counted, stops the handling clock."""
+    if end < start:
+        raise IllegalTransition(f"听证结束日期 {end} 早于开始日期 {start}")
+    if clock.stage not in (Stage.ACCEPTED, Stage.HANDLING):
+        raise IllegalTransition(
+            f"听证只在办理期间中止办理期限，事项现为“{STAGE_LABELS[clock.stage]}”"
+        )
+    assert clock.accepted_on is not None
+    if start < clock.accepted_on:
+        raise IllegalTransition(f"听证开始日期 {start} 早于受理日期 {clock.accepted_on}")
+    due = next_working_day(handling_due(clock), calendar)
+    if start > due:
+        raise IllegalTransition(f"办理期限已于 {due} 届满，听证不能再中止期限")
+    return replace(clock, paused_days=clock.paused_days + (end - start).days + 1)
 
 
 def deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadline]:

@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from web import cli_cases, cli_index, cli_replies
+from records import CHANNELS
+from web import cli_cases, cli_index, cli_register, cli_replies, cli_units
 from web.bench import bench
 from web.cli_common import (
     ACTOR,
@@ -83,15 +84,17 @@ def serve(ctx: CliContext, host: str, port: int) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--channel", type=click.Choice(CHANNELS), default="letter", show_default=True,
+              help="How the items came: letter, visit, phone, mailbox (领导信箱) or online.")
 @json_option
 @pass_ctx
-def ingest(ctx: CliContext, paths: tuple[Path, ...], as_json: bool) -> None:
+def ingest(ctx: CliContext, paths: tuple[Path, ...], channel: str, as_json: bool) -> None:
     """Register scans (PDF, TIFF, PNG, JPEG; folders recurse): store, OCR, index."""
     from web.pipeline import ingest as run_ingest
 
     instance = ctx.instance()
     results = []
-    for result in run_ingest(instance, paths, actor=ACTOR):
+    for result in run_ingest(instance, paths, actor=ACTOR, channel=channel):
         results.append(result.as_dict())
         if result.error:
             click.echo(f"{result.file}: {result.error}", err=True)
@@ -184,5 +187,6 @@ def check(ctx: CliContext, as_json: bool) -> None:
 
 for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_command,
                 cli_index.reindex, cli_cases.cases_command, cli_cases.case_group,
-                cli_cases.stats_command, bench):
+                cli_cases.stats_command, cli_cases.supervision_command, cli_units.unit_group,
+                cli_units.user_group, cli_units.route_group, cli_register.register, bench):
     main.add_command(command)

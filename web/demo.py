@@ -181,7 +181,11 @@ def _confirm(instance: Instance, letter_id: int, demo: DemoLetter) -> None:
 def _office(instance: Instance) -> None:
     """The demo county's handling units and its routing table."""
     with instance.db.session() as session:
-        units = {name: Unit(name=name, kind="department") for name in UNITS}
+        units = {
+            name: Unit(name=name, kind="township", level="township") if name.endswith("人民政府")
+            else Unit(name=name, kind="department", level="county")
+            for name in UNITS
+        }
         session.add_all(units.values())
         session.flush()
         for township, category, unit in ROUTES:

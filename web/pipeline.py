@@ -46,14 +46,16 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def ingest(instance: Instance, paths: Iterable[Path], *, actor: str) -> Iterator[IngestResult]:
+def ingest(instance: Instance, paths: Iterable[Path], *, actor: str,
+           channel: str = "letter") -> Iterator[IngestResult]:
     """Ingest many files; one that fails is reported and the others go on."""
     instance.blobs.sweep_temporary()
     for path in expand(paths):
-        yield ingest_file(instance, path, actor=actor)
+        yield ingest_file(instance, path, actor=actor, channel=channel)
 
 
-def ingest_file(instance: Instance, path: Path, *, actor: str) -> IngestResult:
+def ingest_file(instance: Instance, path: Path, *, actor: str,
+                channel: str = "letter") -> IngestResult:
     """Register, store, read and index one scan (or finish an earlier, interrupted ingest)."""
     result = IngestResult(file=str(path))
     problem = _unreadable(path)
@@ -81,6 +83,7 @@ def ingest_file(instance: Instance, path: Path, *, actor: str) -> IngestResult:
                 size_bytes=path.stat().st_size,
                 received_on=instance.today(),
                 actor=actor,
+                channel=channel,
             )
         letter_id = letter.id
     return _resume(instance, letter_id, path, result)

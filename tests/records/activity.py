@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 
 from sqlalchemy.orm import Session
 
-from records import Case, Database, Unit, cases, intake
+from records import Case, Database, RecordsError, Unit, cases, intake
 from records.calendar import WorkCalendar
 from records.workflow import DECISIONS, IllegalTransition, Stage
 
 TOWNSHIPS = ("城关镇", "石桥镇", "李集镇", "青山乡", "柳河乡")
-UNITS = ("县住建局", "县人社局", "县自然资源局", "石桥镇人民政府", "县民政局")
+UNITS = (("县住建局", "county"), ("县人社局", "county"), ("县自然资源局", "county"),
+         ("石桥镇人民政府", "township"), ("枣树营村委会", "village"))
 PATHS = (
     ("accept", "start", "reply", "close"),
     ("assign", "start", "reply"),
@@ -33,7 +35,7 @@ def generate(db: Database, calendar: WorkCalendar, *, letters: int, cases_: int,
     rng = random.Random(seed)
     start = dt.date(year, 1, 1)
     with db.session() as session:
-        units = [Unit(name=name) for name in UNITS]
+        units = [Unit(name=name, level=level) for name, level in UNITS]
         session.add_all(units)
         session.flush()
         opened = []
@@ -65,6 +67,12 @@ def _walk(session: Session, case: Case, rng: random.Random, calendar: WorkCalend
                              decision=rng.choice(DECISIONS), extension_days=rng.randint(10, 30))
         except IllegalTransition:
             break
+        if action == "start" and rng.random() < .1:  # a hearing (听证) pauses the clock
+            begins = on + dt.timedelta(days=rng.randint(1, 20))
+            with contextlib.suppress(RecordsError):  # refused once the handling period is over
+                cases.record_hearing(session, case, "hearing", begins,
+                                     begins + dt.timedelta(days=rng.randint(0, 6)), actor="gen",
+                                     calendar=calendar)
     flags = [f for f, p in (("重复", .15), ("越级", .05), ("集体", .04)) if rng.random() < p]
     if flags:
         cases.flag(session, case, flags, actor="gen")

@@ -45,10 +45,13 @@ def _independent(db: Database) -> dict[str, tuple[int, int]]:
 
     with db.engine.connect() as connection:
         on_time = total_replied = 0
-        for accepted, ext, replied_on in connection.execute(text(
-                'SELECT accepted_on, extension_days, replied_on FROM "case" '
+        # The days of the hearings held on a case (both ends counted) pause its handling clock.
+        heard = ("SELECT coalesce(sum(julianday(h.end_on) - julianday(h.start_on) + 1), 0) "
+                 "FROM hearing h WHERE h.case_id = c.id AND h.kind = 'hearing'")
+        for accepted, ext, paused, replied_on in connection.execute(text(
+                f'SELECT accepted_on, extension_days, ({heard}), replied_on FROM "case" c '
                 "WHERE replied_on IS NOT NULL AND accepted_on IS NOT NULL")):
-            due = dt.date.fromisoformat(accepted) + dt.timedelta(days=60 + ext)
+            due = dt.date.fromisoformat(accepted) + dt.timedelta(days=60 + ext + int(paused))
             total_replied += 1
             on_time += dt.date.fromisoformat(replied_on) <= next_working_day(due, CAL)
     return {
@@ -69,6 +72,11 @@ def _independent(db: Database) -> dict[str, tuple[int, int]]:
         "on_time": (on_time, total_replied),
         "satisfaction": (_sql(db, count + "satisfaction IN ('满意','基本满意')"),
                          _sql(db, count + "satisfaction IS NOT NULL")),
+        "settled_locally": (
+            _sql(db, count + f"status IN ({replied}) AND review_requested_on IS NULL AND "
+                 "recheck_requested_on IS NULL AND (SELECT level FROM unit u WHERE u.id = "
+                 "c.unit_id) IN ('township','village','group')"),
+            _sql(db, count + f"status IN ({replied})")),
     }
 
 
@@ -100,5 +108,5 @@ def test_groups_add_up_to_the_whole(year: Database) -> None:
 def test_every_rate_states_its_definition() -> None:
     names = [r.name for r in stats.rates([])]
     assert names == ["初信初访办结率", "息诉罢访率", "重复来信来访率", "越级上访率", "集体上访率",
-                     "及时受理率", "按期办结率", "满意率"]
+                     "及时受理率", "按期办结率", "满意率", "四个不出率"]
     assert all(r.definition and r.value is None for r in stats.rates([]))

@@ -20,6 +20,8 @@ from records.workflow import (
     apply,
     current_deadline,
     deadlines,
+    handling_due,
+    pause,
 )
 
 D = dt.date
@@ -96,7 +98,30 @@ def test_a_reply_needs_one_of_the_three_decisions() -> None:
         apply(clock, "reply", D(2026, 3, 5), calendar=CAL, decision="同意")
 
 
+def test_a_hearing_moves_the_handling_deadline_by_its_days() -> None:
+    clock = run([("accept", D(2026, 3, 10)), ("start", D(2026, 3, 11))])
+    assert handling_due(clock) == D(2026, 5, 9)
+    heard = pause(clock, D(2026, 4, 1), D(2026, 4, 3), calendar=CAL)  # three days, both counted
+    assert heard.paused_days == 3 and handling_due(heard) == D(2026, 5, 12)
+    assert heard.stage is clock.stage and heard.last_action_on == clock.last_action_on
+    extended = apply(heard, "extend", D(2026, 5, 11), calendar=CAL, extension_days=30)
+    assert handling_due(extended) == D(2026, 6, 11)  # 60 + 30 + 3 days from 10 Mar
+
+
+@pytest.mark.parametrize(("actions", "start", "end", "message"), [
+    ([("accept", D(2026, 3, 10))], D(2026, 4, 3), D(2026, 4, 1), "早于开始日期"),
+    ([], D(2026, 3, 3), D(2026, 3, 4), "办理期间"),
+    ([("accept", D(2026, 3, 10))], D(2026, 3, 9), D(2026, 3, 11), "早于受理日期"),
+    ([("accept", D(2026, 3, 10))], D(2026, 6, 1), D(2026, 6, 2), "已于 2026-05-09 届满"),
+])
+def test_a_hearing_out_of_place_is_refused(actions: list[tuple[str, dt.date]], start: dt.date,
+                                           end: dt.date, message: str) -> None:
+    with pytest.raises(IllegalTransition, match=message):
+        pause(run(actions), start, end, calendar=CAL)
+
+
 # Random sequences: whatever is tried, the state stays legal and the clocks follow the rules.
+# "hearing" is not a transition: it pauses the handling clock (records.workflow.pause).
 
 ACTIONS = sorted(TRANSITIONS)
 
@@ -104,17 +129,29 @@ ACTIONS = sorted(TRANSITIONS)
 @settings(max_examples=300, deadline=None)
 @given(
     received=st.dates(D(2025, 1, 1), D(2027, 6, 30)),
-    steps=st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 45),
+    steps=st.lists(st.tuples(st.sampled_from([*ACTIONS, "hearing"]), st.integers(0, 45),
                              st.sampled_from(DECISIONS), st.integers(-5, 40)), max_size=25),
 )
 def test_random_sequences_never_reach_an_illegal_state(
     received: dt.date, steps: list[tuple[str, int, str, int]]
 ) -> None:
     clock = CaseClock(Stage.REGISTERED, received)
-    extensions = 0
+    extensions = paused = 0
     for action, gap, decision, extension in steps:
         on = (clock.last_action_on or received) + dt.timedelta(days=gap)
         before = clock
+        if action == "hearing":  # `extension` is the hearing's length; negative ones are refused
+            try:
+                clock = pause(clock, on, on + dt.timedelta(days=extension), calendar=CAL)
+            except IllegalTransition:
+                assert clock is before
+                continue
+            assert before.stage in (Stage.ACCEPTED, Stage.HANDLING) and extension >= 0
+            assert clock.paused_days == before.paused_days + extension + 1
+            assert handling_due(clock) == handling_due(before) + dt.timedelta(days=extension + 1)
+            paused += extension + 1
+            _check_clocks(clock, CAL)
+            continue
         try:
             clock = apply(clock, action, on, calendar=CAL, decision=decision,
                           extension_days=extension)
@@ -128,6 +165,7 @@ def test_random_sequences_never_reach_an_illegal_state(
         extensions += action == "extend"
         _check_clocks(clock, CAL)
     assert extensions <= 1
+    assert clock.paused_days == paused
     assert set(allowed_actions(clock.stage)) == {
         a for a, (sources, _) in TRANSITIONS.items() if clock.stage in sources
     }
@@ -141,7 +179,7 @@ def _check_clocks(clock: CaseClock, calendar: WorkCalendar) -> None:
         assert clock.accepted_on is not None
         due = current_deadline(clock, calendar)
         assert due is not None
-        raw = clock.accepted_on + dt.timedelta(days=60 + clock.extension_days)
+        raw = clock.accepted_on + dt.timedelta(days=60 + clock.extension_days + clock.paused_days)
         assert raw <= due.due <= raw + dt.timedelta(days=10)
     if clock.stage is Stage.REPLIED:
         assert clock.decision in DECISIONS and clock.replied_on is not None
