@@ -179,6 +179,10 @@ def check(ctx: CliContext, as_json: bool) -> None:
         for key, value in document.items():
             if isinstance(value, list) and value:
                 click.echo(f"  {key}: {', '.join(map(str, value[:20]))}")
+        if report.not_indexed or report.orphan_index_entries:
+            click.echo("  the index drifted: `huiyin reindex --check --repair` mends it")
+        if report.unfinished_letters:
+            click.echo("  interrupted ingests: run the same `huiyin ingest` again to finish them")
 
     emit(as_json, document, human)
     if not report.ok:

@@ -89,14 +89,6 @@ def ingest_file(instance: Instance, path: Path, *, actor: str,
     return _resume(instance, letter_id, path, result)
 
 
-def resume_unfinished(instance: Instance) -> list[IngestResult]:
-    """Finish letters whose ingest was interrupted (their originals are already stored)."""
-    with instance.db.session() as session:
-        pending = [(letter.id, letter.source_name) for letter in intake.unfinished(session)]
-    return [_resume(instance, letter_id, None, IngestResult(file=name))
-            for letter_id, name in pending]
-
-
 def _resume(instance: Instance, letter_id: int, source: Path | None, result: IngestResult
             ) -> IngestResult:
     with instance.db.session() as session:
