@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 import letters
-from records import Letter, RecordsError, Reply, audit, intake, sha256_file
+from records import Letter, RecordsError, Reply, audit, cases, intake, sha256_file, workflow
 from records.models import utcnow
 from web.instance import Instance
 
@@ -30,7 +30,7 @@ DOC_CODES = {"acknowledgement": "受", "non_acceptance": "不受", "transfer_not
 DECISIONS = ("支持", "解释说明", "不予支持")
 DELIVERY_METHODS = ("邮寄", "当面", "网上")
 # 《信访工作条例》: within 15 days of receipt the petitioner is told in writing (受理/转送 notice).
-# The case clocks in records/ will replace this simple statutory one.
+# A letter not yet in a case runs on this clock; one in a case shows its case's clock.
 NOTICE_DAYS = 15
 SELF_SIGNED_NOTICE = (
     "A self-signed certificate was created for signing replies. It proves that a signed PDF is "
@@ -234,7 +234,11 @@ def record_delivery(instance: Instance, reply_id: int, method: str, on: dt.date,
 
 
 def letters_without_reply(instance: Instance) -> list[dict[str, Any]]:
-    """Letters with no reply at all yet, oldest deadline first (15 days from receipt)."""
+    """Letters with no reply at all yet, nearest deadline first.
+
+    A letter in a case shows its case's running clock (records.workflow); one not yet in a
+    case shows the 15 days from receipt within which the petitioner must be told in writing.
+    """
     today = instance.today()
     with instance.db.session() as session:
         answered = select(Reply.letter_id)
@@ -242,14 +246,21 @@ def letters_without_reply(instance: Instance) -> list[dict[str, Any]]:
                                .order_by(Letter.received_on, Letter.id)).all()
         found = []
         for letter in rows:
-            deadline = letter.received_on + dt.timedelta(days=NOTICE_DAYS)
+            clock = cases.deadline(letter.case, instance.calendar) if letter.case else None
+            if clock is not None:
+                deadline, what = clock.due, clock.what
+            else:
+                deadline = workflow.next_working_day(
+                    letter.received_on + dt.timedelta(days=NOTICE_DAYS), instance.calendar)
+                what = "书面告知信访人（受理、不予受理或转送）"
             found.append({"letter_id": letter.id, "reg_no": letter.reg_no,
                           "received_on": letter.received_on.isoformat(),
                           "petitioners": intake.petitioner_names(letter),
-                          "summary": letter.summary, "deadline": deadline.isoformat(),
-                          "days_left": (deadline - today).days,
+                          "summary": letter.summary, "case_no": letter.case.case_no
+                          if letter.case else None, "deadline": deadline.isoformat(),
+                          "deadline_for": what, "days_left": (deadline - today).days,
                           "overdue": deadline < today})
-    return found
+    return sorted(found, key=lambda row: row["deadline"])
 
 
 def verify_document(instance: Instance, data: bytes) -> dict[str, Any]:

@@ -82,3 +82,15 @@ def test_stats_by_month_with_definitions_and_csv(instance: Instance, home: Path,
     assert all(r["definition"] for r in rates.values())
     table = (tmp_path / "rates.csv").read_text(encoding="utf-8-sig").splitlines()
     assert table[0] == "分组,指标,比率,分子,分母,口径" and len(table) == 1 + len(rates)
+
+
+def test_letters_without_reply_show_their_case_clock(instance: Instance, home: Path) -> None:
+    today = instance.today()
+    loose, in_case = _letters(instance, today - dt.timedelta(days=3), today - dt.timedelta(days=1))
+    case = run_json(home, "case", "open", in_case)
+    run_json(home, "case", "transition", case["case_no"], "accept")
+    rows = {r["reg_no"]: r for r in run_json(home, "letters", "--without-reply")["letters"]}
+    assert rows[loose]["case_no"] is None and rows[loose]["deadline_for"].startswith("书面告知")
+    assert rows[in_case]["case_no"] == case["case_no"]
+    assert rows[in_case]["deadline_for"] == "出具信访事项处理意见书"
+    assert rows[in_case]["days_left"] >= 59
