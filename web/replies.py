@@ -29,9 +29,6 @@ DOC_CODES = {"acknowledgement": "受", "non_acceptance": "不受", "transfer_not
              "review_opinion": "查", "re_review_opinion": "核", "service_receipt": "送"}
 DECISIONS = ("支持", "解释说明", "不予支持")
 DELIVERY_METHODS = ("邮寄", "当面", "网上")
-# 《信访工作条例》: within 15 days of receipt the petitioner is told in writing (受理/转送 notice).
-# A letter not yet in a case runs on this clock; one in a case shows its case's clock.
-NOTICE_DAYS = 15
 SELF_SIGNED_NOTICE = (
     "A self-signed certificate was created for signing replies. It proves that a signed PDF is "
     "unchanged since this office signed it (integrity) and nothing more; it carries no legal "
@@ -251,7 +248,7 @@ def letters_without_reply(instance: Instance) -> list[dict[str, Any]]:
                 deadline, what = clock.due, clock.what
             else:
                 deadline = workflow.next_working_day(
-                    letter.received_on + dt.timedelta(days=NOTICE_DAYS), instance.calendar)
+                    letter.received_on + dt.timedelta(days=workflow.ROUTE_DAYS), instance.calendar)
                 what = "书面告知信访人（受理、不予受理或转送）"
             found.append({"letter_id": letter.id, "reg_no": letter.reg_no,
                           "received_on": letter.received_on.isoformat(),
