@@ -6,6 +6,7 @@ Commands of one area live beside it (cli_replies, cli_index, bench/); this modul
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -141,17 +142,44 @@ def ocr_command(file: Path, engine: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("query")
+@click.argument("query", required=False, default="")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--township", default=None, help="Only letters from this township.")
+@click.option("--category", default=None, help="Only letters of this category.")
+@click.option("--status", default=None, help="Only letters whose case is at this stage.")
+@click.option("--unit", default=None, help="Only letters whose case this unit handles.")
+@click.option("--from", "received_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Received on or after this day.")
+@click.option("--to", "received_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Received on or before this day.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True)
+@click.option("--id-number", default=None, help="All letters from the person with this ID.")
+@click.option("--phone", default=None, help="All letters from the person with this phone.")
+@click.option("--name", default=None, help="All letters from this name (with --township).")
 @json_option
 @pass_ctx
-def search(ctx: CliContext, query: str, limit: int, as_json: bool) -> None:
-    """Full-text search of the letters: hits with highlighted snippets."""
+def search(ctx: CliContext, query: str, limit: int, township: str | None,
+           category: str | None, status: str | None, unit: str | None,
+           received_from: dt.datetime | None, received_to: dt.datetime | None, sort: str,
+           id_number: str | None, phone: str | None, name: str | None, as_json: bool) -> None:
+    """Search the letters (hits with highlighted snippets), or all letters from one person."""
     import search as search_pkg
 
-    instance = ctx.instance()
+    person = bool(id_number or phone or name)
+    if person == bool(query):
+        raise click.UsageError("give either a query or a person (--id-number, --phone, --name)")
+    index = ctx.instance().index
     try:
-        found = instance.index.search(query, limit=limit)
+        if person:
+            found = index.letters_from(id_number=id_number, phone=phone, name=name,
+                                       township=township, limit=limit)
+        else:
+            found = index.search(
+                query, limit=limit, township=township, category=category, status=status,
+                unit=unit, received_from=received_from.date() if received_from else None,
+                received_to=received_to.date() if received_to else None,
+                sort="date" if sort == "date" else "relevance")
     except search_pkg.QueryError as e:
         fail(str(e))
     hits = [{"letter_id": h.letter_id, "score": round(h.score, 4), "snippet": h.snippet}
@@ -160,8 +188,6 @@ def search(ctx: CliContext, query: str, limit: int, as_json: bool) -> None:
         f"{found.total} letter(s)\n" + "\n".join(
             f"  {h['letter_id']:>6}  {h['snippet']}" for h in hits)
     ))
-
-
 
 
 @main.command()

@@ -148,3 +148,14 @@ def test_search_finds_a_letter_by_id_number(ingested: Path, scans: list[Scan], w
     by_phone = run_json(ingested, "search", scans[which].phone)
     assert by_id["total"] == 1
     assert by_id["hits"][0]["letter_id"] == by_phone["hits"][0]["letter_id"]
+
+
+def test_all_letters_from_one_person_and_filters(ingested: Path, scans: list[Scan]) -> None:
+    by_phone = run_json(ingested, "search", "--phone", scans[2].phone)
+    by_id = run_json(ingested, "search", "--id-number", scans[2].id_number)
+    assert by_phone["total"] == by_id["total"] == 1
+    assert by_phone["hits"][0]["letter_id"] == by_id["hits"][0]["letter_id"]
+    assert run(ingested, "search", "电梯", "--phone", scans[2].phone).exit_code == 2
+    everyone = run_json(ingested, "search", "信访局", "--sort", "date")
+    assert everyone["total"] == len(scans)
+    assert run_json(ingested, "search", "信访局", "--from", "2999-01-01")["total"] == 0
