@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -105,7 +106,7 @@ def verify(ctx: CliContext, file: Path, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def letters_command(ctx: CliContext, without_reply: bool, as_json: bool) -> None:
-    """List letters that have no reply yet, with the 15-day notice deadline."""
+    """List letters that have no reply yet, with the deadline that runs for each."""
     from web.replies import letters_without_reply
 
     if not without_reply:
@@ -119,3 +120,23 @@ def letters_command(ctx: CliContext, without_reply: bool, as_json: bool) -> None
                        f"deadline {row['deadline']} ({flag})  {'、'.join(row['petitioners'])}")
 
     emit(as_json, {"total": len(rows), "letters": rows}, human)
+
+
+@click.command("delivered")
+@click.argument("reply_id", type=int)
+@click.option("--method", type=click.Choice(["邮寄", "当面", "网上"]), required=True,
+              help="How the reply reached the petitioner.")
+@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day it was delivered (default: today).")
+@json_option
+@pass_ctx
+def delivered(ctx: CliContext, reply_id: int, method: str, on: dt.datetime | None,
+              as_json: bool) -> None:
+    """Record how and when a reply was served (the 送达回证 records it on paper)."""
+    from web.replies import record_delivery
+
+    instance = ctx.instance()
+    day = on.date() if on else instance.today()
+    record_delivery(instance, reply_id, method, day, ACTOR)
+    document = {"reply_id": reply_id, "delivery_method": method, "delivered_on": day.isoformat()}
+    emit(as_json, document, lambda: click.echo(f"reply {reply_id}: {method} {day}"))

@@ -105,3 +105,16 @@ def test_batch_goes_on_after_a_failure(home: Path) -> None:
     result = run(home, "reply", "1", "3", "--template", "transfer_notice", "--json")
     assert result.exit_code == 0, result.output
     assert [r["error"] for r in json.loads(result.stdout)["results"]] == [None, None]
+
+
+def test_delivery_is_recorded_and_audited(home: Path) -> None:
+    reply = run_json(home, "reply", "3", "--template", "acknowledgement", "--no-pdf")
+    done = run_json(home, "delivered", str(reply["reply_id"]), "--method", "邮寄",
+                    "--on", "2026-11-26")
+    assert done == {"reply_id": reply["reply_id"], "delivery_method": "邮寄",
+                    "delivered_on": "2026-11-26"}
+    with Instance(home) as instance, instance.db.session() as session:
+        row = session.get(Reply, reply["reply_id"])
+        assert row is not None and row.delivery_method == "邮寄"
+    assert run(home, "delivered", "99999", "--method", "当面").exit_code == 1
+    assert run(home, "delivered", "1", "--method", "飞鸽").exit_code == 2
