@@ -67,9 +67,9 @@ def make_certificate(path: Path, passphrase: bytes, office_name: str, *,
     """Write a self-signed PKCS#12 (RSA 2048, SHA-256) for the office; integrity only."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, office_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(office_name)),
                       x509.NameAttribute(NameOID.COMMON_NAME,
-                                         f"{office_name}（自签名，仅证明完整性）")])
+                                         _fit(f"{office_name}（自签名）"))])
     now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -91,6 +91,13 @@ def make_certificate(path: Path, passphrase: bytes, office_name: str, *,
 
 
 @functools.lru_cache(maxsize=4)
+def _fit(text: str, limit: int = 64) -> str:
+    """X.509 names hold at most 64 bytes of UTF-8: a long office name is cut, not refused."""
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
+
+
 def _signer(path: Path, passphrase: bytes, mtime_ns: int) -> signers.SimpleSigner:
     signer = signers.SimpleSigner.load_pkcs12(str(path), passphrase=passphrase)
     if signer is None:

@@ -216,7 +216,7 @@ def check(ctx: CliContext, as_json: bool) -> None:
 
 
 for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_command,
-                cli_replies.delivered,
+                cli_replies.delivered, cli_replies.certificate_group,
                 cli_index.reindex, cli_cases.cases_command, cli_cases.case_group,
                 cli_cases.stats_command, cli_cases.supervision_command, cli_units.unit_group,
                 cli_units.user_group, cli_units.route_group, cli_register.register, bench):

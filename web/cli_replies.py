@@ -140,3 +140,24 @@ def delivered(ctx: CliContext, reply_id: int, method: str, on: dt.datetime | Non
     record_delivery(instance, reply_id, method, day, ACTOR)
     document = {"reply_id": reply_id, "delivery_method": method, "delivered_on": day.isoformat()}
     emit(as_json, document, lambda: click.echo(f"reply {reply_id}: {method} {day}"))
+
+
+@click.group("certificate")
+def certificate_group() -> None:
+    """The office's signing certificate."""
+
+
+@certificate_group.command("import")
+@click.argument("p12", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="A file holding the PKCS#12 passphrase (none if omitted).")
+@json_option
+@pass_ctx
+def import_command(ctx: CliContext, p12: Path, passphrase_file: Path | None,
+                   as_json: bool) -> None:
+    """Sign with a CA-issued PKCS#12 from now on; replies signed before stay verifiable."""
+    from web.replies import import_certificate
+
+    passphrase = passphrase_file.read_bytes().strip() if passphrase_file else b""
+    document = import_certificate(ctx.instance(), p12, passphrase, actor=ACTOR)
+    emit(as_json, document, lambda: click.echo(f"signing as {document['subject']}"))

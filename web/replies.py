@@ -260,10 +260,44 @@ def letters_without_reply(instance: Instance) -> list[dict[str, Any]]:
     return sorted(found, key=lambda row: row["deadline"])
 
 
+def _retired(instance: Instance) -> list[tuple[Path, bytes]]:
+    """Certificates the office signed with before, newest first: earlier replies stay valid."""
+    folder = _signing_dir(instance) / "retired"
+    keys = []
+    for p12 in sorted(folder.glob("*.p12"), reverse=True):
+        secret = p12.with_name(p12.name + ".pass")
+        keys.append((p12, secret.read_text().strip().encode() if secret.is_file() else b""))
+    return keys
+
+
+def import_certificate(instance: Instance, p12: Path, passphrase: bytes, *,
+                       actor: str) -> dict[str, str]:
+    """Make a CA-issued PKCS#12 the office's signing certificate; the old one is kept."""
+    subject = letters.certificate_of(p12, passphrase).subject.human_friendly  # refuses a bad one
+    current, secret = _office_key(instance)
+    retired = _signing_dir(instance) / "retired"
+    retired.mkdir(mode=0o700, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    current.replace(retired / f"{stamp}-office.p12")
+    (retired / f"{stamp}-office.p12.pass").write_bytes(secret)
+    target = _signing_dir(instance) / "office.p12"
+    target.write_bytes(p12.read_bytes())
+    target.chmod(0o600)
+    pass_file = target.with_name(target.name + ".pass")
+    pass_file.write_bytes(passphrase)
+    pass_file.chmod(0o600)
+    with instance.db.session() as session:
+        audit.record(session, actor, "import-certificate", "certificate", None, subject=subject,
+                     retired=f"{stamp}-office.p12")
+    return {"subject": subject, "certificate": str(target)}
+
+
 def verify_document(instance: Instance, data: bytes) -> dict[str, Any]:
     """Check a signed PDF: intact, signed by us, which reply and case, replaced or not."""
-    p12, passphrase = _office_key(instance)
-    result = letters.verify_pdf(data, letters.certificate_of(p12, passphrase))
+    for p12, passphrase in [_office_key(instance), *_retired(instance)]:
+        result = letters.verify_pdf(data, letters.certificate_of(p12, passphrase))
+        if result.valid or not result.intact:
+            break  # valid under this certificate, or damaged whichever certificate is tried
     digest = hashlib.sha256(data).hexdigest()
     document: dict[str, Any] = {
         "valid": False, "intact": result.intact, "signed": result.signed,

@@ -118,3 +118,24 @@ def test_delivery_is_recorded_and_audited(home: Path) -> None:
         assert row is not None and row.delivery_method == "邮寄"
     assert run(home, "delivered", "99999", "--method", "当面").exit_code == 1
     assert run(home, "delivered", "1", "--method", "飞鸽").exit_code == 2
+
+
+def test_an_imported_certificate_signs_and_earlier_replies_stay_valid(home: Path,
+                                                                       tmp_path: Path) -> None:
+    import letters
+
+    before = run_json(home, "reply", "2", "--template", "acknowledgement", "--sign")
+    p12, secret = tmp_path / "ca.p12", tmp_path / "ca.pass"
+    secret.write_bytes(b"s3cret")
+    letters.make_certificate(p12, b"s3cret", "清河县人民政府信访局电子印章专用证书")  # > 64 bytes
+    wrong = tmp_path / "wrong.pass"
+    wrong.write_bytes(b"nope")
+    refused = run(home, "certificate", "import", str(p12), "--passphrase-file", str(wrong))
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    imported = run_json(home, "certificate", "import", str(p12), "--passphrase-file", str(secret))
+    assert "电子印章专用证书" in imported["subject"]
+    after = run_json(home, "reply", "2", "--template", "acknowledgement", "--sign")
+    new = run_json(home, "verify", after["files"]["signed_pdf"])
+    assert new["valid"] and "电子印章" in new["signer"]
+    old = run_json(home, "verify", before["files"]["signed_pdf"])
+    assert old["intact"] and old["issued_by_us"] and old["superseded_by"] == after["reply_id"]
