@@ -5,6 +5,7 @@ Slow (LibreOffice): one warm converter renders every template once for the whole
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -99,6 +100,14 @@ def test_every_font_is_embedded_and_none_is_a_sans_fallback(pdfs: dict[str, Path
 
 def _compact(text: str) -> str:
     return "".join(text.split())
+
+
+@pytest.mark.parametrize("name", ["acknowledgement", "handling_opinion"])
+def test_the_pdf_declares_pdf_a_2b(pdfs: dict[str, Path], name: str) -> None:
+    with pdfplumber.open(pdfs[name]) as pdf:
+        xmp = pdf.doc.catalog["Metadata"].resolve().get_data().decode("utf-8")
+    assert re.search(r"pdfaid:part[^0-9]{0,3}2", xmp)
+    assert re.search(r"pdfaid:conformance[^A-Z]{0,3}B", xmp)
 
 
 @pytest.mark.parametrize("name", ["acknowledgement", "handling_opinion", "long"])
