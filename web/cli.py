@@ -18,6 +18,7 @@ from web import cli_cases, cli_index, cli_register, cli_replies, cli_units
 from web.bench import bench
 from web.cli_common import (
     ACTOR,
+    DATE,
     CliContext,
     HuiyinGroup,
     emit,
@@ -148,9 +149,9 @@ def ocr_command(file: Path, engine: str | None, as_json: bool) -> None:
 @click.option("--category", default=None, help="Only letters of this category.")
 @click.option("--status", default=None, help="Only letters whose case is at this stage.")
 @click.option("--unit", default=None, help="Only letters whose case this unit handles.")
-@click.option("--from", "received_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--from", "received_from", type=DATE, default=None,
               help="Received on or after this day.")
-@click.option("--to", "received_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--to", "received_to", type=DATE, default=None,
               help="Received on or before this day.")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True)

@@ -14,9 +14,16 @@ from records.calendar import WorkCalendar
 from records.models import Instruction, Supervision
 from records.routing import assign_owner, mark_accusation
 from records.workflow import ACTION_LABELS, DECISIONS, STAGE_LABELS, Stage, allowed_actions
-from web.cli_common import ACTOR, CliContext, emit, fail, json_option, pass_ctx
-
-DATE = click.DateTime(["%Y-%m-%d"])
+from web.cli_common import (
+    ACTOR,
+    DATE,
+    CliContext,
+    day_or_today,
+    emit,
+    fail,
+    json_option,
+    pass_ctx,
+)
 
 
 def case_summary(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str, Any]:
@@ -194,7 +201,7 @@ def link(ctx: CliContext, letter: str, case_ref: str, reason: str, as_json: bool
 @case_group.command("transition")
 @click.argument("case_ref")
 @click.argument("action", type=click.Choice(sorted(ACTION_LABELS)))
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--on", "on", type=DATE, default=None,
               help="The day of the action (default: today).")
 @click.option("--decision", type=click.Choice(DECISIONS), default=None,
               help="With reply: 支持, 解释说明 or 不予支持.")
@@ -209,7 +216,7 @@ def transition(ctx: CliContext, case_ref: str, action: str, on: dt.datetime | No
     from records.workflow import IllegalTransition
 
     instance = ctx.instance()
-    day = on.date() if on else instance.today()
+    day = day_or_today(on, instance)
     with instance.db.session() as session:
         case = cases.get_case(session, case_ref)
         try:
@@ -248,10 +255,6 @@ def hearing_dict(hearing: Hearing) -> dict[str, Any]:
     return {"id": hearing.id, "kind": hearing.kind, "label": MEETING_LABELS[hearing.kind],
             "start_on": hearing.start_on.isoformat(), "end_on": hearing.end_on.isoformat(),
             "note": hearing.note, "paused_days": hearing.paused_days}
-
-
-def _day(value: dt.datetime | None, instance_today: dt.date) -> dt.date:
-    return value.date() if value else instance_today
 
 
 @case_group.command("flag")
@@ -360,7 +363,7 @@ def resolve(ctx: CliContext, case_ref: str, item_id: int, on: dt.datetime | None
     with instance.db.session() as session:
         case = cases.get_case(session, case_ref)
         item = supervising.get_item(session, case, item_id)
-        supervising.resolve(session, item, _day(on, instance.today()), actor=ACTOR)
+        supervising.resolve(session, item, day_or_today(on, instance), actor=ACTOR)
         document = {"case_no": case.case_no, **supervision_dict(item)}
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: {document['label']} #{item_id} resolved"))
@@ -410,7 +413,7 @@ def instruct(ctx: CliContext, case_ref: str, leader: str, text: str, actions: tu
     with instance.db.session() as session:
         case = cases.get_case(session, case_ref)
         order = supervising.instruct(session, case, leader=leader, text=text,
-                                     given_on=_day(on, instance.today()), actions=list(actions),
+                                     given_on=day_or_today(on, instance), actions=list(actions),
                                      actor=ACTOR)
         document = {"case_no": case.case_no, **instruction_dict(order)}
     emit(as_json, document, lambda: click.echo(
@@ -431,7 +434,7 @@ def done(ctx: CliContext, case_ref: str, instruction_id: int, action_number: int
     with instance.db.session() as session:
         case = cases.get_case(session, case_ref)
         order = supervising.get_instruction(session, case, instruction_id)
-        supervising.carry_out(session, order, action_number - 1, _day(on, instance.today()),
+        supervising.carry_out(session, order, action_number - 1, day_or_today(on, instance),
                               actor=ACTOR)
         document = {"case_no": case.case_no, **instruction_dict(order)}
     emit(as_json, document, lambda: click.echo(
@@ -464,9 +467,9 @@ def hearing(ctx: CliContext, case_ref: str, kind: str, start: dt.datetime, end: 
 
 
 @click.command("stats")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--from", "start", type=DATE, default=None,
               help="First day of receipt counted (default: 1 January this year).")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--to", "end", type=DATE, default=None,
               help="Last day of receipt counted (default: today).")
 @click.option("--by", type=click.Choice(["month", "township", "unit"]), default=None,
               help="One set of rates per month of receipt, township or handling unit.")

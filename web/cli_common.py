@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +67,14 @@ class HuiyinGroup(click.Group):
         except (RecordsError, BlobError, OcrError, SearchError, LettersError, InstanceError,
                 SettingsError) as e:
             raise click.ClickException(str(e)) from e
+DATE = click.DateTime(["%Y-%m-%d"])  # every date option: 2026-11-24
+
+
+def day_or_today(value: dt.datetime | None, instance: Instance) -> dt.date:
+    """The day a --on option gave, else today in the office's time zone."""
+    return value.date() if value else instance.today()
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 
 

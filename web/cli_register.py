@@ -16,7 +16,16 @@ import click
 
 from records import CHANNELS, intake
 from records.models import utcnow
-from web.cli_common import ACTOR, CliContext, emit, fail, json_option, pass_ctx
+from web.cli_common import (
+    ACTOR,
+    DATE,
+    CliContext,
+    day_or_today,
+    emit,
+    fail,
+    json_option,
+    pass_ctx,
+)
 from web.indexing import index_letters
 from web.instance import Instance
 
@@ -73,7 +82,7 @@ def register_written(instance: Instance, *, channel: str, text: str, name: str,
 @click.option("--phone", default=None, help="The petitioner's telephone number.")
 @click.option("--id-number", default=None, help="The petitioner's ID number (身份证号).")
 @click.option("--township", default="", help="The township the matter is in.")
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--on", "on", type=DATE, default=None,
               help="The day of the visit or call (default: today).")
 @json_option
 @pass_ctx
@@ -87,7 +96,7 @@ def register(ctx: CliContext, channel: str, text: str, name: str, phone: str | N
     Then `huiyin case open` or `huiyin case link` as for any letter.
     """
     instance = ctx.instance()
-    received_on = on.date() if on else instance.today()
+    received_on = day_or_today(on, instance)
     if received_on > instance.today():
         fail(f"--on {received_on} is in the future")
     letter_id = register_written(instance, channel=channel, text=text, name=name, phone=phone,

@@ -10,7 +10,16 @@ from typing import Any
 
 import click
 
-from web.cli_common import ACTOR, CliContext, emit, fail, json_option, pass_ctx
+from web.cli_common import (
+    ACTOR,
+    DATE,
+    CliContext,
+    day_or_today,
+    emit,
+    fail,
+    json_option,
+    pass_ctx,
+)
 
 
 def _data(data_file: Path | None, pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -126,7 +135,7 @@ def letters_command(ctx: CliContext, without_reply: bool, as_json: bool) -> None
 @click.argument("reply_id", type=int)
 @click.option("--method", type=click.Choice(["邮寄", "当面", "网上"]), required=True,
               help="How the reply reached the petitioner.")
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--on", "on", type=DATE, default=None,
               help="The day it was delivered (default: today).")
 @json_option
 @pass_ctx
@@ -136,7 +145,7 @@ def delivered(ctx: CliContext, reply_id: int, method: str, on: dt.datetime | Non
     from web.replies import record_delivery
 
     instance = ctx.instance()
-    day = on.date() if on else instance.today()
+    day = day_or_today(on, instance)
     record_delivery(instance, reply_id, method, day, ACTOR)
     document = {"reply_id": reply_id, "delivery_method": method, "delivered_on": day.isoformat()}
     emit(as_json, document, lambda: click.echo(f"reply {reply_id}: {method} {day}"))
