@@ -11,18 +11,20 @@ PORT ?= 5000
 # Tesseract is the OCR benchmark's baseline engine.
 SYSTEM_PACKAGES := fonts-arphic-ukai fonts-noto-cjk texlive-lang-chinese libreoffice-writer-nogui \
 	python3-uno poppler-utils tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
+# The tests also drive a real browser: Debian's chromium (Playwright never downloads one).
+TEST_PACKAGES := chromium
 STAMP := $(VENV)/.installed
 
-.PHONY: run test quick lint setup system clean-instance
+.PHONY: run test quick lint setup system test-system clean-instance
 
 run: setup  ## init the instance with demo letters, then serve it on http://127.0.0.1:5000
 	$(BIN)/huiyin --home $(HOME_DIR) init --demo
 	$(BIN)/huiyin --home $(HOME_DIR) serve --host $(HOST) --port $(PORT)
 
-test: setup lint  ## the whole suite, as CI runs it
+test: setup test-system lint  ## the whole suite, as CI runs it
 	$(BIN)/pytest
 
-quick: setup  ## the suite without the slow tests
+quick: setup test-system  ## the suite without the slow tests
 	$(BIN)/pytest -m "not slow"
 
 lint: setup
@@ -30,6 +32,9 @@ lint: setup
 	$(BIN)/mypy
 
 setup: system $(STAMP)
+
+test-system:
+	@$(MAKE) --no-print-directory system SYSTEM_PACKAGES="$(TEST_PACKAGES)"
 
 system:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -172,6 +172,9 @@ class Letter(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
     pages: Mapped[list[Page]] = relationship(
         back_populates="letter", order_by="Page.number", cascade="all, delete-orphan"
     )
@@ -302,3 +305,74 @@ class Counter(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+# A background task's life: queued -> running (leased by one worker) -> done | failed.
+TASK_STATES = ("queued", "running", "done", "failed")
+
+
+class Task(Base):
+    """One unit of background work (OCR a letter, index it, render a reply), leased by a worker.
+
+    A worker claims a queued task by setting its lease; a worker that dies leaves a lease that
+    expires, and the task is claimed again. ``key`` makes the same work enqueued twice one task.
+    """
+
+    __tablename__ = "task"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letter.id"), index=True)
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(default=0)
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PageEdit(Base):
+    """A clerk's correction of one OCR line; the first edit's ``before`` is the machine's text."""
+
+    __tablename__ = "page_edit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id", ondelete="CASCADE"), index=True)
+    line: Mapped[int]
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginAttempt(Base):
+    """Every sign-in try, kept to slow down password guessing (by name and by address)."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class Category(Base):
+    """信访事项分类: the office's list of matter categories (土地征收, 劳动保障 ...)."""
+
+    __tablename__ = "category"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Place(Base):
+    """The gazetteer: a township (village == "") or a village of a township."""
+
+    __tablename__ = "place"
+    __table_args__ = (UniqueConstraint("township", "village"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township: Mapped[str] = mapped_column(String(64))
+    village: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
+from web import auth
 from web.instance import Instance, default_home
+
+# One blueprint per area of the working day; each module web/views/AREA.py has `bp`.
+AREAS = ("auth", "letters", "intake", "review", "cases", "replies", "dashboard", "admin", "api",
+         "verify")
+# Everything else needs a signed-in user; the API checks its own bearer token.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "verify.by_code", "verify.upload"})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,15 +31,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     instance = Instance(Path(app.config["HUIYIN_HOME"]))
     instance.check_ready()
-    app.config.setdefault("SECRET_KEY", _secret_key(instance.home))
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance.home)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME="huiyin_session", WTF_CSRF_TIME_LIMIT=None,
+                      PERMANENT_SESSION_LIFETIME=12 * 3600)
     app.extensions["huiyin"] = instance
 
-    from web.views import letters, verify
+    from web.views.auth import load_user
 
-    app.register_blueprint(letters.bp)
-    app.register_blueprint(verify.bp)
+    csrf = CSRFProtect(app)
+    auth.login_manager(load_user).init_app(app)
+    for area in AREAS:
+        blueprint = importlib.import_module(f"web.views.{area}").bp
+        app.register_blueprint(blueprint)
+        if area == "api":
+            csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing for CSRF to forge
+    app.before_request(_require_login)
     app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
     return app
 
 
@@ -41,11 +62,32 @@ def _secret_key(home: Path) -> str:
     return path.read_text().strip()
 
 
+def _require_login() -> Any:
+    """No page is shown to a stranger unless it is public on purpose."""
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if request.blueprint == "api" or current_user.is_authenticated:
+        return None
+    return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'; object-src 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if current_user and current_user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "no-store")  # personal data: keep no copy
     return response
+
+
+def _error_page(error: HTTPException) -> Any:
+    """Errors in Chinese, in the site's frame; JSON for the API."""
+    code = error.code or 500
+    if request.path.startswith("/api/"):
+        return {"error": error.description, "status": code}, code
+    return render_template("error.html", error=error), code

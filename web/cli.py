@@ -60,6 +60,9 @@ def init(ctx: CliContext, demo: bool, as_json: bool) -> None:
     if not had_certificate:
         click.echo(SELF_SIGNED_NOTICE.format(path=certificate), err=True)
     added = demo_data.load(instance, progress=progress_line) if demo else []
+    if added:
+        click.echo(f"demo sign-ins: {', '.join(u[0] for u in demo_data.USERS)}, password "
+                   f"{demo_data.DEMO_PASSWORD!r} (demo only)", err=True)
     document = {"home": str(instance.home), "database": instance.database_url,
                 "certificate": str(certificate), "demo_letters": added}
     emit(as_json, document, lambda: click.echo(

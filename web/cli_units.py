@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 from sqlalchemy import select
 
-from records import LEVELS, ROLES, Unit, User, routing, units
+from records import LEVELS, ROLES, Unit, User, audit, routing, units
 from records.models import Route
-from web.cli_common import ACTOR, CliContext, emit, json_option, pass_ctx
+from web import auth
+from web.cli_common import ACTOR, CliContext, emit, fail, json_option, pass_ctx
 
 ANY = "*"  # a routing row's township or category that matches any
 
@@ -61,7 +63,25 @@ def _unit_dict(unit: Unit, parent: Unit | None) -> dict[str, Any]:
 
 @click.group("user")
 def user_group() -> None:
-    """People who use Huiyin (login comes with the web application)."""
+    """People who sign in to the web application."""
+
+
+def _password_option(command: Any) -> Any:
+    return click.option("--password-stdin", is_flag=True,
+                        help="Read the password from standard input (for scripts).")(command)
+
+
+def _read_password(from_stdin: bool, username: str) -> str:
+    """The new password from stdin or asked twice at the terminal; refused when too weak."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        auth.check_password_strength(password, username)
+    except ValueError as e:
+        fail(f"password refused: {e}")
+    return password
 
 
 @user_group.command("add")
@@ -69,19 +89,54 @@ def user_group() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--unit", default=None, help="The unit the user works in.")
 @click.option("--display-name", default="", help="The name written on documents (王建军).")
+@_password_option
+@click.option("--no-password", is_flag=True, help="Add without a password (set it later).")
 @json_option
 @pass_ctx
 def user_add(ctx: CliContext, name: str, role: str, unit: str | None, display_name: str,
-             as_json: bool) -> None:
-    """Add a user (no password yet)."""
+             password_stdin: bool, no_password: bool, as_json: bool) -> None:
+    """Add a user who signs in with NAME and a password."""
+    if role == "handler" and not unit:
+        fail("a handler works for a unit: give --unit (a handler sees only its unit's cases)")
+    password = None if no_password else _read_password(password_stdin, name)
     instance = ctx.instance()
     with instance.db.session() as session:
         the_unit = units.get_unit(session, unit) if unit else None
         user = units.add_user(session, name, role=role, display_name=display_name,
                               unit=the_unit, actor=ACTOR)
+        if password is not None:
+            user.password_hash = auth.hash_password(password)
         document = {"user_id": user.id, "username": user.username,
-                    "display_name": user.display_name, "role": role, "unit": unit}
+                    "display_name": user.display_name, "role": role, "unit": unit,
+                    "can_sign_in": password is not None}
     emit(as_json, document, lambda: click.echo(f"user {name} ({role}) added"))
+
+
+@user_group.command("passwd")
+@click.argument("name")
+@_password_option
+@pass_ctx
+def user_passwd(ctx: CliContext, name: str, password_stdin: bool) -> None:
+    """Set a user's password (their open sessions end)."""
+    password = _read_password(password_stdin, name)
+    with ctx.instance().db.session() as session:
+        user = units.get_user(session, name)
+        user.password_hash = auth.hash_password(password)
+        user.active = True
+        audit.record(session, ACTOR, "set-password", "user", user.id)
+    click.echo(f"password of {name} set")
+
+
+@user_group.command("disable")
+@click.argument("name")
+@pass_ctx
+def user_disable(ctx: CliContext, name: str) -> None:
+    """Stop a user signing in (their open sessions end; their records stay)."""
+    with ctx.instance().db.session() as session:
+        user = units.get_user(session, name)
+        user.active = False
+        audit.record(session, ACTOR, "disable-user", "user", user.id)
+    click.echo(f"user {name} disabled")
 
 
 @click.group("route")

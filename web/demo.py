@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from ocr import synthetic
 from ocr.fields import valid_id_number
-from records import Letter, Unit, audit, cases, intake, routing
+from records import Category, Letter, Place, Unit, User, audit, cases, intake, routing
+from web.auth import hash_password
 from web.indexing import index_letters
 from web.instance import Instance
 from web.pipeline import ingest_file
@@ -112,6 +113,11 @@ DEMO: tuple[DemoLetter, ...] = (
 
 UNITS = ("县自然资源局", "县人力资源和社会保障局", "县住房和城乡建设局", "县民政局",
          "李集镇人民政府")
+# Demo sign-ins, one per role; the password is printed by `huiyin init --demo` (demo only).
+DEMO_PASSWORD = "huiyin-demo"
+USERS = (("clerk", "李娜", "clerk", None), ("leader", "王建军", "leader", None),
+         ("handler", "赵刚", "handler", "县自然资源局"), ("admin", "系统管理员", "admin", None))
+CATEGORIES = ("征地拆迁", "劳动社保", "城乡建设", "民政救助", "农村农业", "环境保护", "其他")
 ROUTES = (("", "征地拆迁", "县自然资源局"), ("", "劳动社保", "县人力资源和社会保障局"),
           ("", "城乡建设", "县住房和城乡建设局"), ("", "民政救助", "县民政局"),
           ("李集镇", "", "李集镇人民政府"))
@@ -188,6 +194,13 @@ def _office(instance: Instance) -> None:
         }
         session.add_all(units.values())
         session.flush()
+        for username, name, role, unit in USERS:
+            session.add(User(username=username, display_name=name, role=role,
+                             unit_id=units[unit].id if unit else None,
+                             password_hash=hash_password(DEMO_PASSWORD)))
+        session.add_all(Category(name=name) for name in CATEGORIES)
+        places = {(d.township, "") for d in DEMO} | {(d.township, d.village) for d in DEMO}
+        session.add_all(Place(township=t, village=v) for t, v in sorted(places))
         for township, category, unit in ROUTES:
             routing.set_route(session, township=township, category=category, unit=units[unit],
                               lead=None, actor="demo")

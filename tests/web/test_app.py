@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.web.conftest import Scan
+from tests.web.signin import add_users, sign_in
 from web.app import create_app
 
 pytestmark = pytest.mark.slow
@@ -15,8 +16,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def client(ingested: Path) -> FlaskClient:
+    add_users(ingested)
     app = create_app({"HUIYIN_HOME": str(ingested), "TESTING": True})
-    return app.test_client()
+    return sign_in(app.test_client(), "clerk1")
 
 
 def test_register_lists_every_letter(client: FlaskClient, scans: list[Scan]) -> None:

@@ -33,7 +33,7 @@ def _office(home: Path) -> None:
                   "--level", "village"),
                  ("unit", "add", "县自然资源局"),
                  ("user", "add", "wangjj", "--role", "leader", "--display-name", "王建军",
-                  "--unit", "石桥镇人民政府")):
+                  "--no-password", "--unit", "石桥镇人民政府")):
         result = run(home, *args)
         assert result.exit_code == 0, result.output
 

@@ -10,6 +10,7 @@ import pytest
 
 from records import intake
 from tests.web.conftest import Scan, run_json
+from tests.web.signin import csrf_token
 from web.app import create_app
 from web.instance import Instance
 
@@ -43,13 +44,17 @@ def test_an_uploaded_pdf_is_checked_and_one_changed_byte_fails(signed: tuple[Pat
     home, reply = signed
     client = create_app({"HUIYIN_HOME": str(home), "TESTING": True}).test_client()
     data = Path(reply["files"]["signed_pdf"]).read_bytes()
-    good = client.post("/verify/", data={"pdf": (io.BytesIO(data), "reply.pdf")},
+    token = csrf_token(client, "/verify/")
+    good = client.post("/verify/", data={"pdf": (io.BytesIO(data), "reply.pdf"),
+                                         "csrf_token": token},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert "<strong>有效</strong>" in good
     flipped = bytearray(data)
     flipped[len(flipped) // 2] ^= 0x01
-    bad = client.post("/verify/", data={"pdf": (io.BytesIO(bytes(flipped)), "reply.pdf")},
+    bad = client.post("/verify/", data={"pdf": (io.BytesIO(bytes(flipped)), "reply.pdf"),
+                                        "csrf_token": token},
                       content_type="multipart/form-data").get_data(as_text=True)
     assert "<strong>无效</strong>" in bad
-    empty = client.post("/verify/", data={}, content_type="multipart/form-data")
+    empty = client.post("/verify/", data={"csrf_token": token},
+                        content_type="multipart/form-data")
     assert "请选择" in empty.get_data(as_text=True)

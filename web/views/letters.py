@@ -7,7 +7,8 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 import search
-from records import Letter, intake, mask_id_numbers
+from records import Letter, audit, intake, mask_id_numbers
+from web.auth import letter_scope, may_see_letter, requires, user
 from web.instance import Instance
 
 bp = Blueprint("letters", __name__)
@@ -20,14 +21,17 @@ def _instance() -> Instance:
 
 
 @bp.get("/")
+@requires("read_letters")
 def register() -> str:
     """The register of letters, newest first, 50 to a page."""
     page = request.args.get("page", 1, type=int) or 1
     page = max(page, 1)
     with _instance().db.session() as session:
-        total = session.scalar(select(func.count()).select_from(Letter)) or 0
+        scope = letter_scope(user())
+        total = session.scalar(select(func.count()).select_from(Letter).where(scope)) or 0
         rows = session.scalars(
-            select(Letter).order_by(Letter.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+            select(Letter).where(scope).order_by(Letter.id.desc())
+            .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
         ).all()
         letters = [_row(letter) for letter in rows]
     return render_template("letters/register.html", letters=letters, total=total, page=page,
@@ -35,12 +39,14 @@ def register() -> str:
 
 
 @bp.get("/letters/<int:letter_id>")
+@requires("read_letters")
 def show(letter_id: int) -> str:
     """One letter: its registration data, proposed fields and the text of each page."""
     with _instance().db.session() as session:
         letter = session.get(Letter, letter_id)
-        if letter is None:
+        if letter is None or not may_see_letter(user(), letter):
             abort(404)
+        audit.record(session, user().username, "read", "letter", letter.id)
         row = _row(letter)
         pages = [{"number": p.number, "text": p.text, "source": p.source,
                   "score": p.mean_score} for p in letter.pages]
@@ -49,6 +55,7 @@ def show(letter_id: int) -> str:
 
 
 @bp.get("/search")
+@requires("read_letters")
 def find() -> str:
     """Search the letters; the query is user text and never trusted."""
     query = request.args.get("q", "").strip()
@@ -62,7 +69,8 @@ def find() -> str:
             total = result.total
             with _instance().db.session() as session:
                 by_id = {letter.id: _row(letter) for letter in session.scalars(
-                    select(Letter).where(Letter.id.in_([h.letter_id for h in result.hits])))}
+                    select(Letter).where(Letter.id.in_([h.letter_id for h in result.hits]),
+                                         letter_scope(user())))}
             hits = [{**by_id[h.letter_id], "snippet": Markup(mask_id_numbers(h.snippet))}
                     for h in result.hits if h.letter_id in by_id]
     return render_template("letters/search.html", query=query, hits=hits, total=total,

@@ -1,0 +1,83 @@
+"""Signing in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
+
+from records import User, audit
+from records.models import utcnow
+from web import auth
+from web.views import instance
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    """The sign-in form; failures are counted and lock the name for a while."""
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "")
+    with instance().db.session() as db:
+        try:
+            user = auth.authenticate(db, username, request.form.get("password", ""),
+                                     request.remote_addr or "", utcnow())
+        except auth.LoginRefused as e:
+            status = 429 if "过多" in str(e) else 401
+            return render_template("auth/login.html", error=str(e), username=username[:64],
+                                   next=request.form.get("next", "")), status
+        audit.record(db, user.username, "login", "user", user.id)
+        who = auth.signed_in(db, user)
+    session.clear()  # a new session on sign-in: nothing planted before it survives (fixation)
+    login_user(who)
+    return redirect(auth.safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Sign out and forget the session."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password() -> str | Response | tuple[str, int]:
+    """Change one's own password (the old one is asked again)."""
+    me = auth.user()
+    if not me.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    new = request.form.get("new", "")
+    with instance().db.session() as db:
+        user = db.get(User, me.id)
+        assert user is not None
+        try:
+            auth.authenticate(db, me.username, request.form.get("old", ""),
+                              request.remote_addr or "", utcnow())
+            if new != request.form.get("again", ""):
+                raise ValueError("两次输入的新密码不一致")
+            auth.check_password_strength(new, me.username)
+        except (auth.LoginRefused, ValueError) as e:
+            return render_template("auth/password.html", error=str(e)), 400
+        user.password_hash = auth.hash_password(new)
+        audit.record(db, me.username, "change-password", "user", user.id)
+        who = auth.signed_in(db, user)
+    login_user(who)  # the session now carries the new token; other sessions end
+    flash("密码已修改")
+    return redirect(url_for("letters.register"))
+
+
+def load_user(user_id: int, token: str) -> auth.SignedIn | None:
+    """Flask-Login's loader: the user, if still active and the session token still matches."""
+    with instance().db.session() as db:
+        user = db.get(User, user_id)
+        if user is None or not user.active or auth.session_token(user) != token:
+            return None
+        return auth.signed_in(db, user)
+
+
+
