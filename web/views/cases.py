@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 
 from web.auth import requires
 
@@ -14,3 +14,10 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 def index() -> str:
     """The area's first page."""
     return render_template("cases/index.html")
+
+
+@bp.get("/<int:case_id>")
+@requires("read_letters")
+def show(case_id: int) -> str:
+    """Not built yet."""
+    abort(404)

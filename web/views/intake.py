@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 
 from web.auth import requires
 
@@ -14,3 +14,17 @@ bp = Blueprint("intake", __name__, url_prefix="/intake")
 def index() -> str:
     """The area's first page."""
     return render_template("intake/index.html")
+
+
+@bp.post("/upload")
+@requires("intake")
+def upload() -> str:
+    """Not built yet."""
+    abort(404)
+
+
+@bp.get("/progress")
+@requires("intake")
+def progress() -> str:
+    """Not built yet."""
+    abort(404)
