@@ -19,8 +19,9 @@ from web.instance import Instance, default_home
 # One blueprint per area of the working day; each module web/views/AREA.py has `bp`.
 AREAS = ("auth", "letters", "intake", "review", "cases", "replies", "dashboard", "admin", "api",
          "verify")
-# Everything else needs a signed-in user; the API checks its own bearer token.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "verify.by_code", "verify.upload"})
+# Everything else needs a signed-in user (on the API: a bearer token, see web.auth).
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "verify.by_code", "verify.upload",
+                              "api.token", "api.openapi", "api.docs"})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -66,7 +67,7 @@ def _require_login() -> Any:
     """No page is shown to a stranger unless it is public on purpose."""
     if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    if request.blueprint == "api" or current_user.is_authenticated:
+    if current_user.is_authenticated:
         return None
     return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
 

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
@@ -214,8 +215,34 @@ def user() -> SignedIn:
     return current_user._get_current_object()
 
 
+API_TOKEN_HOURS = 8
+
+
+def api_token(user: SignedIn) -> str:
+    """A bearer token for the JSON API: signed, expiring, void once the password changes."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+    return serializer.dumps(user.get_id())
+
+
+def _api_user(header: str, load: Callable[[int, str], SignedIn | None]) -> SignedIn | None:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+    try:
+        ident = serializer.loads(token.strip(), max_age=API_TOKEN_HOURS * 3600)
+    except BadSignature:
+        return None
+    user_id, _, check = str(ident).partition(":")
+    return load(int(user_id), check) if user_id.isdigit() else None
+
+
 def login_manager(load: Callable[[int, str], SignedIn | None]) -> LoginManager:
-    """Flask-Login wired to our session token; strangers go to the sign-in page."""
+    """Flask-Login wired to our session token; strangers go to the sign-in page.
+
+    Pages use the session cookie; the API uses only a bearer token (a cookie is never enough
+    there, so the API needs no CSRF token and a forged cross-site request carries nothing).
+    """
     manager = LoginManager()
     manager.login_view = "auth.login"
     manager.login_message = "请先登录"
@@ -223,8 +250,16 @@ def login_manager(load: Callable[[int, str], SignedIn | None]) -> LoginManager:
 
     @manager.user_loader
     def _load(user_id: str) -> SignedIn | None:
+        if request.path.startswith("/api/"):
+            return None
         ident, _, token = user_id.partition(":")
         return load(int(ident), token) if ident.isdigit() else None
+
+    @manager.request_loader
+    def _load_bearer(req: Any) -> SignedIn | None:
+        if not req.path.startswith("/api/"):
+            return None
+        return _api_user(req.headers.get("Authorization", ""), load)
 
     @manager.unauthorized_handler
     def _unauthorized() -> Any:

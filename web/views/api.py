@@ -1,13 +1,242 @@
-"""The JSON API (being built): the same operations and permissions as the pages."""
+"""The JSON API: the pages' operations for other programs, with the same roles and scopes.
+
+Sign in with POST /api/v1/token, then send `Authorization: Bearer TOKEN`. Each route is
+declared once with `route(...)`, which also writes its entry of the OpenAPI description.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import func, select
+
+import search
+from records import Case, Letter, audit, cases, intake, mask_id_numbers
+from records.models import utcnow
+from web import auth
+from web.auth import case_scope, letter_scope, may_see_case, may_see_letter, requires, user
+from web.views import instance
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+SPEC_PATHS: dict[str, dict[str, Any]] = {}
+PER_PAGE = 50
+
+
+def route(rule: str, method: str, capability: str | None, summary: str, *,
+          query: dict[str, str] | None = None, body: dict[str, str] | None = None,
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view on the API and describe it in the OpenAPI document."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        guarded = requires(capability)(view) if capability else view
+        bp.add_url_rule(rule, view.__name__, guarded, methods=[method])
+        path = "/api/v1" + rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        operation: dict[str, Any] = {
+            "summary": summary, "operationId": view.__name__,
+            "description": (view.__doc__ or "").strip(),
+            "responses": {"200": {"description": "OK"}, "400": {"description": "输入有误"},
+                          **({"401": {"description": "需要登录（Bearer 令牌）"},
+                              "403": {"description": "角色无此权限"}} if capability else {}),
+                          "404": {"description": "不存在或无权查看"}},
+            "parameters": [
+                {"name": name.split(":")[-1].rstrip(">"), "in": "path", "required": True,
+                 "schema": {"type": "integer" if "int:" in name else "string"}}
+                for name in rule.split("<")[1:]
+            ] + [{"name": k, "in": "query", "required": False, "description": v,
+                  "schema": {"type": "string"}} for k, v in (query or {}).items()],
+        }
+        if capability:
+            operation["security"] = [{"bearer": []}]
+            operation["x-capability"] = capability
+        if body:
+            operation["requestBody"] = {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {k: {"description": v} for k, v in body.items()},
+            }}}}
+        SPEC_PATHS.setdefault(path, {})[method.lower()] = operation
+        return guarded
+
+    return decorate
+
+
+def _json() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="请求体须为 JSON 对象")
+    return data
+
+
+@route("/token", "POST", None, "登录，取得令牌",
+       body={"username": "用户名", "password": "密码"})
+def token() -> Any:
+    """A bearer token valid 8 hours; wrong credentials and lockouts as on the sign-in page."""
+    data = _json()
+    refused: tuple[str, int] | None = None
+    with instance().db.session() as db:
+        try:
+            found = auth.authenticate(db, str(data.get("username", "")),
+                                      str(data.get("password", "")), request.remote_addr or "",
+                                      utcnow())
+        except auth.LoginRefused as e:
+            refused = (str(e), 429 if "过多" in str(e) else 401)
+        else:
+            who = auth.signed_in(db, found)
+            audit.record(db, found.username, "login", "user", found.id, via="api")
+    if refused:
+        return {"error": refused[0], "status": refused[1]}, refused[1]
+    return {"token": auth.api_token(who), "expires_in": auth.API_TOKEN_HOURS * 3600,
+            "role": who.role}
+
+
+@route("/me", "GET", "dashboard", "当前用户")
+def me() -> Any:
+    """Who the token belongs to and what the role may do."""
+    me_ = user()
+    return {"username": me_.username, "display_name": me_.display_name, "role": me_.role,
+            "unit": me_.unit_name,
+            "capabilities": sorted(c for c in auth.CAPABILITIES if me_.can(c))}
+
+
+def _letter_row(letter: Letter) -> dict[str, Any]:
+    return {"letter_id": letter.id, "reg_no": letter.reg_no,
+            "received_on": letter.received_on.isoformat(), "channel": letter.channel,
+            "petitioners": intake.petitioner_names(letter), "summary": letter.summary,
+            "township": letter.township, "category": letter.category,
+            "pages": letter.page_count, "ingest_state": letter.ingest_state,
+            "case_id": letter.case_id, "reviewed": letter.reviewed_at is not None,
+            "version": letter.version}
+
+
+@route("/letters", "GET", "read_letters", "来信列表（新的在前）",
+       query={"page": "页码（每页 50 件）",
+              "state": "处理状态：registered|stored|read|indexed|failed"})
+def letters() -> Any:
+    """The register, newest first, in pages of 50; only the letters the role may see."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    where = [letter_scope(user())]
+    if request.args.get("state"):
+        where.append(Letter.ingest_state == request.args["state"])
+    with instance().db.session() as db:
+        total = db.scalar(select(func.count()).select_from(Letter).where(*where)) or 0
+        rows = db.scalars(select(Letter).where(*where).order_by(Letter.id.desc())
+                          .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        return {"total": total, "page": page, "letters": [_letter_row(x) for x in rows]}
+
+
+@route("/letters/<int:letter_id>", "GET", "read_letters", "一件来信")
+def letter(letter_id: int) -> Any:
+    """A letter with its petitioners, proposed fields and the text of each page (audited)."""
+    me_ = user()
+    with instance().db.session() as db:
+        found = db.get(Letter, letter_id)
+        if found is None or not may_see_letter(me_, found):
+            abort(404)
+        audit.record(db, me_.username, "read", "letter", found.id, via="api")
+        full_ids = me_.role in ("clerk", "leader")
+        row = _letter_row(found)
+        row.update(
+            text=found.text, extracted=found.extracted, error=found.ingest_error,
+            petitioner_details=[{
+                "name": p.name, "phone": p.phone, "address": p.address,
+                "id_number": p.id_number if full_ids else mask_id_numbers(p.id_number or ""),
+            } for p in found.petitioners],
+            pages_text=[{"page": p.number, "text": p.text, "engine": p.engine,
+                         "lines": p.lines} for p in found.pages])
+        return row
+
+
+@route("/search", "GET", "read_letters", "全文检索",
+       query={"q": "检索词", "township": "乡镇", "category": "事项分类", "status": "案件状态",
+              "unit": "承办单位", "from": "收信日期起（YYYY-MM-DD）", "to": "收信日期止",
+              "sort": "relevance|date", "limit": "最多条数（≤200）"})
+def search_letters() -> Any:
+    """Hits with highlighted snippets; a handler gets only its unit's letters."""
+    args = request.args
+    try:
+        result = instance().index.search(
+            args.get("q", ""), limit=min(args.get("limit", 50, type=int) or 50, 200),
+            township=args.get("township") or None, category=args.get("category") or None,
+            status=args.get("status") or None,
+            unit=user().unit_name if user().unit_ids is not None else args.get("unit") or None,
+            received_from=_date(args.get("from")), received_to=_date(args.get("to")),
+            sort="date" if args.get("sort") == "date" else "relevance", facets=True)
+    except search.QueryError as e:
+        abort(400, description=str(e))
+    with instance().db.session() as db:
+        visible = set(db.scalars(select(Letter.id).where(
+            Letter.id.in_([h.letter_id for h in result.hits]), letter_scope(user()))))
+    return {"query": args.get("q", ""), "total": result.total, "facets": result.facets,
+            "hits": [{"letter_id": h.letter_id, "score": h.score,
+                      "snippet": mask_id_numbers(h.snippet)}
+                     for h in result.hits if h.letter_id in visible]}
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=f"日期须为 YYYY-MM-DD，而不是 {text[:20]!r}")
+
+
+@route("/cases", "GET", "read_letters", "案件列表",
+       query={"status": "案件状态", "page": "页码（每页 50 件）"})
+def case_list() -> Any:
+    """Cases the role may see, newest first, each with its current deadline."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    where = [case_scope(user())]
+    if request.args.get("status"):
+        where.append(Case.status == request.args["status"])
+    with instance().db.session() as db:
+        total = db.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+        rows = db.scalars(select(Case).where(*where).order_by(Case.id.desc())
+                          .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        return {"total": total, "page": page, "cases": [_case_row(c) for c in rows]}
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    due = cases.deadline(case, instance().calendar)
+    return {"case_id": case.id, "case_no": case.case_no, "title": case.title,
+            "status": case.status, "unit": case.unit.name if case.unit else None,
+            "township": case.township, "category": case.category,
+            "opened_on": case.opened_on.isoformat(), "flags": case.flags,
+            "deadline": due.due.isoformat() if due else None,
+            "deadline_for": due.what if due else None,
+            "days_left": (due.due - instance().today()).days if due else None,
+            "version": case.version}
+
+
+@route("/cases/<int:case_id>", "GET", "read_letters", "一个案件")
+def case(case_id: int) -> Any:
+    """A case with its letters and the audit trail."""
+    with instance().db.session() as db:
+        found = db.get(Case, case_id)
+        if found is None or not may_see_case(user(), found):
+            abort(404)
+        row = _case_row(found)
+        row["letters"] = [_letter_row(x) for x in found.letters]
+        row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                          "detail": e.detail} for e in audit.history(db, "case", found.id)]
+        return row
 
 
 @bp.get("/openapi.json")
-def openapi() -> dict[str, object]:
-    """The API's OpenAPI description."""
-    return {"openapi": "3.1.0", "info": {"title": "Huiyin", "version": "1"}, "paths": {}}
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of every route above."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "回音 Huiyin API", "version": "1",
+                 "description": "信访件登记、检索、案件与答复文书。先 POST /api/v1/token 取得令牌，"
+                                "再以 Authorization: Bearer 令牌 调用；权限与网页相同。"},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": SPEC_PATHS,
+    }
+
+
+@bp.get("/docs")
+def docs() -> str:
+    """The API described for people, from the same OpenAPI document."""
+    return render_template("api/docs.html", spec=openapi())

@@ -1,0 +1,89 @@
+"""The JSON API: bearer tokens, the same scopes as the pages, and its OpenAPI description."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from records import Letter, cases, intake
+from tests.web.signin import HANDLER_UNIT, PASSWORD, add_users, sign_in
+from web.app import create_app
+from web.indexing import index_letters
+from web.instance import Instance
+
+
+@pytest.fixture
+def app(instance: Instance, home: Path) -> Flask:
+    add_users(home)
+    with instance.db.session() as session:
+        for n, (text, unit) in enumerate((("石桥镇枣树营村征地补偿款没有发放", HANDLER_UNIT),
+                                          ("城关镇小区电梯停运无人维修", None))):
+            letter = intake.register_letter(
+                session, sha256=f"{n:064d}", source_name=f"item-{n}", media_type="text/plain",
+                size_bytes=0, received_on=instance.today(), actor="test")
+            intake.record_text(session, letter, text, actor="test")
+            intake.set_state(session, letter, "read")
+            case = cases.open_case(session, letter, actor="test")
+            if unit:
+                from records import units
+                case.unit_id = units.get_unit(session, unit).id
+    with instance.db.session() as session:
+        index_letters(instance, session.query(Letter).all())
+    return create_app({"HUIYIN_HOME": str(home), "TESTING": True})
+
+
+def _token(client: FlaskClient, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/token", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_token_then_the_same_scope_as_the_pages(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/api/v1/letters").status_code == 401
+    clerk, handler = _token(client, "clerk1"), _token(client, "handler1")
+    assert client.get("/api/v1/letters", headers=clerk).get_json()["total"] == 2
+    assert client.get("/api/v1/letters", headers=handler).get_json()["total"] == 1
+    found = client.get("/api/v1/search", query_string={"q": "电梯"}, headers=handler).get_json()
+    assert found["hits"] == []
+    found = client.get("/api/v1/search", query_string={"q": "电梯"}, headers=clerk).get_json()
+    assert [h["letter_id"] for h in found["hits"]] == [2]
+    assert client.get("/api/v1/letters/2", headers=handler).status_code == 404
+    assert client.get("/api/v1/letters/1", headers=handler).get_json()["letter_id"] == 1
+    admin = _token(client, "admin1")
+    assert client.get("/api/v1/letters/1", headers=admin).status_code == 403
+    assert client.get("/api/v1/me", headers=admin).get_json()["capabilities"] == [
+        "admin", "dashboard"]
+
+
+def test_a_session_cookie_does_not_open_the_api(app: Flask) -> None:
+    client = sign_in(app.test_client(), "clerk1")
+    assert client.get("/").status_code == 200
+    assert client.get("/api/v1/letters").status_code == 401
+
+
+def test_bad_tokens_and_bad_credentials(app: Flask) -> None:
+    client = app.test_client()
+    for header in ("Bearer nonsense", "Basic Y2xlcmsxOnRlc3Q=", "Bearer "):
+        assert client.get("/api/v1/letters", headers={"Authorization": header}).status_code == 401
+    wrong = client.post("/api/v1/token", json={"username": "clerk1", "password": "x"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"] == "用户名或密码不正确"
+    assert client.post("/api/v1/token", data="not json").status_code == 400
+    hostile = client.get("/api/v1/search", query_string={"q": '"* OR ('},
+                         headers=_token(client, "clerk1"))
+    assert hostile.status_code in (200, 400)
+
+
+def test_every_api_route_is_described(app: Flask) -> None:
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    described = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") and rule.endpoint not in ("api.openapi", "api.docs"):
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == described
+    assert "/api/v1/letters" in app.test_client().get("/api/v1/docs").get_data(as_text=True)
