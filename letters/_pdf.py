@@ -117,6 +117,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The server runs in its own process group so that a hang can be killed whole; this watchdog
+# takes the group (unoserver and LibreOffice) down when our process dies, even by SIGKILL.
+_WATCH_PARENT = (
+    "import os, signal, threading, time\n"
+    "def _watch(parent=os.getppid()):\n"
+    "    while os.getppid() == parent:\n"
+    "        time.sleep(0.5)\n"
+    "    os.killpg(0, signal.SIGKILL)\n"
+    "threading.Thread(target=_watch, daemon=True).start()\n"
+)
+
+
 class WarmConverter:
     """One LibreOffice kept running behind unoserver, with its own profile; restarts on a hang."""
 
@@ -142,8 +154,8 @@ class WarmConverter:
         import unoserver  # the server runs under the system Python, with uno, from our copy
 
         self._port, uno_port = _free_port(), _free_port()
-        code = ("import sys; sys.path.append(sys.argv.pop(1)); "
-                "from unoserver.server import main; sys.exit(main())")
+        code = _WATCH_PARENT + ("import sys; sys.path.append(sys.argv.pop(1)); "
+                                "from unoserver.server import main; sys.exit(main())")
         command = [SYSTEM_PYTHON, "-c", code, str(Path(unoserver.__file__).parents[1]),
                    "--port", str(self._port), "--uno-port", str(uno_port),
                    "--executable", soffice(), "--quiet",
