@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from records import Letter, Reply
 from web.instance import Instance
@@ -31,13 +32,20 @@ class CheckReport:
         return {"ok": self.ok, **asdict(self)}
 
 
+def referenced_blobs(session: Session) -> set[str]:
+    """Every original and reply file the records name: what the blob store must hold."""
+    found = set(session.scalars(select(Letter.source_sha256)))
+    for column in (Reply.docx_sha256, Reply.pdf_sha256):
+        found |= {d for d in session.scalars(select(column)) if d}
+    return found
+
+
 def check(instance: Instance) -> CheckReport:
     """Compare the three stores; nothing is changed."""
     with instance.db.session() as session:
         rows = session.execute(select(Letter.id, Letter.source_sha256, Letter.ingest_state)).all()
-        reply_files = {d for (d,) in session.execute(select(Reply.docx_sha256)) if d}
-        reply_files |= {d for (d,) in session.execute(select(Reply.pdf_sha256)) if d}
-    known = {sha for _, sha, _ in rows} | reply_files
+        known = referenced_blobs(session)
+    reply_files = known - {sha for _, sha, _ in rows}
     stored = set(instance.blobs.digests())
     indexed = instance.index.letter_ids()
     searchable = {letter_id for letter_id, _, state in rows if state == "indexed"}

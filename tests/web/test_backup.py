@@ -1,0 +1,63 @@
+"""Backup while the office works, restore into an empty folder: same records, same search."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import run, run_json
+from web.cli_register import register_written
+from web.instance import Instance
+
+pytestmark = pytest.mark.slow
+
+
+def _register(home: Path, n: int) -> None:
+    """Phone calls written down by a clerk (no OCR: the backup is what is tested)."""
+    with Instance(home) as instance:
+        for i in range(n):
+            register_written(instance, channel="phone", name=f"来电人{i}", phone=None,
+                             id_number=None, township="石桥镇", received_on=instance.today(),
+                             text=f"第{i}号来电：石桥镇枣树营村村民反映征地补偿款没有发放。",
+                             actor="test")
+
+
+def test_backup_while_writing_then_restore(tmp_path: Path) -> None:
+    home, copy, restored = tmp_path / "live", tmp_path / "backup", tmp_path / "restored"
+    assert run(home, "init").exit_code == 0
+    _register(home, 5)
+    writer = threading.Thread(target=_register, args=(home, 20))
+    writer.start()
+    made = run_json(home, "backup", str(copy))
+    writer.join()
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert made["rows"]["letter"] >= 5 and manifest["rows"] == made["rows"]
+    assert any(name.startswith("signing/") for name in manifest["files"])
+
+    back = run_json(restored, "restore", str(copy))
+    assert back["check"]["ok"], back["check"]
+    assert back["rows"]["letter"] == back["indexed"] == made["rows"]["letter"]
+    found = run_json(restored, "search", "枣树营")["total"]
+    assert found == made["rows"]["letter"]
+    assert run(restored, "check").exit_code == 0
+
+
+def test_a_damaged_backup_or_a_used_folder_is_refused(tmp_path: Path) -> None:
+    home, copy = tmp_path / "live", tmp_path / "backup"
+    assert run(home, "init").exit_code == 0
+    _register(home, 1)
+    run_json(home, "backup", str(copy))
+    again = run(home, "backup", str(copy))
+    assert again.exit_code == 1 and "not an empty folder" in again.stderr
+    into_used = run(home, "restore", str(copy))
+    assert into_used.exit_code == 1 and "not an empty folder" in into_used.stderr
+    database = copy / "huiyin.db"
+    data = bytearray(database.read_bytes())
+    data[-100] ^= 0xFF
+    database.write_bytes(bytes(data))
+    damaged = run(tmp_path / "new", "restore", str(copy))
+    assert damaged.exit_code == 1 and "does not match its manifest hash" in damaged.stderr
+    assert not (tmp_path / "new" / "huiyin.db").exists()
