@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,11 @@ def verify_url(instance: Instance, reply_id: int) -> str:
     return f"{base}/verify/{verify_code(instance, reply_id)}"
 
 
+def document_number(instance: Instance, template: str, year: int, number: int | str) -> str:
+    """The document number a reply carries: 清信受〔2026〕17号."""
+    return f"{instance.settings['office_abbrev']}{DOC_CODES.get(template, '')}〔{year}〕{number}号"
+
+
 def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[str, Any]:
     """The plain data a template fills in, taken from the records and the office's settings."""
     names = intake.petitioner_names(letter)
@@ -149,9 +155,7 @@ def generate_reply(
         letter = intake.get_letter(session, letter_id)
         year = instance.today().year
         number = intake.next_number(session, f"reply-{template}", year)
-        doc_number = (
-            f"{instance.settings['office_abbrev']}{DOC_CODES.get(template, '')}〔{year}〕{number}号"
-        )
+        doc_number = document_number(instance, template, year, number)
         context = {**reply_context(instance, letter, doc_number), **_dates(data or {})}
         context["doc_number"] = doc_number
         _check_data(template, context)
@@ -171,14 +175,8 @@ def generate_reply(
             reply.pdf_sha256 = instance.blobs.put(made, sha256_file(made))
             files["pdf"] = str(made)
             if sign:
-                p12, passphrase = _office_key(instance)
-                signed = letters.sign_pdf(
-                    made, stem.with_name(stem.name + "-signed.pdf"), p12=p12,
-                    passphrase=passphrase, office_name=context["office_name"],
-                    date_text=letters.cn_date(context["issue_date"]), link=link,
-                    reason=f"{doc_number} {letters.template_title(template)}")
-                reply.signed_pdf_sha256 = instance.blobs.put(signed, sha256_file(signed))
-                reply.signed_by, reply.signed_at = actor, utcnow()
+                signed = _sign_file(instance, reply, made, stem, context["office_name"],
+                                    context["issue_date"], actor)
                 files["signed_pdf"] = str(signed)
         older = session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == template, Reply.id != reply.id,
@@ -191,6 +189,69 @@ def generate_reply(
         return ReplyOutcome(reply_id=reply.id, letter_id=letter.id, doc_number=doc_number,
                             files=files, verify_url=link,
                             superseded=older[-1].id if older else None)
+
+
+def _sign_file(instance: Instance, reply: Reply, pdf: Path, stem: Path, office_name: str,
+               issue_date: dt.date, actor: str) -> Path:
+    """Sign a reply's PDF (seal, QR code) next to stem, keep it, and note who signed it."""
+    p12, passphrase = _office_key(instance)
+    seal = _signing_dir(instance) / "seal.png"  # the office's scanned seal (系统管理), if any
+    signed = letters.sign_pdf(
+        pdf, stem.with_name(stem.name + "-signed.pdf"), p12=p12, passphrase=passphrase,
+        office_name=office_name, date_text=letters.cn_date(issue_date),
+        link=verify_url(instance, reply.id),
+        reason=f"{reply.doc_number} {letters.template_title(reply.template)}",
+        seal=seal if seal.is_file() else None)
+    reply.signed_pdf_sha256 = instance.blobs.put(signed, sha256_file(signed))
+    reply.signed_by, reply.signed_at = actor, utcnow()
+    return signed
+
+
+def sign_reply(instance: Instance, reply_id: int, *, actor: str,
+               converter: letters.Converter | None = None) -> ReplyOutcome:
+    """Sign a reply generated earlier (as `huiyin reply --sign` would have); recorded, audited.
+
+    Only the current version of a reply can be signed, and only once. A reply made without a
+    PDF (`--no-pdf`) is converted first, from the .docx that was recorded.
+    """
+    with instance.db.session() as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            raise RecordsError(f"no reply {reply_id}")
+        if reply.superseded_by_id is not None:
+            raise RecordsError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
+                               " sign the current version")
+        if reply.signed_pdf_sha256 is not None:
+            raise RecordsError(f"reply {reply_id} is already signed by {reply.signed_by}")
+        data = reply.data or {}
+        instance.replies_dir.mkdir(parents=True, exist_ok=True)
+        letter = intake.get_letter(session, reply.letter_id)
+        stem = instance.replies_dir / f"{letter.reg_no}-{reply.template}-{reply.id}"
+        files: dict[str, str | None] = {"docx": None, "pdf": None, "signed_pdf": None}
+        if reply.docx_sha256:
+            files["docx"] = str(instance.blobs.path(reply.docx_sha256))
+        if reply.pdf_sha256 is None:
+            if reply.docx_sha256 is None:
+                raise RecordsError(f"reply {reply_id} has no document to sign")
+            docx = stem.with_suffix(".docx")  # LibreOffice goes by the name's suffix
+            shutil.copyfile(instance.blobs.path(reply.docx_sha256), docx)
+            made = letters.convert_to_pdf(docx, stem.with_suffix(".pdf"), converter)
+            reply.pdf_sha256 = instance.blobs.put(made, sha256_file(made))
+        pdf = instance.blobs.path(reply.pdf_sha256)
+        files["pdf"] = str(pdf)
+        try:
+            issue_date = dt.date.fromisoformat(str(data["issue_date"]))
+        except (KeyError, ValueError) as e:
+            raise RecordsError(f"reply {reply_id} has no issue date recorded: "
+                               "generate it again") from e
+        office_name = str(data.get("office_name") or instance.settings["office_name"])
+        signed = _sign_file(instance, reply, pdf, stem, office_name, issue_date, actor)
+        files["signed_pdf"] = str(signed)
+        audit.record(session, actor, "sign-reply", "reply", reply.id, letter_id=reply.letter_id,
+                     doc_number=reply.doc_number, signed_pdf_sha256=reply.signed_pdf_sha256)
+        return ReplyOutcome(reply_id=reply.id, letter_id=reply.letter_id,
+                            doc_number=reply.doc_number, files=files,
+                            verify_url=verify_url(instance, reply.id))
 
 
 def generate_many(
