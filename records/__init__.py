@@ -11,6 +11,7 @@ from records import (
     routing,
     stats,
     supervision,
+    tasks,
     units,
     workflow,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "routing",
     "stats",
     "supervision",
+    "tasks",
     "units",
     "mask_id_numbers",
     "sha256_file",

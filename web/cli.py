@@ -7,6 +7,7 @@ Commands of one area live beside it (cli_replies, cli_index, bench/); this modul
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import click
 
 from records import CHANNELS
-from web import cli_cases, cli_index, cli_register, cli_replies, cli_units
+from web import cli_backup, cli_cases, cli_index, cli_register, cli_replies, cli_units
 from web.bench import bench
 from web.cli_common import (
     ACTOR,
@@ -76,15 +77,76 @@ def init(ctx: CliContext, demo: bool, as_json: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @pass_ctx
 def serve(ctx: CliContext, host: str, port: int) -> None:
-    """Serve the web application."""
+    """Serve the web application, with one background worker beside it."""
+    import threading
+
     import waitress
 
     from web.app import create_app
+    from web.worker import Worker
 
     ctx.instance()  # a clear message now if the folder is not an instance
     app = create_app({"HUIYIN_HOME": str(ctx.home)})
+    _log_to_stderr()
+    stop = threading.Event()
+    worker = threading.Thread(target=Worker(app.extensions["huiyin"]).run, args=(stop,),
+                              name="huiyin-worker", daemon=True)
+    worker.start()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     click.echo(f"Huiyin on http://{host}:{port}/  (Ctrl+C stops)")
-    waitress.serve(app, host=host, port=port, threads=8, ident="huiyin")
+    try:
+        waitress.serve(app, host=host, port=port, threads=8, ident="huiyin")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stop.set()
+        worker.join(timeout=60)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--once", is_flag=True,
+              help="Drain the queue and the watched folder, then exit (for scripts and tests).")
+@click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(0.05, 3600),
+              help="Seconds between looks at the queue and the watched folder.")
+@json_option
+@pass_ctx
+def worker(ctx: CliContext, once: bool, poll: float, as_json: bool) -> None:
+    """Run a background worker alone: OCR and index scans, take the watched folder's files."""
+    import threading
+
+    from web.worker import Worker
+
+    instance = ctx.instance()
+    _log_to_stderr()
+    runner = Worker(instance, poll_s=poll)
+    if once:
+        counts = runner.drain()
+        emit(as_json, {"done": counts.get("done", 0), "failed": counts.get("failed", 0)},
+             lambda: click.echo(f"{counts.get('done', 0)} task(s) done, "
+                                f"{counts.get('failed', 0)} failed", err=True))
+        if counts.get("failed"):
+            sys.exit(1)  # some inputs failed: each reason is in the log and in failed/
+        return
+    stop = threading.Event()
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    click.echo(f"worker {runner.worker_id} on {instance.home} (Ctrl+C stops)", err=True)
+    try:
+        runner.run(stop)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 @main.command()
@@ -223,5 +285,6 @@ for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_comma
                 cli_replies.delivered, cli_replies.certificate_group,
                 cli_index.reindex, cli_cases.cases_command, cli_cases.case_group,
                 cli_cases.stats_command, cli_cases.supervision_command, cli_units.unit_group,
-                cli_units.user_group, cli_units.route_group, cli_register.register, bench):
+                cli_units.user_group, cli_units.route_group, cli_register.register,
+                cli_backup.backup, cli_backup.restore, bench):
     main.add_command(command)

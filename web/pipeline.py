@@ -7,15 +7,19 @@ finishes the work instead of registering the letter twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import ocr
 from ocr.fields import extract_fields
 from records import Letter, intake, sha256_file
+from web.gazetteer import gazetteer
 from web.indexing import index_letters
 from web.instance import Instance
+
+# on_page(pages read so far, pages in the file): how the worker reports "OCR page n of m".
+PageProgress = Callable[[int, int], None]
 
 MEDIA_TYPES = {"pdf": "application/pdf", "tiff": "image/tiff", "png": "image/png",
                "jpeg": "image/jpeg"}
@@ -54,56 +58,88 @@ def ingest(instance: Instance, paths: Iterable[Path], *, actor: str,
         yield ingest_file(instance, path, actor=actor, channel=channel)
 
 
-def ingest_file(instance: Instance, path: Path, *, actor: str,
-                channel: str = "letter") -> IngestResult:
+def ingest_file(instance: Instance, path: Path, *, actor: str, channel: str = "letter",
+                on_page: PageProgress | None = None) -> IngestResult:
     """Register, store, read and index one scan (or finish an earlier, interrupted ingest)."""
+    admitted = admit(instance, path, actor=actor, channel=channel)
+    if admitted.result.letter_id is None:
+        return admitted.result
+    return complete(instance, admitted.result.letter_id, result=admitted.result, on_page=on_page)
+
+
+@dataclass
+class Admitted:
+    """What `admit` did with a file: its report so far, and whether it made a new letter."""
+
+    result: IngestResult
+    new: bool = False
+
+
+def admit(instance: Instance, path: Path, *, actor: str, channel: str = "letter",
+          name: str | None = None) -> Admitted:
+    """Register the scan and store its original; reading and indexing are `complete`'s part.
+
+    The report has ``letter_id`` for a new letter or one whose earlier ingest was interrupted
+    (its original is stored again if it was lost), ``duplicate_of`` for a letter already
+    indexed, and ``error`` for a file that is refused. ``name`` is what the letter records as
+    the file's name (an upload's sanitised name; default: the path's name).
+    """
     result = IngestResult(file=str(path))
     problem = _unreadable(path)
     if problem:
         result.error = problem
-        return result
+        return Admitted(result)
     sha256 = sha256_file(path)
+    new = False
     with instance.db.session() as session:
         letter = intake.find_by_sha(session, sha256)
         if letter is not None and letter.ingest_state == "indexed":
-            return _describe(result, letter, duplicate=True)
+            return Admitted(_describe(result, letter, duplicate=True))
         if letter is None:
             try:
                 kind = ocr.sniff(path)
             except ocr.UnsupportedFile as e:
                 result.error = str(e)
-                return result
+                return Admitted(result)
             except ocr.DamagedFile:
                 kind = "unknown"  # still a scan of something: keep it so a rescan can be compared
             letter = intake.register_letter(
                 session,
                 sha256=sha256,
-                source_name=path.name,
+                source_name=name or path.name,
                 media_type=MEDIA_TYPES.get(kind, "application/octet-stream"),
                 size_bytes=path.stat().st_size,
                 received_on=instance.today(),
                 actor=actor,
                 channel=channel,
             )
-        letter_id = letter.id
-    return _resume(instance, letter_id, path, result)
+            new = True
+        letter_id, state = letter.id, letter.ingest_state
+    if state == "registered" or not instance.blobs.exists(sha256):
+        instance.blobs.put(path, sha256)
+        if state == "registered":
+            with instance.db.session() as session:
+                intake.set_state(session, intake.get_letter(session, letter_id), "stored")
+    result.letter_id = letter_id
+    return Admitted(result, new=new)
 
 
-def _resume(instance: Instance, letter_id: int, source: Path | None, result: IngestResult
-            ) -> IngestResult:
+def complete(instance: Instance, letter_id: int, *, result: IngestResult | None = None,
+             on_page: PageProgress | None = None) -> IngestResult:
+    """Read (page by page, resuming) and index a stored letter; the report says how it went.
+
+    ``on_page(done, total)`` is called before the first page is read and after each page.
+    """
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        sha256, state = letter.source_sha256, letter.ingest_state
-    if state == "registered" or not instance.blobs.exists(sha256):
-        if source is None:
-            result.error = "the original was never stored; ingest the file again"
-            return result
-        instance.blobs.put(source, sha256)
-        with instance.db.session() as session:
-            intake.set_state(session, intake.get_letter(session, letter_id), "stored")
-        state = "stored"
+        state, source_name, stored = (letter.ingest_state, letter.source_name,
+                                      instance.blobs.exists(letter.source_sha256))
+    result = result or IngestResult(file=source_name)
+    if state == "registered" or not stored:
+        result.error = "the original was never stored; ingest the file again"
+        return result
     if state in ("stored", "failed"):
-        error = _read_pages(instance, letter_id)
+        error = _read_pages(instance, letter_id, on_page)
         if error:
             with instance.db.session() as session:
                 letter = intake.get_letter(session, letter_id)
@@ -117,7 +153,7 @@ def _resume(instance: Instance, letter_id: int, source: Path | None, result: Ing
         return _describe(result, letter)
 
 
-def _read_pages(instance: Instance, letter_id: int) -> str | None:
+def _read_pages(instance: Instance, letter_id: int, on_page: PageProgress | None) -> str | None:
     """OCR the stored original page by page, committing each; returns an error or None."""
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
@@ -125,6 +161,9 @@ def _read_pages(instance: Instance, letter_id: int) -> str | None:
         original = instance.blobs.path(letter.source_sha256)
     engine = instance.settings["ocr_engine"]
     try:
+        total = ocr.count_pages(original) if on_page else 0
+        if on_page:
+            on_page(first - 1, total)
         for page in ocr.read_pages(original, engine=engine, first=first):
             with instance.db.session() as session:
                 intake.save_page(
@@ -137,12 +176,15 @@ def _read_pages(instance: Instance, letter_id: int) -> str | None:
                     engine=engine if page.source == "ocr" else page.source,
                     lines=[line.as_dict() for line in page.lines],
                 )
+            if on_page:
+                on_page(page.number, total)
     except ocr.OcrError as e:
         return str(e)
+    places = gazetteer(instance)
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
         intake.finish_reading(session, letter)
-        intake.propose_fields(letter, extract_fields(letter.text).as_dict())
+        intake.propose_fields(letter, extract_fields(letter.text, gazetteer=places).as_dict())
     return None
 
 

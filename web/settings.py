@@ -18,7 +18,10 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "", "SQLAlchemy URL of the records; empty means huiyin.db in the "
-            "instance folder (SQLite, WAL)."),
+            "instance folder (SQLite, WAL). PostgreSQL: postgresql+psycopg://USER@HOST/NAME; "
+            "{instance} in the URL becomes the instance folder's short name (its name and 8 hex "
+            "of a hash of its path), so instances can share one server, each with its own "
+            "database, which `huiyin init` creates when missing."),
     Setting("office_name", "清河县信访局", "The issuing office, printed on replies (发文机关)."),
     Setting("office_abbrev", "清信", "The office's short name used in document numbers "
             "(清信受〔2026〕17号)."),
@@ -31,6 +34,9 @@ SETTINGS: tuple[Setting, ...] = (
             "whoosh (pure Python); `huiyin reindex` after changing it."),
     Setting("ocr_engine", "rapidocr", "OCR engine for new scans (see `huiyin ocr --help`)."),
     Setting("timezone", "Asia/Shanghai", "The office's time zone: receipt dates and deadlines."),
+    Setting("intake_folder", "", "The watched folder office scanners scan to; empty means intake/ "
+            "in the instance folder (a relative path is taken from there). Files go to its "
+            "done/ and failed/ subfolders, a failed one with <name>.reason.txt."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
