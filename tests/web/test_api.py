@@ -87,3 +87,44 @@ def test_every_api_route_is_described(app: Flask) -> None:
             served |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert served == described
     assert "/api/v1/letters" in app.test_client().get("/api/v1/docs").get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_upload_read_correct_and_file_through_the_api(app: Flask, tmp_path: Path) -> None:
+    from tests.web.conftest import draw
+    from web.worker import Worker
+
+    client = app.test_client()
+    clerk = _token(client, "clerk1")
+    scan = draw(tmp_path, "韩秋菊", "13839452176", "石桥镇枣树营村", "征地补偿款至今没有发放",
+                fmt="jpg", seed=3)
+    sent = client.post("/api/v1/letters?name=scan.jpg", data=scan.read_bytes(), headers=clerk)
+    assert sent.status_code == 201, sent.get_json()
+    letter_id = sent.get_json()["letter_id"]
+    assert client.post("/api/v1/letters?name=x.jpg", data=b"", headers=clerk).status_code == 422
+    Worker(app.extensions["huiyin"], "api-test").drain()
+    progress = client.get(f"/api/v1/intake/progress?ids={letter_id}", headers=clerk).get_json()
+    assert progress["letters"][0]["state"] == "indexed"
+
+    letter = client.get(f"/api/v1/letters/{letter_id}", headers=clerk).get_json()
+    version = letter["version"]
+    line = f"/api/v1/letters/{letter_id}/pages/1/lines/0"
+    edited = client.put(line, json={"text": "尊敬的县信访局领导同志：", "version": version},
+                        headers=clerk)
+    assert edited.status_code == 200, edited.get_json()
+    stale = client.put(line, json={"text": "又一次", "version": version}, headers=clerk)
+    assert stale.status_code == 409 and "current" in stale.get_json()
+    fresh = client.get(f"/api/v1/letters/{letter_id}", headers=clerk).get_json()
+    assert "领导同志" in fresh["text"] and fresh["version"] > version
+
+    form = {"petitioners": [{"name": "韩秋菊", "phone": "13839452176"}], "township": "石桥镇",
+            "village": "枣树营村", "category": "", "summary": "征地补偿款没有发放",
+            "case": "new", "version": fresh["version"]}
+    assert client.post(f"/api/v1/letters/{letter_id}/review", json={**form, "petitioners": "x"},
+                       headers=clerk).status_code == 400
+    filed = client.post(f"/api/v1/letters/{letter_id}/review", json=form, headers=clerk)
+    assert filed.status_code == 200, filed.get_json()
+    handler = _token(client, "handler1")
+    assert client.put(line, json={"text": "x", "version": 1}, headers=handler).status_code == 403
+    found = client.get("/api/v1/search", query_string={"q": "领导同志"}, headers=clerk).get_json()
+    assert letter_id in [h["letter_id"] for h in found["hits"]]

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, select
 
 import search
-from records import Case, Letter, audit, cases, intake, mask_id_numbers
+from records import Case, Letter, Page, audit, cases, intake, mask_id_numbers
 from records.models import utcnow
-from web import auth
+from web import auth, review
+from web import intake as intake_files
 from web.auth import case_scope, letter_scope, may_see_case, may_see_letter, requires, user
 from web.views import instance
 
@@ -42,7 +43,7 @@ def route(rule: str, method: str, capability: str | None, summary: str, *,
                               "403": {"description": "角色无此权限"}} if capability else {}),
                           "404": {"description": "不存在或无权查看"}},
             "parameters": [
-                {"name": name.split(":")[-1].rstrip(">"), "in": "path", "required": True,
+                {"name": name.split(">")[0].split(":")[-1], "in": "path", "required": True,
                  "schema": {"type": "integer" if "int:" in name else "string"}}
                 for name in rule.split("<")[1:]
             ] + [{"name": k, "in": "query", "required": False, "description": v,
@@ -221,6 +222,79 @@ def case(case_id: int) -> Any:
         row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "detail": e.detail} for e in audit.history(db, "case", found.id)]
         return row
+
+
+@route("/letters", "POST", "intake", "上传一份扫描件",
+       query={"name": "原文件名（仅用于显示）"})
+def upload() -> Any:
+    """The scan as the raw request body; stored, queued for OCR, or refused with the reason."""
+    name = request.args.get("name") or request.headers.get("X-File-Name", "")
+    length = request.content_length
+    if length is not None and length > intake_files.MAX_BYTES:
+        received = intake_files.Received(file=intake_files.display_name(name),
+                                         error=intake_files.too_large())
+    else:
+        received = intake_files.receive(instance(), name, cast(BinaryIO, request.stream),
+                                        actor=user().username)
+    return received.as_dict(), 422 if received.error else 201
+
+
+@route("/intake/progress", "GET", "intake", "上传件的处理进度", query={"ids": "来信编号，逗号分隔"})
+def intake_progress() -> Any:
+    """Stored, OCR page n of m, indexed, or the error, for each letter named."""
+    ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()][:200]
+    return {"letters": intake_files.progress(instance(), ids)}
+
+
+def _review_error(error: review.ReviewError) -> Any:
+    if isinstance(error, review.ReviewConflict):
+        return {"error": str(error), "status": 409, "current": error.current}, 409
+    return {"error": str(error), "status": 400}, 400
+
+
+@route("/letters/<int:letter_id>/pages/<int:number>/lines/<int:line>", "PUT", "review",
+       "校正一行识别文字", body={"text": "校正后的文字", "version": "来信的版本号（乐观锁）"})
+def edit_line(letter_id: int, number: int, line: int) -> Any:
+    """Correct line `line` (0-based) of page `number`; the machine's reading is kept."""
+    data = _json()
+    with instance().db.session() as db:
+        page = db.scalar(select(Page).where(Page.letter_id == letter_id, Page.number == number))
+        if page is None:
+            abort(404)
+        page_id = page.id
+    try:
+        return review.edit_line(instance(), page_id, line, str(data.get("text", "")),
+                                actor=user().username, expected_version=_version(data))
+    except review.ReviewError as e:
+        return _review_error(e)
+
+
+@route("/letters/<int:letter_id>/review", "POST", "review", "确认来信信息并立案或并案",
+       body={"petitioners": "[{name, id_number, phone, address}]", "township": "乡镇",
+             "village": "村", "category": "事项分类", "summary": "事项摘要",
+             "case": "\"new\" 新立案件，或已有案件编号（整数）", "version": "来信的版本号"})
+def review_letter(letter_id: int) -> Any:
+    """Confirm who wrote, from where, about what; open a new case or link to an existing one."""
+    data = _json()
+    people = data.get("petitioners", [])
+    if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+        abort(400, description="petitioners 须为对象列表：[{name, id_number, phone, address}]")
+    with instance().db.session() as db:
+        if db.get(Letter, letter_id) is None:
+            abort(404)
+    case_choice = data.get("case")
+    try:
+        return review.save_metadata(instance(), letter_id, data, actor=user().username,
+                                    expected_version=_version(data),
+                                    case=case_choice if case_choice in (None, "new")
+                                    or isinstance(case_choice, int) else str(case_choice))
+    except review.ReviewError as e:
+        return _review_error(e)
+
+
+def _version(data: dict[str, Any]) -> int | None:
+    version = data.get("version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 @bp.get("/openapi.json")
