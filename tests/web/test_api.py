@@ -128,3 +128,21 @@ def test_upload_read_correct_and_file_through_the_api(app: Flask, tmp_path: Path
     assert client.put(line, json={"text": "x", "version": 1}, headers=handler).status_code == 403
     found = client.get("/api/v1/search", query_string={"q": "领导同志"}, headers=clerk).get_json()
     assert letter_id in [h["letter_id"] for h in found["hits"]]
+
+    made = client.post(f"/api/v1/letters/{letter_id}/replies",
+                       json={"template": "acknowledgement"}, headers=clerk)
+    assert made.status_code == 201, made.get_json()
+    reply = made.get_json()
+    assert set(reply["files"]) == {"docx", "pdf"}
+    assert client.post(f"/api/v1/replies/{reply['reply_id']}/sign",
+                       headers=clerk).status_code == 403
+    leader = _token(client, "leader1")
+    signed = client.post(f"/api/v1/replies/{reply['reply_id']}/sign", headers=leader)
+    assert signed.status_code == 200 and signed.get_json()["signed_by"] == "leader1"
+    pdf = client.get(signed.get_json()["files"]["signed"], headers=clerk)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    from web.replies import verify_document
+
+    assert verify_document(app.extensions["huiyin"], pdf.data)["valid"]
+    assert client.get(f"/api/v1/replies/{reply['reply_id']}/files/..%2Fsecret_key",
+                      headers=clerk).status_code == 404

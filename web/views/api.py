@@ -13,13 +13,17 @@ from typing import Any, BinaryIO, cast
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, select
 
+import letters as documents
 import search
-from records import Case, Letter, Page, audit, cases, intake, mask_id_numbers
+from records import Case, Letter, Page, RecordsError, audit, cases, intake, mask_id_numbers
 from records.models import utcnow
 from web import auth, review
 from web import intake as intake_files
 from web.auth import case_scope, letter_scope, may_see_case, may_see_letter, requires, user
+from web.replies import generate_reply, sign_reply
+from web.reply_preview import form_fields, read_form, shared_converter
 from web.views import instance
+from web.views import replies as replies_view
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 SPEC_PATHS: dict[str, dict[str, Any]] = {}
@@ -295,6 +299,71 @@ def review_letter(letter_id: int) -> Any:
 def _version(data: dict[str, Any]) -> int | None:
     version = data.get("version")
     return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+@route("/letters/<int:letter_id>/replies", "POST", "draft_replies", "生成答复文书",
+       body={"template": "文书模板（acknowledgement 受理告知书 等）",
+             "fields": "模板字段的值（对象）；缺省取自来信和案件"})
+def generate(letter_id: int) -> Any:
+    """Render, number and record a reply (.docx and PDF); an earlier version is superseded."""
+    data = _json()
+    template = str(data.get("template", ""))
+    if template not in documents.template_names():
+        abort(400, description=f"没有名为 {template[:40]!r} 的模板")
+    with instance().db.session() as db:
+        letter_ = replies_view._letter(db, letter_id)
+        defaults = {f.name: f.value for f in form_fields(instance(), letter_, template)}
+    given = data.get("fields") or {}
+    if not isinstance(given, dict):
+        abort(400, description="fields 须为对象")
+    values, problems = read_form(template, {**defaults, **{k: str(v) for k, v in given.items()}})
+    if problems:
+        return {"error": "；".join(problems), "status": 400}, 400
+    try:
+        outcome = generate_reply(instance(), letter_id, template, out_dir=None,
+                                 actor=user().username, data=values, converter=shared_converter())
+    except (RecordsError, documents.LettersError) as e:
+        return {"error": str(e), "status": 400}, 400
+    return _reply_row(outcome.reply_id), 201
+
+
+@route("/replies/<int:reply_id>", "GET", "draft_replies", "一份答复文书")
+def reply(reply_id: int) -> Any:
+    """A reply's number, template, signature, delivery and versions."""
+    return _reply_row(reply_id)
+
+
+@route("/replies/<int:reply_id>/sign", "POST", "sign_replies", "签章（领导）")
+def sign(reply_id: int) -> Any:
+    """Sign the current version of a reply with the office's certificate, seal and QR code."""
+    _reply_row(reply_id)  # 404 for a reply the user may not see
+    try:
+        sign_reply(instance(), reply_id, actor=user().username, converter=shared_converter())
+    except (RecordsError, documents.LettersError) as e:
+        return {"error": str(e), "status": 409}, 409
+    return _reply_row(reply_id)
+
+
+@route("/replies/<int:reply_id>/files/<kind>", "GET", "draft_replies",
+       "下载文书（kind: docx | pdf | signed）")
+def reply_file(reply_id: int, kind: str) -> Any:
+    """The file itself, from the blob store by its recorded hash; audited."""
+    return replies_view.download(reply_id, kind)
+
+
+def _reply_row(reply_id: int) -> dict[str, Any]:
+    with instance().db.session() as db:
+        found, _ = replies_view._reply(db, reply_id)
+        return {"reply_id": found.id, "letter_id": found.letter_id, "case_id": found.case_id,
+                "template": found.template, "doc_number": found.doc_number,
+                "signed_by": found.signed_by,
+                "signed_at": found.signed_at.isoformat() if found.signed_at else None,
+                "superseded_by": found.superseded_by_id,
+                "delivery_method": found.delivery_method,
+                "delivered_on": found.delivered_on.isoformat() if found.delivered_on else None,
+                "files": {kind: f"/api/v1/replies/{found.id}/files/{kind}"
+                          for kind, (column, _, _) in replies_view.DOWNLOADS.items()
+                          if getattr(found, column)}}
 
 
 @bp.get("/openapi.json")
