@@ -24,7 +24,15 @@ from letters._format import cn_date
 from letters._measure import Measurement, measure_layout
 from letters._pdf import ColdConverter, Converter, WarmConverter, convert_to_pdf
 from letters._render import render_docx
-from letters._sign import Verification, certificate_of, make_certificate, sign_pdf, verify_pdf
+from letters._sign import (
+    Verification,
+    certificate_of,
+    load_seal,
+    make_certificate,
+    seal_image,
+    sign_pdf,
+    verify_pdf,
+)
 from letters._templates import (
     required_fields,
     template_names,
@@ -47,10 +55,12 @@ __all__ = [
     "cn_date",
     "convert_to_pdf",
     "docx_text",
+    "load_seal",
     "make_certificate",
     "measure_layout",
     "render_docx",
     "required_fields",
+    "seal_image",
     "sign_pdf",
     "template_names",
     "template_title",

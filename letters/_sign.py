@@ -148,6 +148,41 @@ def seal_image(office_name: str) -> Image.Image:
     return image
 
 
+def load_seal(path: Path) -> Image.Image:
+    """A scanned seal (PNG with transparency, or JPEG/PNG on white) as a 40 mm RGBA stamp.
+
+    Without an alpha channel, white paper becomes transparent and the ink keeps its strength,
+    so the seal does not hide the signature and date under it. Raise SigningError if unreadable.
+    """
+    try:
+        stat = path.stat()
+    except OSError as e:
+        raise SigningError(f"{path}: no seal image: {e}") from e
+    return _load_seal(path.resolve(), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_seal(path: Path, mtime_ns: int, size: int) -> Image.Image:
+    """Do the work of load_seal(); the stat values are only part of the cache key."""
+    try:
+        with Image.open(path) as opened:
+            if opened.format not in ("PNG", "JPEG"):
+                raise SigningError(f"{path.name}: a seal must be PNG or JPEG, not {opened.format}")
+            has_alpha = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info
+            image = opened.convert("RGBA")
+    except (OSError, Image.DecompressionBombError) as e:
+        raise SigningError(f"{path.name}: not a readable image: {e}") from e
+    if not has_alpha:
+        # Alpha from darkness: paper (white) clears, red ink stays; colour kept as scanned.
+        grey = image.convert("L")
+        image.putalpha(grey.point(lambda v: 0 if v > 235 else min(255, (255 - v) * 2)))
+    side = round(SEAL_MM / 25.4 * DPI)
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    square = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    square.alpha_composite(image, ((side - image.width) // 2, (side - image.height) // 2))
+    return square
+
+
 def _qr_image(link: str) -> Image.Image:
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="png", scale=10, border=1)
@@ -185,11 +220,15 @@ def _find_block(pdf: Path, date_text: str) -> _Block:
 
 
 def sign_pdf(pdf: Path, out: Path, *, p12: Path, passphrase: bytes, office_name: str,
-             date_text: str, link: str, reason: str) -> Path:
-    """Sign a reply (PAdES B-B), drawing the seal over the signature block and the QR code."""
+             date_text: str, link: str, reason: str, seal: Path | None = None) -> Path:
+    """Sign a reply (PAdES B-B), setting the seal over the signature block and the QR code.
+
+    The seal is the office's scanned image when `seal` names one, else drawn from its name.
+    """
     signer = load_signer(p12, passphrase)
     block = _find_block(pdf, date_text)
-    seal, qr = seal_image(office_name), _qr_image(link)
+    stamp = load_seal(seal) if seal is not None else seal_image(office_name)
+    qr = _qr_image(link)
     # The stamp spans the type area's width, from the seal's top to the seal's bottom.
     left, width = 28.0, 156.0
     centre_y = block.name_top  # signature and date sit just below the seal's centre
@@ -198,7 +237,7 @@ def sign_pdf(pdf: Path, out: Path, *, p12: Path, passphrase: bytes, office_name:
     canvas = Image.new("RGBA", (round(width * px), round((bottom - top) * px)), (0, 0, 0, 0))
     canvas.alpha_composite(qr, (0, canvas.height - qr.height))
     seal_x = round((block.date_centre_x - left - SEAL_MM / 2) * px)
-    canvas.alpha_composite(seal, (max(0, min(seal_x, canvas.width - seal.width)), 0))
+    canvas.alpha_composite(stamp, (max(0, min(seal_x, canvas.width - stamp.width)), 0))
     box = (round(left * MM), round((block.page_height - bottom) * MM),
            round((left + width) * MM), round((block.page_height - top) * MM))
     style = StaticStampStyle(
