@@ -376,7 +376,7 @@ def remove_route(session: Session, route_id: int, *, actor: str) -> None:
 
 def templates_dir(instance: Instance) -> Path:
     """The office's own templates: a .docx here replaces the built-in one of the same name."""
-    return instance.home / "templates"
+    return instance.templates_dir
 
 
 def list_templates(instance: Instance) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
         if area == "api":
             csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing for CSRF to forge
+    app.jinja_env.globals["home_page"] = auth.home_page
     app.before_request(_require_login)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)

@@ -270,8 +270,18 @@ def login_manager(load: Callable[[int, str], SignedIn | None]) -> LoginManager:
     return manager
 
 
-def safe_next(target: str | None) -> str:
+# Where each role starts its day.
+HOME_PAGES = {"clerk": "letters.register", "handler": "cases.index", "leader": "dashboard.index",
+              "admin": "admin.index"}
+
+
+def home_page(role: str) -> str:
+    """The first page of a role's working day."""
+    return url_for(HOME_PAGES.get(role, "dashboard.index"))
+
+
+def safe_next(target: str | None, role: str) -> str:
     """Only a path on this site; never an open redirect to another host."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("letters.register")
+        return home_page(role)
     return target

@@ -146,8 +146,8 @@ def generate_reply(
     converter: letters.Converter | None = None,
 ) -> ReplyOutcome:
     """Render one reply for a letter (.docx, PDF/A, signed PDF); it is recorded, files kept."""
-    if template not in letters.template_names():
-        known = ", ".join(letters.template_names())
+    if template not in letters.template_names(instance.templates_dir):
+        known = ", ".join(letters.template_names(instance.templates_dir))
         raise RecordsError(f"no template named {template!r} (known: {known})")
     out_dir = out_dir or instance.replies_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -160,13 +160,14 @@ def generate_reply(
         context["doc_number"] = doc_number
         _check_data(template, context)
         reply = Reply(letter_id=letter.id, case_id=letter.case_id, template=template,
-                      template_version=letters.template_version(template),
+                      template_version=letters.template_version(template, instance.templates_dir),
                       doc_number=doc_number, data=_jsonable(context), created_by=actor)
         session.add(reply)
         session.flush()
         stem = out_dir / f"{letter.reg_no}-{template}-{reply.id}"
         files: dict[str, str | None] = {"docx": None, "pdf": None, "signed_pdf": None}
-        docx = letters.render_docx(template, context, stem.with_suffix(".docx"))
+        docx = letters.render_docx(template, context, stem.with_suffix(".docx"),
+                                   extra_dir=instance.templates_dir)
         reply.docx_sha256 = instance.blobs.put(docx, sha256_file(docx))
         files["docx"] = str(docx)
         link = verify_url(instance, reply.id)

@@ -198,7 +198,8 @@ def preview_pages(instance: Instance, letter: Letter, template: str, values: Map
     _check_data(template, context)
     instance.replies_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".preview-", dir=instance.replies_dir) as folder:
-        docx = letters.render_docx(template, context, Path(folder) / "preview.docx")
+        docx = letters.render_docx(template, context, Path(folder) / "preview.docx",
+                                   extra_dir=instance.templates_dir)
         pdf = converter.convert(docx, Path(folder) / "preview.pdf")
         return page_images(pdf)
 

@@ -21,8 +21,9 @@ def test_exported_members_are_the_documented_ones() -> None:
     assert sorted(letters.__all__) == sorted([
         "ColdConverter", "ConversionError", "Converter", "DocumentError", "LettersError",
         "Measurement", "SigningError", "TemplateError", "Verification", "WarmConverter",
-        "certificate_of", "cn_date", "convert_to_pdf", "docx_text", "make_certificate",
-        "measure_layout", "render_docx", "required_fields", "sign_pdf", "template_names",
+        "certificate_of", "cn_date", "convert_to_pdf", "docx_text", "load_seal", "make_certificate",
+        "measure_layout", "render_docx", "required_fields", "seal_image", "sign_pdf",
+        "template_names",
         "template_title", "template_version", "verify_pdf",
     ])
     for name in letters.__all__:

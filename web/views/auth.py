@@ -32,7 +32,7 @@ def login() -> str | Response | tuple[str, int]:
         who = auth.signed_in(db, user)
     session.clear()  # a new session on sign-in: nothing planted before it survives (fixation)
     login_user(who)
-    return redirect(auth.safe_next(request.form.get("next")))
+    return redirect(auth.safe_next(request.form.get("next"), who.role))
 
 
 @bp.post("/logout")
@@ -68,7 +68,7 @@ def password() -> str | Response | tuple[str, int]:
         who = auth.signed_in(db, user)
     login_user(who)  # the session now carries the new token; other sessions end
     flash("密码已修改")
-    return redirect(url_for("letters.register"))
+    return redirect(auth.home_page(who.role))
 
 
 def load_user(user_id: int, token: str) -> auth.SignedIn | None:
