@@ -41,6 +41,11 @@ class Instance:
     def replies_dir(self) -> Path:
         return self.home / "replies"
 
+    @property
+    def templates_dir(self) -> Path:
+        """The office's own reply templates: a .docx here replaces the built-in one."""
+        return self.home / "templates"
+
     @cached_property
     def db(self) -> Database:
         return Database(self.database_url)
