@@ -1,0 +1,57 @@
+"""`huiyin bench web` at a tiny size: it builds, caches, serves, loads, and says what it saw."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from web.bench.web import huiyin_command
+
+pytestmark = pytest.mark.slow
+
+
+def bench(cache: Path) -> dict:  # type: ignore[type-arg]
+    result = subprocess.run(
+        [*huiyin_command(), "bench", "web", "--n", "200", "--clients", "2", "--seconds", "3",
+         "--cache", str(cache), "--json"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_bench_web_smoke(tmp_path: Path) -> None:
+    first = bench(tmp_path)
+    assert first["n_letters"] == 200 and first["clients"] == 2
+    assert first["instance"]["cached"] is False
+    assert 0.5 * 200 < first["n_letters_in_cases"] < 0.8 * 200  # about 60% in cases
+    routes = first["routes"]
+    assert routes["login"]["count"] == 2 and routes["login"]["errors"] == 0
+    for route in ("register", "letter", "search", "case", "dashboard", "reply_form"):
+        assert routes[route]["count"] > 0, route
+        assert routes[route]["errors"] == 0, (route, first["error_samples"])
+        assert 0 < routes[route]["p50_ms"] <= routes[route]["p95_ms"] <= routes[route]["max_ms"]
+    assert first["requests_per_s"] > 0
+    assert first["server_rss_mb"]["start"] and first["server_rss_mb"]["end"]
+    assert isinstance(first["pages_within_target"], bool)
+    assert "reply_preview" in first["excluded_from_target"]
+    assert routes["reply_preview"]["count"] > 0  # a document rendered through LibreOffice
+
+    second = bench(tmp_path)  # the seeded instance is reused, not built again
+    assert second["instance"]["cached"] is True
+    assert second["n_cases"] == first["n_cases"]
+    # nothing is left running: the server's process group is gone
+    assert not any(f"--home {tmp_path}" in _cmdline(pid) for pid in _pids())
+
+
+def _pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
