@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -232,6 +233,8 @@ class AuditEvent(Base):
     """审计: who did what, when, to which record; rows are only ever added."""
 
     __tablename__ = "audit_event"
+    # A record's timeline (case page, letter history) reads its events by entity and id.
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(64))
