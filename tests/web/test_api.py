@@ -59,6 +59,29 @@ def test_token_then_the_same_scope_as_the_pages(app: Flask) -> None:
         "admin", "dashboard"]
 
 
+def test_case_actions_follow_role_version_and_workflow(app: Flask) -> None:
+    client = app.test_client()
+    clerk, handler = _token(client, "clerk1"), _token(client, "handler1")
+    case = client.get("/api/v1/cases/1", headers=clerk).get_json()
+    url = "/api/v1/cases/1/actions/accept"
+    refused = client.post(url, json={"version": case["version"]}, headers=handler)
+    assert refused.status_code == 403
+    done = client.post(url, json={"version": case["version"]}, headers=clerk)
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["version"] > case["version"]
+    stale = client.post("/api/v1/cases/1/actions/flag", json={"version": case["version"]},
+                        headers=clerk)
+    assert stale.status_code == 409 and stale.get_json()["changes"]
+    again = client.post(url, json={"version": done.get_json()["version"]}, headers=clerk)
+    assert again.status_code == 422  # not a legal step from where the case is now
+    assert client.post("/api/v1/cases/2/actions/accept", json={"version": 1},
+                       headers=handler).status_code == 404
+    events = client.get("/api/v1/cases/1", headers=clerk).get_json()["events"]
+    assert any(e["detail"].get("step") == "accept" and e["actor"] == "clerk1" for e in events)
+    figures = client.get("/api/v1/dashboard", headers=_token(client, "admin1")).get_json()
+    assert figures["today"]
+
+
 def test_a_session_cookie_does_not_open_the_api(app: Flask) -> None:
     client = sign_in(app.test_client(), "clerk1")
     assert client.get("/").status_code == 200

@@ -17,7 +17,7 @@ import letters as documents
 import search
 from records import Case, Letter, Page, RecordsError, audit, cases, intake, mask_id_numbers
 from records.models import utcnow
-from web import auth, review
+from web import auth, case_actions, dashboard, review
 from web import intake as intake_files
 from web.auth import case_scope, letter_scope, may_see_case, may_see_letter, requires, user
 from web.replies import generate_reply, sign_reply
@@ -364,6 +364,55 @@ def _reply_row(reply_id: int) -> dict[str, Any]:
                 "files": {kind: f"/api/v1/replies/{found.id}/files/{kind}"
                           for kind, (column, _, _) in replies_view.DOWNLOADS.items()
                           if getattr(found, column)}}
+
+
+@route("/cases/<int:case_id>/actions/<action>", "POST", "act_on_cases", "对案件办理一项操作",
+       body={"version": "案件的版本号（乐观锁）", "on": "日期 YYYY-MM-DD", "reason": "理由",
+             "unit": "承办单位", "lead": "包案领导", "decision": "处理结论", "days": "延期天数"})
+def case_action(case_id: int, action: str) -> Any:
+    """Accept, transfer, assign, extend ... as the workflow and the role allow now."""
+    data = _json()
+    with instance().db.session() as db:
+        found = db.get(Case, case_id)
+        if found is None or not may_see_case(user(), found):
+            abort(404)
+    version = _version(data)
+    if version is None:
+        abort(400, description="缺少案件版本号 version（整数）")
+    form = {k: str(v) for k, v in data.items() if k != "version" and v is not None}
+    try:
+        outcome = case_actions.act(instance(), case_id, action, form, actor=user().username,
+                                   role=user().role, expected_version=version)
+    except case_actions.NotAllowed as e:
+        return {"error": str(e), "status": 403}, 403
+    except case_actions.StaleCase as e:
+        return {"error": str(e), "status": 409, "version": e.version,
+                "changes": [{"at": c.at.isoformat(), "actor": c.actor, "action": c.action}
+                            for c in e.changes]}, 409
+    except case_actions.ActionError as e:
+        return {"error": str(e), "status": 422}, 422
+    return {"case_id": outcome.case_id, "action": outcome.action, "message": outcome.message,
+            "version": outcome.version, "stage": outcome.stage}
+
+
+@route("/dashboard", "GET", "dashboard", "工作台的数字（未答复、将到期、已超期、各项比率）")
+def dashboard_figures() -> Any:
+    """The same figures as the 工作台 page for this year, within the role's scope."""
+    today = instance().today()
+    return {"today": today.isoformat(),
+            **_jsonable(dashboard.summary(instance(), user().unit_ids, today))}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
 
 
 @bp.get("/openapi.json")
