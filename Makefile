@@ -11,18 +11,23 @@ PORT ?= 5000
 # Tesseract is the OCR benchmark's baseline engine.
 SYSTEM_PACKAGES := fonts-arphic-ukai fonts-noto-cjk texlive-lang-chinese libreoffice-writer-nogui \
 	python3-uno poppler-utils tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
-# The tests also drive a real browser: Debian's chromium (Playwright never downloads one).
-TEST_PACKAGES := chromium
+# The tests also drive a real browser: Debian's chromium (Playwright never downloads one);
+# the suite runs a second time on a throwaway PostgreSQL server (Debian's postgresql).
+TEST_PACKAGES := chromium postgresql
 STAMP := $(VENV)/.installed
 
-.PHONY: run test quick lint setup system test-system clean-instance
+.PHONY: run test test-postgres quick lint setup system test-system clean-instance
 
 run: setup  ## init the instance with demo letters, then serve it on http://127.0.0.1:5000
 	$(BIN)/huiyin --home $(HOME_DIR) init --demo
 	$(BIN)/huiyin --home $(HOME_DIR) serve --host $(HOST) --port $(PORT)
 
-test: setup test-system lint  ## the whole suite, as CI runs it
+test: setup test-system lint  ## the whole suite, as CI runs it: on SQLite, then on PostgreSQL
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-postgres
+
+test-postgres: setup test-system  ## the suite again on a throwaway PostgreSQL (HUIYIN_TEST_POSTGRES)
+	HUIYIN_TEST_POSTGRES=1 $(BIN)/pytest -m "not slow"
 
 quick: setup test-system  ## the suite without the slow tests
 	$(BIN)/pytest -m "not slow"

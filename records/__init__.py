@@ -17,7 +17,7 @@ from records import (
 )
 from records.audit import AuditLogIsAppendOnly
 from records.blobs import BlobError, BlobStore, sha256_file
-from records.db import Database, sqlite_url
+from records.db import Database, create_database, database_exists, drop_database, sqlite_url
 from records.intake import RecordsError
 from records.models import (
     CHANNELS,
@@ -73,6 +73,9 @@ __all__ = [
     "User",
     "audit",
     "cases",
+    "create_database",
+    "database_exists",
+    "drop_database",
     "flags",
     "intake",
     "routing",

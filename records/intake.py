@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -45,7 +47,21 @@ def find_letter(session: Session, reference: str) -> Letter:
 
 
 def next_number(session: Session, name: str, year: int) -> int:
-    """The next value of a yearly sequence; the row lock serialises concurrent callers."""
+    """The next value of a yearly sequence, safe with concurrent writers.
+
+    One statement inserts the year's first value or bumps the existing row (an upsert): on
+    PostgreSQL a second writer waits on the row lock, or on the conflicting insert, and then
+    bumps the value the first one committed; on SQLite the write lock serialises them.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+        first = upsert(Counter).values(name=name, year=year, value=1)
+        statement = first.on_conflict_do_update(
+            index_elements=[Counter.name, Counter.year],
+            set_={"value": Counter.value + 1},
+        ).returning(Counter.value)
+        return int(session.execute(statement).scalar_one())
     bumped = session.execute(
         update(Counter)
         .where(Counter.name == name, Counter.year == year)

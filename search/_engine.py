@@ -1,8 +1,9 @@
 """What :class:`search.LetterIndex` needs from a storage/matching engine, and the engine registry.
 
-An engine is one module (``_tantivy``, ``_whoosh``) implementing :class:`Engine`; it is the only
-module importing its library. Everything else (analysis, query parsing, snippets, the choice of
-more-like-this terms) is shared, so two engines index and find exactly the same letters.
+An engine is one module (``_tantivy``, ``_whoosh``, ``_postgres``) implementing
+:class:`Engine`; it is the only module importing its library. Everything else (analysis,
+query parsing, snippets, the choice of more-like-this terms) is shared, so every engine indexes
+and finds exactly the same letters.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from search._query import Filters, Plan
 from search._schema import Record
 from search._types import SearchError
 
-EngineName = Literal["tantivy", "whoosh"]
-ENGINES: tuple[EngineName, ...] = ("tantivy", "whoosh")
+EngineName = Literal["tantivy", "whoosh", "postgres"]
+ENGINES: tuple[EngineName, ...] = ("tantivy", "whoosh", "postgres")
 DEFAULT_ENGINE: EngineName = "tantivy"
 Sort = Literal["relevance", "date"]
 
@@ -75,8 +76,22 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def open_engine(name: object, path: Path, *, lock_timeout: float, fresh: bool = False) -> Engine:
-    """Open (or, with ``fresh``, recreate) the named engine's index under ``path``."""
+def open_engine(
+    name: object, location: Path | str, *, lock_timeout: float, fresh: bool = False
+) -> Engine:
+    """Open (or, with ``fresh``, recreate) the named engine's index at ``location``.
+
+    ``location`` is a folder for tantivy and Whoosh, a database URL for PostgreSQL.
+    """
+    if name == "postgres":
+        try:
+            from search._postgres import PostgresEngine
+        except ImportError as e:
+            raise SearchError(f"搜索引擎 postgres 需要 psycopg（{e}）。") from e
+        return PostgresEngine(location, lock_timeout=lock_timeout, fresh=fresh)
+    if name in ("tantivy", "whoosh") and isinstance(location, str) and "://" in location:
+        raise SearchError(f"搜索引擎 {name} 的索引是一个文件夹，而不是数据库地址。")
+    path = Path(location)
     if name == "tantivy":
         try:
             from search._tantivy import TantivyEngine

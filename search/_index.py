@@ -41,30 +41,33 @@ class LetterIndex:
     @classmethod
     def open(
         cls,
-        path: Path,
+        path: Path | str,
         *,
         engine: EngineName = DEFAULT_ENGINE,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> LetterIndex:
         """Open the index in ``path``, creating the directory and an empty index if missing.
 
-        ``engine`` is ``"tantivy"`` (the default) or ``"whoosh"``; each keeps its own files
-        in ``path``. ``lock_timeout`` is how long add/delete/clear wait for another writer
-        before raising SearchError. If the directory holds an index built by an older version
-        of the analysis, a new empty one is started and :attr:`needs_reindex` is True.
+        ``engine`` is ``"tantivy"`` (the default) or ``"whoosh"``, each keeping its own files
+        in the folder ``path``, or ``"postgres"``, for which ``path`` is a database URL
+        (``postgresql://user@host/db``, SQLAlchemy's ``postgresql+psycopg://`` too; the
+        table goes in schema ``search`` unless the URL adds ``?schema=name``).
+        ``lock_timeout`` is how long add/delete/clear wait for another writer before raising
+        SearchError. If the location holds an index built by an older version of the
+        analysis, a new empty one is started and :attr:`needs_reindex` is True.
         """
-        return cls(open_engine(engine, Path(path), lock_timeout=lock_timeout), engine_name=engine)
+        return cls(open_engine(engine, path, lock_timeout=lock_timeout), engine_name=engine)
 
     @classmethod
     def create(
         cls,
-        path: Path,
+        path: Path | str,
         *,
         engine: EngineName = DEFAULT_ENGINE,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> LetterIndex:
         """Start an empty index in ``path``, discarding any index there (even an unreadable one)."""
-        opened = open_engine(engine, Path(path), lock_timeout=lock_timeout, fresh=True)
+        opened = open_engine(engine, path, lock_timeout=lock_timeout, fresh=True)
         return cls(opened, engine_name=engine)
 
     @property

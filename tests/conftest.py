@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +37,96 @@ def eval_dir() -> Path:
     if not EVAL.is_dir():
         pytest.skip(f"evaluation data not present at {EVAL} (it lives beside the checkout)")
     return EVAL
+
+
+# ---- The whole suite on PostgreSQL: HUIYIN_TEST_POSTGRES=1 (`make test` runs it a second time).
+ON_POSTGRES = os.environ.get("HUIYIN_TEST_POSTGRES", "") not in ("", "0")
+
+# Tests that are about SQLite itself (or the default settings) skip on PostgreSQL, saying why.
+SQLITE_ONLY = {
+    "tests/web/test_backup.py": "huiyin backup copies the embedded SQLite with its online backup "
+                                "API; a PostgreSQL office backs up with pg_dump",
+    "tests/web/test_crash.py": "reads huiyin.db with sqlite3 after a SIGKILL (the crash-safety "
+                               "of the SQLite file)",
+    "tests/web/test_settings.py::test_defaults_when_nothing_is_configured": "this run sets "
+                               "database_url through HUIYIN_DATABASE_URL, so it is not the default",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, skip the tests that exercise SQLite itself (SQLITE_ONLY), saying why."""
+    if not ON_POSTGRES:
+        return
+    for item in items:
+        path = Path(str(item.path)).relative_to(config.rootpath).as_posix()
+        for key, reason in SQLITE_ONLY.items():
+            if key in (path, f"{path}::{item.name}"):
+                item.add_marker(pytest.mark.skip(reason=f"not on PostgreSQL: {reason}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_for_every_instance() -> Iterator[None]:
+    """With HUIYIN_TEST_POSTGRES=1: one throwaway PostgreSQL server for the session, and
+    HUIYIN_DATABASE_URL naming a database of its own for every instance the tests create
+    (``huiyin_{instance}``, made by Instance.create); subprocesses inherit the variable."""
+    if not ON_POSTGRES:
+        yield
+        return
+    from urllib.parse import quote
+
+    from web.pgserver import PgServerError, find_bin_dir, pg_server
+
+    if find_bin_dir() is None:
+        pytest.exit("HUIYIN_TEST_POSTGRES=1 but PostgreSQL is not installed "
+                    "(apt-get install postgresql)", returncode=2)
+    try:
+        with pg_server(database="huiyin_test", settings={"max_connections": "500"}) as server:
+            template = (f"postgresql+psycopg://{server.user}@/huiyin_{{instance}}"
+                        f"?host={quote(str(server.socket_dir), safe='')}&port={server.port}")
+            before = os.environ.get("HUIYIN_DATABASE_URL")
+            os.environ["HUIYIN_DATABASE_URL"] = template
+            copytree = shutil.copytree
+            shutil.copytree = functools.partial(_copy_instance, copytree, template)
+            try:
+                yield
+            finally:
+                shutil.copytree = copytree
+                if before is None:
+                    os.environ.pop("HUIYIN_DATABASE_URL", None)
+                else:
+                    os.environ["HUIYIN_DATABASE_URL"] = before
+    except PgServerError as e:
+        pytest.exit(f"could not start the test PostgreSQL server: {e}", returncode=2)
+
+
+def _copy_instance(copytree: Any, template: str, src: Any, dst: Any, *args: Any,
+                   **kwargs: Any) -> Any:
+    """shutil.copytree that also copies an instance's PostgreSQL database.
+
+    On SQLite the database is a file in the instance folder, so tests that build an office once
+    and copy its folder for each test get its records too; on PostgreSQL the copy's database
+    (named after the new folder) is cloned from the original's (CREATE DATABASE ... TEMPLATE).
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from records import database_exists
+    from web.instance import instance_name
+
+    done = copytree(src, dst, *args, **kwargs)
+    source = template.replace("{instance}", instance_name(Path(src)))
+    if not (Path(src) / "blobs").is_dir() or not database_exists(source):
+        return done
+    target = make_url(template.replace("{instance}", instance_name(Path(dst))))
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                           poolclass=NullPool)
+    quote = server.dialect.identifier_preparer.quote_identifier
+    with server.connect() as connection:  # a template must have no other sessions
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                           {"name": make_url(source).database})
+        connection.execute(text(f"CREATE DATABASE {quote(str(target.database))} "
+                                f"TEMPLATE {quote(str(make_url(source).database))}"))
+    server.dispose()
+    return done

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from records import CHANNELS
-from web import cli_backup, cli_cases, cli_index, cli_register, cli_replies, cli_units
+from web import cli_backup, cli_cases, cli_index, cli_migrate, cli_register, cli_replies, cli_units
 from web.bench import bench
 from web.cli_common import (
     ACTOR,
@@ -286,5 +286,5 @@ for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_comma
                 cli_index.reindex, cli_cases.cases_command, cli_cases.case_group,
                 cli_cases.stats_command, cli_cases.supervision_command, cli_units.unit_group,
                 cli_units.user_group, cli_units.route_group, cli_register.register,
-                cli_backup.backup, cli_backup.restore, bench):
+                cli_backup.backup, cli_backup.restore, cli_migrate.migrate_db, bench):
     main.add_command(command)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from records import BlobStore, Database, sqlite_url
+from records import BlobStore, Database, create_database, sqlite_url
 from records.calendar import WorkCalendar, load_calendar
 from web.settings import load_settings
 
@@ -26,6 +28,21 @@ def default_home() -> Path:
     return Path(os.environ.get("HUIYIN_HOME") or "instance")
 
 
+INSTANCE_PLACEHOLDER = "{instance}"  # in database_url: replaced by instance_name(home)
+
+
+def instance_name(home: Path) -> str:
+    """A short stable name for an instance folder: its name and 8 hex of its resolved path.
+
+    Lower case ASCII letters, digits and ``_`` only, at most 49 characters, so that
+    ``huiyin_<name>`` is a valid PostgreSQL database name (63 bytes at most).
+    """
+    resolved = home.resolve()
+    digest = hashlib.sha256(str(resolved).encode("utf-8")).hexdigest()[:8]
+    stem = re.sub(r"[^a-z0-9_]+", "_", resolved.name.lower()).strip("_")[:40] or "instance"
+    return f"{stem}_{digest}"
+
+
 class Instance:
     """Paths and lazily opened parts of one instance; close() releases them."""
 
@@ -35,7 +52,16 @@ class Instance:
 
     @property
     def database_url(self) -> str:
-        return str(self.settings["database_url"] or sqlite_url(self.home / "huiyin.db"))
+        """The setting, its ``{instance}`` replaced by this folder's name; else huiyin.db here.
+
+        Many instances can share one PostgreSQL server that way:
+        ``postgresql+psycopg://huiyin@/huiyin_{instance}?host=/run/postgresql`` gives each
+        folder a database of its own (``huiyin init`` creates it).
+        """
+        url = str(self.settings["database_url"] or "")
+        if not url:
+            return sqlite_url(self.home / "huiyin.db")
+        return url.replace(INSTANCE_PLACEHOLDER, instance_name(self.home))
 
     @property
     def replies_dir(self) -> Path:
@@ -54,11 +80,18 @@ class Instance:
     def blobs(self) -> BlobStore:
         return BlobStore(self.home / "blobs")
 
+    @property
+    def index_location(self) -> Path | str:
+        """A folder for tantivy and Whoosh; a PostgreSQL URL for the postgres engine."""
+        if self.settings["search_engine"] == "postgres":
+            return str(self.settings["search_url"] or self.database_url)
+        return self.home / "index"
+
     @cached_property
     def index(self) -> LetterIndex:
         from search import LetterIndex  # the CLI's quick commands need no index engine
 
-        return LetterIndex.open(self.home / "index", engine=self.settings["search_engine"])
+        return LetterIndex.open(self.index_location, engine=self.settings["search_engine"])
 
     @cached_property
     def calendar(self) -> WorkCalendar:
@@ -71,9 +104,8 @@ class Instance:
 
         if "index" in self.__dict__:
             self.index.close()
-        self.__dict__["index"] = LetterIndex.create(
-            self.home / "index", engine=self.settings["search_engine"]
-        )
+        self.__dict__["index"] = LetterIndex.create(self.index_location,
+                                                    engine=self.settings["search_engine"])
         return self.index
 
     def today(self) -> dt.date:
@@ -84,6 +116,7 @@ class Instance:
         """Make the folders, the schema and the index (idempotent: safe to run twice)."""
         self.home.mkdir(parents=True, exist_ok=True)
         self.replies_dir.mkdir(exist_ok=True)
+        create_database(self.database_url)  # PostgreSQL: the server may not have it yet
         self.db.upgrade()
         _ = self.blobs, self.index
 

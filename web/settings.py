@@ -30,8 +30,11 @@ SETTINGS: tuple[Setting, ...] = (
             "none assigned yet."),
     Setting("public_url", "http://localhost:5000", "The address citizens reach the office's "
             "verification page at; printed in every reply's QR code."),
-    Setting("search_engine", "tantivy", "Full-text engine: tantivy (fast at 100k letters) or "
-            "whoosh (pure Python); `huiyin reindex` after changing it."),
+    Setting("search_engine", "tantivy", "Full-text engine: tantivy (fast at 100k letters), "
+            "whoosh (pure Python) or postgres (in PostgreSQL, at search_url); `huiyin reindex` "
+            "after changing it."),
+    Setting("search_url", "", "The PostgreSQL database of the search index when search_engine "
+            "is postgres; empty means database_url."),
     Setting("ocr_engine", "rapidocr", "OCR engine for new scans (see `huiyin ocr --help`)."),
     Setting("timezone", "Asia/Shanghai", "The office's time zone: receipt dates and deadlines."),
     Setting("intake_folder", "", "The watched folder office scanners scan to; empty means intake/ "

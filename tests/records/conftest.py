@@ -1,4 +1,6 @@
-"""A fresh database at the newest migration for every test."""
+"""A fresh database at the newest migration for every test (SQLite, or PostgreSQL when
+HUIYIN_TEST_POSTGRES=1: see tests/records/databases.py); ``postgres_url`` an empty PostgreSQL
+database in either run, for the tests that compare the two."""
 
 from __future__ import annotations
 
@@ -7,12 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from records import Database, sqlite_url
+from records import Database
+from tests.pg import pg_url
+from tests.records.databases import ON_POSTGRES, fresh_url, postgres_database
+
+__all__ = ["pg_url"]  # the SQLite run's PostgreSQL server (tests/pg.py), started on first use
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(sqlite_url(tmp_path / "huiyin.db"))
+    database = Database(fresh_url(tmp_path))
     database.upgrade()
     yield database
     database.close()
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty PostgreSQL database of its own: on the session's server when the suite runs on
+    PostgreSQL, else on the throwaway server of tests/pg.py (skipped when it is not installed)."""
+    if ON_POSTGRES:
+        return fresh_url(tmp_path, "pg")
+    return postgres_database(request.getfixturevalue("pg_url"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -11,17 +12,19 @@ from records import Database, stats
 from records.calendar import load_calendar
 from records.workflow import next_working_day
 from tests.records import activity
+from tests.records.databases import fresh_url
 
 CAL = load_calendar()
 YEAR = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory: pytest.TempPathFactory) -> Database:
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('stats') / 'huiyin.db'}")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    db = Database(fresh_url(tmp_path_factory.mktemp("stats"), "stats"))
     db.upgrade()
     activity.generate(db, CAL, letters=5000, cases_=3000)
-    return db
+    yield db
+    db.close()
 
 
 def _sql(db: Database, query: str) -> int:
@@ -31,29 +34,42 @@ def _sql(db: Database, query: str) -> int:
 
 def _independent(db: Database) -> dict[str, tuple[int, int]]:
     """The same rates, computed straight from the tables (no records.stats code)."""
+    pg = db.dialect == "postgresql"
+
+    def json_text(column: str, key: str) -> str:
+        return f"({column} ->> '{key}')" if pg else f"json_extract({column}, '$.{key}')"
+
+    def days(later: str, earlier: str) -> str:
+        return (f"(({later})::date - ({earlier})::date)" if pg
+                else f"(julianday({later}) - julianday({earlier}))")
+
     replied = ("'replied','review_requested','review_replied','recheck_requested',"
                "'recheck_replied','closed'")
     letters = 'SELECT count(*) FROM letter l WHERE l.case_id = c.id'
     after = 'SELECT count(*) FROM letter l WHERE l.case_id = c.id AND l.received_on > c.replied_on'
-    routed = ("SELECT min(json_extract(a.detail, '$.on')) FROM audit_event a WHERE a.entity = "
-              "'case' AND a.entity_id = c.id AND a.action = 'transition' AND json_extract("
-              "a.detail, '$.step') IN ('accept','assign','transfer','not_accept')")
+    routed = (f"SELECT min({json_text('a.detail', 'on')}) FROM audit_event a WHERE a.entity = "
+              "'case' AND a.entity_id = c.id AND a.action = 'transition' AND "
+              f"{json_text('a.detail', 'step')} IN ('accept','assign','transfer','not_accept')")
     count = 'SELECT count(*) FROM "case" c WHERE '
 
     def flagged(flag: str) -> str:
-        return f"EXISTS (SELECT 1 FROM json_each(c.flags) WHERE value = '{flag}')"
+        each = "json_array_elements_text(c.flags) AS f(value)" if pg else "json_each(c.flags)"
+        return f"EXISTS (SELECT 1 FROM {each} WHERE value = '{flag}')"
+
+    def day(value: str | dt.date) -> dt.date:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
     with db.engine.connect() as connection:
         on_time = total_replied = 0
         # The days of the hearings held on a case (both ends counted) pause its handling clock.
-        heard = ("SELECT coalesce(sum(julianday(h.end_on) - julianday(h.start_on) + 1), 0) "
+        heard = (f"SELECT coalesce(sum({days('h.end_on', 'h.start_on')} + 1), 0) "
                  "FROM hearing h WHERE h.case_id = c.id AND h.kind = 'hearing'")
         for accepted, ext, paused, replied_on in connection.execute(text(
                 f'SELECT accepted_on, extension_days, ({heard}), replied_on FROM "case" c '
                 "WHERE replied_on IS NOT NULL AND accepted_on IS NOT NULL")):
-            due = dt.date.fromisoformat(accepted) + dt.timedelta(days=60 + ext + int(paused))
+            due = day(accepted) + dt.timedelta(days=60 + ext + int(paused))
             total_replied += 1
-            on_time += dt.date.fromisoformat(replied_on) <= next_working_day(due, CAL)
+            on_time += day(replied_on) <= next_working_day(due, CAL)
     return {
         "first_time_resolution": (
             _sql(db, count + f"NOT {flagged('重复')} AND status IN ({replied})"),
@@ -63,11 +79,11 @@ def _independent(db: Database) -> dict[str, tuple[int, int]]:
                  f"AND ({after}) = 0"),
             _sql(db, count + f"status IN ({replied})")),
         "repeat": (_sql(db, count + f"{flagged('重复')} OR ({letters}) > 1"),
-                   _sql(db, count + "1")),
-        "bypass": (_sql(db, count + flagged("越级")), _sql(db, count + "1")),
-        "collective": (_sql(db, count + flagged("集体")), _sql(db, count + "1")),
+                   _sql(db, count + "TRUE")),
+        "bypass": (_sql(db, count + flagged("越级")), _sql(db, count + "TRUE")),
+        "collective": (_sql(db, count + flagged("集体")), _sql(db, count + "TRUE")),
         "timely_acceptance": (
-            _sql(db, count + f"julianday(({routed})) - julianday(opened_on) <= 15"),
+            _sql(db, count + f"{days(f'({routed})', 'opened_on')} <= 15"),
             _sql(db, count + f"({routed}) IS NOT NULL")),
         "on_time": (on_time, total_replied),
         "satisfaction": (_sql(db, count + "satisfaction IN ('满意','基本满意')"),

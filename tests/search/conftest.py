@@ -1,5 +1,6 @@
 """Fixtures for the search tests: a small corpus written the way OCR delivers it, indexed
-for real in tmp_path by each engine in turn (tantivy, whoosh; no mocks)."""
+for real by each engine in turn (tantivy and whoosh in tmp_path; postgres in a schema of its own
+on the session's private PostgreSQL server, skipped when PostgreSQL is absent; no mocks)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from search import LetterDoc, LetterIndex
+from tests.pg import new_schema_url, pg_url
+
+__all__ = ["pg_url"]  # the session's PostgreSQL server, a fixture for every search test
 
 D = datetime.date
 
@@ -103,7 +107,7 @@ LETTERS: dict[int, LetterDoc] = {
 
 Find = Callable[..., set[int]]
 Open = Callable[..., LetterIndex]
-ENGINES = ("tantivy", "whoosh")
+ENGINES = ("tantivy", "whoosh", "postgres")
 
 
 @pytest.fixture
@@ -118,15 +122,49 @@ def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class SchemaPerPath:
+    """Opens the postgres engine where a file engine would open a folder: each folder path
+    a test names becomes a schema of its own in the test database (the same path, the same
+    schema), so the engine-parametrised tests run unchanged."""
+
+    def __init__(self, url: str, method: Open) -> None:
+        self.url, self.method = url, method
+        self.schemas: dict[str, str] = {}
+
+    def location(self, path: Path | str) -> str:
+        """The URL standing for ``path``."""
+        key = str(path)
+        if key not in self.schemas:
+            self.schemas[key] = new_schema_url(self.url)
+        return self.schemas[key]
+
+    def __call__(self, path: Path | str, **kwargs: object) -> LetterIndex:
+        return self.method(self.location(path), engine="postgres", **kwargs)
+
+
 @pytest.fixture
-def open_index(engine: str) -> Open:
+def schemas(engine: str, request: pytest.FixtureRequest) -> SchemaPerPath | None:
+    """For postgres: the folder -> schema URL map shared by open_index and create_index."""
+    if engine != "postgres":
+        return None
+    return SchemaPerPath(request.getfixturevalue("pg_url"), LetterIndex.open)
+
+
+@pytest.fixture
+def open_index(engine: str, schemas: SchemaPerPath | None) -> Open:
     """LetterIndex.open with the engine under test."""
+    if schemas is not None:
+        return schemas
     return functools.partial(LetterIndex.open, engine=engine)
 
 
 @pytest.fixture
-def create_index(engine: str) -> Open:
-    """LetterIndex.create with the engine under test."""
+def create_index(engine: str, schemas: SchemaPerPath | None) -> Open:
+    """LetterIndex.create with the engine under test (the same locations as open_index)."""
+    if schemas is not None:
+        created = SchemaPerPath(schemas.url, LetterIndex.create)
+        created.schemas = schemas.schemas
+        return created
     return functools.partial(LetterIndex.create, engine=engine)
 
 

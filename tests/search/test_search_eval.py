@@ -10,6 +10,7 @@ import datetime
 import json
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,12 @@ def load_letters(path: Path) -> tuple[list[LetterDoc], dict[int, str]]:
 
 @pytest.mark.eval
 @pytest.mark.timeout(300)
-def test_eval_recall_and_precision(tmp_path: Path) -> None:
+def test_eval_recall_and_precision(tmp_path: Path, open_index: Callable[..., LetterIndex]) -> None:
     if not (EVAL / "corpus.jsonl").is_file():
         pytest.skip(f"evaluation set not present at {EVAL}")
     docs, names = load_letters(EVAL / "corpus.jsonl")
     queries = json.loads((EVAL / "queries.json").read_text(encoding="utf-8"))
-    with LetterIndex.open(tmp_path / "index") as index:
+    with open_index(tmp_path / "index") as index:  # each engine in turn
         start = time.perf_counter()
         assert index.add(docs) == len(docs)
         build_s = time.perf_counter() - start

@@ -15,7 +15,13 @@ import pytest
 
 import search
 from search import Hit, LetterDoc, LetterIndex, QueryError, SearchError, SearchResult
+from search._schema import SCHEMA_VERSION
 from search._tantivy import DIR_NAME as TANTIVY_DIR
+
+try:
+    import psycopg
+except ImportError:  # pragma: no cover - psycopg comes with the postgres engine
+    psycopg = None
 
 Find = Callable[..., set[int]]
 Open = Callable[..., LetterIndex]
@@ -141,12 +147,12 @@ def test_malformed_doc_is_a_search_error_and_saves_nothing(
             ix.delete(["1"])  # type: ignore[list-item]
 
 
-def test_open_creates_directory_and_reopens(tmp_path: Path, open_index: Open) -> None:
+def test_open_creates_directory_and_reopens(tmp_path: Path, engine: str, open_index: Open) -> None:
     path = tmp_path / "a" / "b" / "index"
     with open_index(path) as ix:
         ix.add([LetterDoc(5, "枣树营村来信")])
         assert not ix.needs_reindex
-    assert path.is_dir()
+    assert path.is_dir() or engine == "postgres"  # postgres: a schema, no folder
     with open_index(path) as ix:
         assert ix.letter_ids() == {5}
 
@@ -159,9 +165,22 @@ def test_closed_index_refuses_work(tmp_path: Path, open_index: Open) -> None:
         ix.search("陈生")
 
 
-def corrupt(path: Path, engine: str) -> None:
-    """Overwrite the engine's table of contents with garbage."""
-    if engine == "whoosh":
+def pg_table(open_index: Open, path: Path, version: int = SCHEMA_VERSION) -> tuple[str, str]:
+    """The postgres engine's URL and qualified table name standing for the folder ``path``."""
+    from search._postgres import TABLE_PREFIX, parse_location
+
+    url, schema = parse_location(open_index.location(path))  # type: ignore[attr-defined]
+    return url, f'"{schema}"."{TABLE_PREFIX}{version}"'
+
+
+def corrupt(path: Path, engine: str, open_index: Open) -> None:
+    """Overwrite the engine's table of contents with garbage (postgres: the table)."""
+    if engine == "postgres":
+        url, table = pg_table(open_index, path)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE {table}")
+            conn.execute(f"CREATE TABLE {table} (garbage text)")
+    elif engine == "whoosh":
         for toc in path.glob("*.toc"):
             toc.write_bytes(b"garbage")
     else:
@@ -174,7 +193,7 @@ def test_create_discards_an_unreadable_index(
     path = tmp_path / "ix"
     with open_index(path) as ix:
         ix.add([LetterDoc(1, "第一封")])
-    corrupt(path, engine)
+    corrupt(path, engine, open_index)
     with pytest.raises(SearchError, match="huiyin reindex"):
         open_index(path)
     with create_index(path) as ix:
@@ -190,7 +209,12 @@ def test_older_index_version_asks_for_reindex(
     path = tmp_path / "ix"
     path.mkdir()
     old = path / ("_letters_v0_1.toc" if engine == "whoosh" else "tantivy_v0")
-    if engine == "whoosh":
+    if engine == "postgres":
+        url, table = pg_table(open_index, path, version=0)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {table.split('.')[0]}")
+            conn.execute(f"CREATE TABLE {table} (letter_id bigint)")
+    elif engine == "whoosh":
         old.write_bytes(b"an index built by an older analysis")
     else:
         old.mkdir()
@@ -199,6 +223,9 @@ def test_older_index_version_asks_for_reindex(
         assert ix.letter_ids() == set()
     with create_index(path) as ix:
         assert not ix.needs_reindex
+    if engine == "postgres":
+        with psycopg.connect(url, autocommit=True) as conn:
+            assert conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,)
     assert not old.exists()
 
 
@@ -253,9 +280,23 @@ def test_snippet_is_cut_around_the_match(tmp_path: Path, open_index: Open) -> No
 
 
 @contextmanager
-def writer_lock_held(path: Path, engine: str) -> Iterator[Callable[[], None]]:
+def writer_lock_held(path: Path, engine: str, open_index: Open) -> Iterator[Callable[[], None]]:
     """Take the index's writer lock as another writer would; yield a function releasing it."""
-    if engine == "whoosh":
+    if engine == "postgres":
+        from search._postgres import LOCK_CLASS, TABLE_PREFIX, parse_location
+
+        url, schema = parse_location(open_index.location(path))  # type: ignore[attr-defined]
+        conn = psycopg.connect(url)  # a transaction holding the advisory lock
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            (LOCK_CLASS, f"{schema}.{TABLE_PREFIX}"),
+        )
+
+        def release() -> None:
+            if not conn.closed:
+                conn.rollback()
+                conn.close()
+    elif engine == "whoosh":
         from whoosh.filedb.filestore import FileStorage
 
         from search._whoosh import INDEX_NAME
@@ -286,7 +327,7 @@ def test_second_writer_waits_then_succeeds(tmp_path: Path, engine: str, open_ind
     path = tmp_path / "ix"
     with open_index(path, lock_timeout=20) as ix:
         ix.add([LetterDoc(1, "第一封")])  # the index exists before the race
-        with writer_lock_held(path, engine) as release:
+        with writer_lock_held(path, engine, open_index) as release:
             timer = threading.Timer(0.5, release)
             timer.start()
             t0 = time.monotonic()
@@ -303,7 +344,10 @@ def test_busy_writer_times_out_with_a_clear_error(
     path = tmp_path / "ix"
     with open_index(path, lock_timeout=0.2) as ix:
         ix.add([LetterDoc(1, "第一封")])
-        with writer_lock_held(path, engine), pytest.raises(SearchError, match="正忙") as info:
+        with (
+            writer_lock_held(path, engine, open_index),
+            pytest.raises(SearchError, match="正忙") as info,
+        ):
             ix.add([LetterDoc(2, "第二封")])
         assert type(info.value) is SearchError
         assert ix.search("第一封").total == 1  # readers are never blocked
@@ -335,23 +379,14 @@ def test_killed_writer_leaves_the_index_usable(
     path = tmp_path / "ix"
     with open_index(path) as ix:
         ix.add([LetterDoc(1, "第一封，拖欠工资")])
-    script = (
-        "import sys, time\n"
-        "from pathlib import Path\n"
-        "from search import LetterDoc\n"
-        "from search._schema import to_record\n"
-        f"from search._{engine} import {engine.capitalize()}Engine as Engine, _document\n"
-        "engine = Engine(Path(sys.argv[1]), lock_timeout=5)\n"
-        "with engine._writer() as writer:\n"
-        "    for i in range(100, 150):\n"
-        "        doc = _document(to_record(LetterDoc(i, '拖欠工资' * 50)))\n"
-        "        add = writer.add_document\n"
-        "        add(**doc) if isinstance(doc, dict) else add(doc)\n"
-        "    print('writing', flush=True)\n"
-        "    time.sleep(60)\n"
-    )
+    if engine == "postgres":
+        script = POSTGRES_KILLED_WRITER
+        where = open_index.location(path)  # type: ignore[attr-defined]
+    else:
+        script = FILE_KILLED_WRITER.replace("ENGINE", engine).replace("CLASS", engine.capitalize())
+        where = str(path)
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, where], stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
@@ -364,6 +399,40 @@ def test_killed_writer_leaves_the_index_usable(
         assert ix.letter_ids() == {1}
         assert ix.add([LetterDoc(2, "第二封，拖欠工资")]) == 1
         assert {h.letter_id for h in ix.search("拖欠工资").hits} == {1, 2}
+
+
+FILE_KILLED_WRITER = (
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "from search import LetterDoc\n"
+    "from search._schema import to_record\n"
+    "from search._ENGINE import CLASSEngine as Engine, _document\n"
+    "engine = Engine(Path(sys.argv[1]), lock_timeout=5)\n"
+    "with engine._writer() as writer:\n"
+    "    for i in range(100, 150):\n"
+    "        doc = _document(to_record(LetterDoc(i, '拖欠工资' * 50)))\n"
+    "        add = writer.add_document\n"
+    "        add(**doc) if isinstance(doc, dict) else add(doc)\n"
+    "    print('writing', flush=True)\n"
+    "    time.sleep(60)\n"
+)
+# postgres: rows written inside the writer's transaction, then SIGKILL before the commit.
+POSTGRES_KILLED_WRITER = (
+    "import sys, time\n"
+    "from psycopg import sql\n"
+    "from search import LetterDoc\n"
+    "from search._schema import to_record\n"
+    "from search._postgres import COLUMNS, PostgresEngine, _row\n"
+    "engine = PostgresEngine(sys.argv[1], lock_timeout=5)\n"
+    "cols = sql.SQL(', ').join(map(sql.Identifier, COLUMNS))\n"
+    "with engine._writer() as conn:\n"
+    "    with conn.cursor().copy(sql.SQL('COPY {} ({}) FROM STDIN').format(engine._table, cols))"
+    " as copy:\n"
+    "        for i in range(100, 150):\n"
+    "            copy.write_row(_row(to_record(LetterDoc(i, '拖欠工资' * 50))))\n"
+    "    print('writing', flush=True)\n"
+    "    time.sleep(60)\n"
+)
 
 
 def test_searches_run_while_another_thread_writes(tmp_path: Path, open_index: Open) -> None:
@@ -401,9 +470,17 @@ def test_odd_text_is_indexed_and_shown_safely(tmp_path: Path, open_index: Open) 
         assert ix.letter_ids() == {1, 2, 3}
 
 
-def test_open_on_a_file_is_a_search_error(tmp_path: Path, open_index: Open) -> None:
+def test_open_on_a_file_is_a_search_error(tmp_path: Path, engine: str, open_index: Open) -> None:
     path = tmp_path / "not-a-dir"
     path.write_text("x", encoding="utf-8")
+    if engine == "postgres":  # the postgres counterpart: a server that is not there
+        with pytest.raises(SearchError, match="无法打开"):
+            LetterIndex.open(f"postgresql://nobody@/x?host={tmp_path}&port=9", engine="postgres")
+        with pytest.raises(SearchError, match="数据库地址"):
+            LetterIndex.open(path, engine="postgres")
+        with pytest.raises(SearchError, match="文件夹"):
+            LetterIndex.open("postgresql://nobody@/x", engine="tantivy")
+        return
     with pytest.raises(SearchError, match="无法打开"):
         open_index(path)
 

@@ -36,6 +36,11 @@ def test_only_the_engine_module_imports_whoosh() -> None:
     assert users == {"_whoosh.py"}
 
 
+def test_only_the_engine_module_imports_psycopg() -> None:
+    users = {m.name for m in PACKAGE.glob("*.py") if "psycopg" in imported_roots(m)}
+    assert users == {"_postgres.py"}
+
+
 def test_public_names_have_docstrings() -> None:
     for name in search.__all__:
         assert getattr(search, name).__doc__, name
@@ -43,7 +48,8 @@ def test_public_names_have_docstrings() -> None:
 
 def test_import_is_quiet_and_does_not_load_the_engine() -> None:
     code = (
-        "import sys, search; assert 'whoosh' not in sys.modules; import search._whoosh; print('ok')"
+        "import sys, search; assert 'whoosh' not in sys.modules; "
+        "assert 'psycopg' not in sys.modules; import search._whoosh; print('ok')"
     )
     out = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=False

@@ -6,10 +6,16 @@ its peak RSS is its own), then the queries run interleaved across engines (A B C
 recall and precision per query type (every hit counts), query p50/p95 warm (20 hits with
 snippets), one-letter add + commit, build rate, index size. Peers: SQLite FTS5 ``trigram``
 and tantivy over plain character bigrams (its whitespace tokenizer, phrase queries).
+
+Our PostgreSQL engine runs in the same run when PostgreSQL is installed: a throwaway server
+(:mod:`web.pgserver`, private port and socket) is started for the run and stopped after it; its
+index size is the table's total size, its peak RSS the client's only (the server's is not
+counted), and ``--explain`` adds EXPLAIN (ANALYZE, BUFFERS) of one query of each type.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import multiprocessing
@@ -28,6 +34,7 @@ from typing import Any
 import click
 
 from search import LetterDoc, LetterIndex, QueryError, clean_for_index
+from web import pgserver
 from web.bench import bench
 
 BUILD_BATCH = 2000
@@ -195,7 +202,7 @@ def _doc(n: int, row: Letter) -> LetterDoc:
 class Ours:
     """LetterIndex with one engine (the product as it runs)."""
 
-    def __init__(self, engine: str, path: Path) -> None:
+    def __init__(self, engine: str, path: Path | str) -> None:
         self.engine, self.path = engine, path
 
     def build(self, letters: list[Letter]) -> None:
@@ -203,6 +210,8 @@ class Ours:
             for start in range(0, len(letters), BUILD_BATCH):
                 chunk = letters[start : start + BUILD_BATCH]
                 ix.add(_doc(start + k + 1, row) for k, row in enumerate(chunk))
+        if self.engine == "postgres":
+            _pg_maintain(str(self.path))  # what autovacuum does after a bulk load
 
     def open(self) -> None:
         self.ix = LetterIndex.open(self.path, engine=self.engine)  # type: ignore[arg-type]
@@ -346,12 +355,69 @@ class TantivyBigram:
         del self.ix
 
 
+_PG_URL = ""  # the throwaway server's database, when postgres is measured
+
+
+def _pg_location() -> str:
+    return f"{_PG_URL}&schema=bench"
+
+
+def _pg_connect(location: str) -> Any:
+    import psycopg
+
+    from search._postgres import parse_location
+
+    url, schema = parse_location(location)
+    return psycopg.connect(url, autocommit=True), schema
+
+
+def _pg_maintain(location: str) -> None:
+    """VACUUM ANALYZE the index table: the GIN pending list merged, statistics and the
+    visibility map up to date (autovacuum does the same on a live server, later)."""
+    from search._postgres import TABLE
+
+    conn, schema = _pg_connect(location)
+    with conn:
+        conn.execute(f'VACUUM ANALYZE "{schema}"."{TABLE}"')
+
+
+def _pg_size_mb(location: str) -> float:
+    """The index table's size with its TOAST and indexes."""
+    from search._postgres import TABLE
+
+    conn, schema = _pg_connect(location)
+    with conn:
+        row = conn.execute(
+            "SELECT pg_total_relation_size(%s::regclass)", (f'"{schema}"."{TABLE}"',)
+        ).fetchone()
+    return float(row[0]) / 1e6 if row else 0.0
+
+
 def _make(name: str, root: Path) -> Any:
     if name == "sqlite_fts5_trigram":
         return Fts5Trigram(root / name)
     if name == "tantivy_bigram":
         return TantivyBigram(root / name)
+    if name == "postgres":
+        return Ours(name, _pg_location())
     return Ours(name, root / name)
+
+
+def explain(queries: list[Query], progress: Callable[[str], None]) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the first query of each type on the postgres index."""
+    from search._query import make_filters, parse
+
+    out: dict[str, str] = {}
+    with LetterIndex.open(_pg_location(), engine="postgres") as ix:
+        engine: Any = ix._engine
+        for q in queries:
+            if q["type"] in out:
+                continue
+            progress(f"explain {q['type']}: {q['query']}")
+            plan = parse(q["query"])
+            text = engine.explain(plan, make_filters(), HITS, sort="relevance")
+            out[q["type"]] = f"-- {q['query']}\n{text}"
+    return out
 
 
 # -- measuring ----------------------------------------------------------------------------
@@ -413,8 +479,11 @@ def _quality(found: dict[str, list[int]], queries: list[Query], ids: list[str]) 
 
 
 def run(
-    letters: list[Letter], queries: list[Query], engines: list[str], progress: Callable[[str], None]
-) -> dict[str, Any]:  # noqa: E501
+    letters: list[Letter],
+    queries: list[Query],
+    engines: list[str],
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
     """Build every engine, then query them interleaved; the JSON document of the README."""
     global _CORPUS
     _CORPUS = letters
@@ -426,9 +495,10 @@ def run(
         for name in engines:
             progress(f"building {name} ({len(letters)} letters)")
             seconds, rss = _build(name, root)
+            size = _pg_size_mb(_pg_location()) if name == "postgres" else _size_mb(root / name)
             speed[name] = {
                 "index_docs_per_s": round(len(letters) / seconds, 1),
-                "index_mb": round(_size_mb(root / name), 1),
+                "index_mb": round(size, 1),
                 "peak_rss_mb": round(rss, 1),
             }
         opened = {name: _make(name, root) for name in engines}
@@ -490,6 +560,38 @@ def _ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+OUR_ENGINES = ["tantivy", "whoosh", "postgres"]
+# The throwaway server: memory for the GIN index and the rechecks; durability is not measured.
+PG_SETTINGS = {"shared_buffers": "512MB", "work_mem": "64MB", "effective_cache_size": "2GB"}
+
+
+def _choose_engines(
+    engines: tuple[str, ...], engine_list: str | None, say: Callable[[str], None]
+) -> list[str]:
+    """Our engines to measure: --engines, else --engine..., else tantivy (+ postgres if here)."""
+    if engine_list is not None:
+        chosen = [e.strip() for e in engine_list.split(",") if e.strip()]
+        unknown = [e for e in chosen if e not in OUR_ENGINES]
+        if unknown or not chosen:
+            raise click.UsageError(
+                f"--engines: unknown {', '.join(unknown) or '(none)'}; "
+                f"choose from {', '.join(OUR_ENGINES)}"
+            )
+    elif engines:
+        chosen = list(engines)
+    else:
+        chosen = ["tantivy"]
+        if pgserver.find_bin_dir() is not None:
+            chosen.append("postgres")
+        else:
+            say(f"postgres skipped: PostgreSQL not installed (apt-get install {pgserver.PACKAGE})")
+    if "postgres" in chosen and pgserver.find_bin_dir() is None:
+        raise click.ClickException(
+            f"PostgreSQL is not installed (Debian package {pgserver.PACKAGE})"
+        )
+    return list(dict.fromkeys(chosen))
+
+
 def load_corpus(path: Path) -> list[Letter]:
     with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
@@ -504,10 +606,19 @@ def load_corpus(path: Path) -> list[Letter]:
     "--engine",
     "engines",
     multiple=True,
-    type=click.Choice(["tantivy", "whoosh"]),
-    help="our engine(s) to measure; the first is reported as ours (default: tantivy)",
+    type=click.Choice(OUR_ENGINES),
+    help="one of our engines to measure (repeatable); the first is reported as ours",
+)
+@click.option(
+    "--engines",
+    "engine_list",
+    default=None,
+    metavar="A,B",
+    help="our engines, comma-separated, the first reported as ours "
+    "(default: tantivy, and postgres when PostgreSQL is installed)",
 )
 @click.option("--peers/--no-peers", default=True, show_default=True)
+@click.option("--explain", "with_explain", is_flag=True, help="EXPLAIN ANALYZE (postgres)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document")
 def command(
     n: int,
@@ -515,7 +626,9 @@ def command(
     corpus: Path | None,
     queries: Path | None,
     engines: tuple[str, ...],
+    engine_list: str | None,
     peers: bool,
+    with_explain: bool,
     as_json: bool,
 ) -> None:
     """Recall/precision per query type, build rate, add+commit, query p50/p95, size, RSS."""
@@ -529,13 +642,22 @@ def command(
         letters = synthetic_corpus(n, seed)
         labelled = synthetic_queries(letters, seed)
         source = {"synthetic": True, "seed": seed}
-    ours = list(dict.fromkeys(engines or ("tantivy",)))
-    names = ours + (["sqlite_fts5_trigram", "tantivy_bigram"] if peers else [])
 
     def say(message: str) -> None:
         click.echo(f"bench search: {message}", err=True)
 
-    report = run(letters, labelled, names, say)
+    ours = _choose_engines(engines, engine_list, say)
+    names = ours + (["sqlite_fts5_trigram", "tantivy_bigram"] if peers else [])
+    plans: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        if "postgres" in ours:
+            global _PG_URL
+            server = stack.enter_context(pgserver.pg_server(database="bench", settings=PG_SETTINGS))
+            _PG_URL = server.url
+            say(f"PostgreSQL server started ({server.bin_dir.parent.name}, port {server.port})")
+        report = run(letters, labelled, names, say)
+        if with_explain and "postgres" in ours:
+            plans = explain(labelled, say)
     main = report[ours[0]]
     document: dict[str, Any] = {
         "n_letters": len(letters),
@@ -549,6 +671,8 @@ def command(
         "peers": {name: report[name] for name in names if name not in ours},
     }
     document["ratios"] = {name: _ratios(main, report[name]) for name in names if name != ours[0]}
+    if plans:
+        document["postgres_explain"] = plans
     if as_json:
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return

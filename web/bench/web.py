@@ -235,6 +235,7 @@ def _insert(instance: Any, corpus: list[dict[str, Any]], seed: int) -> dict[str,
     """Units, petitioners, letters with one page, cases: bulk inserts in a few transactions."""
     from records import Case, Letter, Page, Petitioner, Unit
     from records.models import Counter, letter_petitioner, utcnow
+    from records.transfer import reset_sequences
 
     rng = random.Random(seed + 17)
     today = instance.today()
@@ -310,6 +311,7 @@ def _insert(instance: Any, corpus: list[dict[str, Any]], seed: int) -> dict[str,
         for (name, year), value in sequence.items():
             s.add(Counter(name=name, year=year, value=value))
         assert s.scalar(select(Letter.id).order_by(Letter.id.desc()).limit(1)) == len(letters)
+        reset_sequences(s.connection())  # PostgreSQL: new rows must not reuse the ids above
     return {"n_cases": len(cases), "n_letters_in_cases": sum(1 for x in letters if x["case_id"]),
             "n_petitioners": len(person_rows)}
 

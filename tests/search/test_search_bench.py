@@ -1,0 +1,40 @@
+"""`huiyin bench search` measures the postgres engine beside tantivy in one run."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.pg import SKIP_REASON, postgres_available
+from web.bench.search import _choose_engines, command
+
+
+def test_choose_engines() -> None:
+    said: list[str] = []
+    assert _choose_engines((), "tantivy, whoosh", said.append) == ["tantivy", "whoosh"]
+    assert _choose_engines(("whoosh",), None, said.append) == ["whoosh"]
+    default = _choose_engines((), None, said.append)
+    assert default == (["tantivy", "postgres"] if postgres_available() else ["tantivy"])
+    with pytest.raises(click.UsageError, match="lucene"):
+        _choose_engines((), "tantivy,lucene", said.append)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bench_runs_postgres_beside_tantivy() -> None:
+    if not postgres_available():
+        pytest.skip(SKIP_REASON)
+    result = CliRunner().invoke(
+        command, ["--n", "60", "--engines", "tantivy,postgres", "--no-peers", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["engine"] == "tantivy"
+    postgres = document["engines"]["postgres"]
+    assert postgres["quality"]["recall"] == document["quality"]["recall"] == 1.0
+    assert postgres["quality"]["precision"] == 1.0
+    assert postgres["speed"]["query_p95_ms"] > 0 and postgres["speed"]["index_mb"] > 0
+    assert "postgres" in document["ratios"]
