@@ -74,9 +74,16 @@ def upload_dir(instance: Instance) -> Path:
     return folder
 
 
-def receive(instance: Instance, name: str, data: BinaryIO, *, actor: str) -> Received:
-    """Take one uploaded file: register and store it, queue its reading; or say why not."""
+def receive(instance: Instance, name: str, data: BinaryIO, *, actor: str,
+            declared_size: int | None = None) -> Received:
+    """Take one uploaded file: register and store it, queue its reading; or say why not.
+
+    A file whose declared size is already too large is refused before a byte is read.
+    """
     received = Received(file=display_name(name))
+    if declared_size is not None and declared_size > MAX_BYTES:
+        received.error = too_large()
+        return received
     # the extension alone is kept (checked: letters and digits), so that messages about a
     # file whose content does not match its extension name the right one
     suffix = Path(received.file).suffix.lower()

@@ -233,13 +233,8 @@ def case(case_id: int) -> Any:
 def upload() -> Any:
     """The scan as the raw request body; stored, queued for OCR, or refused with the reason."""
     name = request.args.get("name") or request.headers.get("X-File-Name", "")
-    length = request.content_length
-    if length is not None and length > intake_files.MAX_BYTES:
-        received = intake_files.Received(file=intake_files.display_name(name),
-                                         error=intake_files.too_large())
-    else:
-        received = intake_files.receive(instance(), name, cast(BinaryIO, request.stream),
-                                        actor=user().username)
+    received = intake_files.receive(instance(), name, cast(BinaryIO, request.stream),
+                                    actor=user().username, declared_size=request.content_length)
     return received.as_dict(), 422 if received.error else 201
 
 

@@ -34,13 +34,8 @@ def index() -> str:
 def upload() -> ResponseReturnValue:
     """One file as the request body: registered, stored and queued, or refused with a reason."""
     name = unquote(request.headers.get("X-File-Name", ""))
-    length = request.content_length
-    if length is not None and length > intake_files.MAX_BYTES:
-        received = intake_files.Received(file=intake_files.display_name(name),
-                                         error=intake_files.too_large())
-    else:
-        received = intake_files.receive(instance(), name, cast(BinaryIO, request.stream),
-                                        actor=user().username)
+    received = intake_files.receive(instance(), name, cast(BinaryIO, request.stream),
+                                    actor=user().username, declared_size=request.content_length)
     document = _with_links(received.as_dict())
     return jsonify(document), 422 if received.error else 200
 
