@@ -12,9 +12,10 @@ from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits
 from ._parallel import default_workers, shutdown_workers
 from ._reader import count_pages, ocr_image, read_pages, render_page
 from ._sniff import sniff
-from ._types import Line, PageText
+from ._types import CHECK_BELOW, Line, PageText
 
 __all__ = [
+    "CHECK_BELOW",
     "DEFAULT_ENGINE",
     "DEFAULT_LIMITS",
     "OCR_DPI",

@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from ocr import CHECK_BELOW
 from ocr.fields import extract_fields, valid_id_number
 from records import AuditEvent, Case, Letter, Page, PageEdit, RecordsError, audit, cases, intake
 from records.models import utcnow
@@ -36,8 +37,8 @@ from web.gazetteer import categories, gazetteer
 from web.indexing import index_letters
 from web.instance import Instance
 
-# A line read with less confidence than this is marked for the clerk (ocr's CHECK_BELOW).
-LOW_SCORE = 0.9
+# A line read with less confidence than this is marked for the clerk.
+LOW_SCORE = CHECK_BELOW
 MAX_LINE = 500  # characters in one corrected line
 PETITIONER_FIELDS = ("name", "id_number", "phone", "address")
 LETTER_FIELDS = ("township", "village", "category", "summary")
