@@ -32,7 +32,7 @@ def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(e2e_home: Path) -> Iterator[str]:
     """The base URL of the real server (waitress), stopped with its children at the end."""
     process, url = start_server(e2e_home, e2e_home.parent / "serve.log")
@@ -43,7 +43,7 @@ def server(e2e_home: Path) -> Iterator[str]:
         stop_server(process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's chromium driven by Playwright (no browser download, ever)."""
     if not CHROMIUM.exists():
