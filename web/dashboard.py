@@ -20,6 +20,7 @@ records change (the newest audit event that is not a read tells).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import threading
@@ -410,12 +411,20 @@ def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
     period = period or Period.year(today.year)
     with instance.db.session() as session:
         units, users = _names(session)
+        key = (*_records_state(session), period, scope_unit_ids, today,
+               tuple(sorted(units.items())), tuple(sorted(users.items())))
+        with FIRST_ROUTING.lock:
+            if key in _SUMMARIES:
+                _SUMMARIES.move_to_end(key)
+                return copy.deepcopy(_SUMMARIES[key])
         work = _work_figures(session, instance.calendar, scope_unit_ids, today, units, users)
         tables = _rate_tables(session, instance.calendar, period, today, scope_unit_ids,
                               units)
-    return {"today": today.isoformat(),
-            "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
-            "work": work, **tables}
+    figures = {"today": today.isoformat(),
+               "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
+               "work": work, **tables}
+    _remember(_SUMMARIES, key, figures)
+    return copy.deepcopy(figures)
 
 
 def _work_figures(session: Session, calendar: WorkCalendar, scope: Scope, today: dt.date,
@@ -451,6 +460,7 @@ def _ranked(counts: dict[int | None, int], names: dict[int, str],
 
 
 _TABLES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_SUMMARIES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()  # the whole page
 _TABLES_KEPT = 32
 
 
@@ -458,23 +468,32 @@ def _rate_tables(session: Session, calendar: WorkCalendar, period: Period, today
                  scope: Scope, units: dict[int, str]) -> dict[str, Any]:
     """The rate tables, summed again only when the records changed.
 
-    Every change to the records adds an audit event (records.audit), so the newest event that
-    is not a mere read names the state of the records the tables were summed from.
+    Keyed by the state of the records (see _records_state).
     """
-    changed = session.scalar(select(AuditEvent.id).where(AuditEvent.action != "read")
-                             .order_by(AuditEvent.id.desc()).limit(1))
-    key = (str(session.get_bind().engine.url), period, scope, today, changed,
-           tuple(sorted(units.items())))
+    key = (*_records_state(session), period, scope, today, tuple(sorted(units.items())))
     with FIRST_ROUTING.lock:
         if key in _TABLES:
             _TABLES.move_to_end(key)
             return _TABLES[key]
     tables = _sum_rate_tables(session, calendar, period, today, scope, units)
-    with FIRST_ROUTING.lock:
-        _TABLES[key] = tables
-        while len(_TABLES) > _TABLES_KEPT:
-            _TABLES.popitem(last=False)
+    _remember(_TABLES, key, tables)
     return tables
+
+
+def _records_state(session: Session) -> tuple[str, int | None]:
+    """Which database, and the newest audit event that is not a mere read: every change to the
+    records adds one (records.audit), so this names the state the figures were computed from."""
+    changed = session.scalar(select(AuditEvent.id).where(AuditEvent.action != "read")
+                             .order_by(AuditEvent.id.desc()).limit(1))
+    return str(session.get_bind().engine.url), changed
+
+
+def _remember(cache: OrderedDict[tuple[Any, ...], dict[str, Any]], key: tuple[Any, ...],
+              value: dict[str, Any]) -> None:
+    with FIRST_ROUTING.lock:
+        cache[key] = value
+        while len(cache) > _TABLES_KEPT:
+            cache.popitem(last=False)
 
 
 def _sum_rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,
