@@ -119,15 +119,10 @@ def _letter_row(letter: Letter) -> dict[str, Any]:
               "state": "处理状态：registered|stored|read|indexed|failed"})
 def letters() -> Any:
     """The register, newest first, in pages of 50; only the letters the role may see."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     where = [letter_scope(user())]
     if request.args.get("state"):
         where.append(Letter.ingest_state == request.args["state"])
-    with instance().db.session() as db:
-        total = db.scalar(select(func.count()).select_from(Letter).where(*where)) or 0
-        rows = db.scalars(select(Letter).where(*where).order_by(Letter.id.desc())
-                          .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-        return {"total": total, "page": page, "letters": [_letter_row(x) for x in rows]}
+    return _paged(Letter, where, "letters", _letter_row)
 
 
 @route("/letters/<int:letter_id>", "GET", "read_letters", "一件来信")
@@ -191,15 +186,21 @@ def _date(text: str | None) -> dt.date | None:
        query={"status": "案件状态", "page": "页码（每页 50 件）"})
 def case_list() -> Any:
     """Cases the role may see, newest first, each with its current deadline."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     where = [case_scope(user())]
     if request.args.get("status"):
         where.append(Case.status == request.args["status"])
+    return _paged(Case, where, "cases", _case_row)
+
+
+def _paged(model: Any, where: list[Any], name: str,
+           row: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """One page (?page=N, 50 to a page) of a model's rows, newest first, with the total."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
     with instance().db.session() as db:
-        total = db.scalar(select(func.count()).select_from(Case).where(*where)) or 0
-        rows = db.scalars(select(Case).where(*where).order_by(Case.id.desc())
+        total = db.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        rows = db.scalars(select(model).where(*where).order_by(model.id.desc())
                           .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-        return {"total": total, "page": page, "cases": [_case_row(c) for c in rows]}
+        return {"total": total, "page": page, name: [row(x) for x in rows]}
 
 
 def _case_row(case: Case) -> dict[str, Any]:

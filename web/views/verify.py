@@ -6,24 +6,19 @@ office, never a petitioner's name or the matter.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 
-from web.instance import Instance
 from web.replies import public_status, verify_document
+from web.views import instance
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 MAX_PDF = 20 << 20
 
 
-def _instance() -> Instance:
-    instance: Instance = current_app.extensions["huiyin"]
-    return instance
-
-
 @bp.get("/<code>")
 def by_code(code: str) -> str:
     """The page a reply's QR code links to."""
-    status = public_status(_instance(), code)
+    status = public_status(instance(), code)
     if status is None:
         abort(404)
     return render_template("verify/status.html", status=status)
@@ -41,7 +36,7 @@ def upload() -> str:
         elif len(data) > MAX_PDF:
             error = "文件过大。"
         else:
-            full = verify_document(_instance(), data)
+            full = verify_document(instance(), data)
             result = {"valid": full["valid"], "superseded": full["superseded_by"] is not None,
                       "doc_number": full["doc_number"], "issued_on": full["issued_on"],
                       "office": full["office"] if full["issued_by_us"] else None}
