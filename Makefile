@@ -13,7 +13,8 @@ SYSTEM_PACKAGES := fonts-arphic-ukai fonts-noto-cjk texlive-lang-chinese libreof
 	python3-uno poppler-utils tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
 # The tests also drive a real browser: Debian's chromium (Playwright never downloads one);
 # the suite runs a second time on a throwaway PostgreSQL server (Debian's postgresql).
-TEST_PACKAGES := chromium postgresql
+# Redis (Debian's redis-server) carries the queue when workers run on several machines.
+TEST_PACKAGES := chromium postgresql redis-server
 STAMP := $(VENV)/.installed
 
 .PHONY: run test test-postgres quick lint setup system test-system clean-instance

@@ -133,11 +133,12 @@ class WarmConverter:
     """One LibreOffice kept running behind unoserver, with its own profile; restarts on a hang."""
 
     def __init__(self, work_dir: Path | None = None, *, timeout: float = 60.0,
-                 start_timeout: float = 90.0) -> None:
+                 start_timeout: float = 90.0, niceness: int = 0) -> None:
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="huiyin-uno-")
         self.work = Path(work_dir or self._tmp.name)  # type: ignore[union-attr]
         self.work.mkdir(parents=True, exist_ok=True)
         self.timeout, self.start_timeout = timeout, start_timeout
+        self.niceness = niceness  # > 0: LibreOffice yields the CPU to more urgent work
         self._process: subprocess.Popen[bytes] | None = None
         self._port = 0
         self.restarts = 0
@@ -156,7 +157,8 @@ class WarmConverter:
         self._port, uno_port = _free_port(), _free_port()
         code = _WATCH_PARENT + ("import sys; sys.path.append(sys.argv.pop(1)); "
                                 "from unoserver.server import main; sys.exit(main())")
-        command = [SYSTEM_PYTHON, "-c", code, str(Path(unoserver.__file__).parents[1]),
+        nice = ["nice", "-n", str(self.niceness)] if self.niceness else []
+        command = [*nice, SYSTEM_PYTHON, "-c", code, str(Path(unoserver.__file__).parents[1]),
                    "--port", str(self._port), "--uno-port", str(uno_port),
                    "--executable", soffice(), "--quiet",
                    "--user-installation", str(self.work / "profile"),

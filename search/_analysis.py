@@ -21,6 +21,7 @@ cut into tokens by :func:`tokens`; a query word goes through the same steps
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,55 +58,86 @@ def clean_with_map(text: str) -> tuple[str, list[int]]:
     ``origin[i]`` is the index in ``text`` of cleaned character ``i``; snippets use it to mark
     a match found in the cleaned text on the text as written.
     """
-    chars: list[str] = []
+    pieces: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in "\n\r\t":
-            chars.append(" ")
-            origin.append(i)
-            continue
-        if unicodedata.category(ch) in _DROP_CATEGORIES:
-            continue  # control characters, zero-width spaces, lone surrogates
-        for out in unicodedata.normalize("NFKC", ch):
-            chars.append(out)
-            origin.append(i)
-    keep = _join_inside_runs(chars)
-    chars = [c for c, k in zip(chars, keep, strict=True) if k]
-    origin = [o for o, k in zip(origin, keep, strict=True) if k]
-    joined = "".join(chars)
-    drop: set[int] = set()
+    start = 0
+    for m in _changing().finditer(text):  # full-width punctuation, breaks, zero-width spaces
+        i = m.start()
+        pieces.append(text[start:i])
+        origin.extend(range(start, i))
+        out = _cleaned(text[i])
+        pieces.append(out)
+        origin.extend([i] * len(out))
+        start = i + 1
+    pieces.append(text[start:])
+    origin.extend(range(start, len(text)))
+    joined = "".join(pieces)
+    drop = _inside_runs(joined)
+    if drop:
+        joined, origin = _without(joined, origin, drop)
+    drop = set()
     for m in _PHONE_RE.finditer(joined):
         drop.update(m.start() + j for j, c in enumerate(m.group()) if not c.isdigit())
     if drop:
-        joined = "".join(c for j, c in enumerate(joined) if j not in drop)
-        origin = [o for j, o in enumerate(origin) if j not in drop]
+        joined, origin = _without(joined, origin, drop)
     return joined, origin
 
 
-def _join_inside_runs(chars: list[str]) -> list[bool]:
-    """Mark whitespace that OCR put inside a run of Chinese or of digits to be dropped."""
-    keep = [True] * len(chars)
-    i = 0
-    n = len(chars)
-    while i < n:
-        if not chars[i].isspace():
-            i += 1
+_SPACES_RE = re.compile(r"\s+")
+
+
+def _cleaned(ch: str) -> str:
+    """One character as the index reads it: a break is a space, a control character nothing."""
+    if ch in "\n\r\t":
+        return " "
+    if unicodedata.category(ch) in _DROP_CATEGORIES:
+        return ""  # control characters, zero-width spaces, lone surrogates
+    return unicodedata.normalize("NFKC", ch)
+
+
+@cache
+def _changing() -> re.Pattern[str]:
+    """The characters cleaning changes, as one class of ranges (built once, on first use)."""
+    ranges: list[list[int]] = []
+    for c in range(sys.maxunicode + 1):
+        if _cleaned(chr(c)) != chr(c):
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+def _without(joined: str, origin: list[int], drop: set[int]) -> tuple[str, list[int]]:
+    """The text and its map less the characters at ``drop`` (few: cut between them)."""
+    text: list[str] = []
+    kept: list[int] = []
+    start = 0
+    for j in sorted(drop):
+        text.append(joined[start:j])
+        kept.extend(origin[start:j])
+        start = j + 1
+    text.append(joined[start:])
+    kept.extend(origin[start:])
+    return "".join(text), kept
+
+
+def _inside_runs(joined: str) -> set[int]:
+    """Whitespace that OCR put inside a run of Chinese or of digits: to be dropped."""
+    drop: set[int] = set()
+    for m in _SPACES_RE.finditer(joined):
+        i, j = m.span()
+        if i == 0 or j == len(joined):
             continue
-        j = i
-        while j < n and chars[j].isspace():
-            j += 1
-        if 0 < i and j < n:
-            before, after = chars[i - 1], chars[j]
-            cjk_b, cjk_a = is_cjk(before), is_cjk(after)
-            if (
-                (cjk_b and (cjk_a or _is_alnum(after)))
-                or (cjk_a and _is_alnum(before))
-                or (before.isdigit() and after.isdigit())
-            ):
-                for k in range(i, j):
-                    keep[k] = False
-        i = j
-    return keep
+        before, after = joined[i - 1], joined[j]
+        cjk_b, cjk_a = is_cjk(before), is_cjk(after)
+        if (
+            (cjk_b and (cjk_a or _is_alnum(after)))
+            or (cjk_a and _is_alnum(before))
+            or (before.isdigit() and after.isdigit())
+        ):
+            drop.update(range(i, j))
+    return drop
 
 
 def clean_for_index(text: str) -> str:

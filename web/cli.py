@@ -75,37 +75,21 @@ def init(ctx: CliContext, demo: bool, as_json: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Web processes (default: one per core, at least 2).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Threads in each web process.")
 @pass_ctx
-def serve(ctx: CliContext, host: str, port: int) -> None:
+def serve(ctx: CliContext, host: str, port: int, processes: int | None, threads: int) -> None:
     """Serve the web application, with one background worker beside it."""
-    import threading
-
-    import waitress
-
-    from web.app import create_app
-    from web.worker import Worker
+    from web import server
 
     ctx.instance()  # a clear message now if the folder is not an instance
-    app = create_app({"HUIYIN_HOME": str(ctx.home)})
     _log_to_stderr()
-    stop = threading.Event()
-    worker = threading.Thread(target=Worker(app.extensions["huiyin"]).run, args=(stop,),
-                              name="huiyin-worker", daemon=True)
-    worker.start()
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    click.echo(f"Huiyin on http://{host}:{port}/  (Ctrl+C stops)")
-    try:
-        waitress.serve(app, host=host, port=port, threads=8, ident="huiyin")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        stop.set()
-        worker.join(timeout=60)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    processes = processes or server.default_processes()
+    click.echo(f"Huiyin on http://{host}:{port}/  ({processes} processes x {threads} threads; "
+               "Ctrl+C stops)")
+    sys.exit(server.serve(ctx.home, host, port, processes=processes, threads=threads))
 
 
 def _log_to_stderr() -> None:

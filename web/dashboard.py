@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy import case as when
@@ -51,6 +52,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from records import AuditEvent, Case, Letter, Reply, Unit, User, cases, stats
 from records.calendar import WorkCalendar
+from records.models import CHANGES
 from records.workflow import (
     ANSWER_DAYS,
     HANDLE_DAYS,
@@ -411,20 +413,32 @@ def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
     period = period or Period.year(today.year)
     with instance.db.session() as session:
         units, users = _names(session)
-        key = (*_records_state(session), period, scope_unit_ids, today,
-               tuple(sorted(units.items())), tuple(sorted(users.items())))
-        with FIRST_ROUTING.lock:
-            if key in _SUMMARIES:
-                _SUMMARIES.move_to_end(key)
-                return copy.deepcopy(_SUMMARIES[key])
+        key = _state(session, units, users, period, scope_unit_ids, today)
+        kept = SUMMARIES.get(key)
+        if kept is not None:
+            return copy.deepcopy(kept)
         work = _work_figures(session, instance.calendar, scope_unit_ids, today, units, users)
         tables = _rate_tables(session, instance.calendar, period, today, scope_unit_ids,
                               units)
     figures = {"today": today.isoformat(),
                "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
                "work": work, **tables}
-    _remember(_SUMMARIES, key, figures)
+    SUMMARIES.put(key, figures)
     return copy.deepcopy(figures)
+
+
+def state(instance: Instance, scope_unit_ids: Scope, today: dt.date,
+          period: Period) -> tuple[Any, ...]:
+    """What `summary` depends on: equal states give equal figures (a key for what is kept)."""
+    with instance.db.session() as session:
+        units, users = _names(session)
+        return _state(session, units, users, period, scope_unit_ids, today)
+
+
+def _state(session: Session, units: dict[int, str], users: dict[int, str], period: Period,
+           scope: Scope, today: dt.date) -> tuple[Any, ...]:
+    return (*_records_state(session), period, scope, today, tuple(sorted(units.items())),
+            tuple(sorted(users.items())))
 
 
 def _work_figures(session: Session, calendar: WorkCalendar, scope: Scope, today: dt.date,
@@ -459,9 +473,30 @@ def _ranked(counts: dict[int | None, int], names: dict[int, str],
     return sorted(rows, key=lambda r: (-r["count"], r["name"]))
 
 
-_TABLES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_SUMMARIES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()  # the whole page
-_TABLES_KEPT = 32
+class Kept:
+    """The last few values computed from a state of the records, newest kept, shared by threads."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            if key not in self._values:
+                return None
+            self._values.move_to_end(key)
+            return self._values[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
+
+_TABLES = Kept()
+SUMMARIES = Kept()  # the whole page's figures
 
 
 def _rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,
@@ -471,29 +506,23 @@ def _rate_tables(session: Session, calendar: WorkCalendar, period: Period, today
     Keyed by the state of the records (see _records_state).
     """
     key = (*_records_state(session), period, scope, today, tuple(sorted(units.items())))
-    with FIRST_ROUTING.lock:
-        if key in _TABLES:
-            _TABLES.move_to_end(key)
-            return _TABLES[key]
+    kept = _TABLES.get(key)
+    if kept is not None:
+        return kept
     tables = _sum_rate_tables(session, calendar, period, today, scope, units)
-    _remember(_TABLES, key, tables)
+    _TABLES.put(key, tables)
     return tables
 
 
 def _records_state(session: Session) -> tuple[str, int | None]:
-    """Which database, and the newest audit event that is not a mere read: every change to the
-    records adds one (records.audit), so this names the state the figures were computed from."""
-    changed = session.scalar(select(AuditEvent.id).where(AuditEvent.action != "read")
+    """Which database, and the newest audit event that is not a mere look (records.models.LOOKS):
+    every change to the records adds one, so this names the state the figures come from.
+
+    The condition is the text of the partial index ix_audit_event_changes, so that it is used.
+    """
+    changed = session.scalar(select(AuditEvent.id).where(text(CHANGES))
                              .order_by(AuditEvent.id.desc()).limit(1))
     return str(session.get_bind().engine.url), changed
-
-
-def _remember(cache: OrderedDict[tuple[Any, ...], dict[str, Any]], key: tuple[Any, ...],
-              value: dict[str, Any]) -> None:
-    with FIRST_ROUTING.lock:
-        cache[key] = value
-        while len(cache) > _TABLES_KEPT:
-            cache.popitem(last=False)
 
 
 def _sum_rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,

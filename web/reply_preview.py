@@ -133,6 +133,11 @@ def read_form(template: str, form: Mapping[str, str]) -> tuple[dict[str, str], l
     return values, problems
 
 
+# A preview waits for LibreOffice for a second or more anyway; the pages other clerks are
+# waiting for at the same moment should not.
+PREVIEW_NICENESS = 10
+
+
 class SharedConverter:
     """One warm LibreOffice for the web process; requests take turns (it converts one at a time).
 
@@ -145,7 +150,7 @@ class SharedConverter:
 
     def _ready(self) -> letters.Converter:
         if self._converter is None:
-            warm = letters.WarmConverter(timeout=60)
+            warm = letters.WarmConverter(timeout=60, niceness=PREVIEW_NICENESS)
             try:
                 warm.start()
                 self._converter = warm

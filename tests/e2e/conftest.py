@@ -34,7 +34,7 @@ def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(e2e_home: Path) -> Iterator[str]:
-    """The base URL of the real server (waitress), stopped with its children at the end."""
+    """The base URL of the real server (huiyin serve), stopped with its children at the end."""
     process, url = start_server(e2e_home, e2e_home.parent / "serve.log")
     atexit.register(stop_server, process)  # even if pytest itself is interrupted
     try:

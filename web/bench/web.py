@@ -6,7 +6,7 @@
    same case), spread over units and workflow stages; then indexed through
    ``web.indexing.reindex`` (the product's path). The instance is cached under a folder keyed
    by N and seed, so a second run starts at once.
-2. Start the real server (``huiyin serve``, waitress) on 127.0.0.1 in its own process group.
+2. Start the real server (``huiyin serve``: gunicorn) on 127.0.0.1 in its own process group.
 3. ``--clients`` threads, each a clerk with its own keep-alive connection and session cookie,
    sign in once, then loop for ``--seconds``: the register, a letter, a search, a case, the
    dashboard (and a reply preview, when the replies area has one). Latency is measured per
@@ -123,7 +123,7 @@ def _end_with_parent() -> None:
 def stop_server(process: subprocess.Popen[bytes]) -> None:
     """Stop the server and everything it started, even helpers in a session of their own.
 
-    SIGINT first (waitress ends like on Ctrl+C and its atexit hooks stop LibreOffice), then
+    SIGINT first (the server ends like on Ctrl+C and its atexit hooks stop LibreOffice), then
     SIGKILL to its process group and to any descendant still alive. A second call does
     nothing: once reaped, the ids may belong to someone else.
     """
@@ -184,6 +184,38 @@ def group_rss_mb(pid: int) -> float | None:
     return round(total / 1024, 1) if Path("/proc").is_dir() else None
 
 
+def group_cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by a process and its live descendants, by name.
+
+    Unlike latency, this does not depend on what else the machine is doing: divided by the
+    requests served, it is what a page costs.
+    """
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    used: dict[str, float] = defaultdict(float)
+    for member in (pid, *descendants(pid)):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except OSError:
+            continue
+        name = _role(member, stat[stat.index("(") + 1:stat.rindex(")")])
+        fields = stat[stat.rindex(")") + 2:].split()
+        used[name] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return dict(used)
+
+
+def _role(pid: int, name: str) -> str:
+    """What a process of the server is for: web pages, background worker, LibreOffice, ..."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return name
+    for marker, role in (("web.server", "web"), (" worker", "worker"), ("soffice", "libreoffice"),
+                         ("unoserver", "libreoffice"), (" serve", "supervisor")):
+        if marker in command:
+            return role
+    return name
+
+
 # -- the seeded instance ---------------------------------------------------------------------
 
 
@@ -198,9 +230,9 @@ def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None]) ->
     marker = home / "bench-web.json"
     if marker.exists():
         built = json.loads(marker.read_text(encoding="utf-8"))
-        with Instance(home) as instance:
-            current = instance.db.is_current()
-        if built.get("format") == BUILD_FORMAT and current:
+        if built.get("format") == BUILD_FORMAT:
+            with Instance(home) as instance:
+                instance.db.upgrade()  # a newer migration (an index) need not rebuild 100k letters
             if "queries" not in built:  # a cache made before the queries were kept
                 built["queries"] = search_queries(synthetic_corpus(n, seed), seed)
                 marker.write_text(json.dumps(built, ensure_ascii=False), encoding="utf-8")
@@ -626,7 +658,7 @@ def summarize(load: Load, elapsed: float) -> dict[str, Any]:
             "errors": load.errors.get(route, 0),
         }
     pages = {r: v for r, v in routes.items() if r not in EXCLUDED}
-    done = sum(len(v) for r, v in load.times.items() if r != "login")
+    done = summarize_requests(load)
     within = bool(pages) and all(v["p95_ms"] <= TARGET_P95_MS for v in pages.values())
     return {
         "ok": within and not any(load.errors.values()),  # every page fast enough, no errors
@@ -641,6 +673,18 @@ def summarize(load: Load, elapsed: float) -> dict[str, Any]:
         "over_target": sorted(r for r, v in pages.items() if v["p95_ms"] > TARGET_P95_MS),
         "excluded_from_target": EXCLUDED,
     }
+
+
+def summarize_requests(load: Load) -> int:
+    return sum(len(v) for r, v in load.times.items() if r != "login")
+
+
+def cpu_used(start: dict[str, float], end: dict[str, float], requests: int) -> dict[str, Any]:
+    """The server's CPU seconds during the run, by process name, and per request served."""
+    by_name = {name: round(end[name] - start.get(name, 0.0), 2) for name in sorted(end)}
+    total = sum(by_name.values())
+    return {"seconds": round(total, 2), "by_process": by_name,
+            "ms_per_request": round(total * 1000 / requests, 2) if requests else None}
 
 
 @bench.command("web")
@@ -674,6 +718,7 @@ def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, r
     process, url = start_server(home, home.parent / f"{home.name}-serve.log")
     try:
         rss_start = group_rss_mb(process.pid)
+        cpu_start = group_cpu_s(process.pid)
         probe = Load(url, n, built["n_cases"], queries, seed, preview=False)
         preview = replies_preview_exists(probe, clerks[0])
         if not preview:
@@ -692,6 +737,7 @@ def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, r
         say(f"{clients} clerks for {seconds:g} s")
         elapsed = run_load(clerks, seconds, load)
         rss_end = group_rss_mb(process.pid)
+        cpu_end = group_cpu_s(process.pid)
     finally:
         stop_server(process)
     document = {
@@ -703,6 +749,7 @@ def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, r
                      "build_seconds": built["build_seconds"]},
         **summarize(load, elapsed),
         "server_rss_mb": {"start": rss_start, "end": rss_end},
+        "server_cpu": cpu_used(cpu_start, cpu_end, summarize_requests(load)),
         "notes": notes,
     }
     if as_json:
@@ -715,6 +762,9 @@ def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, r
                    f"p95 {r['p95_ms']:>7} ms  max {r['max_ms']:>8} ms  errors {r['errors']}")
     verdict = "yes" if document["pages_within_target"] else "no: " + ", ".join(
         document["over_target"])
+    cpu = document["server_cpu"]
+    click.echo(f"server CPU: {cpu['seconds']} s, {cpu['ms_per_request']} ms per request "
+               f"({', '.join(f'{k} {v} s' for k, v in cpu['by_process'].items() if v)})")
     click.echo(f"every page p95 ≤ {TARGET_P95_MS:g} ms: {verdict}")
     for note in notes:
         click.echo(f"note: {note}")

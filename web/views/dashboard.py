@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
+from markupsafe import Markup
 
 from web import dashboard
 from web.auth import requires, user
@@ -23,6 +24,21 @@ def index() -> str:
     """The figures of the user's scope for the chosen period, with charts by month."""
     today = instance().today()
     period, first, last = _period(today)
+    me = user()
+    key = (dashboard.state(instance(), me.unit_ids, today, period), first, last,
+           me.can("read_letters"), me.unit_name)
+    body = _BODIES.get(key)
+    if body is None:
+        body = Markup(_body(today, period, first, last))
+        _BODIES.put(key, body)
+    return render_template("dashboard/index.html", body=body)
+
+
+# The body has a few hundred links: rendering it costs more than the figures once they are kept.
+_BODIES = dashboard.Kept()
+
+
+def _body(today: dt.date, period: dashboard.Period, first: str, last: str) -> str:
     scope = user().unit_ids
     figures = dashboard.summary(instance(), scope, today, period)
     months = dashboard.monthly(instance(), period.end.year, scope, today, figures=figures)
@@ -36,7 +52,7 @@ def index() -> str:
 
     whole_year = {"from": f"{year}-01", "to": f"{year}-12"}
     return render_template(
-        "dashboard/index.html", s=figures, first=first, last=last, today=today,
+        "dashboard/_body.html", s=figures, first=first, last=last, today=today,
         year=year, can_list=user().can("read_letters"), link=link,
         letters_link=lambda month: link("received", month=month, span=whole_year),
         rate_link=lambda key, month: link("rate", key=key, part="numerator", month=month,

@@ -201,6 +201,24 @@ def test_a_reply_lowers_letters_without_reply_by_one(app: Flask, home: Path) -> 
     assert after == before - 1
 
 
+def test_looking_keeps_the_figures_and_a_change_renews_them(app: Flask, home: Path) -> None:
+    """Reads, searches and sign-ins are audited but change no figure: the page kept is reused."""
+    c = client(app, "clerk1")
+    with Instance(home) as instance:
+        today = instance.today()
+        period = dashboard.Period.year(today.year)
+        kept = dashboard.state(instance, None, today, period)
+        letter_id = letters_without_reply(instance)[0]["letter_id"]
+        assert c.get(f"/letters/{letter_id}").status_code == 200
+        assert c.get("/search?q=村").status_code == 200
+        client(app, "leader1")
+        assert dashboard.state(instance, None, today, period) == kept
+        with instance.db.session() as session:
+            intake.attach_petitioner(session, intake.get_letter(session, letter_id),
+                                     name="韩秋菊", actor="clerk1")
+        assert dashboard.state(instance, None, today, period) != kept
+
+
 def test_a_handler_counts_only_its_units_cases(app: Flask, home: Path) -> None:
     units = handler_units(home)
     handler_page = client(app, "handler1").get("/dashboard/").get_data(as_text=True)
