@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import clean_for_index
 from search._analysis import bigrams, clean_with_map, fold, grams, index_text, segments, tokens
@@ -45,6 +49,39 @@ def test_clean_map_points_back_to_original() -> None:
     assert raw[origin[start] : origin[start + 10] + 1] == "１３８-1234-5678"
     name = cleaned.index("胡涛超")
     assert raw[origin[name] : origin[name + 2] + 1] == "胡涛\n超"
+
+
+def _one_character_at_a_time(text: str) -> tuple[str, list[int]]:
+    """What cleaning is defined as, before the whitespace and phone rules: each character
+    cleaned alone (a break a space, a control character nothing, else NFKC)."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in "\n\r\t":
+            out = " "
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+            out = ""
+        else:
+            out = unicodedata.normalize("NFKC", ch)
+        chars.extend(out)
+        origin.extend([i] * len(out))
+    return "".join(chars), origin
+
+
+@given(st.text(alphabet=st.sampled_from(
+    "胡涛超枣树营村 \n\t\r1234５６ＡＢab-—，。、：（）\u200b\u00ad\x00\ufeff\u2028\u3000\u00a0㈱①"
+    "\U00020000\ud800"), max_size=40) | st.text(max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_cleaning_maps_every_character_as_one_at_a_time(text: str) -> None:
+    """Only the characters cleaning changes are looked at one by one (speed): same result."""
+    cleaned, origin = clean_with_map(text)
+    plain, plain_origin = _one_character_at_a_time(text)
+    assert len(cleaned) == len(origin)
+    assert all(0 <= o < len(text) for o in origin) and origin == sorted(origin)
+    # the whitespace and phone rules only ever drop characters of the plain cleaning
+    at = iter(enumerate(plain))
+    for ch, o in zip(cleaned, origin, strict=True):
+        assert any(c == ch and plain_origin[j] == o for j, c in at)
 
 
 def test_fold_traditional_to_simplified_and_lowercase() -> None:
