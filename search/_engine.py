@@ -56,7 +56,8 @@ class Engine(Protocol):
     def letter_ids(self) -> set[int]: ...
 
     def search(
-        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str]
+        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str],
+        offset: int = 0,
     ) -> Found: ...
 
     def stored(self, letter_id: int) -> Stored | None: ...

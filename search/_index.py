@@ -128,6 +128,7 @@ class LetterIndex:
         sort: Sort = "relevance",
         facets: bool | Sequence[str] = False,
         snippets: bool = True,
+        offset: int = 0,
     ) -> SearchResult:
         """Search letters: every space-separated word must occur (no wildcards needed).
 
@@ -137,11 +138,14 @@ class LetterIndex:
         ``sort="date"`` orders newest first; ``facets=True`` (or a list of field names among
         township, category, status, unit) counts the values of those fields over all matches
         into :attr:`SearchResult.facets`; ``snippets=False`` leaves every snippet empty
-        (for callers that only need ids: evaluation, exports). Raises QueryError (a message
-        for the user) for text or filters that cannot be searched.
+        (for callers that only need ids: evaluation, exports); ``offset`` skips the first
+        hits (a deep page reads and cuts snippets only for its own). Raises QueryError (a
+        message for the user) for text or filters that cannot be searched.
         """
         self._check_open()
         limit = _check_limit(limit)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise QueryError("起始位置必须是不小于零的整数。")
         plan = parse(query)
         filters = make_filters(
             township=township,
@@ -154,7 +158,8 @@ class LetterIndex:
         )
         if plan.empty and not filters.active:
             raise QueryError("请输入姓名、身份证号、电话号码、地名或几个关键词再搜索。")
-        return self._run(query, plan, filters, limit, sort=sort, facets=facets, snippets=snippets)
+        return self._run(query, plan, filters, limit, sort=sort, facets=facets, snippets=snippets,
+                         offset=offset)
 
     def letters_from(
         self,
@@ -250,6 +255,7 @@ class LetterIndex:
         sort: Sort,
         facets: bool | Sequence[str],
         snippets: bool = True,
+        offset: int = 0,
     ) -> SearchResult:
         """Run a parsed query on the engine and cut the snippets."""
         if sort not in ("relevance", "date"):
@@ -258,7 +264,7 @@ class LetterIndex:
         if plan.empty:
             sort = "date"  # nothing to rank by: newest first
         found: Found = self._engine.search(
-            plan, filters, min(limit, MAX_LIMIT), sort=sort, facets=fields
+            plan, filters, min(limit, MAX_LIMIT), sort=sort, facets=fields, offset=offset
         )
         needles = [n for w in plan.words for n in w.needles]
         hits = tuple(

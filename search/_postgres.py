@@ -390,11 +390,14 @@ class PostgresEngine:
         return {int(r[0]) for r in rows}
 
     def search(
-        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str]
+        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str],
+        offset: int = 0,
     ) -> Found:
-        """Run a plan; return the total, the best hits (or newest, by sort) and facet counts."""
+        """Run a plan; return the total, the best hits (or newest, by sort) from ``offset`` to
+        ``limit``, and facet counts."""
         score, where, params = self._plan(plan, filters, sort=sort)
-        return self._run(score, where, params, limit, by_date=sort == "date", facets=facets)
+        return self._run(score, where, params, limit, by_date=sort == "date", facets=facets,
+                         offset=offset)
 
     def explain(
         self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str] = ()
@@ -448,9 +451,11 @@ class PostgresEngine:
         *,
         by_date: bool,
         facets: Sequence[str] = (),
+        offset: int = 0,
     ) -> Found:
         """One statement: the matches once, then their count, the best ones and the facets."""
-        query, params = self._statement(score, where, params, limit, by_date=by_date, facets=facets)
+        query, params = self._statement(score, where, params, limit, by_date=by_date, facets=facets,
+                                        offset=offset)
         (row,) = self._read(query, params)
         total, best = int(row[0]), row[1]
         ids = [int(i) for i, _ in best]
@@ -471,6 +476,7 @@ class PostgresEngine:
         *,
         by_date: bool,
         facets: Sequence[str] = (),
+        offset: int = 0,
     ) -> tuple[sql.Composed, dict[str, Any]]:
         """The SELECT of :meth:`_run` and its parameters."""
         order = (
@@ -491,7 +497,7 @@ class PostgresEngine:
             "{score} AS score FROM {table} WHERE {where}) "
             "SELECT (SELECT count(*) FROM m), (SELECT coalesce(json_agg(json_build_array("
             "letter_id, score)), '[]') FROM (SELECT letter_id, score FROM m ORDER BY {order} "
-            "LIMIT %(limit)s) h){facets}"
+            "LIMIT %(limit)s OFFSET %(offset)s) h){facets}"
         ).format(
             facet_columns=sql.SQL("").join(
                 sql.SQL("{}, ").format(sql.Identifier(n)) for n in S.FACET_FIELDS if n in facets
@@ -502,7 +508,8 @@ class PostgresEngine:
             order=order,
             facets=sql.SQL("").join(facet_parts),
         )
-        return query, {**params, "limit": limit}
+        offset = min(offset, limit)
+        return query, {**params, "limit": limit - offset, "offset": offset}
 
     def _texts(self, ids: list[int]) -> dict[int, str]:
         """The texts as written of some letters."""

@@ -319,28 +319,39 @@ class TantivyEngine:
         return {int(v) for v in values if v is not None}
 
     def search(
-        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str]
+        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str],
+        offset: int = 0,
     ) -> Found:
-        """Run a plan; return the total, the best hits (or newest, by sort) and facet counts."""
+        """Run a plan; return the total, the best hits (or newest, by sort) from ``offset`` to
+        ``limit``, and facet counts."""
         clauses = self._build.plan(plan) + self._build.filters(filters)
         if not plan.groups:
             clauses.append((_Occur.Must, _Q.all_query()))
-        return self._run(_Q.boolean_query(clauses), limit, by_date=sort == "date", facets=facets)
+        return self._run(_Q.boolean_query(clauses), limit, by_date=sort == "date", facets=facets,
+                         offset=offset)
 
     def _run(
-        self, q: tantivy.Query, limit: int, *, by_date: bool, facets: Sequence[str] = ()
+        self, q: tantivy.Query, limit: int, *, by_date: bool, facets: Sequence[str] = (),
+        offset: int = 0,
     ) -> Found:
         """Search, then read the ids and texts of the hits and count the facets."""
         searcher = self._searcher()
+        offset = min(offset, limit)
         try:
-            if by_date:
+            if limit == offset:  # only the total and the facets
+                result = searcher.search(q, 1, count=True)
+                result_hits: list[Any] = []
+            elif by_date:
                 result = searcher.search(
-                    q, limit, count=True, order_by_field=S.RECEIVED, order=tantivy.Order.Desc
+                    q, limit - offset, count=True, order_by_field=S.RECEIVED,
+                    order=tantivy.Order.Desc, offset=offset,
                 )
+                result_hits = result.hits
             else:
-                result = searcher.search(q, limit, count=True)
+                result = searcher.search(q, limit - offset, count=True, offset=offset)
+                result_hits = result.hits
             hits = []
-            for score, address in result.hits:
+            for score, address in result_hits:
                 doc = searcher.doc(address)
                 text = bytes(doc.get_first(S.TEXT) or b"").decode("utf-8", "surrogatepass")
                 value = 0.0 if by_date else float(score)

@@ -370,11 +370,14 @@ class WhooshEngine:
                 raise SearchError(f"无法读取搜索索引：{e}") from e
 
     def search(
-        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str]
+        self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str],
+        offset: int = 0,
     ) -> Found:
-        """Run a plan; return the total, the best hits (or newest, by sort) and facet counts."""
+        """Run a plan; return the total, the best hits (or newest, by sort) from ``offset`` to
+        ``limit``, and facet counts."""
         q = query.Every() if plan.empty else build_query(plan)
-        return self._run(q, build_filter(filters), limit, by_date=sort == "date", facets=facets)
+        return self._run(q, build_filter(filters), limit, by_date=sort == "date", facets=facets,
+                         offset=offset)
 
     def _run(
         self,
@@ -384,6 +387,7 @@ class WhooshEngine:
         *,
         by_date: bool,
         facets: Sequence[str] = (),
+        offset: int = 0,
     ) -> Found:
         """Search, read the hits' ids and texts, count the facets."""
         options: dict[str, Any] = {"limit": limit, "filter": fq}
@@ -404,7 +408,7 @@ class WhooshEngine:
                         0.0 if by_date else float(hit.score or 0.0),
                         hit.get(S.TEXT, ""),
                     )
-                    for hit in itertools.islice(results, limit)
+                    for hit in itertools.islice(results, min(offset, limit), limit)
                 ]
                 counted = {name: _counts(results.groups(name)) for name in facets}
             except SearchError:

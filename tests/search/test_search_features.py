@@ -35,6 +35,25 @@ def test_facets_count_every_match_not_only_the_shown_hits(index: LetterIndex) ->
         index.search("双井村", facets=["petitioner"])
 
 
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_an_offset_gives_the_rest_of_the_same_ranking(index: LetterIndex, sort: str) -> None:
+    """A deep result page reads only its own hits: the same ones the whole ranking has there."""
+    whole = index.search("城关镇 OR 石桥镇 OR 拖欠工资", sort=sort,  # type: ignore[arg-type]
+                         facets=True)
+    assert whole.total >= 4
+    for offset in range(whole.total + 1):
+        page = index.search("城关镇 OR 石桥镇 OR 拖欠工资", sort=sort,  # type: ignore[arg-type]
+                            facets=True, offset=offset)
+        assert ids(page) == ids(whole)[offset:]
+        assert [h.snippet for h in page.hits] == [h.snippet for h in whole.hits][offset:]
+        assert (page.total, page.facets) == (whole.total, whole.facets)
+    two = index.search("城关镇 OR 石桥镇 OR 拖欠工资", limit=3, offset=1,
+                       sort=sort)  # type: ignore[arg-type]
+    assert ids(two) == ids(whole)[1:3]
+    with pytest.raises(QueryError, match="起始位置"):
+        index.search("城关镇", offset=-1)
+
+
 def test_unit_filter(index: LetterIndex) -> None:
     index.add([LetterDoc(20, "反映拖欠工资问题。", unit="县人社局", status="办理中")])
     assert ids(index.search("拖欠工资", unit="县人社局")) == [20]

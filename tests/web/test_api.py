@@ -169,3 +169,20 @@ def test_upload_read_correct_and_file_through_the_api(app: Flask, tmp_path: Path
     assert verify_document(app.extensions["huiyin"], pdf.data)["valid"]
     assert client.get(f"/api/v1/replies/{reply['reply_id']}/files/..%2Fsecret_key",
                       headers=clerk).status_code == 404
+
+
+def test_search_pages_through_limit_and_offset(app: Flask) -> None:
+    client = app.test_client()
+    clerk = _token(client, "clerk1")
+
+    def found(**args: object) -> list[int]:
+        reply = client.get("/api/v1/search", query_string={"q": "镇", "sort": "date", **args},
+                           headers=clerk)
+        assert reply.status_code == 200, reply.get_json()
+        return [h["letter_id"] for h in reply.get_json()["hits"]]
+
+    both = found()
+    assert sorted(both) == [1, 2]
+    assert found(limit=1) == both[:1]
+    assert found(limit=1, offset=1) == both[1:]
+    assert found(offset=2) == []

@@ -150,13 +150,16 @@ def letter(letter_id: int) -> Any:
 @route("/search", "GET", "read_letters", "全文检索",
        query={"q": "检索词", "township": "乡镇", "category": "事项分类", "status": "案件状态",
               "unit": "承办单位", "from": "收信日期起（YYYY-MM-DD）", "to": "收信日期止",
-              "sort": "relevance|date", "limit": "最多条数（≤200）"})
+              "sort": "relevance|date", "limit": "最多条数（≤200）",
+              "offset": "跳过前几条（翻页；offset + limit ≤ 2000）"})
 def search_letters() -> Any:
     """Hits with highlighted snippets; a handler gets only its unit's letters."""
     args = request.args
+    count = min(args.get("limit", 50, type=int) or 50, 200)
+    offset = min(max(args.get("offset", 0, type=int) or 0, 0), 2000 - count)
     try:
         result = instance().index.search(
-            args.get("q", ""), limit=min(args.get("limit", 50, type=int) or 50, 200),
+            args.get("q", ""), limit=offset + count, offset=offset,
             township=args.get("township") or None, category=args.get("category") or None,
             status=args.get("status") or None,
             unit=user().unit_name if user().unit_ids is not None else args.get("unit") or None,

@@ -269,8 +269,8 @@ def _search(query: str, filters: dict[str, Any], sort: str,
     units = _visible_units(user())
     if units is None:
         result = index.search(query, limit=limit, sort=sort, facets=True,  # type: ignore[arg-type]
-                              **filters)
-        return result.total, list(result.hits[limit - HITS_PER_PAGE:]), result.facets
+                              offset=limit - HITS_PER_PAGE, **filters)
+        return result.total, list(result.hits), result.facets
     if filters["unit"]:
         units = [u for u in units if _key(u) == _key(filters["unit"])]
     if not units:
