@@ -494,8 +494,7 @@ def _write_office_rows(instance: Instance, rows: dict[dt.date, tuple[str, str]])
     path = holidays_file(instance)
     partial = path.with_name(".holidays.csv.part")
     partial.write_text(buffer.getvalue(), encoding="utf-8")
-    partial.replace(path)
-    instance.__dict__.pop("calendar", None)  # the next deadline reads the new table
+    partial.replace(path)  # Instance.calendar reads the new table at its next use
 
 
 def _parse_day(text: str) -> dt.date:

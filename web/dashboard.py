@@ -413,7 +413,7 @@ def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
     period = period or Period.year(today.year)
     with instance.db.session() as session:
         units, users = _names(session)
-        key = _state(session, units, users, period, scope_unit_ids, today)
+        key = _state(session, instance.calendar, units, users, period, scope_unit_ids, today)
         kept = SUMMARIES.get(key)
         if kept is not None:
             return copy.deepcopy(kept)
@@ -432,13 +432,14 @@ def state(instance: Instance, scope_unit_ids: Scope, today: dt.date,
     """What `summary` depends on: equal states give equal figures (a key for what is kept)."""
     with instance.db.session() as session:
         units, users = _names(session)
-        return _state(session, units, users, period, scope_unit_ids, today)
+        return _state(session, instance.calendar, units, users, period, scope_unit_ids, today)
 
 
-def _state(session: Session, units: dict[int, str], users: dict[int, str], period: Period,
+def _state(session: Session, calendar: WorkCalendar, units: dict[int, str],
+           users: dict[int, str], period: Period,
            scope: Scope, today: dt.date) -> tuple[Any, ...]:
     return (*_records_state(session), period, scope, today, tuple(sorted(units.items())),
-            tuple(sorted(users.items())))
+            tuple(sorted(users.items())), calendar.holidays, calendar.workdays)
 
 
 def _work_figures(session: Session, calendar: WorkCalendar, scope: Scope, today: dt.date,
@@ -505,7 +506,8 @@ def _rate_tables(session: Session, calendar: WorkCalendar, period: Period, today
 
     Keyed by the state of the records (see _records_state).
     """
-    key = (*_records_state(session), period, scope, today, tuple(sorted(units.items())))
+    key = (*_records_state(session), period, scope, today, tuple(sorted(units.items())),
+           calendar.holidays, calendar.workdays)
     kept = _TABLES.get(key)
     if kept is not None:
         return kept

@@ -49,6 +49,7 @@ class Instance:
     def __init__(self, home: Path, overrides: dict[str, Any] | None = None) -> None:
         self.home = home.resolve()
         self.settings = load_settings(self.home, overrides)
+        self._calendar: tuple[tuple[int, int] | None, WorkCalendar] | None = None
 
     @property
     def database_url(self) -> str:
@@ -93,10 +94,23 @@ class Instance:
 
         return LetterIndex.open(self.index_location, engine=self.settings["search_engine"])
 
-    @cached_property
+    @property
     def calendar(self) -> WorkCalendar:
-        """Working days: the shipped holiday table plus the office's own holidays.csv."""
-        return load_calendar(self.home / "holidays.csv")
+        """Working days: the shipped holiday table plus the office's own holidays.csv.
+
+        Read again whenever that file changes — edited in 系统管理 by another web process, or by
+        hand — so every process counts deadlines on the same table.
+        """
+        path = self.home / "holidays.csv"
+        try:
+            stat = path.stat()
+            version: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            version = None
+        kept = self._calendar
+        if kept is None or kept[0] != version:
+            kept = self._calendar = (version, load_calendar(path))
+        return kept[1]
 
     def recreate_index(self) -> LetterIndex:
         """Start an empty index even where the old one cannot be opened (reindex fills it)."""
