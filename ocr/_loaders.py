@@ -9,6 +9,7 @@ that would take the service down.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import warnings
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from PIL import Image, ImageOps
 
-from ._errors import DamagedFile, OcrError, UnsupportedFile
+from ._errors import DamagedFile, OcrError, OutOfLimits, UnsupportedFile
 from ._sniff import sniff
 from ._textlayer import read_text_layer
 from ._types import PageText
@@ -39,6 +40,9 @@ class Limits:
     # per page: A3 at 600 dpi is 70 Mpx, a 20000 x 20000 bomb 400. Pillow itself refuses
     # anything above twice its MAX_IMAGE_PIXELS (179 Mpx), whatever is set here.
     max_pixels: int = 100_000_000
+    # per page, the shorter side in pixels (at OCR_DPI for PDF pages): below it nothing
+    # handwritten can be read (a 1x1 tracking pixel, an icon, a thumbnail)
+    min_side: int = 1
 
 
 DEFAULT_LIMITS = Limits()
@@ -104,9 +108,14 @@ def pixels(points: float, scale: float) -> int:
 def _check_pixels(width: int, height: int, limits: Limits, where: str) -> None:
     """Refuse a page whose pixel count could exhaust memory (a decompression bomb)."""
     if width <= 0 or height <= 0:
-        raise DamagedFile(f"{where}尺寸无效（{width}×{height} 像素）")
+        raise OutOfLimits(f"{where}尺寸无效（{width}×{height} 像素）")
+    if min(width, height) < limits.min_side:
+        raise OutOfLimits(
+            f"{where}太小（{width}×{height} 像素），无法辨认文字，不是扫描件；"
+            "请用 200–300 dpi 重新扫描"
+        )
     if width * height > limits.max_pixels:
-        raise DamagedFile(
+        raise OutOfLimits(
             f"{where}过大（{width}×{height} 像素，"
             f"上限 {limits.max_pixels // 1_000_000} 百万像素），可能是异常文件，已拒绝处理"
         )
@@ -122,9 +131,11 @@ class ImageSource:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                # Pillow warns of corrupt EXIF or metadata; the pixels are still good
+                warnings.simplefilter("ignore", UserWarning)
                 self._image = Image.open(path)
         except Image.DecompressionBombError as e:
-            raise DamagedFile(
+            raise OutOfLimits(
                 "图片像素数异常巨大（超过 1.7 亿像素），可能是“解压炸弹”，已拒绝处理"
             ) from e
         except (OSError, SyntaxError, ValueError) as e:
@@ -142,7 +153,7 @@ class ImageSource:
             raise DamagedFile(f"TIFF 文件已损坏，无法数出页数（{_short(e)}）") from e
         if self._count > limits.max_pages:
             self._image.close()
-            raise DamagedFile(f"文件有 {self._count} 页，超过上限 {limits.max_pages} 页")
+            raise OutOfLimits("文件" + _too_many(self._count, limits))
 
     def __len__(self) -> int:
         """Number of pages (TIFF frames)."""
@@ -154,6 +165,8 @@ class ImageSource:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                # Pillow warns of corrupt EXIF or metadata; the pixels are still good
+                warnings.simplefilter("ignore", UserWarning)
                 self._image.seek(number - 1)
                 _check_pixels(*self._image.size, self._limits, where)
                 self._image.load()
@@ -161,7 +174,7 @@ class ImageSource:
         except OcrError:
             raise
         except Image.DecompressionBombError as e:
-            raise DamagedFile(f"{where}像素数异常巨大，已拒绝处理") from e
+            raise OutOfLimits(f"{where}像素数异常巨大，已拒绝处理") from e
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as e:
             raise DamagedFile(f"{where}已损坏或不完整，无法解码（{_short(e)}）") from e
         if page is self._image:  # never hand out the open file's own frame
@@ -212,12 +225,31 @@ class PdfSource:
             except pdfium.PdfiumError as e:
                 raise _diagnose(path) from e
             self._count = len(self._doc)
-        if self._count == 0:
+        try:
+            if self._count == 0:
+                raise OutOfLimits("PDF 没有任何页面")
+            if self._count > limits.max_pages:
+                raise OutOfLimits("PDF " + _too_many(self._count, limits))
+            self._check_page_sizes()
+            _refuse_active_content(path, self._doc)
+        except OcrError:
             self.close()
-            raise DamagedFile("PDF 没有任何页面")
-        if self._count > limits.max_pages:
-            self.close()
-            raise DamagedFile(f"PDF 有 {self._count} 页，超过上限 {limits.max_pages} 页")
+            raise
+
+    def _check_page_sizes(self) -> None:
+        """Refuse at open, before any rendering, a page too big or too small to be read."""
+        import pypdfium2 as pdfium
+
+        scale = OCR_DPI / PT_PER_INCH
+        with PDFIUM_LOCK:
+            for index in range(self._count):
+                try:
+                    width, height = self._doc.get_page_size(index)
+                except pdfium.PdfiumError as e:
+                    raise DamagedFile(f"第 {index + 1} 页已损坏，无法读取尺寸") from e
+                where = (f"第 {index + 1} 页（{width / PT_PER_INCH * 2.54:.0f}×"
+                         f"{height / PT_PER_INCH * 2.54:.0f} 厘米）")
+                _check_pixels(pixels(width, scale), pixels(height, scale), self._limits, where)
 
     def __len__(self) -> int:
         """Number of pages."""
@@ -303,8 +335,40 @@ def _diagnose(path: Path) -> DamagedFile:
             return DamagedFile("PDF 已加密（加密方式不受支持），请提供未加密的文件")
         return DamagedFile("PDF 文件已损坏，无法打开")
     if pages == 0:
-        return DamagedFile("PDF 没有任何页面")
+        return OutOfLimits("PDF 没有任何页面")
     return DamagedFile("PDF 文件已损坏，无法打开（结构错误）")
+
+
+def _too_many(count: int, limits: Limits) -> str:
+    """The message for a file with more pages than one letter may have."""
+    return (f"有 {count} 页，超过上限 {limits.max_pages} 页（每份文件）；"
+            "可能是整批来信扫成了一个文件，请按每封来信分开扫描")
+
+
+# An action dictionary that runs a script or starts a program (written out, not compressed).
+# Long enough that compressed image data never matches by chance.
+_ACTIVE = re.compile(rb"/S\s*/(?:JavaScript|Launch)\b|/JavaScript\s*<<")
+
+
+def _refuse_active_content(path: Path, doc: Any) -> None:
+    """Refuse a PDF carrying JavaScript or a launch action: no scanner writes one."""
+    import pypdfium2.raw as pdfium_c
+
+    with PDFIUM_LOCK:
+        found = pdfium_c.FPDFDoc_GetJavaScriptActionCount(doc.raw) > 0
+    if not found:
+        with path.open("rb") as f:
+            tail = b""
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                if _ACTIVE.search(tail + chunk):
+                    found = True
+                    break
+                tail = chunk[-64:]
+    if found:
+        raise UnsupportedFile(
+            "PDF 中含有脚本（JavaScript）或启动程序的动作，扫描仪不会生成这样的文件，"
+            "出于安全考虑不予接收；请打印后重新扫描"
+        )
 
 
 def _short(error: BaseException) -> str:

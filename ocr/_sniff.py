@@ -84,6 +84,12 @@ def _zip_kind(path: Path) -> str:
     return "ZIP 压缩包"
 
 
+def _is_pe(head: bytes) -> bool:
+    """A DOS header whose e_lfanew points at a "PE" signature: a Windows program."""
+    offset = int.from_bytes(head[0x3C:0x40], "little")
+    return len(head) >= 0x40 and head[offset:offset + 4] == b"PE\x00\x00"
+
+
 def _text_kind(head: bytes) -> str | None:
     """Name a text-based format (HTML, SVG, XML, plain text), or None for binary data."""
     for encoding in ("utf-8", "gb18030", "utf-16"):
@@ -155,6 +161,8 @@ def sniff(path: Path) -> str:
         raise _not_a_scan("音频/视频文件", path)
     if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in _BMP_HEADERS:
         raise _not_a_scan("BMP 位图", path)
+    if head.startswith(b"MZ") and _is_pe(head):
+        raise _not_a_scan("Windows 程序（.exe/.dll），可能带有病毒，请勿打开", path)
     for magic, what in _OTHER_MAGIC:
         if head.startswith(magic):
             raise _not_a_scan(what, path)

@@ -5,6 +5,10 @@ with one conditional UPDATE that names the state it saw (``attempts`` grows on e
 it is the row's version): when two workers race for the same task, exactly one UPDATE changes a
 row and the other moves on. A worker that dies leaves a lease that expires; the task is then
 claimed again, up to MAX_ATTEMPTS times, after which it stays failed with its reason.
+
+The row is the record of truth whatever carries the work to the workers: with the Redis queue
+(web.queue) a message names a task and the worker claims that row (`claim_task`), so a message
+delivered twice, or one that outlived its task, changes nothing.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ def claim(session: Session, worker_id: str, now: dt.datetime, lease: dt.timedelt
     A task whose lease expired after its last allowed attempt is failed here instead: a file
     that kills its worker every time must not kill every worker in turn.
     """
-    _give_up_abandoned(session, now)
+    give_up_abandoned(session, now)
     query = select(Task.id, Task.attempts).where(_claimable(now), Task.attempts < MAX_ATTEMPTS)
     if kinds:
         query = query.where(Task.kind.in_(tuple(kinds)))
@@ -67,7 +71,34 @@ def claim(session: Session, worker_id: str, now: dt.datetime, lease: dt.timedelt
     return None
 
 
-def _give_up_abandoned(session: Session, now: dt.datetime) -> None:
+def claim_task(session: Session, task_id: int, worker_id: str, now: dt.datetime,
+               lease: dt.timedelta) -> Task | None:
+    """Take this one task if it is claimable now (atomically); None when it is not.
+
+    None means another worker holds it, it is finished, or it has used its attempts: the
+    message that named it was a duplicate or came too late, and is dropped.
+    """
+    taken = session.execute(
+        update(Task)
+        .where(Task.id == task_id, _claimable(now), Task.attempts < MAX_ATTEMPTS)
+        .values(state="running", leased_by=worker_id, leased_until=now + lease,
+                attempts=Task.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(Task, task_id, populate_existing=True)
+
+
+def claimable(session: Session, now: dt.datetime, limit: int = 500) -> list[Task]:
+    """Tasks a worker could claim now, oldest first (what the Redis queue must carry)."""
+    query = (select(Task).where(_claimable(now), Task.attempts < MAX_ATTEMPTS)
+             .order_by(Task.id).limit(limit))
+    return list(session.scalars(query))
+
+
+def give_up_abandoned(session: Session, now: dt.datetime) -> None:
+    """Fail for good the tasks whose last allowed attempt's worker died or hung."""
     session.execute(
         update(Task)
         .where(Task.state == "running", Task.leased_until < now, Task.attempts >= MAX_ATTEMPTS)

@@ -28,6 +28,7 @@ from web.instance import Instance
 MANIFEST = "manifest.json"
 DATABASE = "huiyin.db"
 # Besides the database and the originals: what the office configured and what it issued.
+BLOBS = "blobs"  # the originals' folder inside a backup, wherever blob_dir put them
 KEPT = ("config.toml", "holidays.csv", "secret_key", "signing", "replies", "templates")
 
 
@@ -63,8 +64,9 @@ def backup(instance: Instance, dest: Path) -> Manifest:
     manifest.rows = _row_counts(dest / DATABASE)
     _add(manifest, dest, DATABASE)
     for sha in sorted(_referenced(dest / DATABASE)):
-        relative = instance.blobs.path(sha).relative_to(instance.home)
-        _copy(instance.home / relative, dest / relative)
+        original = instance.blobs.path(sha)  # blob_dir may be a shared folder elsewhere
+        relative = Path(BLOBS) / original.relative_to(instance.blobs.root)
+        _copy(original, dest / relative)
         _add(manifest, dest, str(relative), expected=sha)
     for name in KEPT:
         for path in _files(instance.home / name):
@@ -98,8 +100,14 @@ def restore(src: Path, home: Path) -> Manifest:
     """Make a new instance at `home` (empty or new) from a verified backup."""
     manifest = verify(src)
     _empty_folder(home)
+    originals = [r for r in manifest.files if Path(r).parts[0] == BLOBS]
     for relative in manifest.files:
-        _copy(src / relative, home / relative)
+        if relative not in originals:
+            _copy(src / relative, home / relative)
+    with Instance(home) as restored:  # its config.toml may name a blob_dir of its own
+        blobs = restored.blobs.root
+    for relative in originals:
+        _copy(src / relative, blobs.joinpath(*Path(relative).parts[1:]))
     secret = home / "secret_key"
     if secret.exists():
         secret.chmod(0o600)

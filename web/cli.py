@@ -83,8 +83,13 @@ def init(ctx: CliContext, demo: bool, as_json: bool) -> None:
 def serve(ctx: CliContext, host: str, port: int, processes: int | None, threads: int) -> None:
     """Serve the web application, with one background worker beside it."""
     from web import server
+    from web.queue import QueueError, open_queue
 
-    ctx.instance()  # a clear message now if the folder is not an instance
+    instance = ctx.instance()  # a clear message now if the folder is not an instance
+    try:
+        open_queue(instance).close()  # and if the worker could not take work
+    except QueueError as e:
+        fail(str(e))
     _log_to_stderr()
     processes = processes or server.default_processes()
     click.echo(f"Huiyin on http://{host}:{port}/  ({processes} processes x {threads} threads; "
@@ -103,17 +108,29 @@ def _log_to_stderr() -> None:
               help="Drain the queue and the watched folder, then exit (for scripts and tests).")
 @click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(0.05, 3600),
               help="Seconds between looks at the queue and the watched folder.")
+@click.option("--lease", default=300.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds a task stays this worker's without news (renewed every page); "
+                   "a worker killed mid-task has its task retried by another after that.")
 @json_option
 @pass_ctx
-def worker(ctx: CliContext, once: bool, poll: float, as_json: bool) -> None:
-    """Run a background worker alone: OCR and index scans, take the watched folder's files."""
+def worker(ctx: CliContext, once: bool, poll: float, lease: float, as_json: bool) -> None:
+    """Run a background worker alone: OCR and index scans, take the watched folder's files.
+
+    The work comes from the queue the instance's settings name (queue_url): the database,
+    or Redis for workers on several machines.
+    """
+    import datetime as dt
     import threading
 
+    from web.queue import QueueError
     from web.worker import Worker
 
     instance = ctx.instance()
     _log_to_stderr()
-    runner = Worker(instance, poll_s=poll)
+    try:
+        runner = Worker(instance, poll_s=poll, lease=dt.timedelta(seconds=lease))
+    except QueueError as e:
+        fail(str(e))
     if once:
         counts = runner.drain()
         emit(as_json, {"done": counts.get("done", 0), "failed": counts.get("failed", 0)},

@@ -79,7 +79,8 @@ class Instance:
 
     @cached_property
     def blobs(self) -> BlobStore:
-        return BlobStore(self.home / "blobs")
+        """The originals: blobs/ here, or the shared folder the setting blob_dir names."""
+        return BlobStore(self.home / (str(self.settings["blob_dir"] or "").strip() or "blobs"))
 
     @property
     def index_location(self) -> Path | str:

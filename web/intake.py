@@ -24,6 +24,7 @@ import threading
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,13 +35,14 @@ from sqlalchemy.exc import IntegrityError
 
 from records import Letter, tasks
 from web.instance import Instance
-from web.pipeline import IngestResult, admit
+from web.pipeline import CHANGED, IngestResult, admit
 
 MAX_BYTES = 200 << 20  # one upload; a 500-page scanner PDF at 300 dpi stays well below
 UPLOAD_DIR = "uploads.tmp"  # inside the instance folder
 FOLDER_ACTOR = "intake-folder"
 EMPTY_WAIT_S = 60.0  # a 0-byte file in the folder may be a scanner that has not begun writing
 _CHUNK = 1 << 20
+NO_TEXT_SHOWN = "未识别到任何文字（可能扫描了空白面或扫描太淡），请核对原件"
 _SKIP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".reason.txt")
 
 
@@ -54,6 +56,7 @@ class Received:
     duplicate_of: int | None = None
     error: str | None = None
     task_id: int | None = None
+    kept: bool = False  # refused for reading, but the original is kept as a failed letter
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,11 +77,12 @@ def upload_dir(instance: Instance) -> Path:
     return folder
 
 
-def receive(instance: Instance, name: str, data: BinaryIO, *, actor: str,
-            declared_size: int | None = None) -> Received:
+def receive(instance: Instance, name: str, data: BinaryIO | Callable[[], BinaryIO], *,
+            actor: str, declared_size: int | None = None) -> Received:
     """Take one uploaded file: register and store it, queue its reading; or say why not.
 
-    A file whose declared size is already too large is refused before a byte is read.
+    A file whose declared size is already too large is refused before a byte is read (and
+    before ``data``, when it is a function giving the stream, is even asked for).
     """
     received = Received(file=display_name(name))
     if declared_size is not None and declared_size > MAX_BYTES:
@@ -88,20 +92,31 @@ def receive(instance: Instance, name: str, data: BinaryIO, *, actor: str,
     # file whose content does not match its extension name the right one
     suffix = Path(received.file).suffix.lower()
     suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".upload"
+    stream = data() if callable(data) else data
     fd, tmp_name = tempfile.mkstemp(dir=upload_dir(instance), prefix="upload-", suffix=suffix)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
             size = 0
-            for chunk in iter(lambda: data.read(_CHUNK), b""):
+            for chunk in iter(lambda: stream.read(_CHUNK), b""):
                 size += len(chunk)
                 if size > MAX_BYTES:
                     received.error = too_large()
                     return received
                 out.write(chunk)
+        if declared_size is not None and size != declared_size:
+            # a server that marks the input terminated (gunicorn) ends a cut-off body early
+            # instead of raising: a short file must not become a letter
+            received.error = cut_off(size, declared_size)
+            return received
         return register(instance, tmp, received, actor=actor)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def cut_off(size: int, declared: int) -> str:
+    return (f"上传中断：只收到 {size} 字节，应为 {declared} 字节（连接中断），"
+            "请重新上传")
 
 
 def too_large() -> str:
@@ -125,6 +140,13 @@ def register(instance: Instance, path: Path, received: Received, *, actor: str,
     result = admitted.result
     if result.error:
         received.error = result.error
+        if result.kept:
+            received.error = f"{result.error}（原件已保留，登记号 {result.reg_no}）"
+            received.letter_id, received.reg_no, received.kept = (result.letter_id,
+                                                                  result.reg_no, True)
+        elif result.error == CHANGED:
+            received.error = ("文件在读取过程中发生了变化（扫描仪可能还在写入）："
+                              "请等文件写完后重新登记")
         return received
     if result.duplicate_of is not None:
         received.duplicate_of, received.reg_no = result.duplicate_of, result.reg_no
@@ -166,6 +188,9 @@ def _status(letter: Letter, task: Any) -> dict[str, Any]:
         pages = letter.page_count
         shown.update(state="indexed", page=pages, pages=pages, done=True,
                      label=f"已入库，共 {pages} 页，可检索")
+        if pages and not (letter.text or "").strip():
+            shown["warning"] = NO_TEXT_SHOWN
+            shown["label"] = f"已入库，共 {pages} 页，但{NO_TEXT_SHOWN}"
     elif letter.ingest_state == "failed" or (task is not None and task.state == "failed"):
         error = letter.ingest_error or (task.error if task is not None else None) or "处理失败"
         shown.update(state="failed", error=f"{error}（原件已保留，登记号 {letter.reg_no}）",

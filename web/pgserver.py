@@ -2,7 +2,9 @@
 
 ``initdb`` into a temporary folder, ``pg_ctl start`` on a private port with its unix socket in
 that folder (no TCP), one database created; the server is stopped and the folder removed on
-exit, even after an error. PostgreSQL refuses to run as root: as root the folder is given to the
+exit, even after an error — and, by a watchdog sidecar (web.watchdog), even when the process
+that started it is killed outright (a pytest killed mid-run leaves no server behind).
+PostgreSQL refuses to run as root: as root the folder is given to the
 ``postgres`` system user and every server command runs through ``runuser -u postgres --``.
 
     with pg_server() as server:
@@ -23,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
+
+from web.watchdog import stand_down, start_watchdog
 
 PACKAGE = "postgresql"  # the Debian package that brings initdb and pg_ctl
 START_TIMEOUT = 60  # seconds pg_ctl waits for the server to accept connections
@@ -114,6 +118,11 @@ def pg_server(
         shutil.chown(socket_dir, "postgres", "postgres")
     root.chmod(0o700)
     port = _free_port()
+    stop_command = [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"]
+    sidecar = start_watchdog(
+        remove=root, pidfiles=[data_dir / "postmaster.pid"],
+        commands=[["runuser", "-u", "postgres", "--", *stop_command] if as_postgres
+                  else stop_command])
     options = {
         "listen_addresses": "''",
         "unix_socket_directories": f"'{socket_dir}'",
@@ -147,13 +156,10 @@ def pg_server(
         )  # fmt: skip
         yield server
     finally:
+        stand_down(sidecar)
         if started:
             try:
-                _run(
-                    [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w",
-                     "stop"],
-                    as_postgres=as_postgres, cwd=root,
-                )  # fmt: skip
+                _run(stop_command, as_postgres=as_postgres, cwd=root)
             except PgServerError:
                 pass  # removing the folder below still frees the socket name
         shutil.rmtree(root, ignore_errors=True)

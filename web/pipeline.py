@@ -7,13 +7,15 @@ finishes the work instead of registering the letter twice.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import ocr
+from ocr._errors import OutOfLimits  # to become ocr.OutOfLimits when ocr/__init__ exports it
 from ocr.fields import extract_fields
-from records import Letter, intake, sha256_file
+from records import BlobError, Letter, intake, sha256_file
 from web.gazetteer import gazetteer
 from web.indexing import index_letters
 from web.instance import Instance
@@ -21,8 +23,28 @@ from web.instance import Instance
 # on_page(pages read so far, pages in the file): how the worker reports "OCR page n of m".
 PageProgress = Callable[[int, int], None]
 
+# What one letter may be. A batch of letters scanned into one file is refused, not read for an
+# hour; a page under 100 pixels a side (an icon, a tracking pixel) holds no handwriting.
+LETTER_LIMITS = ocr.Limits(max_pages=200, min_side=100)
+
+CHANGED = ("the file changed while it was being read (is the scanner still writing it?); "
+           "wait until it is complete and ingest it again")
+NO_TEXT = ("no text was found: the page may be blank or the scan too faint; "
+           "check the original and scan it again if needed")
+
 MEDIA_TYPES = {"pdf": "application/pdf", "tiff": "image/tiff", "png": "image/png",
                "jpeg": "image/jpeg"}
+
+
+class OriginalNotVisible(Exception):
+    """A stored letter's original is not where this process looks: the blob store is not the
+    shared one (not mounted on this machine). Nothing about the letter changes; another worker
+    may see it."""
+
+    def __init__(self, sha256: str, path: Path, reg_no: str) -> None:
+        super().__init__(f"original {sha256} of letter {reg_no} is not at {path}: "
+                         "is the shared blob store mounted here?")
+        self.sha256, self.path, self.reg_no = sha256, path, reg_no
 
 
 @dataclass
@@ -36,6 +58,8 @@ class IngestResult:
     chars: int = 0
     duplicate_of: int | None = None
     error: str | None = None
+    kept: bool = False  # an error, but the original is kept as a (failed) letter
+    warning: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -62,7 +86,10 @@ def ingest_file(instance: Instance, path: Path, *, actor: str, channel: str = "l
                 on_page: PageProgress | None = None) -> IngestResult:
     """Register, store, read and index one scan (or finish an earlier, interrupted ingest)."""
     admitted = admit(instance, path, actor=actor, channel=channel)
-    if admitted.result.letter_id is None:
+    if admitted.result.letter_id is None or admitted.result.error:
+        if admitted.result.kept:
+            admitted.result.error = (f"{admitted.result.error} "
+                                     f"(original kept as letter {admitted.result.reg_no})")
         return admitted.result
     return complete(instance, admitted.result.letter_id, result=admitted.result, on_page=on_page)
 
@@ -82,45 +109,64 @@ def admit(instance: Instance, path: Path, *, actor: str, channel: str = "letter"
     The report has ``letter_id`` for a new letter or one whose earlier ingest was interrupted
     (its original is stored again if it was lost), ``duplicate_of`` for a letter already
     indexed, and ``error`` for a file that is refused. ``name`` is what the letter records as
-    the file's name (an upload's sanitised name; default: the path's name).
+    the file's name (an upload's sanitised name; default: the path's name, made printable).
+    Whole-file problems are found here, before anything is stored: a file that is not a scan,
+    or outside LETTER_LIMITS, is refused (``error``, nothing kept); a damaged scan (cut off,
+    encrypted) is kept as a failed letter (``error``, ``kept``, ``letter_id``), since it may be
+    the only copy. The original is stored before the letter names it, so a file that changes
+    while it is read is refused with nothing registered.
     """
-    result = IngestResult(file=str(path))
+    result = IngestResult(file=printable(str(path)))
     problem = _unreadable(path)
     if problem:
         result.error = problem
         return Admitted(result)
     sha256 = sha256_file(path)
-    new = False
     with instance.db.session() as session:
         letter = intake.find_by_sha(session, sha256)
         if letter is not None and letter.ingest_state == "indexed":
             return Admitted(_describe(result, letter, duplicate=True))
-        if letter is None:
-            try:
-                kind = ocr.sniff(path)
-            except ocr.UnsupportedFile as e:
-                result.error = str(e)
-                return Admitted(result)
-            except ocr.DamagedFile:
-                kind = "unknown"  # still a scan of something: keep it so a rescan can be compared
+        known = (letter.id, letter.ingest_state) if letter is not None else None
+    damage, kind, new = None, "unknown", False
+    if known is None:
+        try:
+            kind = ocr.sniff(path)
+            ocr.count_pages(path, limits=LETTER_LIMITS)
+        except (ocr.UnsupportedFile, OutOfLimits) as e:
+            result.error = str(e)
+            return Admitted(result)
+        except ocr.OcrError as e:  # damaged: still a scan of something, kept to compare
+            damage = str(e)
+    if known is None or not instance.blobs.exists(sha256):
+        try:
+            instance.blobs.put(path, sha256)
+        except BlobError:
+            result.error = CHANGED
+            return Admitted(result)
+        except OSError as e:
+            result.error = f"could not read the file: {e.strerror or e}"
+            return Admitted(result)
+    with instance.db.session() as session:
+        if known is None:
             letter = intake.register_letter(
                 session,
                 sha256=sha256,
-                source_name=name or path.name,
+                source_name=name or printable(path.name),
                 media_type=MEDIA_TYPES.get(kind, "application/octet-stream"),
                 size_bytes=path.stat().st_size,
                 received_on=instance.today(),
                 actor=actor,
                 channel=channel,
             )
-            new = True
-        letter_id, state = letter.id, letter.ingest_state
-    if state == "registered" or not instance.blobs.exists(sha256):
-        instance.blobs.put(path, sha256)
-        if state == "registered":
-            with instance.db.session() as session:
-                intake.set_state(session, intake.get_letter(session, letter_id), "stored")
-    result.letter_id = letter_id
+            known, new = (letter.id, letter.ingest_state), True
+        else:
+            letter = intake.get_letter(session, known[0])
+        if letter.ingest_state == "registered":
+            intake.set_state(session, letter, "stored")
+        if damage:
+            intake.set_state(session, letter, "failed", damage)
+            result.error, result.kept, result.reg_no = damage, True, letter.reg_no
+    result.letter_id = known[0]
     return Admitted(result, new=new)
 
 
@@ -129,15 +175,18 @@ def complete(instance: Instance, letter_id: int, *, result: IngestResult | None 
     """Read (page by page, resuming) and index a stored letter; the report says how it went.
 
     ``on_page(done, total)`` is called before the first page is read and after each page.
+    A letter whose original was stored but is not visible here raises OriginalNotVisible.
     """
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        state, source_name, stored = (letter.ingest_state, letter.source_name,
-                                      instance.blobs.exists(letter.source_sha256))
+        state, source_name, reg_no, sha256 = (letter.ingest_state, letter.source_name,
+                                              letter.reg_no, letter.source_sha256)
     result = result or IngestResult(file=source_name)
-    if state == "registered" or not stored:
+    if state == "registered":
         result.error = "the original was never stored; ingest the file again"
         return result
+    if not instance.blobs.exists(sha256):
+        raise OriginalNotVisible(sha256, instance.blobs.path(sha256), reg_no)
     if state in ("stored", "failed"):
         error = _read_pages(instance, letter_id, on_page)
         if error:
@@ -150,6 +199,8 @@ def complete(instance: Instance, letter_id: int, *, result: IngestResult | None 
         letter = intake.get_letter(session, letter_id)
         index_letters(instance, [letter])
         intake.set_state(session, letter, "indexed")
+        if not letter.text.strip() and letter.page_count:
+            result.warning = NO_TEXT
         return _describe(result, letter)
 
 
@@ -161,10 +212,10 @@ def _read_pages(instance: Instance, letter_id: int, on_page: PageProgress | None
         original = instance.blobs.path(letter.source_sha256)
     engine = instance.settings["ocr_engine"]
     try:
-        total = ocr.count_pages(original) if on_page else 0
+        total = ocr.count_pages(original, limits=LETTER_LIMITS) if on_page else 0
         if on_page:
             on_page(first - 1, total)
-        for page in ocr.read_pages(original, engine=engine, first=first):
+        for page in ocr.read_pages(original, engine=engine, first=first, limits=LETTER_LIMITS):
             with instance.db.session() as session:
                 intake.save_page(
                     session,
@@ -195,6 +246,12 @@ def _describe(result: IngestResult, letter: Letter, *, duplicate: bool = False) 
     result.pages = letter.page_count
     result.chars = len(letter.text)
     return result
+
+
+def printable(text: str) -> str:
+    """A file name safe to print on a terminal and to record: control characters escaped."""
+    return "".join(c if unicodedata.category(c)[0] != "C" else f"\\x{ord(c):02x}"
+                   for c in text)
 
 
 def _unreadable(path: Path) -> str | None:

@@ -40,6 +40,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("intake_folder", "", "The watched folder office scanners scan to; empty means intake/ "
             "in the instance folder (a relative path is taken from there). Files go to its "
             "done/ and failed/ subfolders, a failed one with <name>.reason.txt."),
+    Setting("queue_url", "", "Where background work waits: empty means the embedded queue in "
+            "the database (workers on this machine); redis://[:PASSWORD@]HOST:PORT/DB or "
+            "unix:///path/redis.sock?db=N means Redis, for `huiyin worker` on any number of "
+            "machines (each with the same database_url and the originals' folder mounted)."),
+    Setting("blob_dir", "", "The folder of the originals (scans, content-addressed); empty means "
+            "blobs/ in the instance folder (a relative path is taken from there). Workers on "
+            "several machines mount one shared folder and name it here."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

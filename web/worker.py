@@ -8,8 +8,20 @@ Task kinds:
                   and stored, and its "ingest" task queued (web.intake.take_folder_file).
 
 A task that raises is logged and failed (it is retried up to records.tasks.MAX_ATTEMPTS
-times); a file that cannot be read fails its own task with the reason, never the worker.
-Several workers (threads or processes) may share one database: claims are atomic.
+times); a file that cannot be read fails its own task with the reason, never the worker. An
+original this worker cannot see (the blob store is not mounted here) fails the attempt with
+the blob and the path it looked at; the task is retried, so a worker that sees the shared
+store finishes it, and after MAX_ATTEMPTS it stays failed with that reason (the letter and
+its original untouched).
+    index         payload {"letter_id"}: index a letter again (after its fields changed).
+    reply         payload {"letter_id", "template", "data", "pdf", "sign", "actor"}: render a
+                  reply (web.replies.generate_reply); a retry after the reply was recorded
+                  finds it (its data names the task) instead of recording a second one.
+
+Several workers (threads or processes) may share one database: claims are atomic. Where the
+work comes from is the instance's queue (web.queue): the database itself, or Redis for workers
+on many machines. A worker that loses its lease (it hung, and another worker took the task
+over) stops that task at the next page instead of reading the same pages again.
 """
 
 from __future__ import annotations
@@ -22,14 +34,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from records import tasks
 from records.models import utcnow
 from web import intake
 from web.instance import Instance
-from web.pipeline import complete
+from web.pipeline import OriginalNotVisible, complete
+from web.queue import Claimed, TaskQueue, open_queue
+
+__all__ = ["Claimed", "Worker"]
 
 log = logging.getLogger("huiyin.worker")
 
@@ -41,15 +55,8 @@ class Stopped(Exception):
     """The worker was asked to stop in the middle of a task; the task goes back to the queue."""
 
 
-@dataclass
-class Claimed:
-    """A claimed task as the worker needs it (no ORM object outlives its session)."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    letter_id: int | None = None
-    attempts: int = 0
+class LeaseLost(Exception):
+    """Another worker took the task over (this one was too slow to renew its lease)."""
 
 
 class Worker:
@@ -57,16 +64,19 @@ class Worker:
 
     def __init__(self, instance: Instance, worker_id: str | None = None, *,
                  lease: dt.timedelta = LEASE, poll_s: float = POLL_S,
-                 kinds: tuple[str, ...] | None = None, watch_folder: bool = True) -> None:
+                 kinds: tuple[str, ...] | None = None, watch_folder: bool = True,
+                 queue: TaskQueue | None = None) -> None:
         self.instance = instance
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease = lease
         self.poll_s = poll_s
         self.kinds = kinds
         self.watch_folder = watch_folder
+        self.queue = queue or open_queue(instance, wait_s=max(poll_s, 0.5))
         self.stop_event = threading.Event()
         self._handlers: dict[str, Callable[[Claimed], str | None]] = {
-            "ingest": self._ingest, "intake-file": self._intake_file}
+            "ingest": self._ingest, "intake-file": self._intake_file, "index": self._index,
+            "reply": self._reply}
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -74,7 +84,10 @@ class Worker:
         """Work until `stop_event` is set: tasks as they come, the watched folder every poll."""
         if stop_event is not None:
             self.stop_event = stop_event
-        log.info("worker %s started", self.worker_id)
+        log.info("worker %s started (%s queue)", self.worker_id, type(self.queue).__name__)
+        problem = self.originals_problem()
+        if problem:
+            log.error("worker %s: %s", self.worker_id, problem)
         last_scan = 0.0
         while not self.stop_event.is_set():
             if self.watch_folder and time.monotonic() - last_scan >= self.poll_s:
@@ -82,11 +95,13 @@ class Worker:
                 last_scan = time.monotonic()
             try:
                 ran = self.run_once()
-            except Exception:  # the database itself failed: wait, then try again
+            except Exception:  # the database or Redis failed: wait, then try again
                 log.exception("worker %s could not claim a task", self.worker_id)
-                ran = False
-            if not ran:
                 self.stop_event.wait(self.poll_s)
+                continue
+            if not ran and not self.queue.blocking:
+                self.stop_event.wait(self.poll_s)
+        self.queue.close()
         log.info("worker %s stopped", self.worker_id)
 
     def drain(self, *, settle_s: float | None = None) -> dict[str, int]:
@@ -103,9 +118,27 @@ class Worker:
         while not self.stop_event.is_set():
             outcome = self._run_one()
             if outcome is None:
+                if self.queue.has_work():
+                    continue  # Redis: a message is on its way, or another worker's duplicate
                 break
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
+
+    def originals_problem(self) -> str | None:
+        """Can this worker see the originals? The newest stored letter's blob is looked for."""
+        from sqlalchemy import select
+
+        from records import Letter
+
+        with self.instance.db.session() as session:
+            sha256 = session.scalars(
+                select(Letter.source_sha256).where(Letter.ingest_state != "registered")
+                .order_by(Letter.id.desc()).limit(1)).first()
+        if sha256 is None or self.instance.blobs.exists(sha256):
+            return None
+        return (f"the original {sha256} (the newest letter's) is not at "
+                f"{self.instance.blobs.path(sha256)}: mount the shared blob store there, or "
+                "every task that reads an original will fail on this worker")
 
     def scan(self) -> list[int]:
         """Look at the watched folder once; a problem there is logged, never raised."""
@@ -121,9 +154,10 @@ class Worker:
         return self._run_one() is not None
 
     def _run_one(self) -> str | None:
-        task = self._claim()
+        task = self.queue.take(self.worker_id, self.lease, self.kinds)
         if task is None:
             return None
+        log.info("task %s (%s) taken, attempt %s", task.id, task.kind, task.attempts)
         handler = self._handlers.get(task.kind)
         try:
             if handler is None:
@@ -133,37 +167,47 @@ class Worker:
         except Stopped:
             with self.instance.db.session() as session:
                 tasks.release(session, task.id, self.worker_id)
+            self.queue.released(task)
             log.info("task %s (%s) put back: the worker is stopping", task.id, task.kind)
             return "released"
+        except LeaseLost:
+            log.warning("task %s (%s) left to the worker that took it over", task.id, task.kind)
+            return "lost"
+        except OriginalNotVisible as e:
+            return self._fail_attempt(task, self._not_visible(e))
         except Exception as e:  # a bug or a passing fault: fail this attempt, keep working
             log.exception("task %s (%s) failed", task.id, task.kind)
-            with self.instance.db.session() as session:
-                state = tasks.fail(session, task.id, self.worker_id, f"处理出错：{e}")
-            if state != "failed":
-                return "retried"
-            self._settle_failed(task, f"处理出错：{e}")
-            return "failed"
+            return self._fail_attempt(task, f"处理出错：{e}")
         with self.instance.db.session() as session:
             if error is None:
                 tasks.finish(session, task.id, self.worker_id)
             else:
                 tasks.fail(session, task.id, self.worker_id, error, permanent=True)
+        log.info("task %s (%s) %s", task.id, task.kind, f"failed: {error}" if error else "done")
         return "failed" if error else "done"
 
-    def _claim(self) -> Claimed | None:
+    def _fail_attempt(self, task: Claimed, error: str) -> str:
+        """This attempt failed: the task is retried, or (its attempts used) settled as failed."""
         with self.instance.db.session() as session:
-            task = tasks.claim(session, self.worker_id, utcnow(), self.lease, self.kinds)
-            if task is None:
-                return None
-            return Claimed(task.id, task.kind, dict(task.payload or {}), task.letter_id,
-                           task.attempts)
+            state = tasks.fail(session, task.id, self.worker_id, error)
+        if state != "failed":
+            return "retried"
+        self._settle_failed(task, error)
+        return "failed"
+
+    def _not_visible(self, e: OriginalNotVisible) -> str:
+        log.error("task: original %s of letter %s not found at %s: is the shared blob store "
+                  "mounted on worker %s?", e.sha256, e.reg_no, e.path, self.worker_id)
+        return (f"本工作进程看不到原件：{e.path} 不存在（来信 {e.reg_no} 的原件 {e.sha256}，"
+                f"工作进程 {self.worker_id}）。请确认每台运行 huiyin worker 的机器都挂载了同一个"
+                f"原件库 {e.path.parents[2]}")
 
     def _report(self, task: Claimed, **values: Any) -> None:
         """Record progress and renew the lease; stop here when the worker is stopping."""
         with self.instance.db.session() as session:
             tasks.progress(session, task.id, **values)
             if not tasks.heartbeat(session, task.id, self.worker_id, utcnow(), self.lease):
-                log.warning("task %s: lease lost to another worker", task.id)
+                raise LeaseLost
         if self.stop_event.is_set():
             raise Stopped
 
@@ -171,8 +215,14 @@ class Worker:
 
     def _ingest(self, task: Claimed) -> str | None:
         letter_id = int(task.payload["letter_id"])
-        result = complete(self.instance, letter_id, on_page=lambda n, m: self._report(
-            task, step="ocr", page=n, pages=m))
+
+        def on_page(done: int, total: int) -> None:
+            if done:
+                log.info("task %s letter %s: page %s of %s read", task.id, letter_id, done,
+                         total)
+            self._report(task, step="ocr", page=done, pages=total)
+
+        result = complete(self.instance, letter_id, on_page=on_page)
         if result.error:
             error = self._letter_error(letter_id) or result.error
         else:
@@ -201,6 +251,57 @@ class Worker:
                  received.error or received.reg_no)
         return received.error
 
+    def _index(self, task: Claimed) -> str | None:
+        from records import Letter
+        from web.indexing import index_letters
+
+        letter_id = int(task.payload["letter_id"])
+        with self.instance.db.session() as session:
+            letter = session.get(Letter, letter_id)
+            if letter is None:
+                return f"来信 {letter_id} 不存在"
+            index_letters(self.instance, [letter])
+            reg_no = letter.reg_no
+        self._report(task, step="indexed", reg_no=reg_no)
+        log.info("task %s: letter %s indexed", task.id, reg_no)
+        return None
+
+    def _reply(self, task: Claimed) -> str | None:
+        import letters
+        from records import RecordsError
+        from web.replies import generate_reply
+
+        payload = task.payload
+        letter_id, template = int(payload["letter_id"]), str(payload["template"])
+        recorded = self._reply_of_task(task, letter_id, template)
+        if recorded is None:
+            try:
+                outcome = generate_reply(
+                    self.instance, letter_id, template, out_dir=None,
+                    actor=str(payload.get("actor") or "worker"),
+                    data={**dict(payload.get("data") or {}), REPLY_TASK_KEY: task.id},
+                    pdf=bool(payload.get("pdf", True)), sign=bool(payload.get("sign")))
+            except (RecordsError, letters.LettersError) as e:
+                return f"答复未生成：{e}"
+            recorded = outcome.reply_id
+        self._report(task, step="replied", reply_id=recorded)
+        log.info("task %s: reply %s for letter %s", task.id, recorded, letter_id)
+        return None
+
+    def _reply_of_task(self, task: Claimed, letter_id: int, template: str) -> int | None:
+        """The reply an earlier attempt of this task recorded before its worker died, if any."""
+        if task.attempts <= 1:
+            return None
+        from sqlalchemy import select
+
+        from records import Reply
+
+        with self.instance.db.session() as session:
+            rows = session.execute(select(Reply.id, Reply.data).where(
+                Reply.letter_id == letter_id, Reply.template == template)).all()
+        return next((reply_id for reply_id, data in rows
+                     if (data or {}).get(REPLY_TASK_KEY) == task.id), None)
+
     def _settle_failed(self, task: Claimed, error: str) -> None:
         """A task that will not be retried: its folder file goes to failed/ with the reason."""
         try:
@@ -213,3 +314,6 @@ class Worker:
                                           error=error)
         except OSError:
             log.exception("task %s: could not move its file to failed/", task.id)
+
+
+REPLY_TASK_KEY = "queue_task_id"  # in a reply's recorded data: the task that rendered it

@@ -61,3 +61,30 @@ def test_a_damaged_backup_or_a_used_folder_is_refused(tmp_path: Path) -> None:
     damaged = run(tmp_path / "new", "restore", str(copy))
     assert damaged.exit_code == 1 and "does not match its manifest hash" in damaged.stderr
     assert not (tmp_path / "new" / "huiyin.db").exists()
+
+
+def test_originals_in_a_blob_dir_of_their_own_are_backed_up_and_restored(tmp_path: Path) -> None:
+    """blob_dir (a folder every worker mounts) holds the originals; backup and restore follow."""
+    from records import intake
+
+    home, copy, restored = tmp_path / "live", tmp_path / "backup", tmp_path / "restored"
+    home.mkdir()
+    (home / "config.toml").write_text('blob_dir = "originals"\n', encoding="utf-8")
+    assert run(home, "init").exit_code == 0
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really an image" * 10)
+    with Instance(home) as instance:
+        sha = instance.blobs.put(scan)
+        assert instance.blobs.path(sha).is_relative_to(home / "originals")
+        with instance.db.session() as session:
+            intake.register_letter(session, sha256=sha, source_name="scan.png",
+                                   media_type="image/png", size_bytes=scan.stat().st_size,
+                                   received_on=instance.today(), actor="test")
+    assert not (home / "blobs").exists()
+    run_json(home, "backup", str(copy))
+    back = run_json(restored, "restore", str(copy))
+    # registered, not yet read (no OCR here): only the originals are checked
+    assert back["check"]["missing_blobs"] == back["check"]["orphan_blobs"] == []
+    with Instance(restored) as instance:
+        assert instance.blobs.path(sha).is_relative_to(restored / "originals")
+        assert instance.blobs.verify(sha)

@@ -4,6 +4,7 @@ that raises fails alone while the worker goes on."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import threading
@@ -13,13 +14,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 
-from records import Letter, Task, tasks
+from records import Letter, Reply, Task, tasks
+from records import intake as records_intake
+from records.models import utcnow
 from tests.web.conftest import LETTERS, draw
 from web import intake
 from web.cli import main
 from web.instance import Instance
-from web.worker import Worker
+from web.intake import Received, register
+from web.replies import generate_reply
+from web.worker import LEASE, LeaseLost, Worker
 
 
 def folder(instance: Instance) -> Path:
@@ -64,8 +70,9 @@ def test_bad_files_go_to_failed_with_their_reason(instance: Instance) -> None:
     old = time.time() - 3600  # a 0-byte file is taken only once it has been empty a while
     os.utime(empty, (old, old))
     counts = worker(instance).drain(settle_s=0)
-    # refused at once: note.jpg, empty.pdf; registered, then unreadable: broken.pdf
-    assert counts == {"done": 1, "failed": 3}
+    # refused at once: note.jpg, empty.pdf; broken.pdf is kept as a failed letter when it is
+    # registered (web.pipeline.admit finds the damage before anything is queued for reading)
+    assert counts == {"done": 0, "failed": 3}
     failed = root / "failed"
     assert sorted(p.name for p in failed.iterdir()) == [
         "broken.pdf", "broken.pdf.reason.txt", "empty.pdf", "empty.pdf.reason.txt",
@@ -180,3 +187,90 @@ def test_serve_runs_a_worker_and_stops_it_on_sigterm(instance: Instance) -> None
         _, stderr = server.communicate(timeout=60)
     assert server.returncode == 0, stderr
     assert "stopped" in stderr
+
+
+@pytest.mark.slow
+def test_index_and_reply_tasks_run_on_the_embedded_queue(instance: Instance,
+                                                          tmp_path: Path) -> None:
+    name, phone, place, matter = LETTERS[0]
+    scan = draw(tmp_path, name, phone, place, matter, fmt="png", seed=71)
+    received = register(instance, scan, Received(file=scan.name), actor="clerk1")
+    letter_id = received.letter_id
+    assert letter_id is not None
+    with instance.db.session() as s:
+        records_intake.attach_petitioner(s, records_intake.get_letter(s, letter_id), name=name,
+                                         actor="test")
+        index = tasks.enqueue(s, "index", f"index:{letter_id}", {"letter_id": letter_id}).id
+        reply = tasks.enqueue(s, "reply", f"reply:{letter_id}", {
+            "letter_id": letter_id, "template": "acknowledgement", "pdf": False}).id
+    assert worker(instance).drain(settle_s=0) == {"done": 3, "failed": 0}
+    with instance.db.session() as s:
+        assert {t.id: t.state for t in s.scalars(select(Task))} == {
+            received.task_id: "done", index: "done", reply: "done"}
+        [made] = s.scalars(select(Reply))
+        assert made.letter_id == letter_id and made.data["queue_task_id"] == reply
+        assert made.data["petitioner_name"] == name
+    assert [h.letter_id for h in instance.index.search(phone).hits] == [letter_id]
+
+
+def test_a_reply_task_retried_after_its_reply_was_recorded_records_no_second(
+        instance: Instance, tmp_path: Path) -> None:
+    name, phone, place, matter = LETTERS[1]
+    scan = draw(tmp_path, name, phone, place, matter, fmt="png", seed=72)
+    letter_id = register(instance, scan, Received(file=scan.name), actor="clerk1").letter_id
+    assert letter_id is not None
+    with instance.db.session() as s:
+        records_intake.attach_petitioner(s, records_intake.get_letter(s, letter_id), name=name,
+                                         actor="test")
+        s.execute(sa_update(Task).values(state="done"))  # the ingest is not what is tested
+        task_id = tasks.enqueue(s, "reply", f"reply:{letter_id}", {
+            "letter_id": letter_id, "template": "acknowledgement", "pdf": False}).id
+    # the first attempt's worker recorded the reply, then died before finishing the task
+    with instance.db.session() as s:
+        assert tasks.claim(s, "dead-worker", utcnow() - LEASE * 2, LEASE) is not None
+    first = generate_reply(instance, letter_id, "acknowledgement", out_dir=None, actor="w",
+                           data={"queue_task_id": task_id}, pdf=False)
+    assert worker(instance).run_once() is True  # attempt 2: finds the reply, records none
+    with instance.db.session() as s:
+        assert [r.id for r in s.scalars(select(Reply))] == [first.reply_id]
+        task = s.get(Task, task_id)
+        assert task is not None and (task.state, task.attempts) == ("done", 2)
+        assert task.progress["reply_id"] == first.reply_id
+
+
+def test_a_worker_that_cannot_see_the_original_names_it_and_the_task_waits(
+        instance: Instance, tmp_path: Path) -> None:
+    name, phone, place, matter = LETTERS[2]
+    scan = draw(tmp_path, name, phone, place, matter, fmt="png", seed=73)
+    received = register(instance, scan, Received(file=scan.name), actor="clerk1")
+    assert received.letter_id is not None
+    # a second machine: the same database, its own instance folder whose blobs/ is empty
+    with Instance(tmp_path / "machine-b", {"database_url": instance.database_url}) as blind:
+        blind.home.mkdir()
+        with instance.db.session() as s:
+            sha256 = s.get(Letter, received.letter_id).source_sha256  # type: ignore[union-attr]
+        blind_worker = Worker(blind, "machine-b:7", poll_s=0.0, watch_folder=False)
+        expected_path = str(blind.blobs.path(sha256))
+        assert expected_path in (blind_worker.originals_problem() or "")  # said at its start
+        assert Worker(instance, "machine-a:1").originals_problem() is None
+        assert blind_worker.run_once()
+    with instance.db.session() as s:
+        task = s.get(Task, received.task_id)
+        letter = s.get(Letter, received.letter_id)
+        assert task is not None and letter is not None
+        assert (task.state, task.attempts) == ("queued", 1)  # waits for a worker that sees it
+        assert sha256 in (task.error or "") and expected_path in (task.error or "")
+        assert "machine-b:7" in (task.error or "")
+        assert (letter.ingest_state, letter.ingest_error) == ("stored", None)
+
+
+def test_a_worker_that_lost_its_lease_stops_the_task(instance: Instance) -> None:
+    with instance.db.session() as s:
+        task_id = tasks.enqueue(s, "index", "index:1", {"letter_id": 1}).id
+    slow = Worker(instance, "slow-worker", poll_s=0.0, lease=dt.timedelta(seconds=-1))
+    claimed = slow.queue.take(slow.worker_id, slow.lease, None)
+    assert claimed is not None and claimed.id == task_id  # its lease is already over
+    with instance.db.session() as s:
+        assert tasks.claim(s, "other-worker", utcnow(), LEASE) is not None
+    with pytest.raises(LeaseLost):
+        slow._report(claimed, step="ocr", page=1, pages=2)

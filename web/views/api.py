@@ -12,6 +12,7 @@ from typing import Any, BinaryIO, cast
 
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, select
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import letters as documents
 import search
@@ -237,8 +238,17 @@ def case(case_id: int) -> Any:
 def upload() -> Any:
     """The scan as the raw request body; stored, queued for OCR, or refused with the reason."""
     name = request.args.get("name") or request.headers.get("X-File-Name", "")
-    received = intake_files.receive(instance(), name, cast(BinaryIO, request.stream),
-                                    actor=user().username, declared_size=request.content_length)
+    if request.mimetype == "multipart/form-data":
+        return {"error": "请把扫描件作为原始请求体发送（Content-Type: application/octet-stream），"
+                         "不要用 multipart/form-data", "status": 415}, 415
+    try:
+        received = intake_files.receive(instance(), name, lambda: cast(BinaryIO, request.stream),
+                                        actor=user().username,
+                                        declared_size=request.content_length)
+    except RequestEntityTooLarge:  # a body without a declared length, cut off at the limit
+        return {"error": intake_files.too_large(), "status": 413}, 413
+    except BadRequest:  # the client went away mid-upload (the temporary file is gone)
+        return {"error": "上传中断：请求体不完整，请重新上传", "status": 400}, 400
     return received.as_dict(), 422 if received.error else 201
 
 
