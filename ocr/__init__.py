@@ -6,7 +6,7 @@ Every refusal is an :class:`OcrError` whose message a clerk can act on.
 
 from ._cer import character_error_rate, character_errors, edit_distance, normalize_for_cer
 from ._engine import DEFAULT_ENGINE, Engine, engine_names, get_engine, register_engine
-from ._errors import DamagedFile, EngineUnavailable, OcrError, UnsupportedFile
+from ._errors import DamagedFile, EngineUnavailable, OcrError, OutOfLimits, UnsupportedFile
 from ._layout import reading_order
 from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits
 from ._parallel import default_workers, shutdown_workers
@@ -25,6 +25,7 @@ __all__ = [
     "Limits",
     "Line",
     "OcrError",
+    "OutOfLimits",
     "PageText",
     "UnsupportedFile",
     "character_error_rate",

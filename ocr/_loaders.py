@@ -121,6 +121,11 @@ def _check_pixels(width: int, height: int, limits: Limits, where: str) -> None:
         )
 
 
+# What Pillow raises on a damaged file: beside the usual OSError and ValueError, broken TIFF
+# tags surface as KeyError, TypeError or IndexError (found by fuzzing, tests/fuzz).
+_BROKEN = (OSError, SyntaxError, ValueError, EOFError, KeyError, TypeError, IndexError)
+
+
 class ImageSource:
     """A PNG, JPEG or (multi-page) TIFF opened with Pillow."""
 
@@ -138,17 +143,19 @@ class ImageSource:
             raise OutOfLimits(
                 "图片像素数异常巨大（超过 1.7 亿像素），可能是“解压炸弹”，已拒绝处理"
             ) from e
-        except (OSError, SyntaxError, ValueError) as e:
+        except _BROKEN as e:
             raise DamagedFile(f"图片文件已损坏或不完整，无法打开（{_short(e)}）") from e
         self._count = 1
         try:
             _check_pixels(*self._image.size, limits, "图片")
             if kind == "tiff":
-                self._count = int(getattr(self._image, "n_frames", 1))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    self._count = int(getattr(self._image, "n_frames", 1))
         except OcrError:
             self._image.close()
             raise
-        except (OSError, SyntaxError, ValueError, EOFError) as e:
+        except _BROKEN as e:
             self._image.close()
             raise DamagedFile(f"TIFF 文件已损坏，无法数出页数（{_short(e)}）") from e
         if self._count > limits.max_pages:
@@ -175,7 +182,7 @@ class ImageSource:
             raise
         except Image.DecompressionBombError as e:
             raise OutOfLimits(f"{where}像素数异常巨大，已拒绝处理") from e
-        except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as e:
+        except (*_BROKEN, MemoryError) as e:
             raise DamagedFile(f"{where}已损坏或不完整，无法解码（{_short(e)}）") from e
         if page is self._image:  # never hand out the open file's own frame
             page = page.copy()

@@ -232,7 +232,7 @@ class Reply(Base):
 
 # Audit events that change no record; the newest event of any other kind names the state of
 # the records (what the dashboard's kept figures were computed from).
-LOOKS = ("read", "search", "download", "login")
+LOOKS = ("read", "search", "download", "login", "logout")
 # AND-ed terms, not NOT IN: SQLite uses a partial index only for a condition it can match term
 # by term.
 CHANGES = " AND ".join(f"action != '{action}'" for action in LOOKS)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Request, Response, current_app, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from records.privacy import MaskingFilter
 from web import auth
 from web.instance import Instance, default_home
 
@@ -20,6 +25,9 @@ from web.instance import Instance, default_home
 AREAS = ("auth", "letters", "intake", "review", "cases", "replies", "dashboard", "admin", "api",
          "verify")
 # Everything else needs a signed-in user (on the API: a bearer token, see web.auth).
+# Loggers whose lines may carry a file name or a query: ID and phone numbers masked there.
+MASKED_LOGGERS = ("huiyin", "huiyin.worker", "huiyin.serve", "gunicorn.error", "waitress",
+                  "werkzeug", "web.app")
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "verify.by_code", "verify.upload",
                               "api.token", "api.openapi", "api.docs"})
 
@@ -38,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                       SESSION_COOKIE_NAME="huiyin_session", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=12 * 3600)
     app.extensions["huiyin"] = instance
+    app.session_interface = _SessionInterface()
 
     from web.views.auth import load_user
 
@@ -52,15 +61,46 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_require_login)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
+    _mask_logs()
     return app
 
 
+def _mask_logs() -> None:
+    """Filters on the loggers themselves, so handlers added later (serve's) get masked lines."""
+    for name in MASKED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+            logger.addFilter(MaskingFilter())
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """No cookie session on the JSON API: it reads bearer tokens only, so a browser's session
+    cookie neither signs it in nor (through Flask-Login's session protection) locks it out."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/api/") and request.path != "/api/v1/docs":
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 def _secret_key(home: Path) -> str:
-    """A per-instance key, made once and kept in the instance folder (never in the code)."""
+    """A per-instance key, made once and kept in the instance folder (never in the code).
+
+    Several web processes start at once: the key is written whole under another name and
+    linked into place, so all of them read the one that won (a session made by one process is
+    valid in all).
+    """
     path = home / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        fd, partial = tempfile.mkstemp(prefix=".secret_key.", dir=home)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            os.link(partial, path)  # fails if another process was first
+        except FileExistsError:
+            pass
+        finally:
+            Path(partial).unlink()
     return path.read_text().strip()
 
 
@@ -82,8 +122,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if current_user and current_user.is_authenticated:
-        response.headers.setdefault("Cache-Control", "no-store")  # personal data: keep no copy
+    if current_user and current_user.is_authenticated and request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"  # personal data: keep no copy anywhere
     return response
 
 

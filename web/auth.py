@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -63,13 +64,14 @@ class SignedIn:
     unit_name: str | None
     unit_ids: frozenset[int] | None  # the units whose cases this user sees; None: all
     token: str
+    session_id: int = 0  # the sign-in's audit event; signing out ends this session (0: none)
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.token}"
+        return f"{self.id}:{self.token}" + (f":{self.session_id}" if self.session_id else "")
 
     def can(self, capability: str) -> bool:
         """Whether this user's role holds the capability (see CAPABILITIES)."""
@@ -281,7 +283,15 @@ def home_page(role: str) -> str:
 
 
 def safe_next(target: str | None, role: str) -> str:
-    """Only a path on this site; never an open redirect to another host."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site; never an open redirect to another host.
+
+    Browsers drop tabs and line breaks from a Location and read a backslash as a slash, so
+    any of those (or another control or space character) makes the target unsafe.
+    """
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or any(c == "\\" or c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
+        return home_page(role)
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return home_page(role)
     return target

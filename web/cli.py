@@ -100,7 +100,11 @@ def serve(ctx: CliContext, host: str, port: int, processes: int | None, threads:
 def _log_to_stderr() -> None:
     import logging
 
+    from records.privacy import MaskingFilter
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:  # file names may hold ID or phone numbers
+        handler.addFilter(MaskingFilter())
 
 
 @main.command()
@@ -168,6 +172,8 @@ def ingest(ctx: CliContext, paths: tuple[Path, ...], channel: str, as_json: bool
             click.echo(f"{result.file}: {result.error}", err=True)
         elif not as_json:
             click.echo(_describe_ingest(result.as_dict()))
+            if result.warning:  # e.g. a blank page: registered, but worth a look
+                click.echo(f"{result.file}: {result.warning}", err=True)
     emit(as_json, {"results": results}, lambda: None)
     if any(r["error"] for r in results):
         sys.exit(1)

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import ocr
-from ocr._errors import OutOfLimits  # to become ocr.OutOfLimits when ocr/__init__ exports it
 from ocr.fields import extract_fields
 from records import BlobError, Letter, intake, sha256_file
 from web.gazetteer import gazetteer
@@ -132,7 +131,7 @@ def admit(instance: Instance, path: Path, *, actor: str, channel: str = "letter"
         try:
             kind = ocr.sniff(path)
             ocr.count_pages(path, limits=LETTER_LIMITS)
-        except (ocr.UnsupportedFile, OutOfLimits) as e:
+        except (ocr.UnsupportedFile, ocr.OutOfLimits) as e:
             result.error = str(e)
             return Admitted(result)
         except ocr.OcrError as e:  # damaged: still a scan of something, kept to compare

@@ -61,3 +61,28 @@ def test_search_results_mask_id_numbers(client: FlaskClient, scans: list[Scan]) 
         results = page.split('<article class="hit">', 1)[1]  # after the user's own query
         assert f"{scan.id_number[:6]}********{scan.id_number[-4:]}" in results
         assert scan.id_number not in results
+
+
+def _key_when_released(home: str, start: object) -> str:
+    from web.app import _secret_key
+
+    start.wait()  # type: ignore[attr-defined]
+    return _secret_key(Path(home))
+
+
+def test_web_processes_starting_together_agree_on_one_secret_key(tmp_path: Path) -> None:
+    """A session signed by one gunicorn process must be valid in the others."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Manager() as manager, context.Pool(8) as pool:
+        for round_ in range(60):  # the race is narrow: many fresh instances, 8 starts at once
+            home = tmp_path / str(round_)
+            home.mkdir()
+            start = manager.Event()
+            keys = [pool.apply_async(_key_when_released, (str(home), start)) for _ in range(8)]
+            start.set()
+            found = {k.get(timeout=60) for k in keys}
+            assert len(found) == 1 and len(found.pop()) == 64
+            assert (home / "secret_key").stat().st_mode & 0o777 == 0o600
+            assert [p.name for p in home.iterdir()] == ["secret_key"]  # no partial file left

@@ -159,3 +159,17 @@ def test_all_letters_from_one_person_and_filters(ingested: Path, scans: list[Sca
     everyone = run_json(ingested, "search", "信访局", "--sort", "date")
     assert everyone["total"] == len(scans)
     assert run_json(ingested, "search", "信访局", "--from", "2999-01-01")["total"] == 0
+
+
+def test_ingest_says_when_a_page_holds_no_text(home: Path, tmp_path: Path) -> None:
+    """A blank page is registered, and the clerk is told to look at the original."""
+    from PIL import Image
+
+    from web.pipeline import NO_TEXT
+
+    assert run(home, "init").exit_code == 0
+    blank = tmp_path / "blank.png"
+    Image.new("L", (1240, 1754), 255).save(blank)
+    result = run(home, "ingest", str(blank))
+    assert result.exit_code == 0, result.stderr
+    assert "letter" in result.stdout and NO_TEXT in result.stderr

@@ -18,6 +18,7 @@ import letters as documents
 import search
 from records import Case, Letter, Page, RecordsError, audit, cases, intake, mask_id_numbers
 from records.models import utcnow
+from records.privacy import mask_personal
 from web import auth, case_actions, dashboard, review
 from web import intake as intake_files
 from web.auth import case_scope, letter_scope, may_see_case, may_see_letter, requires, user
@@ -108,7 +109,8 @@ def me() -> Any:
 def _letter_row(letter: Letter) -> dict[str, Any]:
     return {"letter_id": letter.id, "reg_no": letter.reg_no,
             "received_on": letter.received_on.isoformat(), "channel": letter.channel,
-            "petitioners": intake.petitioner_names(letter), "summary": letter.summary,
+            "petitioners": intake.petitioner_names(letter),
+            "summary": mask_personal(letter.summary or ""),
             "township": letter.township, "category": letter.category,
             "pages": letter.page_count, "ingest_state": letter.ingest_state,
             "case_id": letter.case_id, "reviewed": letter.reviewed_at is not None,
@@ -171,10 +173,14 @@ def search_letters() -> Any:
     with instance().db.session() as db:
         visible = set(db.scalars(select(Letter.id).where(
             Letter.id.in_([h.letter_id for h in result.hits]), letter_scope(user()))))
+        shown = [h for h in result.hits if h.letter_id in visible]
+        # snippets are the letters' words: which letters a search showed is audited (as pages)
+        audit.record(db, user().username, "search", "letter", None,
+                     query=mask_personal(args.get("q", "")),
+                     letters=[h.letter_id for h in shown], via="api")
     return {"query": args.get("q", ""), "total": result.total, "facets": result.facets,
             "hits": [{"letter_id": h.letter_id, "score": h.score,
-                      "snippet": mask_id_numbers(h.snippet)}
-                     for h in result.hits if h.letter_id in visible]}
+                      "snippet": mask_personal(h.snippet)} for h in shown]}
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -209,7 +215,7 @@ def _paged(model: Any, where: list[Any], name: str,
 
 def _case_row(case: Case) -> dict[str, Any]:
     due = cases.deadline(case, instance().calendar)
-    return {"case_id": case.id, "case_no": case.case_no, "title": case.title,
+    return {"case_id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
             "status": case.status, "unit": case.unit.name if case.unit else None,
             "township": case.township, "category": case.category,
             "opened_on": case.opened_on.isoformat(), "flags": case.flags,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from records import User, audit
+from records import AuditEvent, User, audit
 from records.models import utcnow
 from web import auth
 from web.views import instance
@@ -28,8 +31,9 @@ def login() -> str | Response | tuple[str, int]:
             status = 429 if "过多" in str(e) else 401
             return render_template("auth/login.html", error=str(e), username=username[:64],
                                    next=request.form.get("next", "")), status
-        audit.record(db, user.username, "login", "user", user.id)
-        who = auth.signed_in(db, user)
+        event = audit.record(db, user.username, "login", "user", user.id)
+        db.flush()
+        who = replace(auth.signed_in(db, user), session_id=event.id)
     session.clear()  # a new session on sign-in: nothing planted before it survives (fixation)
     login_user(who)
     return redirect(auth.safe_next(request.form.get("next"), who.role))
@@ -37,7 +41,11 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out and forget the session."""
+    """Sign out and forget the session; a copy of its cookie is refused from now on."""
+    me = auth.user()
+    if me.is_authenticated and me.session_id:
+        with instance().db.session() as db:
+            audit.record(db, me.username, "logout", "session", me.session_id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -65,19 +73,26 @@ def password() -> str | Response | tuple[str, int]:
             return render_template("auth/password.html", error=str(e)), 400
         user.password_hash = auth.hash_password(new)
         audit.record(db, me.username, "change-password", "user", user.id)
-        who = auth.signed_in(db, user)
+        who = replace(auth.signed_in(db, user), session_id=me.session_id)
     login_user(who)  # the session now carries the new token; other sessions end
     flash("密码已修改")
     return redirect(auth.home_page(who.role))
 
 
 def load_user(user_id: int, token: str) -> auth.SignedIn | None:
-    """Flask-Login's loader: the user, if still active and the session token still matches."""
+    """Flask-Login's loader: the user, if still active, the session token still matches and
+    the session (``token:sign-in id``) was not signed out."""
+    token, _, sid = token.partition(":")
     with instance().db.session() as db:
         user = db.get(User, user_id)
         if user is None or not user.active or auth.session_token(user) != token:
             return None
-        return auth.signed_in(db, user)
+        session_id = int(sid) if sid.isdigit() else 0
+        if session_id and db.scalar(select(AuditEvent.id).where(
+                AuditEvent.entity == "session", AuditEvent.entity_id == session_id,
+                AuditEvent.action == "logout").limit(1)) is not None:
+            return None
+        return replace(auth.signed_in(db, user), session_id=session_id)
 
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from records import AuditEvent, Case, Reply, Unit, User, cases, intake, mask_id_numbers
+from records import AuditEvent, Case, Reply, Unit, User, cases, intake
 from records import supervision as supervising
+from records.privacy import mask_personal
 from records.workflow import (
     ACTION_LABELS,
     DECISIONS,
@@ -185,7 +186,7 @@ def _case_page(case_id: int) -> dict[str, Any]:
         letters: list[dict[str, Any]] = [
             {"id": letter.id, "reg_no": letter.reg_no, "received_on": letter.received_on,
                     "petitioners": "、".join(intake.petitioner_names(letter)),
-                    "summary": mask_id_numbers(letter.summary),
+                    "summary": mask_personal(letter.summary),
              "channel": letter.channel}
                    for letter in sorted(case.letters, key=lambda x: (x.received_on, x.id))]
         letter_ids = [x["id"] for x in letters]
@@ -226,7 +227,7 @@ def _case_page(case_id: int) -> dict[str, Any]:
 def _case_row(case: Case, clock: Any, today: dt.date) -> dict[str, Any]:
     """What a list shows of a case: number, stage, owner, the clock that matters."""
     return {
-        "id": case.id, "case_no": case.case_no, "title": mask_id_numbers(case.title),
+        "id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
         "status": case.status,
         "stage": STATUS_LABELS.get(case.status, case.status),
         "unit": case.unit.name if case.unit else "", "unit_id": case.unit_id,

@@ -19,13 +19,14 @@ import search
 from letters import template_title
 from records import Case, Letter, Petitioner, Reply, Unit, audit, intake, mask_id_numbers
 from records.models import letter_petitioner
+from records.privacy import mask_personal
 from records.workflow import STAGE_LABELS
 from web.auth import SignedIn, letter_scope, may_see_letter, requires, user
 from web.gazetteer import categories
 from web.views import instance
 
 bp = Blueprint("letters", __name__)
-bp.add_app_template_filter(mask_id_numbers, "mask_ids")
+bp.add_app_template_filter(mask_personal, "mask_ids")
 PER_PAGE = 50
 HITS_PER_PAGE = 20
 MAX_SEARCH_PAGE = 100  # 2,000 hits deep: past that, narrow the search
@@ -120,7 +121,7 @@ def show(letter_id: int) -> str:
         )
         case = letter.case
         case_row = None if case is None else {
-            "id": case.id, "case_no": case.case_no, "title": mask_id_numbers(case.title),
+            "id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
             "stage": STATUS_LABELS.get(case.status, case.status),
             "unit": case.unit.name if case.unit else ""}
         replies = [_reply_row(r) for r in session.scalars(
@@ -153,10 +154,11 @@ def find() -> str:
         context["error"] = str(e)
         return render_template("letters/search.html", **context)
     rows = _rows(h.letter_id for h in hits)
+    _audit_shown(query, [h.letter_id for h in hits if h.letter_id in rows], form=form)
     context.update(
         searched=True, total=total, facets=facets,
         pages=max(1, min(-(-total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
-        hits=[{**rows[h.letter_id], "snippet": Markup(mask_id_numbers(h.snippet)),
+        hits=[{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet)),
                "score": h.score} for h in hits if h.letter_id in rows],
     )
     return render_template("letters/search.html", **context)
@@ -174,8 +176,9 @@ def similar(letter_id: int) -> str:
         error = str(e)
     else:
         rows = _rows(h.letter_id for h in result.hits)
-        hits = [{**rows[h.letter_id], "snippet": Markup(mask_id_numbers(h.snippet))}
+        hits = [{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet))}
                 for h in result.hits if h.letter_id in rows]
+        _audit_shown("", [h["id"] for h in hits], similar_to=letter_id)
     return render_template("letters/related.html", letter=letter, hits=hits, error=error,
                            heading="相似来信", kind="similar")
 
@@ -225,6 +228,14 @@ def same_person(letter_id: int) -> str:
     by = ("身份证号" if "id_number" in key else "电话" if "phone" in key else "姓名")
     return render_template("letters/related.html", letter=letter, hits=hits, error=error,
                            heading=f"同一信访人的来信：{who}", by=by, kind="person")
+
+
+def _audit_shown(query: str, letter_ids: list[int], **detail: Any) -> None:
+    """Snippets are the letters' words: the list of letters a result page showed is audited."""
+    with instance().db.session() as session:
+        audit.record(session, user().username, "search", "letter", None,
+                     query=mask_personal(query), letters=letter_ids,
+                     **{k: v for k, v in detail.items() if v})
 
 
 def _visible_letter(letter_id: int) -> dict[str, Any]:
@@ -333,7 +344,7 @@ def _row(letter: Letter) -> dict[str, Any]:
         "reg_no": letter.reg_no,
         "received_on": letter.received_on,
         "petitioners": "、".join(intake.petitioner_names(letter)),
-        "summary": mask_id_numbers(letter.summary or ""),
+        "summary": mask_personal(letter.summary or ""),
         "pages": letter.page_count,
         "state": letter.ingest_state,
         "source_name": letter.source_name,

@@ -103,6 +103,9 @@ def page_image(letter_id: int, number: int) -> Response:
         image = render_page_image(instance(), letter_id, number)
     except PageImageError as e:
         abort(404, description=str(e))
+    with instance().db.session() as session:  # the scan is the letter itself: its read audited
+        audit.record(session, user().username, "read", "letter", letter_id, via="page-image",
+                     page=number)
     response = send_file(image.path, mimetype="image/png", conditional=False, etag=False)
     response.headers["Cache-Control"] = "private, no-store"  # personal data: keep no copy
     response.headers["X-Page-Scale"] = f"{image.scale:.6f}"

@@ -1,4 +1,5 @@
-"""an index of the audit log's changes (every event but reads, searches, downloads, sign-ins)
+"""an index of the audit log's changes (every event but reads, searches, downloads, sign-ins
+and sign-outs)
 
 Revision ID: 0010
 Revises: 0009
@@ -16,7 +17,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CHANGES = sa.text("action != 'read' AND action != 'search' AND action != 'download' "
-                  "AND action != 'login'")
+                  "AND action != 'login' AND action != 'logout'")
 
 
 def upgrade() -> None:

@@ -229,6 +229,9 @@ def test_the_page_has_the_drop_zone_and_the_watched_folder(app: Flask,
     html = clerk(app).get("/intake/").get_data(as_text=True)
     assert 'id="drop"' in html and 'type="file" multiple' in html
     assert 'data-upload="/intake/upload"' in html and "intake.js" in html
+    # without JavaScript the same picker is a form posting the files (answered with a 303)
+    assert ('<form method="post" action="/intake/upload" enctype="multipart/form-data">'
+            in html and 'name="file" type="file" multiple' in html and "<noscript>" in html)
     assert str(instance.home / "intake") in html
     assert "scan-0001.pdf" in html and "scan-0002.jpg" in html and "不是扫描件" in html
     assert "reason.txt" not in html
