@@ -43,7 +43,7 @@ lint: setup
 audit: setup  ## known vulnerabilities in the locked dependencies
 	$(BIN)/python -m tests.security.lock_audit requirements.lock
 
-soak: setup test-system  ## the long forms: fuzzing, kill loops, 50 clients for 5 minutes
+soak: setup test-system  ## the long forms: fuzzing, 52 SIGKILLs, 50 clerks x 5 min with ingest (test-artifacts/)
 	HUIYIN_SOAK=1 $(BIN)/pytest -m soak
 
 setup: system $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
@@ -9,6 +10,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +20,21 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 class BlobError(Exception):
     """A blob is missing, damaged, or could not be written."""
+
+
+class StoreUnwritable(OSError):
+    """The blob store's disk is full or read-only: nothing was stored, nothing half-written.
+
+    An OSError (its errno kept) whose ``strerror`` says what happened and what to do.
+    """
+
+
+_WHY = {errno.ENOSPC: "the disk is full: free some space, then try again",
+        errno.EDQUOT: "the disk quota is used up: free some space, then try again",
+        errno.EROFS: "the instance folder is on a read-only file system",
+        errno.EACCES: "this user may not write there",
+        errno.EPERM: "this user may not write there",
+        errno.EFBIG: "the file is larger than this process may write"}
 
 
 def sha256_file(path: Path) -> str:
@@ -53,6 +70,15 @@ class BlobStore:
 
     def put_stream(self, stream: BinaryIO, *, expected: str | None = None) -> str:
         """Store a stream: temporary file, fsync, rename — a crash leaves no partial blob."""
+        try:
+            return self._put_stream(stream, expected)
+        except OSError as e:
+            if e.errno not in _WHY:
+                raise
+            raise StoreUnwritable(e.errno, f"could not store the original in {self.root}: "
+                                           f"{e.strerror} ({_WHY[e.errno]})") from e
+
+    def _put_stream(self, stream: BinaryIO, expected: str | None) -> str:
         digest = hashlib.sha256()
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, suffix=".part")
         tmp = Path(tmp_name)
@@ -74,6 +100,8 @@ class BlobStore:
                 tmp.chmod(0o444)
                 tmp.replace(target)
                 _fsync_dir(target.parent)
+            else:  # stored before, perhaps as garbage: fresh again, so no sweep takes it now
+                os.utime(target)
             return sha256
         finally:
             os.close(fd)
@@ -99,6 +127,22 @@ class BlobStore:
     def delete(self, sha256: str) -> None:
         """Remove a blob no record refers to (only the consistency check calls this)."""
         self.path(sha256).unlink(missing_ok=True)
+
+    @contextmanager
+    def hold(self, sha256: str) -> Iterator[None]:
+        """Work on this original alone: other processes holding it wait (reading its pages).
+
+        An advisory lock (flock) on one of 4096 lock files beside the temporary files (two
+        originals may share one and then simply take turns): the kernel releases it when its
+        holder dies, even by SIGKILL, so a crash never leaves it taken.
+        """
+        self.path(sha256)  # a digest, not a path someone slipped in
+        fd = os.open(self._tmp / f"hold-{sha256[:3]}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def sweep_temporary(self, *, min_age_s: float = 60.0) -> int:
         """Remove temporary files left by writers that were killed; returns how many."""

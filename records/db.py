@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -18,7 +20,26 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from records.intake import RecordsError
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# SQLite's words for a file it cannot write, and what they mean for the office.
+_UNWRITABLE = {"database or disk is full": "the disk is full: free some space, then try again",
+               "attempt to write a readonly database": "the database file or its folder is "
+               "read-only",
+               "unable to open database file": "the database file or its folder is read-only "
+               "or missing",
+               "disk i/o error": "the disk failed or is full"}
+
+
+class DatabaseUnwritable(RecordsError):
+    """The database could not be written (disk full, read-only): the change was rolled back."""
+
+
+def _unwritable(error: OperationalError) -> str | None:
+    message = str(error.orig).lower()
+    return next((why for words, why in _UNWRITABLE.items() if words in message), None)
 
 
 class Database:
@@ -39,16 +60,51 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends normally, rolled back otherwise."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A unit of work: committed when the block ends normally, rolled back otherwise.
+
+        A database that cannot be written (disk full, read-only folder) is a
+        DatabaseUnwritable saying so; the unit of work is rolled back whole.
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as e:
+            why = _unwritable(e)
+            if why is None:
+                raise
+            raise DatabaseUnwritable(f"could not write the records ({self._where()}): {why}; "
+                                     "nothing was half-written") from e
+
+    def _where(self) -> str:
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite":
+            return str(parsed.database)
+        return parsed.render_as_string(hide_password=True)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""
-        with self.engine.begin() as connection:
-            config = _alembic_config(self.url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        self.migrate("head")
+
+    def migrate(self, revision: str, *, down: bool = False) -> None:
+        """Upgrade (or, with ``down``, downgrade) the schema to ``revision`` all at once.
+
+        On SQLite every migration runs in one transaction: a process killed halfway leaves
+        the schema as it was, never half-migrated (see ``_migration_engine``).
+        """
+        engine = _migration_engine(self.url) if self.dialect == "sqlite" else self.engine
+        try:
+            with engine.begin() as connection:
+                config = _alembic_config(self.url)
+                config.attributes["connection"] = connection
+                if down:
+                    command.downgrade(config, revision)
+                else:
+                    command.upgrade(config, revision)
+                if self.dialect == "sqlite":
+                    _check_foreign_keys(connection)
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
 
     def is_current(self) -> bool:
         """True when the schema is at the newest migration (a missing database is not)."""
@@ -143,10 +199,66 @@ def _alembic_config(url: str) -> Config:
     return config
 
 
+def _migration_engine(url: str) -> Engine:
+    """A SQLite engine whose transactions really contain DDL, with foreign keys off.
+
+    By default the sqlite3 driver begins a transaction only before INSERT/UPDATE/DELETE, so
+    each CREATE, DROP and ALTER of a migration commits on its own: a kill between two of them
+    leaves a half-migrated file (a table copied but not renamed, the version not bumped).
+    Here the driver is left in autocommit and SQLAlchemy's begin emits BEGIN IMMEDIATE (the
+    SQLAlchemy recipe for pysqlite), so SQLite's own transactional DDL covers the whole
+    upgrade. Foreign keys are off (they cannot change inside a transaction) because Alembic's
+    batch mode rebuilds a table by copy, drop and rename, and dropping a table that other rows
+    refer to fails when they are on; they are checked before the commit instead.
+    """
+    engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _autocommit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _check_foreign_keys(connection: Any) -> None:
+    """Refuse (roll back) a migration that left rows pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        shown = ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in broken[:5])
+        raise RuntimeError(f"the migration would break {len(broken)} reference(s): {shown}")
+
+
+def _read_only(url: str) -> str | None:
+    """For a SQLite file in a folder we cannot write (read-only mount): a read-only URL."""
+    name = make_url(url).database or ""
+    path = Path(name)
+    if name in ("", ":memory:") or name.startswith("file:") or not path.is_file():
+        return None
+    if os.access(path.parent, os.W_OK):
+        return None
+    # On a read-only file system nobody can change the file, and SQLite could not make the
+    # WAL index it needs to read it: "immutable" reads it without one.
+    frozen = os.statvfs(path.parent).f_flag & os.ST_RDONLY
+    return (f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro"
+            + ("&immutable=1" if frozen else "") + "&uri=true")
+
+
 def _create_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # Reading a read-only instance still works (check, search); each write is refused with
+    # "attempt to write a readonly database", which session() turns into a clear error.
+    engine = create_engine(_read_only(url) or url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -264,24 +264,41 @@ def search(ctx: CliContext, query: str, limit: int, township: str | None,
 
 
 @main.command()
+@click.option("--repair", is_flag=True,
+              help="Mend what needs no decision: bring the index in step with the records, "
+                   "delete originals nothing names and dead writers' temporary files.")
+@click.option("--min-age", "min_age", default=3600.0, show_default=True,
+              type=click.FloatRange(0), help="With --repair: seconds an unnamed original must "
+              "have lain untouched (one being stored right now is not garbage yet).")
 @json_option
 @pass_ctx
-def check(ctx: CliContext, as_json: bool) -> None:
+def check(ctx: CliContext, repair: bool, min_age: float, as_json: bool) -> None:
     """Check that the database, the originals and the index agree (exit 1 if not)."""
     from web.consistency import check as run_check
+    from web.consistency import remove_garbage
+    from web.indexing import check_index
 
-    report = run_check(ctx.instance())
-    document = report.as_dict()
+    instance = ctx.instance()
+    repaired: dict[str, int] = {}
+    if repair:
+        drift = check_index(instance, repair=True)
+        repaired = {"indexed": len(drift.missing), "unindexed": len(drift.orphans),
+                    **remove_garbage(instance, min_age_s=min_age)}
+    report = run_check(instance)
+    document = {**report.as_dict(), **({"repaired": repaired} if repair else {})}
 
     def human() -> None:
         click.echo(f"{report.letters} letter(s): " + ("consistent" if report.ok else "PROBLEMS"))
-        for key, value in document.items():
-            if isinstance(value, list) and value:
-                click.echo(f"  {key}: {', '.join(map(str, value[:20]))}")
-        if report.not_indexed or report.orphan_index_entries:
-            click.echo("  the index drifted: `huiyin reindex --check --repair` mends it")
-        if report.unfinished_letters:
-            click.echo("  interrupted ingests: run the same `huiyin ingest` again to finish them")
+        if repaired:
+            click.echo("  repaired: " + ", ".join(f"{k} {v}" for k, v in repaired.items()))
+        for key in report.problems:
+            value = document[key]
+            shown = ", ".join(map(str, value[:20])) if isinstance(value, list) else str(value)
+            click.echo(f"  {key}: {shown} — {document['repairs'][key]}")  # type: ignore[index]
+        if report.orphan_blobs or report.temporary_files:
+            click.echo(f"  harmless leftovers: {len(report.orphan_blobs)} original(s) nothing "
+                       f"names, {report.temporary_files} temporary file(s) of killed writers "
+                       "(`huiyin check --repair` removes them)")
 
     emit(as_json, document, human)
     if not report.ok:

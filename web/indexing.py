@@ -171,7 +171,12 @@ class IndexDrift:
 def check_index(
     instance: Instance, *, repair: bool = False, progress: Progress | None = None
 ) -> IndexDrift:
-    """Compare the letters of the database with the index; with ``repair``, make them agree."""
+    """Compare the letters of the database with the index; with ``repair``, make them agree.
+
+    The one rule of an index in step (`huiyin reindex --check`, and the index part of
+    `huiyin check` in web.consistency): it holds exactly the searchable letters, and no
+    interrupted reindex waits to be resumed.
+    """
     with instance.db.session() as session:
         searchable = set(
             session.scalars(select(Letter.id).where(Letter.ingest_state.in_(SEARCHABLE)))

@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 import ocr
 from ocr.fields import extract_fields
 from records import BlobError, Letter, intake, sha256_file
+from records.blobs import StoreUnwritable
 from web.gazetteer import gazetteer
 from web.indexing import index_letters
 from web.instance import Instance
@@ -84,7 +87,10 @@ def ingest(instance: Instance, paths: Iterable[Path], *, actor: str,
 def ingest_file(instance: Instance, path: Path, *, actor: str, channel: str = "letter",
                 on_page: PageProgress | None = None) -> IngestResult:
     """Register, store, read and index one scan (or finish an earlier, interrupted ingest)."""
-    admitted = admit(instance, path, actor=actor, channel=channel)
+    try:
+        admitted = admit(instance, path, actor=actor, channel=channel)
+    except IntegrityError:  # another process registered the same file at this instant
+        admitted = admit(instance, path, actor=actor, channel=channel)
     if admitted.result.letter_id is None or admitted.result.error:
         if admitted.result.kept:
             admitted.result.error = (f"{admitted.result.error} "
@@ -142,6 +148,9 @@ def admit(instance: Instance, path: Path, *, actor: str, channel: str = "letter"
         except BlobError:
             result.error = CHANGED
             return Admitted(result)
+        except StoreUnwritable as e:  # disk full, read-only: said as such, nothing registered
+            result.error = str(e.strerror)
+            return Admitted(result)
         except OSError as e:
             result.error = f"could not read the file: {e.strerror or e}"
             return Admitted(result)
@@ -175,7 +184,16 @@ def complete(instance: Instance, letter_id: int, *, result: IngestResult | None 
 
     ``on_page(done, total)`` is called before the first page is read and after each page.
     A letter whose original was stored but is not visible here raises OriginalNotVisible.
+    Two processes completing the same letter take turns; the second finds it done.
     """
+    with instance.db.session() as session:
+        sha256 = intake.get_letter(session, letter_id).source_sha256
+    with instance.blobs.hold(sha256):
+        return _complete(instance, letter_id, result, on_page)
+
+
+def _complete(instance: Instance, letter_id: int, result: IngestResult | None,
+              on_page: PageProgress | None) -> IngestResult:
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
         state, source_name, reg_no, sha256 = (letter.ingest_state, letter.source_name,
@@ -186,6 +204,9 @@ def complete(instance: Instance, letter_id: int, *, result: IngestResult | None 
         return result
     if not instance.blobs.exists(sha256):
         raise OriginalNotVisible(sha256, instance.blobs.path(sha256), reg_no)
+    if state == "indexed":  # another process finished it while this one waited its turn
+        with instance.db.session() as session:
+            return _describe(result, intake.get_letter(session, letter_id))
     if state in ("stored", "failed"):
         error = _read_pages(instance, letter_id, on_page)
         if error:

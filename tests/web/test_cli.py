@@ -173,3 +173,28 @@ def test_ingest_says_when_a_page_holds_no_text(home: Path, tmp_path: Path) -> No
     result = run(home, "ingest", str(blank))
     assert result.exit_code == 0, result.stderr
     assert "letter" in result.stdout and NO_TEXT in result.stderr
+
+
+def test_check_repair_mends_the_index_and_removes_leftovers(home: Path, tmp_path: Path) -> None:
+    from web.cli_register import register_written
+    from web.instance import Instance
+
+    assert run(home, "init").exit_code == 0
+    with Instance(home) as instance:
+        letter_id = register_written(instance, channel="phone", name="来电人", phone=None,
+                                  id_number=None, township="石桥镇",
+                                  received_on=instance.today(),
+                                  text="石桥镇枣树营村村民反映征地补偿款没有发放。", actor="test")
+        instance.index.delete([letter_id])  # a reindex killed halfway, say
+        leftover = tmp_path / "leftover.bin"
+        leftover.write_bytes(b"an original no record names")
+        orphan = instance.blobs.put(leftover)
+    before = run_json(home, "check")
+    assert before["ok"] is False and before["not_indexed"] == [letter_id]
+    assert orphan in before["orphan_blobs"]
+    young = run_json(home, "check", "--repair")  # the orphan is too new to be garbage yet
+    assert young["ok"] is True and young["repaired"]["indexed"] == 1
+    assert orphan in young["orphan_blobs"] and young["clean"] is False
+    mended = run_json(home, "check", "--repair", "--min-age", "0")
+    assert mended["clean"] is True and mended["repaired"]["orphan_blobs"] == 1
+    assert run_json(home, "search", "枣树营")["total"] == 1

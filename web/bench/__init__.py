@@ -11,4 +11,4 @@ def bench() -> None:
     """Benchmarks (ratios against peers in one run; --json prints one document)."""
 
 
-from web.bench import ocr, reply, search, web, workers  # noqa: E402,F401  (they register commands)
+from web.bench import ocr, reply, search, soak, web, workers  # noqa: E402,F401  (they register commands)

@@ -136,7 +136,6 @@ def letter(letter_id: int) -> Any:
         found = db.get(Letter, letter_id)
         if found is None or not may_see_letter(me_, found):
             abort(404)
-        audit.record(db, me_.username, "read", "letter", found.id, via="api")
         full_ids = me_.role in ("clerk", "leader")
         row = _letter_row(found)
         row.update(
@@ -147,6 +146,8 @@ def letter(letter_id: int) -> Any:
             } for p in found.petitioners],
             pages_text=[{"page": p.number, "text": p.text, "engine": p.engine,
                          "lines": p.lines} for p in found.pages])
+        # last: from this INSERT to the commit the database is locked for writers
+        audit.record(db, me_.username, "read", "letter", found.id, via="api")
         return row
 
 

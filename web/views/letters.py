@@ -101,7 +101,6 @@ def show(letter_id: int) -> str:
         letter = session.get(Letter, letter_id)
         if letter is None or not may_see_letter(me, letter):
             abort(404)
-        audit.record(session, me.username, "read", "letter", letter.id)
         row = _row(letter)
         hide = (lambda text: text) if full_ids else mask_id_numbers
         pages = [{"number": p.number, "text": hide(p.text), "source": p.source,
@@ -126,6 +125,8 @@ def show(letter_id: int) -> str:
             "unit": case.unit.name if case.unit else ""}
         replies = [_reply_row(r) for r in session.scalars(
             select(Reply).where(Reply.letter_id == letter.id).order_by(Reply.id.desc()))]
+        # last: from this INSERT to the commit the database is locked for writers
+        audit.record(session, me.username, "read", "letter", letter.id)
     return render_template("letters/show.html", letter=row, pages=pages, people=people,
                            case=case_row, replies=replies, full_ids=full_ids)
 

@@ -131,7 +131,6 @@ def _new_page(letter_id: int, template: str, values: dict[str, str] | None = Non
     """The new-reply page for a letter and template, with what the user typed if any."""
     with instance().db.session() as session:
         letter = _letter(session, letter_id)
-        audit.record(session, user().username, "read", "letter", letter.id)
         try:
             fields = form_fields(instance(), letter, template, values)
             error = None
@@ -142,6 +141,8 @@ def _new_page(letter_id: int, template: str, values: dict[str, str] | None = Non
             Reply.superseded_by_id.is_(None)).order_by(Reply.id.desc())).first()
         replaces = _row(current, letter) if current else None
         info = _letter_row(letter)
+        # last: from this INSERT to the commit the database is locked for writers
+        audit.record(session, user().username, "read", "letter", letter.id)
     shared_converter().warm_up()
     return render_template("replies/new.html", letter=info, template=template,
                            title=letters.template_title(template), templates=template_choices(),

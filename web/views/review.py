@@ -68,8 +68,9 @@ def _page(letter_id: int, *, status: int = 200, form: dict[str, Any] | None = No
         found = session.get(Letter, letter_id)
         if found is None or not may_see_letter(user(), found):
             abort(404)
-        audit.record(session, user().username, "read", "letter", found.id, via="review")
         data = review.review_data(instance(), session, found)
+        # last: from this INSERT to the commit the database is locked for writers
+        audit.record(session, user().username, "read", "letter", found.id, via="review")
     if version is not None:  # refused for bad input: the form stays on the version it was typed on
         data["version"] = version
     if form is not None:  # a refused save: what the clerk typed
