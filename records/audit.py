@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
-from records.models import AuditEvent
+from records.models import CHANGES, AuditEvent
 
 
 class AuditLogIsAppendOnly(Exception):
@@ -24,6 +24,16 @@ def record(
     )
     session.add(audit)
     return audit
+
+
+def newest_change(session: Session) -> int | None:
+    """The newest event that changed a record (not a look, models.LOOKS): it names the state
+    of the records, so figures computed from one state can be kept until the next.
+
+    The condition is the text of the partial index ix_audit_event_changes, so that it is used.
+    """
+    return session.scalar(select(AuditEvent.id).where(text(CHANGES))
+                          .order_by(AuditEvent.id.desc()).limit(1))
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:

@@ -24,8 +24,8 @@ import copy
 import datetime as dt
 import json
 import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Hashable, Iterable
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     true,
 )
 from sqlalchemy import case as when
@@ -50,9 +49,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from records import AuditEvent, Case, Letter, Reply, Unit, User, cases, stats
+from records import AuditEvent, Case, Letter, Reply, Unit, User, audit, cases, stats
 from records.calendar import WorkCalendar
-from records.models import CHANGES
 from records.workflow import (
     ANSWER_DAYS,
     HANDLE_DAYS,
@@ -62,6 +60,7 @@ from records.workflow import (
     next_working_day,
 )
 from web.instance import Instance
+from web.kept import Kept
 
 Scope = frozenset[int] | None  # the units whose cases a user sees; None: all (auth.unit_ids)
 DUE_SOON_WORKING_DAYS = 3
@@ -474,28 +473,6 @@ def _ranked(counts: dict[int | None, int], names: dict[int, str],
     return sorted(rows, key=lambda r: (-r["count"], r["name"]))
 
 
-class Kept:
-    """The last few values computed from a state of the records, newest kept, shared by threads."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._values: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            if key not in self._values:
-                return None
-            self._values.move_to_end(key)
-            return self._values[key]
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-
-
 _TABLES = Kept()
 SUMMARIES = Kept()  # the whole page's figures
 
@@ -517,14 +494,8 @@ def _rate_tables(session: Session, calendar: WorkCalendar, period: Period, today
 
 
 def _records_state(session: Session) -> tuple[str, int | None]:
-    """Which database, and the newest audit event that is not a mere look (records.models.LOOKS):
-    every change to the records adds one, so this names the state the figures come from.
-
-    The condition is the text of the partial index ix_audit_event_changes, so that it is used.
-    """
-    changed = session.scalar(select(AuditEvent.id).where(text(CHANGES))
-                             .order_by(AuditEvent.id.desc()).limit(1))
-    return str(session.get_bind().engine.url), changed
+    """Which database, and the newest change to its records (records.audit.newest_change)."""
+    return str(session.get_bind().engine.url), audit.newest_change(session)
 
 
 def _sum_rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,

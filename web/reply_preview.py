@@ -234,7 +234,8 @@ def page_images(pdf: Path, numbers: list[int] | None = None) -> list[bytes]:
             page = document[number - 1]
             bitmap = page.render(scale=SCALE)
             buffer = io.BytesIO()
-            bitmap.to_pil().save(buffer, "PNG", optimize=False)
+            # level 1: a sixth larger than the default, in half the time (the web process's CPU)
+            bitmap.to_pil().save(buffer, "PNG", optimize=False, compress_level=1)
             bitmap.close()
             page.close()
             images.append(buffer.getvalue())

@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from web import dashboard
 from web.auth import requires, user
+from web.kept import Kept
 from web.views import instance
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -35,7 +36,7 @@ def index() -> str:
 
 
 # The body has a few hundred links: rendering it costs more than the figures once they are kept.
-_BODIES = dashboard.Kept()
+_BODIES = Kept()
 
 
 def _body(today: dt.date, period: dashboard.Period, first: str, last: str) -> str:

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from records import AuditEvent, Case, Unit
+from records import AuditEvent, Case, Unit, cases
 from records.routing import assign_owner
 from tests.web.signin import HANDLER_UNIT, sign_in
 from tests.web.views.office_data import ID_HAN, Office, build
@@ -207,3 +207,33 @@ def test_a_handler_of_a_unit_with_sub_units_sees_theirs_too(tmp_path: Path) -> N
     only_sub = c.get("/search", query_string={"q": "督促", "unit": "石桥镇国土所"})
     assert reg_nos(only_sub.get_data(as_text=True)) == [_reg(small, "zhong")]
     assert c.get(f"/letters/{small.letters['zhong']}").status_code == 200
+
+
+def test_the_registers_kept_totals_follow_the_records(instance: Instance) -> None:
+    """Totals are kept until the records change: a new letter, a case opened, a state moved."""
+    from records import intake
+    from tests.web.signin import add_users
+    from web.cli_register import register_written
+
+    add_users(instance.home)
+
+    def written(n: int) -> int:
+        return register_written(instance, channel="phone", name=f"来电人{n}", phone=None,
+                                id_number=None, township="石桥镇", received_on=instance.today(),
+                                text=f"第{n}号来电：反映征地补偿款没有发放。", actor="test")
+
+    first = written(1)
+    c = client(create_app({"HUIYIN_HOME": str(instance.home), "TESTING": True}), "clerk1")
+
+    def count(query: str = "") -> int:
+        return total(c.get("/" + query).get_data(as_text=True))
+
+    assert (count(), count("?caseless=1"), count("?state=failed")) == (1, 1, 0)
+    written(2)
+    assert (count(), count("?caseless=1")) == (2, 2)
+    with instance.db.session() as session:
+        cases.open_case(session, intake.get_letter(session, first), actor="clerk1")
+    assert (count("?caseless=1"), count("?state=failed")) == (1, 0)
+    with instance.db.session() as session:  # the worker's step: not an audited change
+        intake.get_letter(session, first).ingest_state = "failed"
+    assert count("?state=failed") == 1
