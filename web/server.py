@@ -28,6 +28,9 @@ from gunicorn.app.base import BaseApplication
 log = logging.getLogger("huiyin.serve")
 
 WORKER_NICENESS = 10  # OCR yields the CPU to page requests
+# Two malloc arenas, not eight per core: ONNX Runtime's threads otherwise spread a worker's heap
+# over many arenas that fragment as scans of different sizes come and go.
+WORKER_ENV = {"MALLOC_ARENA_MAX": "2"}
 RESTART_PAUSE_S = 5.0  # between a background worker's death and its restart
 TIMEOUT_S = 180  # a web process silent this long is restarted (a reply preview takes ~2 s)
 
@@ -54,7 +57,8 @@ class _Application(BaseApplication):
         return create_app({"HUIYIN_HOME": str(self.home)})
 
 
-def _child(command: list[str], niceness: int = 0) -> subprocess.Popen[bytes]:
+def _child(command: list[str], niceness: int = 0,
+           env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """A child that gets SIGTERM when this process dies, even by SIGKILL (Linux)."""
 
     def prepare() -> None:
@@ -63,7 +67,8 @@ def _child(command: list[str], niceness: int = 0) -> subprocess.Popen[bytes]:
         if sys.platform == "linux":
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
-    return subprocess.Popen(command, preexec_fn=prepare, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(command, preexec_fn=prepare, stdin=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})})
 
 
 def _huiyin() -> list[str]:
@@ -81,7 +86,7 @@ def serve(home: Path, host: str, port: int, *, processes: int, threads: int) -> 
     settings = json.dumps({"home": str(home), "bind": f"{host}:{port}", "processes": processes,
                            "threads": threads})
     web = _child([sys.executable, "-m", "web.server", settings])
-    worker = _child([*_huiyin(), "--home", str(home), "worker"], WORKER_NICENESS)
+    worker = _child([*_huiyin(), "--home", str(home), "worker"], WORKER_NICENESS, WORKER_ENV)
     stopping = threading.Event()
 
     def stop(signum: int, frame: object) -> None:
@@ -98,7 +103,7 @@ def serve(home: Path, host: str, port: int, *, processes: int, threads: int) -> 
                 log.warning("the background worker exited with %s; starting it again", code)
                 if not stopping.wait(RESTART_PAUSE_S):
                     worker = _child([*_huiyin(), "--home", str(home), "worker"],
-                                    WORKER_NICENESS)
+                                    WORKER_NICENESS, WORKER_ENV)
     finally:
         for child in (worker, web):
             if child.poll() is None:
