@@ -602,10 +602,12 @@ def replies_preview_exists(load: Load, username: str) -> bool:
     return status == 200 and "data-preview=" in page and reply_form_fields(page) is not None
 
 
-def run_load(clerks: list[str], seconds: float, load: Load) -> float:
+def run_load(clerks: list[str], seconds: float, load: Load, think: float = 0.0) -> float:
     """Sign every clerk in, then let them all work for ``seconds``; returns the elapsed time.
 
     Sign-in is not part of the ``seconds``: the clock starts when the last clerk is in.
+    ``think``: a clerk reads each page for a random 0 to 2 × ``think`` seconds before the next
+    (0: no pause at all, the server's worst case).
     """
     signed_in = threading.Barrier(len(clerks) + 1)
     go = threading.Event()
@@ -631,6 +633,8 @@ def run_load(clerks: list[str], seconds: float, load: Load) -> float:
                 if time.monotonic() >= stop["at"]:
                     break
                 load.timed(clerk, route, path)
+                if think:
+                    time.sleep(rng.uniform(0, 2 * think))
         clerk.connection.close()
 
     threads = [threading.Thread(target=work, args=(k, name), daemon=True)
@@ -692,13 +696,15 @@ def cpu_used(start: dict[str, float], end: dict[str, float], requests: int) -> d
 @click.option("--seed", default=7, show_default=True, help="seed of the synthetic corpus")
 @click.option("--clients", default=20, show_default=True, help="concurrent simulated clerks")
 @click.option("--seconds", default=60.0, show_default=True, help="how long they work")
+@click.option("--think", default=0.0, show_default=True, type=click.FloatRange(0, 60),
+              help="mean seconds a clerk reads a page before the next (0: no pause)")
 @click.option("--cache", "cache_root", type=click.Path(file_okay=False, path_type=Path),
               default=Path(tempfile.gettempdir()) / "huiyin-bench-web", show_default=True,
               help="where seeded instances are kept (one folder per N and seed)")
 @click.option("--rebuild", is_flag=True, help="build the instance again even if cached")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document")
-def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, rebuild: bool,
-            as_json: bool) -> None:
+def command(n: int, seed: int, clients: int, seconds: float, think: float, cache_root: Path,
+            rebuild: bool, as_json: bool) -> None:
     """K clerks on a seeded instance of N letters: p50/p95 per route, errors, requests/s, RSS."""
     if n < 1 or clients < 1 or seconds <= 0:
         raise click.UsageError("--n, --clients and --seconds must be positive")
@@ -736,7 +742,7 @@ def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, r
         warm.connection.close()
         say(f"{clients} clerks for {seconds:g} s")
         client_cpu = time.process_time()
-        elapsed = run_load(clerks, seconds, load)
+        elapsed = run_load(clerks, seconds, load, think)
         client_cpu = time.process_time() - client_cpu  # the clerks share the server's cores
         rss_end = group_rss_mb(process.pid)
         cpu_end = group_cpu_s(process.pid)
@@ -745,7 +751,7 @@ def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, r
     document = {
         "n_letters": n, "seed": seed, "n_cases": built["n_cases"],
         "n_letters_in_cases": built["n_letters_in_cases"], "clients": clients,
-        "seconds": seconds,
+        "seconds": seconds, "think_s": think,
         "instance": {"home": str(home), "cached": built["cached"],
                      "insert_seconds": built.get("insert_seconds"),
                      "build_seconds": built["build_seconds"]},
@@ -758,7 +764,8 @@ def command(n: int, seed: int, clients: int, seconds: float, cache_root: Path, r
     if as_json:
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{n} letters, {clients} clerks, {document['elapsed_s']} s: "
+    pace = f" reading each page ~{think:g} s" if think else " with no pause"
+    click.echo(f"{n} letters, {clients} clerks{pace}, {document['elapsed_s']} s: "
                f"{document['requests_per_s']} requests/s, {document['errors']} errors")
     for route, r in document["routes"].items():
         click.echo(f"  {route:14} {r['count']:>7}  p50 {r['p50_ms']:>7} ms  "
