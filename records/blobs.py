@@ -132,12 +132,15 @@ class BlobStore:
     def hold(self, sha256: str) -> Iterator[None]:
         """Work on this original alone: other processes holding it wait (reading its pages).
 
-        An advisory lock (flock) on one of 4096 lock files beside the temporary files (two
-        originals may share one and then simply take turns): the kernel releases it when its
-        holder dies, even by SIGKILL, so a crash never leaves it taken.
+        An advisory lock (flock) on one of 4096 lock files in locks/ (two originals may share
+        one and then simply take turns): the kernel releases it when its holder dies, even by
+        SIGKILL, so a crash never leaves it taken. The files stay: they are not temporary (and
+        removing one a process has open would let a second process lock a new file of that name).
         """
         self.path(sha256)  # a digest, not a path someone slipped in
-        fd = os.open(self._tmp / f"hold-{sha256[:3]}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        locks = self.root / "locks"
+        locks.mkdir(exist_ok=True)
+        fd = os.open(locks / f"{sha256[:3]}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

@@ -413,7 +413,7 @@ def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
     with instance.db.session() as session:
         units, users = _names(session)
         key = _state(session, instance.calendar, units, users, period, scope_unit_ids, today)
-        kept = SUMMARIES.get(key)
+        kept = _SUMMARIES.get(key)
         if kept is not None:
             return copy.deepcopy(kept)
         work = _work_figures(session, instance.calendar, scope_unit_ids, today, units, users)
@@ -422,7 +422,7 @@ def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
     figures = {"today": today.isoformat(),
                "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
                "work": work, **tables}
-    SUMMARIES.put(key, figures)
+    _SUMMARIES.put(key, figures)
     return copy.deepcopy(figures)
 
 
@@ -474,7 +474,7 @@ def _ranked(counts: dict[int | None, int], names: dict[int, str],
 
 
 _TABLES = Kept()
-SUMMARIES = Kept()  # the whole page's figures
+_SUMMARIES = Kept()  # the whole page's figures
 
 
 def _rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,

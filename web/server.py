@@ -71,7 +71,8 @@ def _child(command: list[str], niceness: int = 0,
                             env={**os.environ, **(env or {})})
 
 
-def _huiyin() -> list[str]:
+def huiyin_command() -> list[str]:
+    """The `huiyin` entry point of this environment."""
     script = Path(sys.executable).parent / "huiyin"
     return [str(script)] if script.exists() else [sys.executable, "-m", "web.cli"]
 
@@ -86,7 +87,7 @@ def serve(home: Path, host: str, port: int, *, processes: int, threads: int) -> 
     settings = json.dumps({"home": str(home), "bind": f"{host}:{port}", "processes": processes,
                            "threads": threads})
     web = _child([sys.executable, "-m", "web.server", settings])
-    worker = _child([*_huiyin(), "--home", str(home), "worker"], WORKER_NICENESS, WORKER_ENV)
+    worker = _child([*huiyin_command(), "--home", str(home), "worker"], WORKER_NICENESS, WORKER_ENV)
     stopping = threading.Event()
 
     def stop(signum: int, frame: object) -> None:
@@ -102,7 +103,7 @@ def serve(home: Path, host: str, port: int, *, processes: int, threads: int) -> 
             if code:  # 0: it was asked to stop
                 log.warning("the background worker exited with %s; starting it again", code)
                 if not stopping.wait(RESTART_PAUSE_S):
-                    worker = _child([*_huiyin(), "--home", str(home), "worker"],
+                    worker = _child([*huiyin_command(), "--home", str(home), "worker"],
                                     WORKER_NICENESS, WORKER_ENV)
     finally:
         for child in (worker, web):

@@ -13,17 +13,17 @@ from web.bench.web import huiyin_command
 pytestmark = pytest.mark.slow
 
 
-def bench(cache: Path) -> dict:  # type: ignore[type-arg]
+def bench(cache: Path, *options: str) -> dict:  # type: ignore[type-arg]
     result = subprocess.run(
         [*huiyin_command(), "bench", "web", "--n", "200", "--clients", "2", "--seconds", "3",
-         "--cache", str(cache), "--json"],
+         "--cache", str(cache), "--json", *options],
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
 def test_bench_web_smoke(tmp_path: Path) -> None:
-    first = bench(tmp_path)
+    first = bench(tmp_path, "--think", "0")  # no pause: 3 s reach a preview (every 5th round)
     assert first["n_letters"] == 200 and first["clients"] == 2
     assert first["instance"]["cached"] is False
     assert 0.5 * 200 < first["n_letters_in_cases"] < 0.8 * 200  # about 60% in cases
@@ -41,6 +41,7 @@ def test_bench_web_smoke(tmp_path: Path) -> None:
 
     second = bench(tmp_path)  # the seeded instance is reused, not built again
     assert second["instance"]["cached"] is True
+    assert second["think_s"] == 0.2 and 0 < second["requests"] < first["requests"]  # clerks read
     assert second["n_cases"] == first["n_cases"]
     # nothing is left running: the server's process group is gone
     assert not any(f"--home {tmp_path}" in _cmdline(pid) for pid in _pids())

@@ -50,6 +50,7 @@ from sqlalchemy import insert, select
 
 from web.bench import bench
 from web.bench.search import TOPICS, TOWNSHIPS, synthetic_corpus
+from web.server import huiyin_command
 
 TARGET_P95_MS = 200.0
 BUILD_FORMAT = 1  # bump when the seeded instance changes shape: old caches are rebuilt
@@ -83,12 +84,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def huiyin_command() -> list[str]:
-    """The `huiyin` entry point of this environment."""
-    script = Path(sys.executable).parent / "huiyin"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "web.cli"]
 
 
 def start_server(home: Path, log: Path, *, port: int | None = None,
