@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from ocr import synthetic
+from tests.fixtures.bad import files
 
 PAGE_ONE = (
     "尊敬的县信访局领导：",
@@ -85,31 +86,12 @@ class Forge:
         )
         return path
 
-    @staticmethod
-    def pdf(objects: list[bytes], *, trailer: bytes = b"") -> bytes:
-        """A PDF with a correct xref from numbered object bodies (object 1 is the catalog)."""
-        out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-        offsets = []
-        for number, body in enumerate(objects, 1):
-            offsets.append(len(out))
-            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-        xref = len(out)
-        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-        out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-        out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\n" % (len(objects) + 1, trailer)
-        out += b"startxref\n%d\n%%%%EOF\n" % xref
-        return bytes(out)
+    pdf = staticmethod(files.pdf)  # a PDF with a correct xref from numbered object bodies
 
-    @classmethod
-    def blank_pdf(cls, pages: int) -> bytes:
+    @staticmethod
+    def blank_pdf(pages: int) -> bytes:
         """A PDF of ``pages`` blank A4 pages (0 allowed)."""
-        kids = b" ".join(b"%d 0 R" % (3 + n) for n in range(pages))
-        objects = [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
-        ]
-        objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
-        return cls.pdf(objects)
+        return files.blank_pdf(pages)
 
     @classmethod
     def encrypted_pdf(cls) -> bytes:
