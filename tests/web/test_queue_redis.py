@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from records import AuditEvent, Page, Reply, Task, intake, tasks
 from tests.web.conftest import LETTERS, draw
+from tests.web.orphans import assert_gone_with_a_killed_parent
 from web.instance import Instance
 from web.intake import Received, register
 from web.queue import RedisQueue, open_queue, queue_digest
@@ -336,35 +337,10 @@ def test_a_bad_queue_url_is_named(home: Path) -> None:
     assert "amqp://broker" in result.output
 
 
-def test_the_redis_server_goes_when_its_parent_is_killed(tmp_path: Path) -> None:
-    parent = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\n"
-         "from web.redisserver import redis_server\n"
-         "with redis_server() as s:\n"
-         "    print(s.root, s.pid, flush=True)\n"
-         "    time.sleep(600)\n"],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
-    try:
-        assert parent.stdout is not None
-        root_text, pid_text = parent.stdout.readline().split()
-        root, pid = Path(root_text), int(pid_text)
-        assert root.is_dir() and _alive(pid)
-    finally:
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(10)
-        if parent.stdout is not None:
-            parent.stdout.close()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (_alive(pid) or root.exists()):
-        time.sleep(0.1)
-    assert not _alive(pid), "redis-server outlived the process that started it"
-    assert not root.exists(), f"{root} was left behind"
+def test_the_redis_server_goes_when_its_parent_is_killed() -> None:
+    assert_gone_with_a_killed_parent(
+        "from web.redisserver import redis_server\n"
+        "with redis_server() as s:\n"
+        "    print(s.root, s.pid, flush=True)\n", "redis-server", timeout=20)
 
 
-def _alive(pid: int) -> bool:
-    """True while the process runs (a zombie that its new parent has not reaped is gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
