@@ -13,7 +13,6 @@ from web.pgserver import pg_server
 pytestmark = pytest.mark.skipif(not postgres_available(), reason=SKIP_REASON)
 
 
-
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
