@@ -93,17 +93,7 @@ class Forge:
         """A PDF of ``pages`` blank A4 pages (0 allowed)."""
         return files.blank_pdf(pages)
 
-    @classmethod
-    def encrypted_pdf(cls) -> bytes:
-        """A PDF locked by the standard security handler with a user password we lack."""
-        objects = [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-            b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -44 >>" % (b"a5" * 32, b"3c" * 32),
-        ]
-        file_id = b"<0123456789abcdef0123456789abcdef>"
-        return cls.pdf(objects, trailer=b"/Encrypt 4 0 R /ID [%s %s]" % (file_id, file_id))
+    encrypted_pdf = staticmethod(files.locked_pdf)  # a user password we lack
 
 
 @pytest.fixture(scope="session")
