@@ -17,6 +17,7 @@ Exception tree::
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +38,9 @@ from records.workflow import (
     Stage,
     allowed_actions,
 )
-from search import SearchError
 from web.instance import Instance
+
+log = logging.getLogger("huiyin.cases")
 
 # Workflow actions (records.workflow) and the case's other records, with the roles that take
 # them: the office (clerk, leader) routes and supervises, the unit (handler) handles.
@@ -148,7 +150,7 @@ def act(instance: Instance, case_id: int, action: str, form: Mapping[str, str], 
             assert case is not None
             raise _stale(session, case, seen_event) from None
     if action in REINDEX:
-        reindex_case(instance, case_id)
+        reindex_case(instance, case_id, actor=actor)
     return outcome
 
 
@@ -188,18 +190,24 @@ def last_event_id(session: Session) -> int:
     return session.scalar(select(func.max(AuditEvent.id))) or 0
 
 
-def reindex_case(instance: Instance, case_id: int) -> None:
-    """Give the index the case's new status and unit for each of its letters."""
-    from web.indexing import index_letters
+def reindex_case(instance: Instance, case_id: int, *, actor: str = "") -> None:
+    """Give the index the case's new status and unit for each of its letters.
 
+    A few letters are indexed now; a case of many (web.indexing.IN_REQUEST), or any when the
+    index is busy or unavailable, gets one "index" task per letter for the workers.
+    """
+    from web.indexing import IN_REQUEST, index_or_queue, queue_index
+
+    searchable = (Letter.case_id == case_id) & Letter.ingest_state.in_(("read", "indexed"))
     with instance.db.session() as session:
-        letters = list(session.scalars(select(Letter).where(
-            Letter.case_id == case_id, Letter.ingest_state.in_(("read", "indexed")))))
-        if letters:
-            try:
-                index_letters(instance, letters)
-            except SearchError:
-                pass  # the records are right; `huiyin reindex` brings the index in line
+        ids = list(session.scalars(select(Letter.id).where(searchable)))
+        if len(ids) > IN_REQUEST:
+            queued = queue_index(session, ids, actor=actor)
+            log.info("case %s: %d letters queued for indexing (tasks %s to %s)", case_id,
+                     len(ids), min(queued), max(queued))
+        elif ids:
+            letters = list(session.scalars(select(Letter).where(searchable)))
+            index_or_queue(instance, session, letters, actor=actor, why=f"case {case_id}")
 
 
 def _day(form: Mapping[str, str], name: str, instance: Instance, *,

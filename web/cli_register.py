@@ -26,7 +26,7 @@ from web.cli_common import (
     json_option,
     pass_ctx,
 )
-from web.indexing import index_letters
+from web.indexing import index_or_queue
 from web.instance import Instance
 
 WRITTEN_CHANNELS = tuple(c for c in CHANNELS if c != "letter")  # a letter always has a scan
@@ -69,8 +69,8 @@ def register_written(instance: Instance, *, channel: str, text: str, name: str,
     # Committed as "read": if indexing is interrupted, the ingest resume or reindex finishes it.
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        index_letters(instance, [letter])
-        intake.set_state(session, letter, "indexed")
+        if index_or_queue(instance, session, [letter], actor=actor, why="registering"):
+            intake.set_state(session, letter, "indexed")  # else an "index" task finishes it
     return letter_id
 
 

@@ -1,5 +1,9 @@
 """Keeping the search index in step with the records: the index is derived and rebuildable.
 
+``index_or_queue`` indexes letters whose fields just changed; when the index is busy or
+unavailable it queues an "index" task per letter for the workers instead (web.worker), so a
+letter never silently drifts out of step until someone runs ``huiyin reindex``.
+
 ``reindex`` rebuilds it in batches (one database session and one index commit per batch, so
 memory stays bounded) and writes a checkpoint after each batch: an interrupted reindex resumes
 where it stopped. ``check_index`` compares the database with the index and, on request,
@@ -10,18 +14,23 @@ longer exist are removed).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from records import Case, Letter, intake
-from search import LetterDoc
+from records import Case, Letter, Task, intake, tasks
+from search import LetterDoc, SearchError
 from web.instance import Instance
 
+log = logging.getLogger("huiyin.indexing")
+
 BATCH = 500
+IN_REQUEST = 20  # a case with more letters than this is indexed by the workers, letter by letter
 SEARCHABLE = ("read", "indexed")  # letters whose text is known: these belong in the index
 CHECKPOINT = "reindex-checkpoint.json"
 
@@ -59,6 +68,49 @@ def letter_doc(letter: Letter) -> LetterDoc:
 def index_letters(instance: Instance, letters: Iterable[Letter]) -> int:
     """Add or replace these letters in the index (one commit)."""
     return instance.index.add(letter_doc(letter) for letter in letters)
+
+
+def queue_index(session: Session, letter_ids: Iterable[int], *, actor: str = "") -> list[int]:
+    """Queue an "index" task for each letter (committed with the session); the task ids.
+
+    A letter whose index task is still queued keeps that one (the worker reads the letter when
+    it runs). records.tasks.enqueue returns the task of an existing key whatever its state, so
+    each new task's key is ``index:{letter_id}:{nonce}``: a finished one never blocks the next.
+    """
+    ids = sorted(set(letter_ids))
+    if not ids:
+        return []
+    waiting = {task.letter_id: task.id for task in session.scalars(select(Task).where(
+        Task.kind == "index", Task.state == "queued", Task.letter_id.in_(ids)))}
+    queued = []
+    for letter_id in ids:
+        if letter_id in waiting:
+            queued.append(waiting[letter_id])
+            continue
+        task = tasks.enqueue(session, "index", f"index:{letter_id}:{uuid.uuid4().hex[:12]}",
+                             {"letter_id": letter_id}, letter_id=letter_id, actor=actor)
+        queued.append(task.id)
+    return queued
+
+
+def index_or_queue(instance: Instance, session: Session, letters: Sequence[Letter], *,
+                   actor: str = "", why: str = "") -> bool:
+    """Index these letters now; when the index refuses (busy, unavailable), queue them.
+
+    True when they were indexed here. The queued tasks commit with ``session``: the caller's
+    change and the promise to index it are saved together, or neither is.
+    """
+    if not letters:
+        return True
+    try:
+        index_letters(instance, letters)
+        return True
+    except SearchError as e:
+        queued = queue_index(session, [letter.id for letter in letters], actor=actor)
+        log.warning("index refused %d letter(s)%s (%s): queued index task(s) %s for the "
+                    "workers", len(letters), f" after {why}" if why else "", e,
+                    ", ".join(map(str, queued)))
+        return False
 
 
 def _checkpoint_path(instance: Instance) -> Path:

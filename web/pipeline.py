@@ -19,7 +19,7 @@ from ocr.fields import extract_fields
 from records import BlobError, Letter, intake, sha256_file
 from records.blobs import StoreUnwritable
 from web.gazetteer import gazetteer
-from web.indexing import index_letters
+from web.indexing import index_or_queue
 from web.instance import Instance
 
 # on_page(pages read so far, pages in the file): how the worker reports "OCR page n of m".
@@ -33,6 +33,9 @@ CHANGED = ("the file changed while it was being read (is the scanner still writi
            "wait until it is complete and ingest it again")
 NO_TEXT = ("no text was found: the page may be blank or the scan too faint; "
            "check the original and scan it again if needed")
+
+INDEX_QUEUED = ("read, but the search index was busy: a worker indexes it (`huiyin worker`), "
+                "until then it is not found by search")
 
 MEDIA_TYPES = {"pdf": "application/pdf", "tiff": "image/tiff", "png": "image/png",
                "jpeg": "image/jpeg"}
@@ -62,6 +65,7 @@ class IngestResult:
     error: str | None = None
     kept: bool = False  # an error, but the original is kept as a (failed) letter
     warning: str | None = None
+    index_queued: bool = False  # read, but left to an "index" task (the index was busy)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -217,8 +221,11 @@ def _complete(instance: Instance, letter_id: int, result: IngestResult | None,
                 return _describe(result, letter)
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        index_letters(instance, [letter])
-        intake.set_state(session, letter, "indexed")
+        if index_or_queue(instance, session, [letter], actor="ingest", why="reading"):
+            intake.set_state(session, letter, "indexed")
+        else:  # read and kept; the "index" task makes it searchable
+            result.index_queued = True
+            result.warning = INDEX_QUEUED
         if not letter.text.strip() and letter.page_count:
             result.warning = NO_TEXT
         return _describe(result, letter)

@@ -5,7 +5,8 @@ Service functions, no Flask, so the pages and the API share them:
 - ``review_queue``: letters read but not yet reviewed, oldest first.
 - ``review_data``: what the review screen shows of one letter (pages, lines, proposed fields).
 - ``edit_line``: correct one OCR line; the machine's reading is kept (``ocr_text`` in the line,
-  and a ``PageEdit`` row per change), the letter's text follows and is reindexed.
+  and a ``PageEdit`` row per change), the letter's text follows and is reindexed (queued for
+  the workers instead when the index is busy: the clerk's change is saved either way).
 - ``save_metadata``: confirm petitioners, place, category and summary, and open a new case or
   link the letter to an existing one (routed as the CLI and the demo do).
 
@@ -34,7 +35,7 @@ from records import AuditEvent, Case, Letter, Page, PageEdit, RecordsError, audi
 from records.models import utcnow
 from records.routing import route_case
 from web.gazetteer import categories, gazetteer
-from web.indexing import index_letters
+from web.indexing import index_or_queue
 from web.instance import Instance
 
 # A line read with less confidence than this is marked for the clerk.
@@ -246,7 +247,7 @@ def edit_line(instance: Instance, page_id: int, line: int, text: str, *, actor: 
                 audit.record(session, actor, "edit-line", "letter", letter.id, page=page.number,
                              line=line + 1, before=before, after=text)
                 session.flush()
-                index_letters(instance, [letter])
+                index_or_queue(instance, session, [letter], actor=actor, why="a line edit")
             return {"letter_id": letter.id, "page_id": page.id, "page": page.number,
                     "line": line, "text": text, "ocr_text": lines[line].get("ocr_text"),
                     "changed": changed, "version": letter.version,
@@ -366,7 +367,7 @@ def save_metadata(instance: Instance, letter_id: int, form: dict[str, Any], *, a
                          petitioners=len(cleaned["petitioners"]),
                          case=target.case_no if target else None, opened=opened)
             session.flush()
-            index_letters(instance, [letter])
+            index_or_queue(instance, session, [letter], actor=actor, why="review")
             return {"letter_id": letter.id, "reg_no": letter.reg_no, "version": letter.version,
                     "case_id": target.id if target else None,
                     "case_no": target.case_no if target else None, "opened": opened,

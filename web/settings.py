@@ -47,6 +47,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("blob_dir", "", "The folder of the originals (scans, content-addressed); empty means "
             "blobs/ in the instance folder (a relative path is taken from there). Workers on "
             "several machines mount one shared folder and name it here."),
+    Setting("background_replies", False, "true: a reply generated on the web page is rendered "
+            "by `huiyin worker` (a \"reply\" task; the page shows its progress) instead of in "
+            "the web process. Turn it on with several workers or Redis (queue_url), so web "
+            "processes do not run LibreOffice for each reply; false renders in the request."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

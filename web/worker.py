@@ -6,6 +6,17 @@ Task kinds:
                   watched folder (payload "folder_file") then moves to done/ or failed/.
     intake-file   payload {"file", "name"}: a file taken from the watched folder is registered
                   and stored, and its "ingest" task queued (web.intake.take_folder_file).
+    index         payload {"letter_id"}: index a letter again (after its fields changed).
+                  Queued by web.indexing.index_or_queue when a line edit, a review, a case
+                  action or an ingest found the index busy or unavailable (the user's change
+                  is saved; the letter is searchable again once this runs), and for every
+                  letter of a case of many whose status or unit changed. A letter its ingest
+                  left "read" becomes "indexed"; one not yet read is left to its ingest.
+    reply         payload {"letter_id", "template", "data", "pdf", "sign", "actor"}: render a
+                  reply (web.replies.generate_reply); a retry after the reply was recorded
+                  finds it (its data names the task) instead of recording a second one.
+                  Queued by the reply form when the setting background_replies is on
+                  (web.reply_tasks); the form's page follows the task to its reply.
 
 A task that raises is logged and failed (it is retried up to records.tasks.MAX_ATTEMPTS
 times); a file that cannot be read fails its own task with the reason, never the worker. An
@@ -13,10 +24,6 @@ original this worker cannot see (the blob store is not mounted here) fails the a
 the blob and the path it looked at; the task is retried, so a worker that sees the shared
 store finishes it, and after MAX_ATTEMPTS it stays failed with that reason (the letter and
 its original untouched).
-    index         payload {"letter_id"}: index a letter again (after its fields changed).
-    reply         payload {"letter_id", "template", "data", "pdf", "sign", "actor"}: render a
-                  reply (web.replies.generate_reply); a retry after the reply was recorded
-                  finds it (its data names the task) instead of recording a second one.
 
 Several workers (threads or processes) may share one database: claims are atomic. Where the
 work comes from is the instance's queue (web.queue): the database itself, or Redis for workers
@@ -246,8 +253,9 @@ class Worker:
         result = complete(self.instance, letter_id, on_page=on_page)
         if result.error:
             error = self._letter_error(letter_id) or result.error
-        else:
-            self._report(task, step="indexed", page=result.pages, pages=result.pages)
+        else:  # the index busy: read and kept, and an "index" task makes it searchable
+            self._report(task, step="index-queued" if result.index_queued else "indexed",
+                         page=result.pages, pages=result.pages)
             error = None
         log.info("ingest %s", intake.describe(result))
         folder_file = task.payload.get("folder_file")
@@ -274,15 +282,22 @@ class Worker:
 
     def _index(self, task: Claimed) -> str | None:
         from records import Letter
-        from web.indexing import index_letters
+        from records import intake as records_intake
+        from web.indexing import SEARCHABLE, index_letters
 
         letter_id = int(task.payload["letter_id"])
         with self.instance.db.session() as session:
             letter = session.get(Letter, letter_id)
             if letter is None:
                 return f"来信 {letter_id} 不存在"
-            index_letters(self.instance, [letter])
             reg_no = letter.reg_no
+            if letter.ingest_state not in SEARCHABLE:  # not read yet: its ingest indexes it
+                log.info("task %s: letter %s is %s, not indexed", task.id, reg_no,
+                         letter.ingest_state)
+                return None
+            index_letters(self.instance, [letter])
+            if letter.ingest_state == "read":  # its ingest found the index busy
+                records_intake.set_state(session, letter, "indexed")
         self._report(task, step="indexed", reg_no=reg_no)
         log.info("task %s: letter %s indexed", task.id, reg_no)
         return None

@@ -3,7 +3,8 @@
 Who may do what (web.auth): clerks, handlers (for the letters they may see) and leaders draft
 replies; only leaders sign. A reply is shown and served only to users who may see its letter;
 its files come from the blob store by the SHA-256 the Reply row recorded, never from a path a
-request names.
+request names. With the setting background_replies the workers render a generated reply
+(web.reply_tasks): the form then leads to the task's page, which follows it until it is done.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from web.reply_preview import (
     shared_converter,
     template_choices,
 )
+from web.reply_tasks import background_replies, open_reply_tasks, queue_reply, reply_task
 from web.views import instance
 
 bp = Blueprint("replies", __name__, url_prefix="/replies")
@@ -62,6 +64,8 @@ DOWNLOADS = {
     "signed": ("signed_pdf_sha256", "-签章.pdf", "application/pdf"),
 }
 RECENT = 30
+NAMELESS = "这封信还没有确认信访人姓名：请先在校对中确认信访人，再拟写答复。"
+REFRESH_S = 2  # how often a pending reply task's page reloads itself
 
 
 def _letter(session: Session, letter_id: int) -> Letter:
@@ -122,7 +126,14 @@ def index() -> str:
             visible.order_by(Reply.id.desc()).limit(RECENT))]
         mine = set(session.scalars(select(Letter.id).where(scope)))
     owed = [row for row in letters_without_reply(instance()) if row["letter_id"] in mine]
-    return render_template("replies/index.html", awaiting=awaiting, recent=recent, owed=owed)
+    working = open_reply_tasks(instance(), mine)
+    with instance().db.session() as session:
+        reg_nos = dict(session.execute(select(Letter.id, Letter.reg_no).where(
+            Letter.id.in_([task.letter_id for task in working]))).all())
+    working_rows = [{"task": task, "reg_no": reg_nos.get(task.letter_id, ""),
+                     "title": letters.template_title(task.template)} for task in working]
+    return render_template("replies/index.html", awaiting=awaiting, recent=recent, owed=owed,
+                           working=working_rows)
 
 
 def _new_page(letter_id: int, template: str, values: dict[str, str] | None = None,
@@ -135,7 +146,7 @@ def _new_page(letter_id: int, template: str, values: dict[str, str] | None = Non
             fields = form_fields(instance(), letter, template, values)
             error = None
         except RecordsError:  # reply_context refuses a letter whose writer is not known yet
-            fields, error = [], "这封信还没有确认信访人姓名：请先在校对中确认信访人，再拟写答复。"
+            fields, error = [], NAMELESS
         current = session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == template,
             Reply.superseded_by_id.is_(None)).order_by(Reply.id.desc())).first()
@@ -200,13 +211,21 @@ def preview(letter_id: int) -> Any:
 @bp.post("/new/<int:letter_id>")
 @requires("draft_replies")
 def generate(letter_id: int) -> Any:
-    """Generate the reply: a numbered, recorded .docx and PDF; an older version is superseded."""
+    """Generate the reply: a numbered, recorded .docx and PDF; an older version is superseded.
+
+    With background_replies a worker renders it: the user is led to the task's page.
+    """
     template = _template(request.form.get("template"))
     values, problems = read_form(template, request.form)
     with instance().db.session() as session:
-        _letter(session, letter_id)
+        nameless = not intake.petitioner_names(_letter(session, letter_id))
     if problems:
         return _new_page(letter_id, template, values, problems, status=400)
+    if background_replies(instance()):
+        if nameless:  # refused now, as the form says, rather than by a worker later
+            return _new_page(letter_id, template, values, [NAMELESS], status=400)
+        task_id = queue_reply(instance(), letter_id, template, values, actor=user().username)
+        return redirect(url_for("replies.task", task_id=task_id))
     try:
         outcome = generate_reply(instance(), letter_id, template, out_dir=None,
                                  actor=user().username, data=values,
@@ -216,6 +235,22 @@ def generate(letter_id: int) -> Any:
     note = f"，替代了旧版本（第 {outcome.superseded} 号记录）" if outcome.superseded else ""
     flash(f"已生成 {outcome.doc_number}{note}")
     return redirect(url_for("replies.show", reply_id=outcome.reply_id))
+
+
+@bp.get("/tasks/<int:task_id>")
+@requires("draft_replies")
+def task(task_id: int) -> str:
+    """A reply being rendered by the workers: queued, running, failed (why) or done (its link).
+
+    While pending the page reloads itself every REFRESH_S seconds (a meta refresh: no script).
+    """
+    found = reply_task(instance(), task_id)
+    if found is None:
+        abort(404)
+    with instance().db.session() as session:
+        info = _letter_row(_letter(session, found.letter_id))
+    return render_template("replies/task.html", task=found, letter=info,
+                           title=letters.template_title(found.template), refresh=REFRESH_S)
 
 
 @bp.get("/<int:reply_id>")
