@@ -30,6 +30,7 @@ class Found:
     total: int
     hits: list[tuple[int, float, str]]  # (letter_id, score, text as written)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    estimated: bool = False  # total and facets estimated (PostgreSQL, very many matches)
 
 
 @dataclass(frozen=True)

@@ -275,7 +275,8 @@ class LetterIndex:
             )
             for letter_id, score, text in found.hits
         )
-        return SearchResult(query=query, total=found.total, hits=hits, facets=found.facets)
+        return SearchResult(query=query, total=found.total, hits=hits, facets=found.facets,
+                            estimated=found.estimated)
 
     def close(self) -> None:
         """Release the index's open files; the object cannot be used afterwards."""

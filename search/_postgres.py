@@ -55,13 +55,24 @@ from search._types import SearchError
 
 DEFAULT_SCHEMA = "search"
 TABLE_PREFIX = "letter_v"
-TABLE = f"{TABLE_PREFIX}{S.SCHEMA_VERSION}"
+LAYOUT = 2  # this module's own table layout (2: candidates from the grams column)
+TABLE = f"{TABLE_PREFIX}{S.SCHEMA_VERSION}_{LAYOUT}"
 LOCK_DELAY = 0.05  # seconds between attempts to take the writer lock
 LOCK_CLASS = 0x4879  # first key of the advisory lock ("Hy"); the second hashes the table
 CONNECT_TIMEOUT = 10
 MAX_POSITION = 16383  # tsvector's largest position
 ESTIMATE_FROM = 5_000  # letters from which more-like-this uses the planner's statistics
 STATS_TTL = 300.0  # seconds those statistics are kept before being read again
+# A page of hits is counted, ranked and faceted over every match up to EXACT_UP_TO matches;
+# past it the cost would grow with the matches (each is rechecked on its positions), so the
+# total and facets are estimated from the newest SAMPLE_ROWS letters and the hits are the
+# exact names and numbers first, then the newest letters (see docs/search.md). 4,000 balances
+# the worst exact count (~16 µs a match) and the worst walk (~12 µs a letter) at 1M letters.
+EXACT_UP_TO = 4_000
+SAMPLE_ROWS = 2_000
+# the exact fields a word ranks first by (names and numbers, not places: a township is common)
+FIRST_FIELDS = (S.PETITIONER, S.REG_NO)
+JOIN = "\x1f"  # between two tokens of a joint (a control character: never in a token)
 MAX_KEY_BYTES = 1000  # a longer exact key is stored as its hash (a lexeme holds < 2 kB)
 # ts_rank weights {D, C, B, A}: content, places, numbers, name (boosts 1 : 2 : 10 : 40)
 RANK_WEIGHTS = "{0.025,0.05,0.25,1}"
@@ -73,9 +84,13 @@ WEIGHT = {
     S.TOWNSHIP: "C",
     S.VILLAGE: "C",
 }
+NEWEST = sql.SQL("received DESC NULLS LAST, letter_id DESC")  # the order of the _newest index
+Query = sql.SQL | sql.Composed
+Statement = tuple[Query, dict[str, Any]]
 COLUMNS = (
     "letter_id",
     "content",
+    "grams",
     "text",
     "received",
     "case_id",
@@ -131,16 +146,55 @@ def key_lexeme(field: str, key: str) -> str:
     return f"{field}={key}"
 
 
-def tsvector_literal(record: S.Record) -> str:
+def tsvector_literal(record: S.Record, found: Sequence[tuple[str, int]] | None = None) -> str:
     """The tsvector of a record: content tokens with positions, exact keys with weights."""
     positions: dict[str, list[int]] = {}
-    for token, pos in tokens(record.content):
+    for token, pos in tokens(record.content) if found is None else found:
         positions.setdefault(token, []).append(min(pos + 1, MAX_POSITION))
     parts = [f"{_quote(t)}:{','.join(map(str, ps[:256]))}" for t, ps in positions.items()]
     for name, keys in record.exact.items():
         weight = WEIGHT.get(name, "D")
         parts.extend(f"{_quote(key_lexeme(name, key))}:1{weight}" for key in keys)
     return " ".join(parts)
+
+
+def _is_bigram(token: str) -> bool:
+    """A two-character token of Chinese (not digits, Latin or an edge token)."""
+    return len(token) == 2 and token.isalpha() and not token.isascii()
+
+
+def joints(found: Iterable[tuple[str, int]]) -> set[str]:
+    """Each two tokens at consecutive positions as one lexeme: two overlapping bigrams as their
+    three characters (拆迁, 迁安 -> 拆迁安), other pairs joined by JOIN (拖了, <73).
+
+    A phrase then needs every joint of its pieces in ``grams``, which only the letters holding
+    its words in that order almost always have: few candidates to check on positions.
+    """
+    at: dict[int, list[str]] = {}
+    for token, pos in found:
+        at.setdefault(pos, []).append(token)
+    out = set()
+    for pos, firsts in at.items():
+        for a in firsts:
+            for b in at.get(pos + 1, ()):
+                if not (_is_bigram(a) and _is_bigram(b)):
+                    out.add(a + JOIN + b)
+                elif a[1] == b[0]:
+                    out.add(a + b[1])
+    return out
+
+
+def grams_literal(record: S.Record, found: Sequence[tuple[str, int]] | None = None) -> str:
+    """The candidates' tsvector: every content token and joint and exact key, no positions.
+
+    Only its GIN index reads it: a query without phrases or weights needs no recheck there,
+    and a phrase's joints leave few letters whose positions ``content`` must then check.
+    """
+    if found is None:
+        found = list(tokens(record.content))
+    lexemes = {t for t, _ in found} | joints(found)
+    lexemes |= {key_lexeme(name, key) for name, keys in record.exact.items() for key in keys}
+    return " ".join(_quote(x) for x in sorted(lexemes))
 
 
 def _piece(piece: Piece) -> str:
@@ -166,6 +220,29 @@ def word_query(word: Word) -> str:
     return "(" + " | ".join(alternatives) + ")"
 
 
+def _loose_word(word: Word) -> str:
+    """What a letter matching the word holds, in any order: its pieces and joints (or one
+    of its exact keys)."""
+    needed: list[str] = []
+    for sequence in word.sequences:
+        needed += [_piece(p) for p in sequence]
+        terms = [(p.text, k) for k, p in enumerate(sequence) if p.kind == "term"]
+        needed += [_quote(t) for t in sorted(joints(terms))]
+    alternatives = ["(" + " & ".join(dict.fromkeys(needed)) + ")"] if needed else []
+    if word.key:
+        alternatives += [_quote(key_lexeme(n, word.key)) for n in S.WORD_KEY_FIELDS]
+    if word.number:
+        alternatives += [_quote(key_lexeme(n, word.number)) for n in S.NUMBER_FIELDS]
+    return "(" + " | ".join(alternatives) + ")"
+
+
+def loose_query(plan: Plan, filters: Filters) -> str:
+    """The tsquery on ``grams`` that finds the candidates of a plan: a superset of its
+    matches (an excluded word is left to the check on ``content``)."""
+    parts = ["(" + " | ".join(_loose_word(w) for w in g) + ")" for g in plan.groups]
+    return _both(" & ".join(parts), filter_query(filters))
+
+
 def plan_query(plan: Plan) -> str:
     """The tsquery of a plan: every group (OR of words), none of the excluded words."""
     parts = ["(" + " | ".join(word_query(w) for w in g) + ")" for g in plan.groups]
@@ -176,6 +253,61 @@ def plan_query(plan: Plan) -> str:
 def filter_query(filters: Filters) -> str:
     """The tsquery of the exact-field filters ('' when there are none)."""
     return " & ".join(_quote(key_lexeme(name, key)) for name, key in filters.keys())
+
+
+def first_query(plan: Plan) -> str:
+    """The tsquery of the words that are exactly a petitioner, registration or ID/phone
+    number of a letter (they rank first); '' when no word can be."""
+    lexemes: list[str] = []
+    for group in plan.groups:
+        for word in group:
+            if word.key:
+                lexemes += [_quote(key_lexeme(n, word.key)) for n in FIRST_FIELDS]
+            if word.number:
+                lexemes += [_quote(key_lexeme(n, word.number)) for n in S.NUMBER_FIELDS]
+    return " | ".join(dict.fromkeys(lexemes))
+
+
+def expected_share(plan: Plan, filters: Filters, common: dict[str, float]) -> float:
+    """The share of letters a plan is expected to match, from ANALYZE's lexeme frequencies.
+
+    The planner multiplies the frequencies of a phrase's bigrams as if they were independent,
+    and the bigrams of one word are not: it expects 1,833 letters of 100,000 to hold 环境污染,
+    which 12,429 do. Here a phrase or an AND is as common as its rarest part, an OR the sum of
+    its parts; a bigram or joint ANALYZE did not find among the common ones is taken at
+    half the rarest common frequency (as the planner does), an exact key (a name, a number)
+    at none: it is one person's or one letter's, and if it is not, the exact search that
+    follows still stops at its limit.
+    """
+    rare = min(common.values(), default=1.0) / 2
+
+    def lexeme(text: str) -> float:
+        return common.get(text, rare)
+
+    def key(text: str) -> float:
+        return common.get(text, 0.0)
+
+    def sequence(seq: Pieces) -> float:
+        terms = [(p.text, k) for k, p in enumerate(seq) if p.kind == "term"]
+        return min(map(lexeme, [t for t, _ in terms] + sorted(joints(terms))), default=1.0)
+
+    def word(w: Word) -> float:
+        text = min(map(sequence, w.sequences), default=1.0)
+        keys = [key_lexeme(n, w.key) for n in S.WORD_KEY_FIELDS] if w.key else []
+        keys += [key_lexeme(n, w.number) for n in S.NUMBER_FIELDS] if w.number else []
+        return min(1.0, text + sum(map(key, keys)))
+
+    shares = [min(1.0, sum(word(w) for w in group)) for group in plan.groups]
+    shares += [key(key_lexeme(n, k)) for n, k in filters.keys()]
+    return min(shares, default=1.0)
+
+
+def two_of(terms: Sequence[str], need: int) -> str:
+    """A tsquery matching letters that hold two of the terms (one, when one is needed)."""
+    if need < 2 or len(terms) < 2:
+        return " | ".join(map(_quote, terms))
+    return " | ".join(f"({_quote(a)} & {_quote(b)})" for k, a in enumerate(terms)
+                      for b in terms[k + 1:])
 
 
 def _both(a: str, b: str) -> str:
@@ -195,6 +327,7 @@ class PostgresEngine:
         self._thread_lock = threading.RLock()
         self._table = sql.Identifier(self.schema, TABLE)
         self._stats: tuple[float, int, dict[str, float]] | None = None
+        self.exact_up_to, self.sample_rows = EXACT_UP_TO, SAMPLE_ROWS  # smaller in tests
         try:
             self._conn = psycopg.connect(
                 self.url,
@@ -257,14 +390,15 @@ class PostgresEngine:
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)),
             sql.SQL(
                 "CREATE TABLE {} (letter_id bigint PRIMARY KEY, content tsvector NOT NULL, "
+                "grams tsvector NOT NULL, "
                 "text bytea NOT NULL, received integer, case_id bigint, township text, "
                 "category text, status text, unit text, people text[] NOT NULL)"
             ).format(t),
-            sql.SQL("CREATE INDEX {} ON {} USING gin (content)").format(
-                sql.Identifier(f"{TABLE}_content"), t
+            sql.SQL("CREATE INDEX {} ON {} USING gin (grams)").format(
+                sql.Identifier(f"{TABLE}_grams"), t
             ),
-            sql.SQL("CREATE INDEX {} ON {} (received)").format(
-                sql.Identifier(f"{TABLE}_received"), t
+            sql.SQL("CREATE INDEX {} ON {} (received DESC NULLS LAST, letter_id DESC)").format(
+                sql.Identifier(f"{TABLE}_newest"), t
             ),
             sql.SQL("CREATE INDEX {} ON {} (case_id)").format(
                 sql.Identifier(f"{TABLE}_case_id"), t
@@ -277,12 +411,13 @@ class PostgresEngine:
         self._conn.execute(
             sql.SQL(
                 "ALTER TABLE {} ALTER COLUMN content SET STORAGE MAIN, "
-                "ALTER COLUMN text SET STORAGE EXTENDED"
+                "ALTER COLUMN grams SET STORAGE EXTERNAL, ALTER COLUMN text SET STORAGE EXTENDED"
             ).format(t)
         )
-        # more-like-this reads lexeme frequencies from ANALYZE: keep the 5,000 most common
+        # more-like-this and the choice of plan read lexeme frequencies from ANALYZE: keep
+        # the 5,000 most common
         self._conn.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN content SET STATISTICS 500").format(t)
+            sql.SQL("ALTER TABLE {} ALTER COLUMN grams SET STATISTICS 500").format(t)
         )
         try:  # lz4 decompresses faster than pglz (PostgreSQL 14+ built with lz4)
             with self._conn.transaction():
@@ -394,20 +529,53 @@ class PostgresEngine:
         offset: int = 0,
     ) -> Found:
         """Run a plan; return the total, the best hits (or newest, by sort) from ``offset`` to
-        ``limit``, and facet counts."""
+        ``limit``, and facet counts.
+
+        Up to EXACT_UP_TO matches (and whenever more hits than that are asked for) everything
+        is exact; past it the answer comes from :meth:`_many`, at a cost that does not grow
+        with the matches.
+        """
         score, where, params = self._plan(plan, filters, sort=sort)
-        return self._run(score, where, params, limit, by_date=sort == "date", facets=facets,
-                         offset=offset)
+        by_date = sort == "date"
+        if limit > self.exact_up_to:  # every hit asked for (an export, the evaluation)
+            return self._run(score, where, params, limit, by_date=by_date, facets=facets,
+                             offset=offset)
+        many = (plan, filters, params, limit)
+        letters, common = self._statistics()
+        if expected_share(plan, filters, common) * letters > self.exact_up_to:
+            found = self._many(*many, by_date=by_date, facets=facets, offset=offset, sure=False)
+            if found is not None:
+                return found
+        found = self._run(score, where, params, limit, by_date=by_date, facets=facets,
+                          offset=offset, cap=self.exact_up_to + 1)
+        if found.total <= self.exact_up_to:
+            return found
+        counted = self._many(*many, by_date=by_date, facets=facets, offset=offset, sure=True)
+        assert counted is not None
+        return counted
 
     def explain(
         self, plan: Plan, filters: Filters, limit: int, *, sort: Sort, facets: Sequence[str] = ()
     ) -> str:
-        """EXPLAIN (ANALYZE, BUFFERS) of the statement :meth:`search` runs (for the benchmark)."""
+        """EXPLAIN (ANALYZE, BUFFERS) of the statements :meth:`search` runs (for the benchmark)."""
         score, where, params = self._plan(plan, filters, sort=sort)
+        by_date = sort == "date"
         query, params = self._statement(
-            score, where, params, limit, by_date=sort == "date", facets=facets
+            score, where, params, limit, by_date=by_date, facets=facets, cap=self.exact_up_to + 1
         )
-        rows = self._read(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) {}").format(query), params)
+        plans = [self._explain(query, params)]
+        if self.search(plan, filters, limit, sort=sort, facets=facets).estimated:
+            sample, estimate, first, rest = self._many_statements(
+                plan, filters, params, limit, by_date=by_date, facets=facets, offset=0)
+            plans += [self._explain(*sample, forced=True), self._explain(*estimate)]
+            plans += [self._explain(*first)] if first is not None else []
+            plans += [self._explain(*rest, forced=True)]
+        return "\n\n".join(plans)
+
+    def _explain(self, query: Query, params: dict[str, Any], *,
+                 forced: bool = False) -> str:
+        explain = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) {}").format(query)
+        rows = self._newest_first(explain, params) if forced else self._read(explain, params)
         return "\n".join(str(r[0]) for r in rows)
 
     def _plan(
@@ -415,7 +583,8 @@ class PostgresEngine:
     ) -> tuple[sql.Composable, sql.Composable, dict[str, Any]]:
         """The score expression, WHERE clause and parameters of a plan."""
         rank = plan_query(plan)
-        where, params = self._where(_both(rank, filter_query(filters)), filters)
+        where, params = self._where(filters, _both(rank, filter_query(filters)),
+                                    loose_query(plan, filters))
         if sort == "date" or not rank:
             score: sql.Composable = sql.SQL("0::real")
         else:
@@ -423,13 +592,19 @@ class PostgresEngine:
             params.update(weights=RANK_WEIGHTS, rank=rank)
         return score, where, params
 
-    def _where(self, tsquery: str, filters: Filters) -> tuple[sql.Composable, dict[str, Any]]:
-        """The WHERE clause of a tsquery plus the date and case restrictions, with parameters."""
+    def _where(
+        self, filters: Filters, match: str = "", loose: str = ""
+    ) -> tuple[sql.Composable, dict[str, Any]]:
+        """The WHERE clause of the candidates (``loose``, on the index), the matches among
+        them and the date and case restrictions, with its parameters."""
         parts: list[sql.Composable] = []
         params: dict[str, Any] = {}
-        if tsquery:
+        if loose:
+            parts.append(sql.SQL("grams @@ %(loose)s::tsquery"))
+            params["loose"] = loose
+        if match:
             parts.append(sql.SQL("content @@ %(match)s::tsquery"))
-            params["match"] = tsquery
+            params["match"] = match
         if filters.received_from is not None:
             parts.append(sql.SQL("received >= %(received_from)s"))
             params["received_from"] = filters.received_from
@@ -452,20 +627,23 @@ class PostgresEngine:
         by_date: bool,
         facets: Sequence[str] = (),
         offset: int = 0,
+        cap: int | None = None,
+        source: sql.Composable | None = None,
     ) -> Found:
         """One statement: the matches once, then their count, the best ones and the facets."""
         query, params = self._statement(score, where, params, limit, by_date=by_date, facets=facets,
-                                        offset=offset)
+                                        offset=offset, cap=cap, source=source)
         (row,) = self._read(query, params)
-        total, best = int(row[0]), row[1]
-        ids = [int(i) for i, _ in best]
-        texts = self._texts(ids)
-        hits = [(int(i), float(s), texts.get(int(i), "")) for i, s in best]
-        counted = {
-            name: dict(sorted(((str(k), int(v)) for k, v in value.items()), key=_by_count))
-            for name, value in zip([n for n in facets if n in S.FACET_FIELDS], row[2:], strict=True)
-        }
-        return Found(total=total, hits=hits, facets=counted)
+        total, best = int(row[0]), [(int(i), float(s)) for i, s in row[1]]
+        if cap is not None and total >= cap:
+            return Found(total=total, hits=[])  # too many: the caller answers otherwise
+        fields = [n for n in facets if n in S.FACET_FIELDS]
+        return Found(total=total, hits=self._with_texts(best),
+                     facets=_facets(fields, row[2:]))
+
+    def _with_texts(self, best: list[tuple[int, float]]) -> list[tuple[int, float, str]]:
+        texts = self._texts([i for i, _ in best])
+        return [(i, s, texts.get(i, "")) for i, s in best]
 
     def _statement(
         self,
@@ -477,24 +655,15 @@ class PostgresEngine:
         by_date: bool,
         facets: Sequence[str] = (),
         offset: int = 0,
+        cap: int | None = None,
+        source: sql.Composable | None = None,
     ) -> tuple[sql.Composed, dict[str, Any]]:
-        """The SELECT of :meth:`_run` and its parameters."""
-        order = (
-            sql.SQL("received DESC NULLS LAST, letter_id DESC")
-            if by_date
-            else sql.SQL("score DESC, letter_id")
-        )
-        facet_parts = [
-            sql.SQL(
-                ", (SELECT coalesce(json_object_agg(k, c), '{{}}') FROM "
-                "(SELECT {f} AS k, count(*) AS c FROM m WHERE {f} IS NOT NULL GROUP BY {f}) x)"
-            ).format(f=sql.Identifier(name))
-            for name in facets
-            if name in S.FACET_FIELDS
-        ]
+        """The SELECT of :meth:`_run` and its parameters (matches read up to ``cap``), from
+        the table or ``source``."""
+        order = NEWEST if by_date else sql.SQL("score DESC, letter_id")
         query = sql.SQL(
             "WITH m AS MATERIALIZED (SELECT letter_id, received, {facet_columns} "
-            "{score} AS score FROM {table} WHERE {where}) "
+            "{score} AS score FROM {table} WHERE {where}{cap}) "
             "SELECT (SELECT count(*) FROM m), (SELECT coalesce(json_agg(json_build_array("
             "letter_id, score)), '[]') FROM (SELECT letter_id, score FROM m ORDER BY {order} "
             "LIMIT %(limit)s OFFSET %(offset)s) h){facets}"
@@ -503,13 +672,143 @@ class PostgresEngine:
                 sql.SQL("{}, ").format(sql.Identifier(n)) for n in S.FACET_FIELDS if n in facets
             ),
             score=score,
-            table=self._table,
+            table=source or self._table,
             where=where,
+            cap=sql.SQL(" LIMIT %(cap)s") if cap is not None else sql.SQL(""),
             order=order,
-            facets=sql.SQL("").join(facet_parts),
+            facets=_facet_counts(facets, "m", sql.SQL("true")),
         )
         offset = min(offset, limit)
-        return query, {**params, "limit": limit - offset, "offset": offset}
+        extra = {"cap": cap} if cap is not None else {}
+        return query, {**params, **extra, "limit": limit - offset, "offset": offset}
+
+    # -- more than EXACT_UP_TO matches ---------------------------------------------------
+
+    def _many(
+        self,
+        plan: Plan,
+        filters: Filters,
+        params: dict[str, Any],
+        limit: int,
+        *,
+        by_date: bool,
+        facets: Sequence[str],
+        offset: int,
+        sure: bool,
+    ) -> Found | None:
+        """A page of a search with more than EXACT_UP_TO matches, at a bounded cost; None
+        when the sample shows it has not that many (unless already counted: ``sure``).
+
+        The total and the facets are estimated from the matches among the newest SAMPLE_ROWS
+        letters (exact when the dates and case leave no more letters than that). The hits:
+        by relevance, the letters where a word is exactly a petitioner, registration, ID or
+        phone number, ranked, then the rest newest first; by date, newest first. Reading
+        newest first stops after the page: about (page end) / (share of letters matching)
+        letters are read, at most (page end) x letters / EXACT_UP_TO.
+        """
+        (sample, estimate, first, rest) = self._many_statements(
+            plan, filters, params, limit, by_date=by_date, facets=facets, offset=offset
+        )
+        (row,) = self._newest_first(*sample)
+        seen, matched = int(row[0]), int(row[1])
+        fields = [n for n in facets if n in S.FACET_FIELDS]
+        counted = _facets(fields, row[2:])
+        estimated = seen >= self.sample_rows
+        total, scale = matched, 1.0
+        if estimated:
+            (letters,) = self._read(*estimate)[0]
+            scale = int(letters) / seen
+            total = round(matched * scale)
+        if total <= self.exact_up_to:
+            if not sure:
+                return None  # the planner thought the words commoner than they are
+            total = self.exact_up_to + 1
+        if estimated:
+            counted = {
+                name: {k: max(1, round(v * scale)) for k, v in values.items()}
+                for name, values in counted.items()
+            }
+        best: list[tuple[int, float]] = []
+        if first is not None:
+            best = [(int(i), float(v)) for i, v in self._read(*first)]
+        page = best[offset:limit]
+        if len(best) < limit:  # the first tier is all there; the page goes on newest first
+            query, rest_params = rest
+            skip, take = max(0, offset - len(best)), limit - max(offset, len(best))
+            rows = self._newest_first(query, {**rest_params, "skip": skip, "take": take})
+            page += [(int(r[0]), 0.0) for r in rows]
+        return Found(total=total, hits=self._with_texts(page), facets=counted, estimated=estimated)
+    def _many_statements(
+        self,
+        plan: Plan,
+        filters: Filters,
+        params: dict[str, Any],
+        limit: int,
+        *,
+        by_date: bool,
+        facets: Sequence[str],
+        offset: int,
+    ) -> tuple[Statement, Statement, Statement | None, Statement]:
+        """The statements of :meth:`_many`: the sample, the letters it stands for, the first
+        tier (None by date or without names and numbers), the rest newest first."""
+        restrict, narrowed = self._where(filters)  # dates and case: the btree part
+        match = sql.SQL("content @@ %(match)s::tsquery")
+        sample = sql.SQL(
+            "WITH s AS MATERIALIZED (SELECT {match} AS hit{facet_columns} FROM {table} "
+            "WHERE {restrict} ORDER BY {newest} LIMIT %(sample)s) "
+            "SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM s WHERE hit){facets}"
+        ).format(
+            match=match,
+            facet_columns=sql.SQL("").join(
+                sql.SQL(", {}").format(sql.Identifier(n)) for n in S.FACET_FIELDS if n in facets
+            ),
+            table=self._table,
+            restrict=restrict,
+            newest=NEWEST,
+            facets=_facet_counts(facets, "s", sql.SQL("hit")),
+        )
+        if not narrowed:  # no dates or case: the letters of the index
+            estimate: Statement = (sql.SQL("SELECT %(letters)s::bigint"),
+                                   {"letters": self._statistics()[0]})
+        else:
+            estimate = (sql.SQL("SELECT count(*) FROM {} WHERE {}").format(self._table, restrict),
+                        narrowed)
+        where, _ = self._where(filters, params["match"], params.get("loose", ""))
+        keys = "" if by_date else first_query(plan)
+        first: Statement | None = None
+        unranked = where
+        if keys:
+            first = (
+                # the names and numbers alone go to the index (a few letters); the words'
+                # common bigrams would make it read long posting lists for nothing
+                sql.SQL(
+                    "WITH f AS MATERIALIZED (SELECT letter_id, content FROM {} WHERE "
+                    "grams @@ %(first)s::tsquery AND {}) "
+                    "SELECT letter_id, ts_rank(%(weights)s::real[], content, %(rank)s::tsquery) "
+                    "AS score FROM f WHERE content @@ %(match)s::tsquery "
+                    "ORDER BY score DESC, letter_id LIMIT %(limit)s"
+                ).format(self._table, restrict),
+                {**params, **narrowed, "first": keys, "limit": limit},
+            )
+            unranked = sql.SQL("{} AND NOT content @@ %(first)s::tsquery").format(where)
+        rest = (
+            sql.SQL("SELECT letter_id FROM {} WHERE {} ORDER BY {} LIMIT %(take)s "
+                    "OFFSET %(skip)s").format(self._table, unranked, NEWEST),
+            {**params, "first": keys, "take": limit - offset, "skip": offset},
+        )
+        return (sample, {**params, "sample": self.sample_rows}), estimate, first, rest
+
+    def _newest_first(self, query: Query, params: dict[str, Any]) -> Any:
+        """Run a read walking the newest-first index, however common the planner thinks the
+        words are: it stops after the rows asked for instead of rechecking every match."""
+        with self._thread_lock:
+            try:
+                with self._conn.transaction():
+                    self._conn.execute("SET LOCAL enable_bitmapscan = off")
+                    self._conn.execute("SET LOCAL enable_seqscan = off")
+                    return self._conn.execute(query, params).fetchall()
+            except psycopg.Error as e:
+                raise SearchError(f"无法读取搜索索引：{e}") from e
 
     def _texts(self, ids: list[int]) -> dict[int, str]:
         """The texts as written of some letters."""
@@ -557,7 +856,7 @@ class PostgresEngine:
         if rare:
             rows = self._read(
                 sql.SQL(
-                    "SELECT (SELECT count(*) FROM (SELECT 1 FROM {} WHERE content @@ u.q "
+                    "SELECT (SELECT count(*) FROM (SELECT 1 FROM {} WHERE grams @@ u.q "
                     "LIMIT %(cap)s) x) FROM unnest(%(queries)s::tsquery[]) WITH ORDINALITY "
                     "AS u(q, i) ORDER BY u.i"
                 ).format(self._table),
@@ -582,7 +881,7 @@ class PostgresEngine:
         rows = self._read(
             sql.SQL(
                 "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                "WHERE schemaname = %s AND tablename = %s AND attname = 'content'"
+                "WHERE schemaname = %s AND tablename = %s AND attname = 'grams'"
             ),
             (self.schema, TABLE),
         )
@@ -605,7 +904,6 @@ class PostgresEngine:
         from search._index import SIMILAR_MIN_MATCH, SIMILAR_PERSON_BOOST
 
         params: dict[str, Any] = {"exclude": exclude}
-        matched: list[sql.Composable] = []
         scores: list[sql.Composable] = []
         alternatives: list[sql.Composable] = []
         if terms:
@@ -614,25 +912,27 @@ class PostgresEngine:
             for k, (term, weight) in enumerate(terms):
                 params[f"t{k}"] = _quote(term)
                 has = sql.SQL("(content @@ %({})s::tsquery)::int").format(sql.SQL(f"t{k}"))
-                matched.append(has)
                 scores.append(sql.SQL("{} * {}").format(has, sql.Literal(weight / top)))
-            # A letter holding `need` of the terms holds one of the len - need + 1 first ones.
-            params["any_term"] = " | ".join(_quote(t) for t, _ in terms[: len(terms) - need + 1])
+            # A letter holding `need` of the n terms holds two of the n - need + 2 first ones
+            # (at most need - 2 of its terms are among the others): the index finds those
+            # letters. How many terms each holds is what deleting them takes off its lexemes:
+            # one pass over its tsvector where a check per term decompressed it 25 times.
+            params["any_term"] = two_of([t for t, _ in terms[: len(terms) - need + 2]], need)
+            params["terms"] = [t for t, _ in terms]
             params["need"] = need
-            alternatives.append(
-                sql.SQL("(content @@ %(any_term)s::tsquery AND ({}) >= %(need)s)").format(
-                    sql.SQL(" + ").join(matched)
-                )
-            )
+            alternatives.append(sql.SQL(
+                "(grams @@ %(any_term)s::tsquery AND "
+                "length(content) - length(ts_delete(content, %(terms)s::text[])) >= %(need)s)"))
         if people:
             params["people"] = " | ".join(_quote(key_lexeme(n, k)) for n, k in people)
-            alternatives.append(sql.SQL("content @@ %(people)s::tsquery"))
+            alternatives.append(sql.SQL("grams @@ %(people)s::tsquery"))
             scores.append(
                 sql.SQL("(content @@ %(people)s::tsquery)::int * {}").format(
                     sql.Literal(float(SIMILAR_PERSON_BOOST))
                 )
             )
-        where, extra = self._where(filter_query(filters), filters)
+        keys = filter_query(filters)
+        where, extra = self._where(filters, keys, keys)
         params.update(extra)
         where = sql.SQL("letter_id <> %(exclude)s AND ({}) AND {}").format(
             sql.SQL(" OR ").join(alternatives), where
@@ -648,17 +948,40 @@ class PostgresEngine:
 
 def _row(record: S.Record) -> tuple[Any, ...]:
     """A COPY row for one record, in the order of COLUMNS."""
+    found = list(tokens(record.content))
     facets = tuple(record.exact[name][0] if record.exact[name] else None for name in S.FACET_FIELDS)
     people = [f"{name}={key}" for name in S.PERSON_FIELDS for key in record.exact[name]]
     return (
         record.letter_id,
-        tsvector_literal(record),
+        tsvector_literal(record, found),
+        grams_literal(record, found),
         record.text.encode("utf-8", "surrogatepass"),
         record.received,
         record.case_id,
         *facets,
         people,
     )
+
+
+def _facet_counts(facets: Sequence[str], source: str, where: sql.Composable) -> sql.Composable:
+    """Select-list items counting each facet field's values in ``source`` rows ``where``."""
+    return sql.SQL("").join(
+        sql.SQL(
+            ", (SELECT coalesce(json_object_agg(k, c), '{{}}') FROM "
+            "(SELECT {f} AS k, count(*) AS c FROM {source} WHERE {where} AND {f} IS NOT NULL "
+            "GROUP BY {f}) x)"
+        ).format(f=sql.Identifier(name), source=sql.Identifier(source), where=where)
+        for name in facets
+        if name in S.FACET_FIELDS
+    )
+
+
+def _facets(fields: Sequence[str], values: Sequence[Any]) -> dict[str, dict[str, int]]:
+    """Facet counts as read (one JSON object per field), most frequent first."""
+    return {
+        name: dict(sorted(((str(k), int(v)) for k, v in value.items()), key=_by_count))
+        for name, value in zip(fields, values, strict=True)
+    }
 
 
 def _by_count(item: tuple[str, int]) -> tuple[int, str]:

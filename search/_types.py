@@ -50,6 +50,9 @@ class SearchResult:
     # field -> {value -> letters among all matches}, for the fields asked for with ``facets=``;
     # values are the normalised keys (simplified characters, no spaces), most frequent first.
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # True when total and facets are estimates: the PostgreSQL engine past 5,000 matches (a
+    # page of hits is then exact names and numbers first, the rest newest first).
+    estimated: bool = False
 
 
 class SearchError(Exception):

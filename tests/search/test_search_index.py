@@ -167,10 +167,11 @@ def test_closed_index_refuses_work(tmp_path: Path, open_index: Open) -> None:
 
 def pg_table(open_index: Open, path: Path, version: int = SCHEMA_VERSION) -> tuple[str, str]:
     """The postgres engine's URL and qualified table name standing for the folder ``path``."""
-    from search._postgres import TABLE_PREFIX, parse_location
+    from search._postgres import TABLE, TABLE_PREFIX, parse_location
 
     url, schema = parse_location(open_index.location(path))  # type: ignore[attr-defined]
-    return url, f'"{schema}"."{TABLE_PREFIX}{version}"'
+    name = TABLE if version == SCHEMA_VERSION else f"{TABLE_PREFIX}{version}"
+    return url, f'"{schema}"."{name}"'
 
 
 def corrupt(path: Path, engine: str, open_index: Open) -> None:

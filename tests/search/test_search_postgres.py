@@ -197,3 +197,36 @@ def test_opening_to_search_does_not_wait_for_a_writer(url: str) -> None:
             with pytest.raises(SearchError, match="正忙"):
                 reader.add([LetterDoc(2, "第二封")])
         holder.rollback()
+
+
+def test_joints_of_consecutive_tokens() -> None:
+    from search._analysis import tokens
+    from search._postgres import JOIN, joints
+
+    assert {"拆迁安", "迁安置", "<拆" + JOIN + "迁安"} <= joints(tokens("拆迁安置"))
+    assert not {j for j in joints(tokens("问题，都没有")) if "题" in j and "都" in j}
+    assert "拖了" + JOIN + "<73" in joints(tokens("已经拖了73天"))  # Chinese, then a number
+
+
+def test_the_loose_query_finds_what_the_plan_needs() -> None:
+    from search._postgres import loose_query
+    from search._query import make_filters, parse
+
+    loose = loose_query(parse("拆迁安置 胡涛超 -征地"), make_filters(township="石桥镇"))
+    assert "'拆迁安'" in loose and "'迁安置'" in loose and "<->" not in loose
+    assert "'petitioner=胡涛超'" in loose  # a word may be a name instead of text
+    assert "征地" not in loose  # an excluded word is checked on the positions only
+    assert "'township=石桥镇'" in loose
+
+
+def test_the_expected_share_takes_a_phrase_as_common_as_its_rarest_part() -> None:
+    from search._postgres import expected_share
+    from search._query import make_filters, parse
+
+    common = {"拆迁": 0.2, "迁安": 0.15, "安置": 0.3, "拆迁安": 0.13, "迁安置": 0.12,
+              "township=石桥镇": 0.05, "问题": 0.9}
+    share = expected_share(parse("拆迁安置"), make_filters(), common)
+    assert 0.12 <= share <= 0.2  # the planner's product of the bigrams would say 0.009
+    assert expected_share(parse("拆迁安置"), make_filters(township="石桥镇"), common) == 0.05
+    assert expected_share(parse("陈洋"), make_filters(), common) < 0.2
+    assert expected_share(parse("拆迁安置 OR 问题"), make_filters(), common) == 1.0

@@ -179,7 +179,8 @@ def search_letters() -> Any:
         audit.record(db, user().username, "search", "letter", None,
                      query=mask_personal(args.get("q", "")),
                      letters=[h.letter_id for h in shown], via="api")
-    return {"query": args.get("q", ""), "total": result.total, "facets": result.facets,
+    return {"query": args.get("q", ""), "total": result.total, "estimated": result.estimated,
+            "facets": result.facets,
             "hits": [{"letter_id": h.letter_id, "score": h.score,
                       "snippet": mask_personal(h.snippet)} for h in shown]}
 

@@ -164,6 +164,7 @@ def find() -> str:
     page = min(max(args.get("page", 1, type=int) or 1, 1), MAX_SEARCH_PAGE)
     context: dict[str, Any] = {"query": query, "form": form, "sort": sort, "page": page,
                                "hits": [], "total": 0, "facets": {}, "error": None,
+                               "estimated": False,
                                "searched": False, "statuses": STATUS_LABELS}
     context["args"] = {k: v for k, v in {"q": query, **form, "sort": sort}.items()
                        if v and not (k == "sort" and v == "relevance")}
@@ -171,14 +172,14 @@ def find() -> str:
         return render_template("letters/search.html", **context)
     try:
         filters = _filters(form)
-        total, hits, facets = _search(query, filters, sort, page)
+        total, hits, facets, estimated = _search(query, filters, sort, page)
     except search.SearchError as e:  # QueryError included: a message for the clerk
         context["error"] = str(e)
         return render_template("letters/search.html", **context)
     rows = _rows(h.letter_id for h in hits)
     _audit_shown(query, [h.letter_id for h in hits if h.letter_id in rows], form=form)
     context.update(
-        searched=True, total=total, facets=facets,
+        searched=True, total=total, facets=facets, estimated=estimated,
         pages=max(1, min(-(-total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
         hits=[{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet)),
                "score": h.score} for h in hits if h.letter_id in rows],
@@ -294,21 +295,22 @@ def _visible_units(me: SignedIn) -> list[str] | None:
         return list(session.scalars(select(Unit.name).where(Unit.id.in_(me.unit_ids))))
 
 
-def _search(query: str, filters: dict[str, Any], sort: str,
-            page: int) -> tuple[int, list[search.Hit], dict[str, dict[str, int]]]:
-    """One page of hits within the user's scope, the total and the facet counts."""
+def _search(query: str, filters: dict[str, Any], sort: str, page: int
+            ) -> tuple[int, list[search.Hit], dict[str, dict[str, int]], bool]:
+    """One page of hits within the user's scope, the total, the facet counts, and whether
+    the index estimated them (PostgreSQL, very many matches)."""
     index = instance().index
     limit = page * HITS_PER_PAGE
     units = _visible_units(user())
     if units is None:
         result = index.search(query, limit=limit, sort=sort, facets=True,  # type: ignore[arg-type]
                               offset=limit - HITS_PER_PAGE, **filters)
-        return result.total, list(result.hits), result.facets
+        return result.total, list(result.hits), result.facets, result.estimated
     if filters["unit"]:
         units = [u for u in units if _key(u) == _key(filters["unit"])]
     if not units:
         index.search(query, limit=1, **filters)  # still tell the user about bad search text
-        return 0, [], {}
+        return 0, [], {}, False
     # A handler: one search per visible unit (usually one), so that totals count only its own.
     results = [index.search(query, limit=limit, sort=sort, facets=True,  # type: ignore[arg-type]
                             **{**filters, "unit": u}) for u in units]
@@ -329,7 +331,8 @@ def _search(query: str, filters: dict[str, Any], sort: str,
             hits.sort(key=lambda h: -h.score)
         facets = {name: dict(sorted(c.items(), key=lambda kv: -kv[1])) for name, c in
                   facets.items()}
-    return total, hits[limit - HITS_PER_PAGE:limit], facets
+    return (total, hits[limit - HITS_PER_PAGE:limit], facets,
+            any(r.estimated for r in results))
 
 
 def _received(letter_ids: Iterable[int]) -> dict[int, dt.date]:
