@@ -54,6 +54,11 @@ class BlobStore:
         self._tmp = root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def tmp_dir(self) -> Path:
+        """Where files being received wait: on the store's own disk, never in $TMPDIR."""
+        return self._tmp
+
     def path(self, sha256: str) -> Path:
         """Where the blob with this digest lives (it may not exist)."""
         if not _SHA256.fullmatch(sha256):

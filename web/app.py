@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(HUIYIN_HOME=str(default_home()), MAX_CONTENT_LENGTH=200 << 20)
     if config:
         app.config.from_mapping(config)
+    app.request_class = SpoolingRequest
     instance = Instance(Path(app.config["HUIYIN_HOME"]))
     instance.check_ready()
     if not app.config.get("SECRET_KEY"):
@@ -71,6 +72,21 @@ def _mask_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, MaskingFilter) for f in logger.filters):
             logger.addFilter(MaskingFilter())
+
+
+class SpoolingRequest(Request):
+    """Uploads wait in the blob store's tmp/ folder, not in $TMPDIR.
+
+    Werkzeug spools a file part past 500 kB to the system's temporary folder: a few 200 MB
+    scans at once could fill a small /tmp while the instance's own disk, which the disk checks
+    watch and where the original goes next, has room.
+    """
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> Any:
+        folder = current_app.extensions["huiyin"].blobs.tmp_dir
+        return tempfile.SpooledTemporaryFile(max_size=500 << 10, mode="rb+", dir=folder)
 
 
 class _SessionInterface(SecureCookieSessionInterface):

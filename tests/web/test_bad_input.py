@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import random
 import re
 import shutil
 import socket
@@ -709,3 +710,21 @@ def test_the_real_server_refuses_each_and_keeps_answering(
     while temporary_files(office) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert temporary_files(office) == []
+
+
+def test_an_upload_waits_in_the_blob_store_not_in_tmpdir(app: Flask, office: Instance,
+                                                        private_tmp: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Werkzeug spools a file part past 500 kB to $TMPDIR; ours goes to the blob store's tmp/
+    (the instance's disk): a missing or full /tmp does not refuse a 2 MB scan."""
+    from PIL import Image
+
+    noise = Image.frombytes("RGB", (900, 800), random.Random(1).randbytes(900 * 800 * 3))
+    out = io.BytesIO()
+    noise.save(out, "PNG")
+    assert len(out.getvalue()) > 1 << 20
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp / "no-such-folder"))
+    status, received = web_upload(clerk(app), "大扫描.png", out.getvalue())
+    assert status == 200 and received["error"] is None, received
+    assert len(letters(office)) == 1
+    assert list(office.blobs.tmp_dir.iterdir()) == []  # the spool went with the request
