@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance.home)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=bool(instance.settings["secure_cookies"]),
                       SESSION_COOKIE_NAME="huiyin_session", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=12 * 3600)
     app.extensions["huiyin"] = instance

@@ -19,17 +19,13 @@ from records import Reply, Task, tasks
 from records.models import utcnow
 from web.instance import Instance
 
-TRUE = ("1", "true", "yes", "on")
 FAILED_SHOWN = dt.timedelta(days=1)  # how long a failed reply task stays on the replies page
 OPEN_SHOWN = 20
 
 
 def background_replies(instance: Instance) -> bool:
     """Does the web app leave rendering replies to the workers? (config.toml or HUIYIN_*)"""
-    value = instance.settings.get("background_replies")
-    if isinstance(value, str):
-        return value.strip().lower() in TRUE
-    return bool(value)
+    return bool(instance.settings["background_replies"])
 
 
 def queue_reply(instance: Instance, letter_id: int, template: str, data: dict[str, str], *,

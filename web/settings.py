@@ -47,6 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("blob_dir", "", "The folder of the originals (scans, content-addressed); empty means "
             "blobs/ in the instance folder (a relative path is taken from there). Workers on "
             "several machines mount one shared folder and name it here."),
+    Setting("secure_cookies", False, "true when the office serves Huiyin over HTTPS (a TLS proxy "
+            "in front): the sign-in cookie then carries Secure and is never sent over plain "
+            "HTTP."),
     Setting("background_replies", False, "true: a reply generated on the web page is rendered "
             "by `huiyin worker` (a \"reply\" task; the page shows its progress) instead of in "
             "the web process. Turn it on with several workers or Redis (queue_url), so web "
@@ -78,4 +81,20 @@ def load_settings(home: Path, overrides: dict[str, Any] | None = None) -> dict[s
         if env is not None:
             values[name] = env
     values.update(overrides or {})
+    for setting in SETTINGS:
+        if isinstance(setting.default, bool):
+            values[setting.name] = _flag(setting.name, values[setting.name])
     return values
+
+
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _flag(name: str, value: object) -> bool:
+    """A true/false setting as written in config.toml or a HUIYIN_* variable."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise SettingsError(f"setting {name} must be true or false, not {value!r}")

@@ -4,11 +4,15 @@ ends the session even for a stolen copy of its cookie; cookies carry HttpOnly an
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.security.office import Office
 from tests.web.signin import PASSWORD, csrf_token, sign_in
+from web.app import create_app
 
 COOKIE = "huiyin_session"
 
@@ -105,3 +109,17 @@ def test_session_cookie_flags(app: Flask) -> None:
     for cookie in cookies:
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
         assert "Domain=" not in cookie  # never shared with other hosts
+        assert "Secure" not in cookie  # the intranet may be plain HTTP (secure_cookies)
+
+
+def test_behind_https_the_cookie_is_secure(office: Office, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """secure_cookies: the cookie is never sent over plain HTTP (without it, it must be: the
+    office may serve its intranet over HTTP)."""
+    monkeypatch.setenv("HUIYIN_SECURE_COOKIES", "true")
+    app = create_app({"HUIYIN_HOME": str(office.home), "TESTING": True})
+    client = app.test_client()
+    response = client.post("/login", data={"username": "clerk1", "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(COOKIE)]
+    assert cookies and all("Secure" in c for c in cookies)

@@ -25,8 +25,19 @@ def test_config_file_then_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize(("content", "message"), [
     ('offise_name = "x"\n', "unknown setting"),
     ("office_name = \n", "config.toml"),
+    ('secure_cookies = "maybe"\n', "secure_cookies must be true or false"),
 ])
 def test_a_bad_config_file_is_named(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "config.toml").write_text(content, encoding="utf-8")
     with pytest.raises(SettingsError, match=message):
+        load_settings(tmp_path)
+
+
+def test_a_flag_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUIYIN_SECURE_COOKIES", "yes")
+    assert load_settings(tmp_path)["secure_cookies"] is True
+    monkeypatch.setenv("HUIYIN_SECURE_COOKIES", "0")
+    assert load_settings(tmp_path)["secure_cookies"] is False
+    monkeypatch.setenv("HUIYIN_SECURE_COOKIES", "sometimes")
+    with pytest.raises(SettingsError, match="HUIYIN|secure_cookies"):
         load_settings(tmp_path)
