@@ -70,6 +70,11 @@ STATS_TTL = 300.0  # seconds those statistics are kept before being read again
 # the worst exact count (~16 µs a match) and the worst walk (~12 µs a letter) at 1M letters.
 EXACT_UP_TO = 4_000
 SAMPLE_ROWS = 2_000
+# More-like-this compares a letter's telling terms with the newest SIMILAR_WINDOW letters (every
+# letter of the same person, though): a fixed cost, where looking at every letter holding one
+# of the terms took 1-5 s at 100,000 letters and grows with them.
+SIMILAR_WINDOW = 10_000
+RARE_COUNTED = 500  # a term ANALYZE did not list among the common ones is counted up to this
 # the exact fields a word ranks first by (names and numbers, not places: a township is common)
 FIRST_FIELDS = (S.PETITIONER, S.REG_NO)
 JOIN = "\x1f"  # between two tokens of a joint (a control character: never in a token)
@@ -302,14 +307,6 @@ def expected_share(plan: Plan, filters: Filters, common: dict[str, float]) -> fl
     return min(shares, default=1.0)
 
 
-def two_of(terms: Sequence[str], need: int) -> str:
-    """A tsquery matching letters that hold two of the terms (one, when one is needed)."""
-    if need < 2 or len(terms) < 2:
-        return " | ".join(map(_quote, terms))
-    return " | ".join(f"({_quote(a)} & {_quote(b)})" for k, a in enumerate(terms)
-                      for b in terms[k + 1:])
-
-
 def _both(a: str, b: str) -> str:
     return f"({a}) & ({b})" if a and b else a or b
 
@@ -328,6 +325,7 @@ class PostgresEngine:
         self._table = sql.Identifier(self.schema, TABLE)
         self._stats: tuple[float, int, dict[str, float]] | None = None
         self.exact_up_to, self.sample_rows = EXACT_UP_TO, SAMPLE_ROWS  # smaller in tests
+        self.similar_window = SIMILAR_WINDOW
         try:
             self._conn = psycopg.connect(
                 self.url,
@@ -840,8 +838,10 @@ class PostgresEngine:
 
         Exact for small indexes. Past ESTIMATE_FROM letters the letter count is the planner's,
         a term among the most common lexemes ANALYZE found (``pg_stats``) takes its measured
-        share, and only the rarer ones are counted, each up to the share past which
-        more-like-this ignores a term (so no search reads a third of the table).
+        share, and only the rarer ones are counted, each up to RARE_COUNTED letters: one that
+        has more lies between that and the rarest common share, and is taken at the larger of
+        the two and half that share (the planner's guess for a lexeme it did not list). So
+        counting costs the same at a million letters as at ten thousand.
         """
         from search._index import SIMILAR_MAX_SHARE
 
@@ -853,6 +853,9 @@ class PostgresEngine:
             t: min(cap, round(common[t] * n_docs)) for t in terms if t in common
         }
         rare = [t for t in dict.fromkeys(terms) if t not in freqs]
+        unlisted = round(min(common.values(), default=0.0) * n_docs / 2)
+        if common:
+            cap = min(cap, RARE_COUNTED)
         if rare:
             rows = self._read(
                 sql.SQL(
@@ -862,7 +865,9 @@ class PostgresEngine:
                 ).format(self._table),
                 {"cap": cap, "queries": [_quote(t) for t in rare]},
             )
-            freqs.update(zip(rare, (int(r[0]) for r in rows), strict=True))
+            counted = [int(r[0]) for r in rows]
+            freqs.update((t, max(n, unlisted) if common and n >= cap else n)
+                         for t, n in zip(rare, counted, strict=True))
         return n_docs, [freqs[t] for t in terms]
 
     def _statistics(self) -> tuple[int, dict[str, float]]:
@@ -913,19 +918,23 @@ class PostgresEngine:
                 params[f"t{k}"] = _quote(term)
                 has = sql.SQL("(content @@ %({})s::tsquery)::int").format(sql.SQL(f"t{k}"))
                 scores.append(sql.SQL("{} * {}").format(has, sql.Literal(weight / top)))
-            # A letter holding `need` of the n terms holds two of the n - need + 2 first ones
-            # (at most need - 2 of its terms are among the others): the index finds those
-            # letters. How many terms each holds is what deleting them takes off its lexemes:
-            # one pass over its tsvector where a check per term decompressed it 25 times.
-            params["any_term"] = two_of([t for t, _ in terms[: len(terms) - need + 2]], need)
+            # Among the newest SIMILAR_WINDOW letters: a letter holding `need` of the n terms
+            # holds one of the n - need + 1 first ones (a cheap check), and how many it holds
+            # is what deleting them takes off its lexemes (one pass over its tsvector, where a
+            # check per term decompressed it 25 times).
+            params["any_term"] = " | ".join(_quote(t) for t, _ in terms[: len(terms) - need + 1])
             params["terms"] = [t for t, _ in terms]
             params["need"] = need
+            params["window"] = self.similar_window
             alternatives.append(sql.SQL(
-                "(grams @@ %(any_term)s::tsquery AND "
-                "length(content) - length(ts_delete(content, %(terms)s::text[])) >= %(need)s)"))
+                "SELECT letter_id FROM (SELECT letter_id, content FROM {} ORDER BY {} "
+                "LIMIT %(window)s) w WHERE content @@ %(any_term)s::tsquery AND length(content) "
+                "- length(ts_delete(content, %(terms)s::text[])) >= %(need)s"
+            ).format(self._table, NEWEST))
         if people:
             params["people"] = " | ".join(_quote(key_lexeme(n, k)) for n, k in people)
-            alternatives.append(sql.SQL("grams @@ %(people)s::tsquery"))
+            alternatives.append(sql.SQL(
+                "SELECT letter_id FROM {} WHERE grams @@ %(people)s::tsquery").format(self._table))
             scores.append(
                 sql.SQL("(content @@ %(people)s::tsquery)::int * {}").format(
                     sql.Literal(float(SIMILAR_PERSON_BOOST))
@@ -934,8 +943,8 @@ class PostgresEngine:
         keys = filter_query(filters)
         where, extra = self._where(filters, keys, keys)
         params.update(extra)
-        where = sql.SQL("letter_id <> %(exclude)s AND ({}) AND {}").format(
-            sql.SQL(" OR ").join(alternatives), where
+        where = sql.SQL("letter_id <> %(exclude)s AND letter_id IN ({}) AND {}").format(
+            sql.SQL(" UNION ").join(alternatives), where
         )
         score = sql.SQL("({})::real").format(sql.SQL(" + ").join(scores))
         return self._run(score, where, params, limit, by_date=False)

@@ -138,3 +138,26 @@ def test_every_hit_asked_for_is_exact(many: LetterIndex, exact: LetterIndex) -> 
     assert not got.estimated
     assert got == exact.search(HALF, limit=N, facets=True)
 
+
+
+def test_more_like_this_looks_at_the_newest_letters_and_every_letter_of_the_person(
+        url: str) -> None:
+    """Content is compared with the newest letters (a fixed cost); the same petitioner's
+    letters are found however old."""
+    text = "村里的自来水管道破裂三个月无人维修，全村饮水困难，请求尽快派人修复供水设施。"
+    docs = [LetterDoc(1001, text, petitioners=("赵老栓",), received=datetime.date(2020, 1, 1)),
+            LetterDoc(1002, text + "又及。", petitioners=("钱二",),
+                      received=datetime.date(2020, 1, 2)),
+            LetterDoc(1003, "赵老栓反映低保问题。", petitioners=("赵老栓",),
+                      received=datetime.date(2019, 5, 1)),
+            LetterDoc(1004, text + "再次反映。", petitioners=("孙三",),
+                      received=datetime.date(2026, 1, 2))]
+    location = new_schema_url(url.rsplit("&schema=", 1)[0], "window")
+    with LetterIndex.create(location, engine="postgres") as ix:
+        ix.add(_docs() + docs)
+        engine: Any = ix._engine
+        assert {h.letter_id for h in ix.more_like_this(1001).hits} >= {1002, 1003, 1004}
+        engine.similar_window = 50  # the newest 50 letters: 1004, not 1002 (of 2020)
+        found = {h.letter_id for h in ix.more_like_this(1001).hits}
+        assert 1004 in found and 1002 not in found
+        assert 1003 in found  # the same petitioner, five years before
