@@ -126,3 +126,22 @@ def test_every_rate_states_its_definition() -> None:
     assert names == ["初信初访办结率", "息诉罢访率", "重复来信来访率", "越级上访率", "集体上访率",
                      "及时受理率", "按期办结率", "满意率", "四个不出率"]
     assert all(r.definition and r.value is None for r in stats.rates([]))
+
+
+def test_no_statement_carries_a_list_of_the_cases(year: Database) -> None:
+    """A year's cases are named by subqueries: a prefecture's year (~143,000 cases at a million
+    letters) would pass PostgreSQL's 65,535 parameters in one statement."""
+    from sqlalchemy import event
+
+    most: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        most.append(len(parameters) if isinstance(parameters, (tuple, list, dict)) else 0)
+
+    event.listen(year.engine, "before_cursor_execute", count)
+    try:
+        with year.session() as session:
+            facts = stats.case_facts(session, *YEAR, CAL)
+    finally:
+        event.remove(year.engine, "before_cursor_execute", count)
+    assert len(facts) == 3000 and most and max(most) < 20, most
