@@ -24,7 +24,7 @@ def _forms(app: Flask, office: Office) -> list[tuple[str, str]]:
         user_id = session.scalars(select(User.id).where(User.username == "clerk1")).one()
     values = {"letter_id": office.letters["written"], "case_id": office.cases["mine"],
               "reply_id": office.replies["mine"], "user_id": user_id, "number": 1, "line": 0,
-              "unit_id": 1, "place_id": 1, "route_id": 1, "category_id": 1,
+              "task_id": 1, "unit_id": 1, "place_id": 1, "route_id": 1, "category_id": 1,
               "name": "acknowledgement", "kind": "pdf", "action": "accept", "code": "x",
               "filename": "huiyin.css"}
     found = []
