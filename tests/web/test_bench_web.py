@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import SKIP_REASON, postgres_available
 from web.bench.web import huiyin_command
 
 pytestmark = pytest.mark.slow
@@ -34,6 +35,9 @@ def test_bench_web_smoke(tmp_path: Path) -> None:
         assert routes[route]["errors"] == 0, (route, first["error_samples"])
         assert 0 < routes[route]["p50_ms"] <= routes[route]["p95_ms"] <= routes[route]["max_ms"]
     assert first["requests_per_s"] > 0
+    assert first["database"] == "sqlite" and first["letter_p95_ms"] == routes["letter"]["p95_ms"]
+    assert 0 < first["rates_year_seconds"]["median"] <= first["rates_year_seconds"]["max"]
+    assert 0 < first["rates_year_cases"] < first["n_cases"]  # a year of the ~3.5 years
     assert first["server_rss_mb"]["start"] and first["server_rss_mb"]["end"]
     assert isinstance(first["pages_within_target"], bool)
     assert "reply_preview" in first["excluded_from_target"]
@@ -56,3 +60,28 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+@pytest.mark.skipif(not postgres_available(), reason=SKIP_REASON)
+def test_bench_web_postgres(tmp_path: Path) -> None:
+    """The same load on PostgreSQL (records and search index), with the year's rates and plans."""
+    result = subprocess.run(
+        [*huiyin_command(), "bench", "web", "--postgres", "--explain", "--n", "300",
+         "--clients", "2", "--seconds", "5", "--cache", str(tmp_path), "--json"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    document = json.loads(result.stdout)
+    assert document["database"] == "postgresql" and document["search_engine"] == "postgres"
+    assert document["errors"] == 0, document["error_samples"]
+    assert document["routes"]["letter"]["count"] > 0
+    assert document["letter_p95_ms"] == document["routes"]["letter"]["p95_ms"] > 0
+    rates = document["rates_year_seconds"]
+    assert 0 < rates["median"] <= rates["max"] and len(rates["runs"]) == 3
+    assert 0 < document["rates_year_cases"] < document["n_cases"]
+    letter_sql = document["explain"]["letter_page"]["statements"]
+    assert any("FROM letter" in s["statement"] for s in letter_sql)
+    assert all(s["execution_ms"] is not None and s["plan"] for s in letter_sql)
+    facts_sql = document["explain"]["case_facts"]["statements"]
+    assert document["explain"]["case_facts"]["cases"] == document["rates_year_cases"]
+    assert any('FROM "case"' in s["statement"] for s in facts_sql)
+    assert not any(f"--home {tmp_path}" in _cmdline(pid) for pid in _pids())

@@ -14,12 +14,21 @@
    Latency is measured per route from request sent to body read; any status other than
    2xx/3xx, an exception, or a redirect to the login page counts as an error.
 
+4. The rates over the last year, as ``huiyin stats --from <today-365d>`` computes them, timed
+   in-process (3 runs; web.bench.web_sql).
+
 Output: per route count, p50, p95, max, errors; requests/s; the server's RSS (with its
-children) at start and end; and whether every page except documents kept p95 ≤ 200 ms.
+children) at start and end; whether every page except documents kept p95 ≤ 200 ms; the letter
+page's p95 and the rates' seconds against issue 9's targets (100 ms, 5 s).
+
+``--postgres``: the records and the search index (search_engine postgres) in a throwaway
+PostgreSQL server (the settings of ``bench search``), so the instance is built on every run;
+``--explain`` adds EXPLAIN (ANALYZE, BUFFERS) of one letter page's SQL and of case_facts'.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import hashlib
@@ -48,11 +57,15 @@ from typing import Any
 import click
 from sqlalchemy import insert, select
 
+from web import pgserver
 from web.bench import bench
-from web.bench.search import TOPICS, TOWNSHIPS, synthetic_corpus
+from web.bench.search import PG_SETTINGS, TOPICS, TOWNSHIPS, synthetic_corpus
+from web.bench.web_sql import RATES_RUNS, analyze, explain, postgres_config, rates_year
 from web.server import huiyin_command
 
 TARGET_P95_MS = 200.0
+LETTER_TARGET_P95_MS = 100.0  # issue 9: a letter page at 1,000,000 letters
+RATES_TARGET_S = 5.0  # issue 9: the rates over a year at 1,000,000 letters
 BUILD_FORMAT = 1  # bump when the seeded instance changes shape: old caches are rebuilt
 INSERT_BATCH = 5000
 PASSWORD = "bench-password-42"
@@ -222,8 +235,12 @@ def cache_folder(root: Path, n: int, seed: int) -> Path:
     return root / f"n{n}-seed{seed}"
 
 
-def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None]) -> dict[str, Any]:
-    """Make (or reuse) the seeded instance at ``home``; returns what was built and how long."""
+def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None],
+                   config: str | None = None) -> dict[str, Any]:
+    """Make (or reuse) the seeded instance at ``home``; returns what was built and how long.
+
+    ``config``: the text of its config.toml (another database, another search engine).
+    """
     from web.instance import Instance
 
     marker = home / "bench-web.json"
@@ -241,6 +258,9 @@ def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None]) ->
         shutil.rmtree(home)
     started = time.perf_counter()
     corpus = synthetic_corpus(n, seed)
+    if config is not None:
+        home.mkdir(parents=True)
+        (home / "config.toml").write_text(config, encoding="utf-8")
     with Instance(home) as instance:
         instance.create()
         say(f"inserting {n} letters")
@@ -702,22 +722,61 @@ def cpu_used(start: dict[str, float], end: dict[str, float], requests: int) -> d
               default=Path(tempfile.gettempdir()) / "huiyin-bench-web", show_default=True,
               help="where seeded instances are kept (one folder per N and seed)")
 @click.option("--rebuild", is_flag=True, help="build the instance again even if cached")
+@click.option("--postgres", is_flag=True,
+              help="records and search index (search_engine postgres) in a throwaway "
+                   "PostgreSQL server started for the run (Debian's postgresql); the server "
+                   "goes with the run, so the instance is built again every time")
+@click.option("--explain", "with_explain", is_flag=True,
+              help="with --postgres: EXPLAIN (ANALYZE, BUFFERS) of the SQL of one letter page "
+                   "and of the year's rates, under \"explain\" in the JSON")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document")
 def command(n: int, seed: int, clients: int, seconds: float, think: float, cache_root: Path,
-            rebuild: bool, as_json: bool) -> None:
-    """K clerks on a seeded instance of N letters: p50/p95 per route, errors, requests/s, RSS."""
+            rebuild: bool, postgres: bool, with_explain: bool, as_json: bool) -> None:
+    """K clerks on a seeded instance of N letters: p50/p95 per route, errors, requests/s, RSS;
+    then the rates over the last year (`huiyin stats`), timed in-process."""
     if n < 1 or clients < 1 or seconds <= 0:
         raise click.UsageError("--n, --clients and --seconds must be positive")
+    if with_explain and not postgres:
+        raise click.UsageError("--explain needs --postgres (the plans are PostgreSQL's)")
 
     def say(message: str) -> None:
         click.echo(f"bench web: {message}", err=True)
 
-    home = cache_folder(cache_root, n, seed)
-    if rebuild and home.exists():
-        shutil.rmtree(home)
-    home.parent.mkdir(parents=True, exist_ok=True)
-    built = build_instance(home, n, seed, say)
+    with contextlib.ExitStack() as stack:
+        config = None
+        if postgres:
+            if pgserver.find_bin_dir() is None:
+                raise click.ClickException(
+                    f"--postgres: PostgreSQL is not installed (apt-get install {pgserver.PACKAGE})")
+            try:
+                server = stack.enter_context(
+                    pgserver.pg_server(database="bench", settings=PG_SETTINGS))
+            except pgserver.PgServerError as e:
+                raise click.ClickException(f"--postgres: {e}") from e
+            say(f"PostgreSQL server started ({server.bin_dir.parent.name}, port {server.port})")
+            config = postgres_config(server.sqlalchemy_url)
+            home = cache_root / f"n{n}-seed{seed}-postgres"
+        else:
+            home = cache_folder(cache_root, n, seed)
+        if (rebuild or postgres) and home.exists():
+            shutil.rmtree(home)
+        home.parent.mkdir(parents=True, exist_ok=True)
+        document = _run(home, n, seed, clients, seconds, think, config, with_explain, say)
+    if as_json:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    _print(document)
+
+
+def _run(home: Path, n: int, seed: int, clients: int, seconds: float, think: float,
+         config: str | None, with_explain: bool, say: Callable[[str], None]) -> dict[str, Any]:
+    """Build or reuse the instance, load the server, time the year's rates: the JSON document."""
+    built = build_instance(home, n, seed, say, config)
     say(f"instance {home} ({'cached' if built['cached'] else 'built'})")
+    postgres = config is not None
+    if postgres:
+        say("VACUUM ANALYZE (what autovacuum does after a bulk load)")
+        built["analyze_seconds"] = analyze(home)
     clerks = add_clerks(home, clients)
     queries = built["queries"]
     notes: list[str] = []
@@ -748,24 +807,43 @@ def command(n: int, seed: int, clients: int, seconds: float, think: float, cache
         cpu_end = group_cpu_s(process.pid)
     finally:
         stop_server(process)
+    say(f"rates over the last year, {RATES_RUNS} runs (records.stats, as `huiyin stats`)")
+    rates = rates_year(home)
+    if "rates_year_error" in rates:
+        notes.append(f"rates over a year failed: {rates['rates_year_error']}")
+    summary = summarize(load, elapsed)
     document = {
+        "database": "postgresql" if postgres else "sqlite",
+        "search_engine": "postgres" if postgres else "tantivy",
         "n_letters": n, "seed": seed, "n_cases": built["n_cases"],
         "n_letters_in_cases": built["n_letters_in_cases"], "clients": clients,
         "seconds": seconds, "think_s": think,
         "instance": {"home": str(home), "cached": built["cached"],
                      "insert_seconds": built.get("insert_seconds"),
-                     "build_seconds": built["build_seconds"]},
-        **summarize(load, elapsed),
+                     "build_seconds": built["build_seconds"],
+                     "analyze_seconds": built.get("analyze_seconds")},
+        **summary,
+        "ok": summary["ok"] and "rates_year_error" not in rates,
+        "letter_p95_ms": summary["routes"].get("letter", {}).get("p95_ms"),
+        "letter_target_p95_ms": LETTER_TARGET_P95_MS,
+        **rates,
+        "rates_year_target_s": RATES_TARGET_S,
         "server_rss_mb": {"start": rss_start, "end": rss_end},
         "server_cpu": cpu_used(cpu_start, cpu_end, summarize_requests(load)),
         "clients_cpu_s": round(client_cpu, 2),
         "notes": notes,
     }
-    if as_json:
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-        return
+    if with_explain:
+        say("EXPLAIN (ANALYZE, BUFFERS): one letter page, the year's case_facts")
+        document["explain"] = explain(home, clerks[0], PASSWORD)
+    return document
+
+
+def _print(document: dict[str, Any]) -> None:
+    think, notes = document["think_s"], document["notes"]
     pace = f" reading each page ~{think:g} s" if think else " with no pause"
-    click.echo(f"{n} letters, {clients} clerks{pace}, {document['elapsed_s']} s: "
+    click.echo(f"{document['n_letters']} letters on {document['database']}, "
+               f"{document['clients']} clerks{pace}, {document['elapsed_s']} s: "
                f"{document['requests_per_s']} requests/s, {document['errors']} errors")
     for route, r in document["routes"].items():
         click.echo(f"  {route:14} {r['count']:>7}  p50 {r['p50_ms']:>7} ms  "
@@ -776,6 +854,11 @@ def command(n: int, seed: int, clients: int, seconds: float, think: float, cache
     click.echo(f"server CPU: {cpu['seconds']} s, {cpu['ms_per_request']} ms per request "
                f"({', '.join(f'{k} {v} s' for k, v in cpu['by_process'].items() if v)}); "
                f"the simulated clerks used {document['clients_cpu_s']} s")
-    click.echo(f"every page p95 ≤ {TARGET_P95_MS:g} ms: {verdict}")
+    click.echo(f"every page p95 ≤ {TARGET_P95_MS:g} ms: {verdict}; letter page p95 "
+               f"{document['letter_p95_ms']} ms (target {LETTER_TARGET_P95_MS:g} ms)")
+    if "rates_year_seconds" in document:
+        r = document["rates_year_seconds"]
+        click.echo(f"rates over the last year ({document['rates_year_cases']} cases): median "
+                   f"{r['median']} s, max {r['max']} s (target {RATES_TARGET_S:g} s)")
     for note in notes:
         click.echo(f"note: {note}")
