@@ -27,8 +27,10 @@ test: setup test-system lint audit  ## the whole suite, as CI runs it: on SQLite
 	$(BIN)/pytest
 	@$(MAKE) --no-print-directory test-postgres
 
+# Every test that can touch the records database runs again, slow ones included; tests/conftest.py
+# (DATABASE_FREE) leaves out those that cannot (tests/ocr, tests/letters, tests/search, ...).
 test-postgres: setup test-system  ## the suite again on a throwaway PostgreSQL (HUIYIN_TEST_POSTGRES)
-	HUIYIN_TEST_POSTGRES=1 $(BIN)/pytest -m "not slow"
+	HUIYIN_TEST_POSTGRES=1 $(BIN)/pytest
 
 quick: setup test-system  ## the suite without the slow tests
 	$(BIN)/pytest -m "not slow"

@@ -1,4 +1,5 @@
-"""Helpers of the crash tests: run `huiyin`, SIGKILL it at a moment, read `huiyin check`."""
+"""Helpers of the crash tests: run `huiyin`, SIGKILL it at a moment, read `huiyin check` and
+the records (SQLite, or PostgreSQL with HUIYIN_TEST_POSTGRES=1)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import NullPool
 
 HUIYIN = str(Path(sys.executable).parent / "huiyin")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -67,12 +73,39 @@ def run_killed(home: Path, args: list[str], *, delay: float | None = None,
             out.close()
 
 
+def reader(home: Path) -> Engine:
+    """An engine that reads the instance's records while another process may write them: its
+    SQLite file opened read-only (a connection per use, as a separate reader would), or its
+    own database on PostgreSQL when the suite runs there (HUIYIN_DATABASE_URL names it)."""
+    from web.instance import Instance
+
+    url = Instance(home).database_url
+    if url not in _readers:
+        if make_url(url).get_backend_name() == "sqlite":
+            _readers[url] = create_engine(
+                f"sqlite:///file:{quote(str(home.resolve() / 'huiyin.db'))}?mode=ro&uri=true",
+                connect_args={"timeout": 5}, poolclass=NullPool)
+        else:
+            _readers[url] = create_engine(url, pool_pre_ping=True)
+    return _readers[url]
+
+
+_readers: dict[str, Engine] = {}
+
+
+def close_readers() -> None:
+    """Close the connections reader() keeps (tests/crash/conftest.py, after each test)."""
+    while _readers:
+        _readers.popitem()[1].dispose()
+
+
 def query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    """Read the instance's SQLite file (read-only) while another process may write it."""
+    """Rows of ``sql`` in the instance's records; none while the database or table is not
+    there yet (or, on SQLite, is locked)."""
     try:
-        with sqlite3.connect(f"file:{home / 'huiyin.db'}?mode=ro", uri=True, timeout=5) as db:
-            return list(db.execute(sql))
-    except sqlite3.OperationalError:
+        with reader(home).connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    except (OperationalError, ProgrammingError):
         return []
 
 

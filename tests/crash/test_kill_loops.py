@@ -20,8 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import inspect, text
 
-from tests.crash.killing import check, huiyin, query, record_kills, run_killed, seeded_office
+from tests.crash.killing import (
+    check,
+    huiyin,
+    query,
+    reader,
+    record_kills,
+    run_killed,
+    seeded_office,
+)
 from tests.soak import budget
 from tests.web.conftest import LETTERS, draw
 
@@ -182,22 +191,26 @@ def test_reply_killed_in_a_loop(office: Path, tmp_path: Path, rng: random.Random
 
 
 def _schema(home: Path) -> dict[str, Any]:
-    """Tables with their columns and indexes, and the Alembic version: what a migration makes."""
-    with sqlite3.connect(f"file:{home / 'huiyin.db'}?mode=ro", uri=True, timeout=30) as db:
-        tables = sorted(n for (n,) in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
-        shape = {t: [tuple(c[1:]) for c in db.execute(f'PRAGMA table_info("{t}")')]
+    """Tables with their columns, keys and indexes, and the Alembic version: what a migration
+    makes (read through SQLAlchemy's inspector, the same on SQLite and PostgreSQL)."""
+    with reader(home).connect() as connection:
+        inspector = inspect(connection)
+        tables = sorted(inspector.get_table_names())
+        shape = {t: [(c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                     for c in inspector.get_columns(t)]
+                    + [("primary key", *inspector.get_pk_constraint(t)["constrained_columns"])]
                  for t in tables}
-        indexes = sorted(n for (n,) in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"))
-        version = [v for (v,) in db.execute("SELECT version_num FROM alembic_version")] \
+        indexes = sorted(str(i["name"]) for t in tables for i in inspector.get_indexes(t))
+        version = [v for (v,) in connection.execute(text("SELECT version_num FROM "
+                                                         "alembic_version"))] \
             if "alembic_version" in tables else []
     return {"tables": shape, "indexes": indexes, "version": version}
 
 
 def _row_counts(home: Path, tables: Iterator[str] | list[str]) -> dict[str, int]:
-    with sqlite3.connect(f"file:{home / 'huiyin.db'}?mode=ro", uri=True) as db:
-        return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    with reader(home).connect() as connection:
+        return {t: connection.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
+                for t in tables}
 
 
 def _downgrade(home: Path) -> None:
@@ -209,6 +222,12 @@ def _downgrade(home: Path) -> None:
 
 def _migrating(home: Path) -> bool:
     """True while another process holds the database's write lock (the migration's BEGIN)."""
+    if reader(home).dialect.name == "postgresql":  # a transaction of another session wrote
+        writers = query(home, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a "
+                              "ON a.pid = l.pid WHERE a.datname = current_database() "
+                              "AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' "
+                              "AND l.pid <> pg_backend_pid()")
+        return bool(writers and writers[0][0])
     db = sqlite3.connect(home / "huiyin.db", timeout=0, isolation_level=None)
     try:
         db.execute("BEGIN IMMEDIATE")
