@@ -40,6 +40,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "replies.index": READERS, "replies.new": READERS, "replies.preview": READERS,
     "replies.generate": READERS, "replies.show": READERS, "replies.page": READERS,
     "replies.deliver": READERS, "replies.download": READERS, "replies.sign": {"leader"},
+    "replies.task": READERS,
     "dashboard.index": EVERYONE, "dashboard.rows": READERS,
     "api.me": EVERYONE, "api.letters": READERS, "api.letter": READERS,
     "api.search_letters": READERS, "api.case_list": READERS, "api.case": READERS,
