@@ -719,7 +719,7 @@ class PostgresEngine:
             total = round(matched * scale)
         if total <= self.exact_up_to:
             if not sure:
-                return None  # the planner thought the words commoner than they are
+                return None  # the lexeme statistics made the words look commoner
             total = self.exact_up_to + 1
         if estimated:
             counted = {
@@ -736,6 +736,7 @@ class PostgresEngine:
             rows = self._newest_first(query, {**rest_params, "skip": skip, "take": take})
             page += [(int(r[0]), 0.0) for r in rows]
         return Found(total=total, hits=self._with_texts(page), facets=counted, estimated=estimated)
+
     def _many_statements(
         self,
         plan: Plan,
@@ -750,7 +751,8 @@ class PostgresEngine:
         """The statements of :meth:`_many`: the sample, the letters it stands for, the first
         tier (None by date or without names and numbers), the rest newest first."""
         restrict, narrowed = self._where(filters)  # dates and case: the btree part
-        match = sql.SQL("content @@ %(match)s::tsquery")
+        # no words and no exact field (dates alone): every letter walked matches
+        match = sql.SQL("content @@ %(match)s::tsquery" if params.get("match") else "true")
         sample = sql.SQL(
             "WITH s AS MATERIALIZED (SELECT {match} AS hit{facet_columns} FROM {table} "
             "WHERE {restrict} ORDER BY {newest} LIMIT %(sample)s) "
@@ -771,7 +773,9 @@ class PostgresEngine:
         else:
             estimate = (sql.SQL("SELECT count(*) FROM {} WHERE {}").format(self._table, restrict),
                         narrowed)
-        where, _ = self._where(filters, params["match"], params.get("loose", ""))
+        # without the grams condition: the walk reads `content` in the row; `grams` (a match
+        # implies it) would be fetched from TOAST for every letter walked
+        where, _ = self._where(filters, params.get("match", ""))
         keys = "" if by_date else first_query(plan)
         first: Statement | None = None
         unranked = where

@@ -161,3 +161,11 @@ def test_more_like_this_looks_at_the_newest_letters_and_every_letter_of_the_pers
         found = {h.letter_id for h in ix.more_like_this(1001).hits}
         assert 1004 in found and 1002 not in found
         assert 1003 in found  # the same petitioner, five years before
+
+
+def test_only_dates_newest_first(many: LetterIndex, exact: LetterIndex) -> None:
+    """No words and no exact field, only dates: every letter of the period, newest first."""
+    window = {"received_from": datetime.date(2024, 1, 1)}
+    got = many.search("", limit=20, facets=True, **window)
+    want = exact.search("", limit=20, facets=True, **window)
+    assert got.total >= 60 and _ids(got) == _ids(want)
