@@ -167,15 +167,21 @@ def case_facts(session: Session, start: dt.date, end: dt.date,
     ):
         if case_id is not None and received > replied_on[case_id]:
             after_reply[case_id] += 1
-    routed: dict[int, dt.date] = {}
-    for entity_id, detail in session.execute(
-        select(AuditEvent.entity_id, AuditEvent.detail)
+    # The first routing step of each case, found in SQL: a year of a busy office holds
+    # hundreds of thousands of transition events, whose JSON Python need not read.
+    first_routing = (
+        select(func.min(AuditEvent.id))
         .where(AuditEvent.entity == "case", AuditEvent.action == "transition",
-               AuditEvent.entity_id.in_(cases))
-        .order_by(AuditEvent.id)
-    ):
-        if detail.get("step") in ROUTING and entity_id not in routed:
-            routed[entity_id] = dt.date.fromisoformat(detail["on"])
+               AuditEvent.entity_id.in_(cases),
+               AuditEvent.detail["step"].as_string().in_(ROUTING))
+        .group_by(AuditEvent.entity_id)
+    )
+    routed = {
+        entity_id: dt.date.fromisoformat(on)
+        for entity_id, on in session.execute(
+            select(AuditEvent.entity_id, AuditEvent.detail["on"].as_string())
+            .where(AuditEvent.id.in_(first_routing)))
+    }
     facts = []
     for case in rows:
         stage = Stage(case.status)
