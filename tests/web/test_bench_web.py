@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ON_POSTGRES
 from tests.pg import SKIP_REASON, postgres_available
 from web.bench.web import huiyin_command
 
@@ -63,6 +64,7 @@ def _cmdline(pid: int) -> str:
 
 
 @pytest.mark.skipif(not postgres_available(), reason=SKIP_REASON)
+@pytest.mark.skipif(ON_POSTGRES, reason="starts its own PostgreSQL server: the SQLite run ran it")
 def test_bench_web_postgres(tmp_path: Path) -> None:
     """The same load on PostgreSQL (records and search index), with the year's rates and plans."""
     result = subprocess.run(
