@@ -21,6 +21,7 @@ from web.instance import Instance
 
 FAILED_SHOWN = dt.timedelta(days=1)  # how long a failed reply task stays on the replies page
 OPEN_SHOWN = 20
+OPEN_SCANNED = 1000  # newest open reply tasks looked at for the user's letters
 
 
 def background_replies(instance: Instance) -> bool:
@@ -98,13 +99,18 @@ def reply_task(instance: Instance, task_id: int) -> ReplyTask | None:
 
 
 def open_reply_tasks(instance: Instance, letter_ids: Collection[int]) -> list[ReplyTask]:
-    """Reply tasks of these letters still pending, or failed within FAILED_SHOWN, oldest first."""
+    """Reply tasks of these letters still pending, or failed within FAILED_SHOWN, oldest first.
+
+    The open tasks are few and the letters a user may see many (a clerk: all of them): the
+    tasks are read first and kept by membership, never by an IN list of every letter.
+    """
     since = utcnow() - FAILED_SHOWN
     with instance.db.session() as session:
-        ids = list(session.scalars(select(Task.id).where(
-            Task.kind == "reply", Task.letter_id.in_(list(letter_ids)),
+        rows = session.execute(select(Task.id, Task.letter_id).where(
+            Task.kind == "reply",
             Task.state.in_(tasks.ACTIVE) | ((Task.state == "failed") &
                                             (Task.finished_at >= since)))
-            .order_by(Task.id.desc()).limit(OPEN_SHOWN)))
+            .order_by(Task.id.desc()).limit(OPEN_SCANNED)).all()
+    ids = [task_id for task_id, letter_id in rows if letter_id in letter_ids][:OPEN_SHOWN]
     shown = [reply_task(instance, task_id) for task_id in reversed(ids)]
     return [task for task in shown if task is not None]
