@@ -32,6 +32,7 @@ two-character words, names and numbers are found, not longer phrases; a lexeme k
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import math
 import re
@@ -92,6 +93,8 @@ WEIGHT = {
 NEWEST = sql.SQL("received DESC NULLS LAST, letter_id DESC")  # the order of the _newest index
 Query = sql.SQL | sql.Composed
 Statement = tuple[Query, dict[str, Any]]
+# the sample, the letters it stands for, the first tier (or None), the rest newest first
+ManyStatements = tuple[Statement, Statement, Statement | None, Statement]
 COLUMNS = (
     "letter_id",
     "content",
@@ -538,17 +541,18 @@ class PostgresEngine:
         if limit > self.exact_up_to:  # every hit asked for (an export, the evaluation)
             return self._run(score, where, params, limit, by_date=by_date, facets=facets,
                              offset=offset)
-        many = (plan, filters, params, limit)
+        statements = functools.partial(self._many_statements, plan, filters, params, limit,
+                                       by_date=by_date, facets=facets, offset=offset)
         letters, common = self._statistics()
         if expected_share(plan, filters, common) * letters > self.exact_up_to:
-            found = self._many(*many, by_date=by_date, facets=facets, offset=offset, sure=False)
+            found = self._many(statements(), limit, facets=facets, offset=offset, sure=False)
             if found is not None:
                 return found
         found = self._run(score, where, params, limit, by_date=by_date, facets=facets,
                           offset=offset, cap=self.exact_up_to + 1)
         if found.total <= self.exact_up_to:
             return found
-        counted = self._many(*many, by_date=by_date, facets=facets, offset=offset, sure=True)
+        counted = self._many(statements(), limit, facets=facets, offset=offset, sure=True)
         assert counted is not None
         return counted
 
@@ -684,18 +688,16 @@ class PostgresEngine:
 
     def _many(
         self,
-        plan: Plan,
-        filters: Filters,
-        params: dict[str, Any],
+        statements: ManyStatements,
         limit: int,
         *,
-        by_date: bool,
         facets: Sequence[str],
         offset: int,
         sure: bool,
     ) -> Found | None:
-        """A page of a search with more than EXACT_UP_TO matches, at a bounded cost; None
-        when the sample shows it has not that many (unless already counted: ``sure``).
+        """A page of a search with more than EXACT_UP_TO matches, at a bounded cost, from the
+        statements of :meth:`_many_statements`; None when the sample shows it has not that
+        many (unless already counted: ``sure``).
 
         The total and the facets are estimated from the matches among the newest SAMPLE_ROWS
         letters (exact when the dates and case leave no more letters than that). The hits:
@@ -704,9 +706,7 @@ class PostgresEngine:
         newest first stops after the page: about (page end) / (share of letters matching)
         letters are read, at most (page end) x letters / EXACT_UP_TO.
         """
-        (sample, estimate, first, rest) = self._many_statements(
-            plan, filters, params, limit, by_date=by_date, facets=facets, offset=offset
-        )
+        sample, estimate, first, rest = statements
         (row,) = self._newest_first(*sample)
         seen, matched = int(row[0]), int(row[1])
         fields = [n for n in facets if n in S.FACET_FIELDS]
@@ -747,7 +747,7 @@ class PostgresEngine:
         by_date: bool,
         facets: Sequence[str],
         offset: int,
-    ) -> tuple[Statement, Statement, Statement | None, Statement]:
+    ) -> ManyStatements:
         """The statements of :meth:`_many`: the sample, the letters it stands for, the first
         tier (None by date or without names and numbers), the rest newest first."""
         restrict, narrowed = self._where(filters)  # dates and case: the btree part
