@@ -22,7 +22,15 @@ from web.app import auth
 from web.app.auth import requires, user
 from web.app.files import reply_file_response
 from web.app.views import instance
-from web.services import access, case_actions, dashboard, letter_search, letter_view, review
+from web.services import (
+    access,
+    case_actions,
+    case_view,
+    dashboard,
+    letter_search,
+    letter_view,
+    review,
+)
 from web.services import intake as intake_files
 from web.services.access import case_scope, letter_scope, may_see_case
 from web.services.errors import ServiceError
@@ -176,15 +184,8 @@ def _paged(model: Any, where: list[Any], name: str,
 
 
 def _case_row(case: Case) -> dict[str, Any]:
-    due = cases.deadline(case, instance().calendar)
-    return {"case_id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
-            "status": case.status, "unit": case.unit.name if case.unit else None,
-            "township": case.township, "category": case.category,
-            "opened_on": case.opened_on.isoformat(), "flags": case.flags,
-            "deadline": due.due.isoformat() if due else None,
-            "deadline_for": due.what if due else None,
-            "days_left": (due.due - instance().today()).days if due else None,
-            "version": case.version}
+    row = case_view.case_row(case, cases.deadline(case, instance().calendar), instance().today())
+    return _jsonable(row)
 
 
 @route("/cases/<int:case_id>", "GET", "read_letters", "一个案件")
