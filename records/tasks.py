@@ -7,7 +7,8 @@ row and the other moves on. A worker that dies leaves a lease that expires; the 
 claimed again, up to MAX_ATTEMPTS times, after which it stays failed with its reason.
 
 The row is the record of truth whatever carries the work to the workers: with the Redis queue
-(web.queue) a message names a task and the worker claims that row (`claim_task`), so a message
+(web.worker.queue) a message names a task and the worker claims that row (`claim_task`), so a
+message
 delivered twice, or one that outlived its task, changes nothing.
 """
 

@@ -39,7 +39,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def instance(home: Path) -> Iterator[object]:
     """A created instance (database at head, blob store, index), closed after the test."""
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     inst = Instance(home)
     inst.create()
@@ -60,12 +60,13 @@ ON_POSTGRES = os.environ.get("HUIYIN_TEST_POSTGRES", "") not in ("", "0")
 
 # Tests that are about SQLite itself (or the default settings) skip on PostgreSQL, saying why.
 SQLITE_ONLY = {
-    "tests/web/test_backup.py": "huiyin backup copies the embedded SQLite with its online backup "
-                                "API; a PostgreSQL office backs up with pg_dump",
+    "tests/web/services/test_backup.py": "huiyin backup copies the embedded SQLite with its "
+                                         "online backup API; a PostgreSQL office backs up with "
+                                         "pg_dump",
     "tests/web/test_crash.py": "reads huiyin.db with sqlite3 after a SIGKILL (the crash-safety "
                                "of the SQLite file)",
-    "tests/web/test_settings.py::test_defaults_when_nothing_is_configured": "this run sets "
-                               "database_url through HUIYIN_DATABASE_URL, so it is not the default",
+    "tests/web/services/test_settings.py::test_defaults_when_nothing_is_configured":
+        "this run sets database_url through HUIYIN_DATABASE_URL, so it is not the default",
 }
 
 
@@ -103,7 +104,7 @@ def postgres_for_every_instance() -> Iterator[None]:
         return
     from urllib.parse import quote
 
-    from web.pgserver import PgServerError, find_bin_dir, pg_server
+    from web.bench.pgserver import PgServerError, find_bin_dir, pg_server
 
     if find_bin_dir() is None:
         pytest.exit("HUIYIN_TEST_POSTGRES=1 but PostgreSQL is not installed "
@@ -141,7 +142,7 @@ def _copy_instance(copytree: Any, template: str, src: Any, dst: Any, *args: Any,
     from sqlalchemy.pool import NullPool
 
     from records import database_exists
-    from web.instance import instance_name
+    from web.services.instance import instance_name
 
     done = copytree(src, dst, *args, **kwargs)
     source = template.replace("{instance}", instance_name(Path(src)))

@@ -1,6 +1,6 @@
 """A PostgreSQL server for the tests: Debian's binaries, a private port and socket, one session.
 
-``pg_url`` (session scope) starts the throwaway server of :mod:`web.pgserver` on first use and
+``pg_url`` (session scope) starts the throwaway server of :mod:`web.bench.pgserver` on first use and
 stops it when the session ends, even after failures; tests that need it skip, saying why,
 when PostgreSQL is not installed (``make test`` installs Debian's ``postgresql``).
 ``new_schema_url`` gives each caller its own schema in that database.
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from web.pgserver import PACKAGE, PgServerError, find_bin_dir, pg_server
+from web.bench.pgserver import PACKAGE, PgServerError, find_bin_dir, pg_server
 
 SKIP_REASON = f"PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install {PACKAGE}"
 _counter = itertools.count(1)

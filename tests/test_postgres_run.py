@@ -115,7 +115,7 @@ def test_the_check_sees_each_way_in(tmp_path: Path) -> None:
     planted.write_text(
         "import subprocess\n"
         "from records import Database\n"
-        "from web.instance import Instance\n"
+        "from web.services.instance import Instance\n"
         "from web import pgserver\n"
         "from tests.web.signin import add_users\n"
         "def test_a(instance):\n"
@@ -126,9 +126,10 @@ def test_the_check_sees_each_way_in(tmp_path: Path) -> None:
         encoding="utf-8")
     reach = "\n".join(database_reach([planted]))
     assert "imports records" in reach
-    assert "imports web.instance, which loads records" in reach
+    assert "imports web.services.instance, which loads records" in reach
     assert "tests/web/signin.py imports" in reach  # through the helper
     assert "test_a takes the instance fixture" in reach
     assert "asks for the instance fixture" in reach
     assert "runs the huiyin command" in reach
-    assert "web.pgserver" not in reach  # a throwaway server of its own, not the records database
+    # a throwaway server of its own, not the records database
+    assert "web.bench.pgserver" not in reach

@@ -77,7 +77,7 @@ def reader(home: Path) -> Engine:
     """An engine that reads the instance's records while another process may write them: its
     SQLite file opened read-only (a connection per use, as a separate reader would), or its
     own database on PostgreSQL when the suite runs there (HUIYIN_DATABASE_URL names it)."""
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     url = Instance(home).database_url
     if url not in _readers:
@@ -134,7 +134,7 @@ def seeded_office(home: Path, letters: int) -> None:
 
     from records import Letter
     from web.bench.web import build_instance
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     build_instance(home, letters, 7, lambda message: None)
     with Instance(home) as instance, instance.db.session() as session:

@@ -176,8 +176,8 @@ def test_reply_killed_in_a_loop(office: Path, tmp_path: Path, rng: random.Random
     assert len({n for n, _ in numbers}) == len(numbers) >= 1  # no number given twice
     assert sum(1 for _, newer in numbers if newer is None) == 1  # one current version
     # the killed runs' files are garbage (stored, then never named): removed on request
-    from web.consistency import remove_garbage
-    from web.instance import Instance
+    from web.services.consistency import remove_garbage
+    from web.services.instance import Instance
 
     with Instance(home) as instance:
         removed = remove_garbage(instance, min_age_s=0)
@@ -214,7 +214,7 @@ def _row_counts(home: Path, tables: Iterator[str] | list[str]) -> dict[str, int]
 
 
 def _downgrade(home: Path) -> None:
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     with Instance(home) as instance:
         instance.db.migrate(OLD_REVISION, down=True)

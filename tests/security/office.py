@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from records import Page, Unit, audit, cases, intake
 from tests.web.signin import HANDLER_UNIT, add_users
-from web.cli_register import register_written
-from web.indexing import index_letters
-from web.instance import Instance
+from web.cli.register import register_written
+from web.services.indexing import index_letters
+from web.services.instance import Instance
 
 SCRIPT = '<script>alert("huiyin")</script>'
 TAG = "<img src=x onerror=alert(2)>"
@@ -63,18 +63,18 @@ def build(home: Path, scan: Path) -> Office:
             instance, channel="phone", text="城关镇南关社区拖欠农民工工资，请求督促支付。",
             name="卢振东", phone="15903967742", id_number=None, township="城关镇",
             received_on=TODAY, actor="clerk1")
-        from web.pipeline import ingest_file
+        from web.services.pipeline import ingest_file
 
         result = ingest_file(instance, scan, actor="clerk1")
         assert result.letter_id is not None, result.error
         office.letters["scanned"] = result.letter_id
-        from web.intake import receive
+        from web.services.intake import receive
 
         received = receive(instance, FILE_NAME, io.BytesIO(scan.read_bytes() + b"\0"),
                            actor="clerk1")
         assert received.letter_id is not None, received.error
         office.letters["uploaded"] = received.letter_id
-        from web.pipeline import complete
+        from web.services.pipeline import complete
 
         read = complete(instance, received.letter_id)  # as the worker would: OCR, index
         assert read.error is None, read.error
@@ -113,8 +113,8 @@ def build(home: Path, scan: Path) -> Office:
 
 def _reply(instance: Instance, letter_id: int) -> int:
     """A reply (.docx only: no LibreOffice needed) whose field values are hostile."""
-    from web.replies import generate_reply
-    from web.reply_preview import form_fields, read_form
+    from web.services.replies import generate_reply
+    from web.services.reply_preview import form_fields, read_form
 
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)

@@ -89,7 +89,7 @@ def test_another_units_files_are_not_served(office: Office,
                                   "sub/../../../outside.png"])
 def test_an_upload_never_writes_outside_the_instance(office: Office, app: Flask,
                                                      name: str) -> None:
-    from web.intake import receive
+    from web.services.intake import receive
 
     instance = app.extensions["huiyin"]
     before = {p for p in office.home.parent.iterdir()}

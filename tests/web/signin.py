@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from records import Unit, User
-from web.auth import hash_password
-from web.instance import Instance
+from web.services.access import hash_password
+from web.services.instance import Instance
 
 PASSWORD = "test-password-42"
 HANDLER_UNIT = "县自然资源局"

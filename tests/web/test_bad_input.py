@@ -36,10 +36,10 @@ from sqlalchemy import select
 from records import Letter
 from tests.fixtures.bad import KEPT, KINDS, Kind, by_name
 from tests.web.signin import PASSWORD, add_users, csrf_token, sign_in
-from web import intake
 from web.app import create_app
 from web.cli import main
-from web.instance import Instance
+from web.services import intake
+from web.services.instance import Instance
 from web.worker import Worker
 
 IDS = [k.name for k in KINDS]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from web.cli import main
-from web.settings import SETTINGS
+from web.services.settings import SETTINGS
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 

@@ -77,9 +77,9 @@ def _stats(values: list[float]) -> dict[str, float]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def command(count: int, cold_count: int, as_json: bool) -> None:
     """Render, convert and sign N 处理意见书; verify them; compare with cold LibreOffice."""
-    from web import demo
-    from web.instance import Instance
-    from web.replies import ensure_office_certificate, generate_reply, verify_document
+    from web.services import demo
+    from web.services.instance import Instance
+    from web.services.replies import ensure_office_certificate, generate_reply, verify_document
 
     with tempfile.TemporaryDirectory(prefix="huiyin-bench-reply-") as tmp:
         instance = Instance(Path(tmp) / "instance")
@@ -145,7 +145,7 @@ def command(count: int, cold_count: int, as_json: bool) -> None:
 
 
 def _letters(instance: Any) -> list[dict[str, Any]]:
-    from web.replies import letters_without_reply
+    from web.services.replies import letters_without_reply
 
     return letters_without_reply(instance)
 
@@ -153,7 +153,7 @@ def _letters(instance: Any) -> list[dict[str, Any]]:
 def _layout(instance: Any, letter_id: int, converter: letters.Converter,
             tmp: Path) -> dict[str, list[str]]:
     """One PDF of every template, measured: the deviations beyond 1 mm, by template."""
-    from web.replies import generate_reply
+    from web.services.replies import generate_reply
 
     found = {}
     for template in letters.template_names():

@@ -8,7 +8,8 @@ snippets), one-letter add + commit, build rate, index size. Peers: SQLite FTS5 `
 and tantivy over plain character bigrams (its whitespace tokenizer, phrase queries).
 
 Our PostgreSQL engine runs in the same run when PostgreSQL is installed: a throwaway server
-(:mod:`web.pgserver`, private port and socket) is started for the run and stopped after it; its
+(:mod:`web.bench.pgserver`, private port and socket) is started for the run and stopped after it;
+its
 index size is the table's total size, its peak RSS the client's only (the server's is not
 counted), and ``--explain`` adds EXPLAIN (ANALYZE, BUFFERS) of one query of each type.
 """
@@ -34,8 +35,7 @@ from typing import Any
 import click
 
 from search import LetterDoc, LetterIndex, QueryError, clean_for_index
-from web import pgserver
-from web.bench import bench
+from web.bench import bench, pgserver
 
 BUILD_BATCH = 2000
 ADD_SAMPLES = 15

@@ -97,7 +97,7 @@ def ingest_counts(home: Path) -> dict[str, int]:
     """Fed scans as the records see them: indexed, failed, still on the way."""
     from records import Letter
     from records.models import Task
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     with Instance(home) as instance, instance.db.session() as s:
         by_state = dict(s.execute(

@@ -4,7 +4,8 @@
    villages, topics, ID and phone numbers), written with bulk inserts — no OCR — with one page
    each, their petitioners, and cases for about 60% of them (a person's follow-ups join the
    same case), spread over units and workflow stages; then indexed through
-   ``web.indexing.reindex`` (the product's path). The instance is cached under a folder keyed
+   ``web.services.indexing.reindex`` (the product's path). The instance is cached under a folder
+   keyed
    by N and seed, so a second run starts at once.
 2. Start the real server (``huiyin serve``: gunicorn) on 127.0.0.1 in its own process group.
 3. ``--clients`` threads, each a clerk with its own keep-alive connection and session cookie,
@@ -57,11 +58,10 @@ from typing import Any
 import click
 from sqlalchemy import insert, select
 
-from web import pgserver
-from web.bench import bench
+from web.app.server import huiyin_command
+from web.bench import bench, pgserver
 from web.bench.search import PG_SETTINGS, TOPICS, TOWNSHIPS, synthetic_corpus
 from web.bench.web_sql import RATES_RUNS, analyze, explain, postgres_config, rates_year
-from web.server import huiyin_command
 
 TARGET_P95_MS = 200.0
 LETTER_TARGET_P95_MS = 100.0  # issue 9: a letter page at 1,000,000 letters
@@ -221,8 +221,9 @@ def _role(pid: int, name: str) -> str:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return name
-    for marker, role in (("web.server", "web"), (" worker", "worker"), ("soffice", "libreoffice"),
-                         ("unoserver", "libreoffice"), (" serve", "supervisor")):
+    for marker, role in (("web.app.server", "web"), (" worker", "worker"),
+                         ("soffice", "libreoffice"), ("unoserver", "libreoffice"),
+                         (" serve", "supervisor")):
         if marker in command:
             return role
     return name
@@ -241,7 +242,7 @@ def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None],
 
     ``config``: the text of its config.toml (another database, another search engine).
     """
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     marker = home / "bench-web.json"
     if marker.exists():
@@ -266,8 +267,8 @@ def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None],
         say(f"inserting {n} letters")
         counts = _insert(instance, corpus, seed)
         inserted = time.perf_counter()
-        say(f"inserted in {inserted - started:.0f} s; indexing (web.indexing.reindex)")
-        from web.indexing import reindex
+        say(f"inserted in {inserted - started:.0f} s; indexing (web.services.indexing.reindex)")
+        from web.services.indexing import reindex
 
         def progress(done: int, total: int) -> None:
             if done == total or done % 5000 < 500:
@@ -408,8 +409,8 @@ def _case(case_id: int, row: dict[str, Any], received: dt.date, today: dt.date, 
 def add_clerks(home: Path, count: int) -> list[str]:
     """bench-clerk-01 ... (idempotent), all with PASSWORD."""
     from records import User
-    from web.auth import hash_password
-    from web.instance import Instance
+    from web.services.access import hash_password
+    from web.services.instance import Instance
 
     names = [f"bench-clerk-{k:02d}" for k in range(1, count + 1)]
     with Instance(home) as instance, instance.db.session() as s:

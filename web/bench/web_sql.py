@@ -1,7 +1,7 @@
 """`huiyin bench web`, the database side: a PostgreSQL instance, the year's rates, EXPLAIN plans.
 
 * :func:`postgres_config` — config.toml of a bench instance whose records and search index
-  live in one database of a throwaway server (:mod:`web.pgserver`).
+  live in one database of a throwaway server (:mod:`web.bench.pgserver`).
 * :func:`rates_year` — what ``huiyin stats --from <today-365d> --to <today>`` does
   (``records.stats.case_facts`` + ``grouped_rates``), timed in-process, a few runs.
 * :func:`explain` — the SQL one letter page request and one ``case_facts`` call send, captured
@@ -42,7 +42,7 @@ def postgres_config(sqlalchemy_url: str) -> str:
 
 def analyze(home: Path) -> float:
     """VACUUM ANALYZE after the bulk load, as autovacuum would later: planner statistics."""
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     with Instance(home) as instance:
         engine = instance.db.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -60,7 +60,7 @@ def year(today: dt.date) -> tuple[dt.date, dt.date]:
 def rates_year(home: Path, runs: int = RATES_RUNS) -> dict[str, Any]:
     """Seconds to compute the office's rates over the last year, as `huiyin stats` does."""
     from records import stats
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     times: list[float] = []
     cases = 0

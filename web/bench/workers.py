@@ -6,7 +6,7 @@ started and warmed first (every one has read a letter, so each has loaded its OC
 then the N letters are registered and queued and timed until the last one is indexed. The
 figure of BENCHMARKS.md: two workers on two cores read at least 1.8 times as many pages a
 second as one. ``--queue redis`` runs the same through a throwaway redis-server
-(web.redisserver); the default is the embedded queue in the database.
+(web.bench.redisserver); the default is the embedded queue in the database.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def draw_letters(folder: Path, count: int, *, first_seed: int = 0) -> list[Path]
 
 def _register(home: Path, paths: list[Path]) -> list[int]:
     """Register and store the scans; their "ingest" tasks are queued. Returns the task ids."""
-    from web.instance import Instance
-    from web.intake import Received, register
+    from web.services.instance import Instance
+    from web.services.intake import Received, register
 
     ids = []
     with Instance(home) as instance:
@@ -70,7 +70,7 @@ def _finished(home: Path, ids: list[int]) -> tuple[int, int]:
     from sqlalchemy import func, select
 
     from records import Task
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     with Instance(home) as instance, instance.db.session() as session:
         rows = dict(session.execute(
@@ -132,7 +132,7 @@ def _warm(home: Path, logs: list[Path], scans: Path, next_seed: int) -> int:
 def run_workers(pages: int, counts: tuple[int, ...], queue_url: str, work: Path,
                 measured: list[Path]) -> list[dict[str, Any]]:
     """Time each number of workers on the same scans, each run in a fresh instance."""
-    from web.instance import Instance
+    from web.services.instance import Instance
 
     runs = []
     for count in counts:
@@ -165,7 +165,7 @@ def run_workers(pages: int, counts: tuple[int, ...], queue_url: str, work: Path,
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def workers_command(pages: int, queue: str, as_json: bool) -> None:
     """OCR throughput: 1 worker process, then 2, on one queue (pages/s and the ratio)."""
-    from web.redisserver import redis_server
+    from web.bench.redisserver import redis_server
 
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="huiyin-bench-")))

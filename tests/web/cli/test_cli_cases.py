@@ -1,0 +1,96 @@
+"""`huiyin cases` and `huiyin case ...`: the clerk's view of the statutory clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from records import intake
+from tests.web.conftest import run, run_json
+from web.services.instance import Instance
+
+
+def _letters(instance: Instance, *received: dt.date) -> list[str]:
+    numbers = []
+    with instance.db.session() as session:
+        for n, day in enumerate(received):
+            letter = intake.register_letter(session, sha256=f"{n + 1:064x}", source_name="s.jpg",
+                                            media_type="image/jpeg", size_bytes=1,
+                                            received_on=day, actor="clerk1")
+            letter.summary = f"第{n + 1}件来信的事项"
+            numbers.append(letter.reg_no)
+    return numbers
+
+
+def test_open_act_and_list(instance: Instance, home: Path) -> None:
+    today = instance.today()
+    first, second = _letters(instance, today - dt.timedelta(days=20), today)
+    opened = run_json(home, "case", "open", first)
+    assert opened["case_no"].startswith("XF-") and opened["stage"] == "registered"
+    assert opened["deadline"]["overdue"] is True
+    run_json(home, "case", "open", second, "--title", "电梯停运")
+
+    overdue = run_json(home, "cases", "--overdue")["cases"]
+    assert [c["case_no"] for c in overdue] == [opened["case_no"]]
+    assert [c["title"] for c in run_json(home, "cases")["cases"]] == ["第1件来信的事项", "电梯停运"]
+
+    accepted = run_json(home, "case", "transition", opened["case_no"], "accept",
+                        "--reason", "属本机关职责")
+    assert accepted["stage"] == "accepted" and accepted["deadline"]["days_left"] >= 59
+    shown = run_json(home, "case", "show", str(opened["case_id"]))
+    assert shown["allowed_actions"] == ["start", "withdraw"]
+    assert [e["action"] for e in shown["timeline"]] == ["open-case", "transition"]
+    assert shown["timeline"][1]["reason"] == "属本机关职责"
+
+
+def test_an_illegal_action_is_refused_with_the_reason(instance: Instance, home: Path) -> None:
+    [number] = _letters(instance, instance.today())
+    case_no = run_json(home, "case", "open", number)["case_no"]
+    result = run(home, "case", "transition", case_no, "close")
+    assert result.exit_code == 1
+    assert "不能办结" in result.stderr and "可以：受理" in result.stderr
+    reply = run(home, "case", "transition", case_no, "reply")
+    assert reply.exit_code == 1 and "不能出具处理意见" in reply.stderr
+    show = json.loads(run(home, "case", "show", case_no, "--json").stdout)
+    assert show["stage"] == "registered" and len(show["timeline"]) == 1
+
+
+def test_link_a_second_letter(instance: Instance, home: Path) -> None:
+    first, second = _letters(instance, instance.today(), instance.today())
+    case = run_json(home, "case", "open", first)
+    linked = run_json(home, "case", "link", second, case["case_no"], "--reason", "同一事项")
+    assert linked["case_id"] == case["case_id"]
+    assert len(run_json(home, "case", "show", case["case_no"])["letters"]) == 2
+    assert run(home, "case", "show", "XF-2020-999999").exit_code == 1
+
+
+def test_stats_by_month_with_definitions_and_csv(instance: Instance, home: Path,
+                                                 tmp_path: Path) -> None:
+    today = instance.today()
+    first, second = _letters(instance, today, today)
+    run_json(home, "case", "open", first)
+    case = run_json(home, "case", "open", second)
+    run_json(home, "case", "transition", case["case_no"], "accept")
+    document = run_json(home, "stats", "--by", "month", "--csv", str(tmp_path / "rates.csv"))
+    assert document["cases"] == 2
+    [month] = document["groups"]
+    rates = {r["key"]: r for r in document["groups"][month]}
+    assert rates["timely_acceptance"]["numerator"] == 1
+    assert rates["timely_acceptance"]["denominator"] == 1
+    assert rates["timely_acceptance"]["name"] == "及时受理率"
+    assert all(r["definition"] for r in rates.values())
+    table = (tmp_path / "rates.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert table[0] == "分组,指标,比率,分子,分母,口径" and len(table) == 1 + len(rates)
+
+
+def test_letters_without_reply_show_their_case_clock(instance: Instance, home: Path) -> None:
+    today = instance.today()
+    loose, in_case = _letters(instance, today - dt.timedelta(days=3), today - dt.timedelta(days=1))
+    case = run_json(home, "case", "open", in_case)
+    run_json(home, "case", "transition", case["case_no"], "accept")
+    rows = {r["reg_no"]: r for r in run_json(home, "letters", "--without-reply")["letters"]}
+    assert rows[loose]["case_no"] is None and rows[loose]["deadline_for"].startswith("书面告知")
+    assert rows[in_case]["case_no"] == case["case_no"]
+    assert rows[in_case]["deadline_for"] == "出具信访事项处理意见书"
+    assert rows[in_case]["days_left"] >= 59

@@ -1,0 +1,97 @@
+"""Reindex (batches, progress, resume) and the index check/repair, on a real instance."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from records import intake
+from web.cli import main
+from web.services import indexing
+from web.services.instance import Instance
+
+N = 23
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[Instance]:
+    """An instance with N read letters (registered straight into the database, no OCR)."""
+    with Instance(tmp_path / "home") as inst:
+        inst.create()
+        with inst.db.session() as session:
+            for i in range(N):
+                letter = intake.register_letter(
+                    session,
+                    sha256=f"{i:064x}",
+                    source_name=f"scan-{i}.pdf",
+                    media_type="application/pdf",
+                    size_bytes=100,
+                    received_on=datetime.date(2025, 1, 1) + datetime.timedelta(days=i),
+                    actor="test",
+                )
+                letter.text = f"第{i}号来信：反映拖欠工资问题，编号甲{i:03d}乙。"
+                letter.township = "石桥镇" if i % 2 else "城关镇"
+                letter.ingest_state = "read"
+        yield inst
+
+
+def test_reindex_in_batches_reports_progress(instance: Instance) -> None:
+    seen: list[tuple[int, int]] = []
+    assert indexing.reindex(instance, lambda d, t: seen.append((d, t)), batch=5) == N
+    assert seen[0] == (0, N) and seen[-1] == (N, N) and len(seen) == 6
+    assert instance.index.search("拖欠工资").total == N
+    assert indexing.read_checkpoint(instance) is None
+    assert instance.index.search("", township="石桥镇").total == N // 2
+
+
+def test_interrupted_reindex_resumes_after_the_last_batch(instance: Instance) -> None:
+    class Stop(Exception):
+        pass
+
+    def stop_after_two_batches(done: int, total: int) -> None:
+        if done >= 10:
+            raise Stop
+
+    with pytest.raises(Stop):
+        indexing.reindex(instance, stop_after_two_batches, batch=5)
+    assert indexing.read_checkpoint(instance) == 10
+    assert len(instance.index.letter_ids()) == 10
+    assert not indexing.check_index(instance).ok  # the pending reindex is reported
+    assert indexing.reindex(instance, batch=5) == N - 10  # resumed, not started over
+    assert len(instance.index.letter_ids()) == N
+    assert indexing.check_index(instance).ok
+
+
+def test_check_reports_and_repairs_drift(instance: Instance) -> None:
+    indexing.reindex(instance)
+    letter_ids = sorted(instance.index.letter_ids())
+    instance.index.delete(letter_ids[:3])
+    from search import LetterDoc
+
+    instance.index.add([LetterDoc(9999, "已删除的来信")])
+    drift = indexing.check_index(instance)
+    assert drift.missing == letter_ids[:3] and drift.orphans == [9999] and not drift.ok
+    repaired = indexing.check_index(instance, repair=True)
+    assert repaired.repaired
+    assert indexing.check_index(instance).ok
+    assert instance.index.letter_ids() == set(letter_ids)
+
+
+def test_cli_reindex_and_check(instance: Instance) -> None:
+    home = str(instance.home)
+    instance.close()
+    runner = CliRunner()
+    result = runner.invoke(main, ["--home", home, "reindex", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["indexed"] == N
+    result = runner.invoke(main, ["--home", home, "reindex", "--check", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["ok"]
+    result = runner.invoke(main, ["--home", home, "reindex", "--repair"])
+    assert result.exit_code == 2
+    result = runner.invoke(main, ["--home", home, "reindex"])
+    assert result.exit_code == 0 and f"{N} letter(s) indexed" in result.output

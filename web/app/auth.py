@@ -1,0 +1,124 @@
+"""Flask's side of signing in: the guard on each view, the session and the API's bearer token.
+
+The rules themselves (capabilities, scopes, passwords, sign-in throttling) are
+web.services.access; this module only connects them to Flask-Login and to requests.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from web.services.access import CAPABILITIES, SignedIn
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+def requires(capability: str) -> Callable[[F], F]:
+    """Guard a view: 401/login for strangers, 403 for a role without the capability."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if not current_user.can(capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.capability = capability  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def user() -> SignedIn:
+    """The signed-in user of this request (views guarded by `requires` always have one)."""
+    return current_user._get_current_object()
+
+
+API_TOKEN_HOURS = 8
+
+
+def api_token(user: SignedIn) -> str:
+    """A bearer token for the JSON API: signed, expiring, void once the password changes."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+    return serializer.dumps(user.get_id())
+
+
+def _api_user(header: str, load: Callable[[int, str], SignedIn | None]) -> SignedIn | None:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+    try:
+        ident = serializer.loads(token.strip(), max_age=API_TOKEN_HOURS * 3600)
+    except BadSignature:
+        return None
+    user_id, _, check = str(ident).partition(":")
+    return load(int(user_id), check) if user_id.isdigit() else None
+
+
+def login_manager(load: Callable[[int, str], SignedIn | None]) -> LoginManager:
+    """Flask-Login wired to our session token; strangers go to the sign-in page.
+
+    Pages use the session cookie; the API uses only a bearer token (a cookie is never enough
+    there, so the API needs no CSRF token and a forged cross-site request carries nothing).
+    """
+    manager = LoginManager()
+    manager.login_view = "auth.login"
+    manager.login_message = "请先登录"
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def _load(user_id: str) -> SignedIn | None:
+        if request.path.startswith("/api/"):
+            return None
+        ident, _, token = user_id.partition(":")
+        return load(int(ident), token) if ident.isdigit() else None
+
+    @manager.request_loader
+    def _load_bearer(req: Any) -> SignedIn | None:
+        if not req.path.startswith("/api/"):
+            return None
+        return _api_user(req.headers.get("Authorization", ""), load)
+
+    @manager.unauthorized_handler
+    def _unauthorized() -> Any:
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    return manager
+
+
+# Where each role starts its day.
+HOME_PAGES = {"clerk": "letters.register", "handler": "cases.index", "leader": "dashboard.index",
+              "admin": "admin.index"}
+
+
+def home_page(role: str) -> str:
+    """The first page of a role's working day."""
+    return url_for(HOME_PAGES.get(role, "dashboard.index"))
+
+
+def safe_next(target: str | None, role: str) -> str:
+    """Only a path on this site; never an open redirect to another host.
+
+    Browsers drop tabs and line breaks from a Location and read a backslash as a slash, so
+    any of those (or another control or space character) makes the target unsafe.
+    """
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or any(c == "\\" or c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
+        return home_page(role)
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home_page(role)
+    return target

@@ -1,0 +1,453 @@
+"""The JSON API: the pages' operations for other programs, with the same roles and scopes.
+
+Sign in with POST /api/v1/token, then send `Authorization: Bearer TOKEN`. Each route is
+declared once with `route(...)`, which also writes its entry of the OpenAPI description.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, BinaryIO, cast
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import func, select
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+import letters as documents
+import search
+from records import Case, Letter, Page, RecordsError, audit, cases, intake, mask_id_numbers
+from records.models import utcnow
+from records.privacy import mask_personal
+from web.app import auth
+from web.app.auth import requires, user
+from web.app.views import instance
+from web.app.views import replies as replies_view
+from web.services import access, case_actions, dashboard, review
+from web.services import intake as intake_files
+from web.services.access import case_scope, letter_scope, may_see_case, may_see_letter
+from web.services.replies import generate_reply, sign_reply
+from web.services.reply_preview import form_fields, read_form, shared_converter
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+SPEC_PATHS: dict[str, dict[str, Any]] = {}
+PER_PAGE = 50
+
+
+def route(rule: str, method: str, capability: str | None, summary: str, *,
+          query: dict[str, str] | None = None, body: dict[str, str] | None = None,
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view on the API and describe it in the OpenAPI document."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        guarded = requires(capability)(view) if capability else view
+        bp.add_url_rule(rule, view.__name__, guarded, methods=[method])
+        path = "/api/v1" + rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        operation: dict[str, Any] = {
+            "summary": summary, "operationId": view.__name__,
+            "description": (view.__doc__ or "").strip(),
+            "responses": {"200": {"description": "OK"}, "400": {"description": "输入有误"},
+                          **({"401": {"description": "需要登录（Bearer 令牌）"},
+                              "403": {"description": "角色无此权限"}} if capability else {}),
+                          "404": {"description": "不存在或无权查看"}},
+            "parameters": [
+                {"name": name.split(">")[0].split(":")[-1], "in": "path", "required": True,
+                 "schema": {"type": "integer" if "int:" in name else "string"}}
+                for name in rule.split("<")[1:]
+            ] + [{"name": k, "in": "query", "required": False, "description": v,
+                  "schema": {"type": "string"}} for k, v in (query or {}).items()],
+        }
+        if capability:
+            operation["security"] = [{"bearer": []}]
+            operation["x-capability"] = capability
+        if body:
+            operation["requestBody"] = {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {k: {"description": v} for k, v in body.items()},
+            }}}}
+        SPEC_PATHS.setdefault(path, {})[method.lower()] = operation
+        return guarded
+
+    return decorate
+
+
+def _json() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, description="请求体须为 JSON 对象")
+    return data
+
+
+@route("/token", "POST", None, "登录，取得令牌",
+       body={"username": "用户名", "password": "密码"})
+def token() -> Any:
+    """A bearer token valid 8 hours; wrong credentials and lockouts as on the sign-in page."""
+    data = _json()
+    refused: tuple[str, int] | None = None
+    with instance().db.session() as db:
+        try:
+            found = access.authenticate(db, str(data.get("username", "")),
+                                      str(data.get("password", "")), request.remote_addr or "",
+                                      utcnow())
+        except access.LoginRefused as e:
+            refused = (str(e), 429 if "过多" in str(e) else 401)
+        else:
+            who = access.signed_in(db, found)
+            audit.record(db, found.username, "login", "user", found.id, via="api")
+    if refused:
+        return {"error": refused[0], "status": refused[1]}, refused[1]
+    return {"token": auth.api_token(who), "expires_in": auth.API_TOKEN_HOURS * 3600,
+            "role": who.role}
+
+
+@route("/me", "GET", "dashboard", "当前用户")
+def me() -> Any:
+    """Who the token belongs to and what the role may do."""
+    me_ = user()
+    return {"username": me_.username, "display_name": me_.display_name, "role": me_.role,
+            "unit": me_.unit_name,
+            "capabilities": sorted(c for c in access.CAPABILITIES if me_.can(c))}
+
+
+def _letter_row(letter: Letter) -> dict[str, Any]:
+    return {"letter_id": letter.id, "reg_no": letter.reg_no,
+            "received_on": letter.received_on.isoformat(), "channel": letter.channel,
+            "petitioners": intake.petitioner_names(letter),
+            "summary": mask_personal(letter.summary or ""),
+            "township": letter.township, "category": letter.category,
+            "pages": letter.page_count, "ingest_state": letter.ingest_state,
+            "case_id": letter.case_id, "reviewed": letter.reviewed_at is not None,
+            "version": letter.version}
+
+
+@route("/letters", "GET", "read_letters", "来信列表（新的在前）",
+       query={"page": "页码（每页 50 件）",
+              "state": "处理状态：registered|stored|read|indexed|failed"})
+def letters() -> Any:
+    """The register, newest first, in pages of 50; only the letters the role may see."""
+    where = [letter_scope(user())]
+    if request.args.get("state"):
+        where.append(Letter.ingest_state == request.args["state"])
+    return _paged(Letter, where, "letters", _letter_row)
+
+
+@route("/letters/<int:letter_id>", "GET", "read_letters", "一件来信")
+def letter(letter_id: int) -> Any:
+    """A letter with its petitioners, proposed fields and the text of each page (audited)."""
+    me_ = user()
+    with instance().db.session() as db:
+        found = db.get(Letter, letter_id)
+        if found is None or not may_see_letter(me_, found):
+            abort(404)
+        full_ids = me_.role in ("clerk", "leader")
+        row = _letter_row(found)
+        row.update(
+            text=found.text, extracted=found.extracted, error=found.ingest_error,
+            petitioner_details=[{
+                "name": p.name, "phone": p.phone, "address": p.address,
+                "id_number": p.id_number if full_ids else mask_id_numbers(p.id_number or ""),
+            } for p in found.petitioners],
+            pages_text=[{"page": p.number, "text": p.text, "engine": p.engine,
+                         "lines": p.lines} for p in found.pages])
+        # last: from this INSERT to the commit the database is locked for writers
+        audit.record(db, me_.username, "read", "letter", found.id, via="api")
+        return row
+
+
+@route("/search", "GET", "read_letters", "全文检索",
+       query={"q": "检索词", "township": "乡镇", "category": "事项分类", "status": "案件状态",
+              "unit": "承办单位", "from": "收信日期起（YYYY-MM-DD）", "to": "收信日期止",
+              "sort": "relevance|date", "limit": "最多条数（≤200）",
+              "offset": "跳过前几条（翻页；offset + limit ≤ 2000）"})
+def search_letters() -> Any:
+    """Hits with highlighted snippets; a handler gets only its unit's letters."""
+    args = request.args
+    count = min(args.get("limit", 50, type=int) or 50, 200)
+    offset = min(max(args.get("offset", 0, type=int) or 0, 0), 2000 - count)
+    try:
+        result = instance().index.search(
+            args.get("q", ""), limit=offset + count, offset=offset,
+            township=args.get("township") or None, category=args.get("category") or None,
+            status=args.get("status") or None,
+            unit=user().unit_name if user().unit_ids is not None else args.get("unit") or None,
+            received_from=_date(args.get("from")), received_to=_date(args.get("to")),
+            sort="date" if args.get("sort") == "date" else "relevance", facets=True)
+    except search.QueryError as e:
+        abort(400, description=str(e))
+    with instance().db.session() as db:
+        visible = set(db.scalars(select(Letter.id).where(
+            Letter.id.in_([h.letter_id for h in result.hits]), letter_scope(user()))))
+        shown = [h for h in result.hits if h.letter_id in visible]
+        # snippets are the letters' words: which letters a search showed is audited (as pages)
+        audit.record(db, user().username, "search", "letter", None,
+                     query=mask_personal(args.get("q", "")),
+                     letters=[h.letter_id for h in shown], via="api")
+    return {"query": args.get("q", ""), "total": result.total, "estimated": result.estimated,
+            "facets": result.facets,
+            "hits": [{"letter_id": h.letter_id, "score": h.score,
+                      "snippet": mask_personal(h.snippet)} for h in shown]}
+
+
+def _date(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        abort(400, description=f"日期须为 YYYY-MM-DD，而不是 {text[:20]!r}")
+
+
+@route("/cases", "GET", "read_letters", "案件列表",
+       query={"status": "案件状态", "page": "页码（每页 50 件）"})
+def case_list() -> Any:
+    """Cases the role may see, newest first, each with its current deadline."""
+    where = [case_scope(user())]
+    if request.args.get("status"):
+        where.append(Case.status == request.args["status"])
+    return _paged(Case, where, "cases", _case_row)
+
+
+def _paged(model: Any, where: list[Any], name: str,
+           row: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """One page (?page=N, 50 to a page) of a model's rows, newest first, with the total."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    with instance().db.session() as db:
+        total = db.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        rows = db.scalars(select(model).where(*where).order_by(model.id.desc())
+                          .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        return {"total": total, "page": page, name: [row(x) for x in rows]}
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    due = cases.deadline(case, instance().calendar)
+    return {"case_id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
+            "status": case.status, "unit": case.unit.name if case.unit else None,
+            "township": case.township, "category": case.category,
+            "opened_on": case.opened_on.isoformat(), "flags": case.flags,
+            "deadline": due.due.isoformat() if due else None,
+            "deadline_for": due.what if due else None,
+            "days_left": (due.due - instance().today()).days if due else None,
+            "version": case.version}
+
+
+@route("/cases/<int:case_id>", "GET", "read_letters", "一个案件")
+def case(case_id: int) -> Any:
+    """A case with its letters and the audit trail."""
+    with instance().db.session() as db:
+        found = db.get(Case, case_id)
+        if found is None or not may_see_case(user(), found):
+            abort(404)
+        row = _case_row(found)
+        row["letters"] = [_letter_row(x) for x in found.letters]
+        row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                          "detail": e.detail} for e in audit.history(db, "case", found.id)]
+        return row
+
+
+@route("/letters", "POST", "intake", "上传一份扫描件",
+       query={"name": "原文件名（仅用于显示）"})
+def upload() -> Any:
+    """The scan as the raw request body; stored, queued for OCR, or refused with the reason."""
+    name = request.args.get("name") or request.headers.get("X-File-Name", "")
+    if request.mimetype == "multipart/form-data":
+        return {"error": "请把扫描件作为原始请求体发送（Content-Type: application/octet-stream），"
+                         "不要用 multipart/form-data", "status": 415}, 415
+    try:
+        received = intake_files.receive(instance(), name, lambda: cast(BinaryIO, request.stream),
+                                        actor=user().username,
+                                        declared_size=request.content_length)
+    except RequestEntityTooLarge:  # a body without a declared length, cut off at the limit
+        return {"error": intake_files.too_large(), "status": 413}, 413
+    except BadRequest:  # the client went away mid-upload (the temporary file is gone)
+        return {"error": "上传中断：请求体不完整，请重新上传", "status": 400}, 400
+    return received.as_dict(), 422 if received.error else 201
+
+
+@route("/intake/progress", "GET", "intake", "上传件的处理进度", query={"ids": "来信编号，逗号分隔"})
+def intake_progress() -> Any:
+    """Stored, OCR page n of m, indexed, or the error, for each letter named."""
+    ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()][:200]
+    return {"letters": intake_files.progress(instance(), ids)}
+
+
+def _review_error(error: review.ReviewError) -> Any:
+    if isinstance(error, review.ReviewConflict):
+        return {"error": str(error), "status": 409, "current": error.current}, 409
+    return {"error": str(error), "status": 400}, 400
+
+
+@route("/letters/<int:letter_id>/pages/<int:number>/lines/<int:line>", "PUT", "review",
+       "校正一行识别文字", body={"text": "校正后的文字", "version": "来信的版本号（乐观锁）"})
+def edit_line(letter_id: int, number: int, line: int) -> Any:
+    """Correct line `line` (0-based) of page `number`; the machine's reading is kept."""
+    data = _json()
+    with instance().db.session() as db:
+        page = db.scalar(select(Page).where(Page.letter_id == letter_id, Page.number == number))
+        if page is None:
+            abort(404)
+        page_id = page.id
+    try:
+        return review.edit_line(instance(), page_id, line, str(data.get("text", "")),
+                                actor=user().username, expected_version=_version(data))
+    except review.ReviewError as e:
+        return _review_error(e)
+
+
+@route("/letters/<int:letter_id>/review", "POST", "review", "确认来信信息并立案或并案",
+       body={"petitioners": "[{name, id_number, phone, address}]", "township": "乡镇",
+             "village": "村", "category": "事项分类", "summary": "事项摘要",
+             "case": "\"new\" 新立案件，或已有案件编号（整数）", "version": "来信的版本号"})
+def review_letter(letter_id: int) -> Any:
+    """Confirm who wrote, from where, about what; open a new case or link to an existing one."""
+    data = _json()
+    people = data.get("petitioners", [])
+    if not isinstance(people, list) or not all(isinstance(p, dict) for p in people):
+        abort(400, description="petitioners 须为对象列表：[{name, id_number, phone, address}]")
+    with instance().db.session() as db:
+        if db.get(Letter, letter_id) is None:
+            abort(404)
+    case_choice = data.get("case")
+    try:
+        return review.save_metadata(instance(), letter_id, data, actor=user().username,
+                                    expected_version=_version(data),
+                                    case=case_choice if case_choice in (None, "new")
+                                    or isinstance(case_choice, int) else str(case_choice))
+    except review.ReviewError as e:
+        return _review_error(e)
+
+
+def _version(data: dict[str, Any]) -> int | None:
+    version = data.get("version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+@route("/letters/<int:letter_id>/replies", "POST", "draft_replies", "生成答复文书",
+       body={"template": "文书模板（acknowledgement 受理告知书 等）",
+             "fields": "模板字段的值（对象）；缺省取自来信和案件"})
+def generate(letter_id: int) -> Any:
+    """Render, number and record a reply (.docx and PDF); an earlier version is superseded."""
+    data = _json()
+    template = str(data.get("template", ""))
+    if template not in documents.template_names():
+        abort(400, description=f"没有名为 {template[:40]!r} 的模板")
+    with instance().db.session() as db:
+        letter_ = replies_view._letter(db, letter_id)
+        defaults = {f.name: f.value for f in form_fields(instance(), letter_, template)}
+    given = data.get("fields") or {}
+    if not isinstance(given, dict):
+        abort(400, description="fields 须为对象")
+    values, problems = read_form(template, {**defaults, **{k: str(v) for k, v in given.items()}})
+    if problems:
+        return {"error": "；".join(problems), "status": 400}, 400
+    try:
+        outcome = generate_reply(instance(), letter_id, template, out_dir=None,
+                                 actor=user().username, data=values, converter=shared_converter())
+    except (RecordsError, documents.LettersError) as e:
+        return {"error": str(e), "status": 400}, 400
+    return _reply_row(outcome.reply_id), 201
+
+
+@route("/replies/<int:reply_id>", "GET", "draft_replies", "一份答复文书")
+def reply(reply_id: int) -> Any:
+    """A reply's number, template, signature, delivery and versions."""
+    return _reply_row(reply_id)
+
+
+@route("/replies/<int:reply_id>/sign", "POST", "sign_replies", "签章（领导）")
+def sign(reply_id: int) -> Any:
+    """Sign the current version of a reply with the office's certificate, seal and QR code."""
+    _reply_row(reply_id)  # 404 for a reply the user may not see
+    try:
+        sign_reply(instance(), reply_id, actor=user().username, converter=shared_converter())
+    except (RecordsError, documents.LettersError) as e:
+        return {"error": str(e), "status": 409}, 409
+    return _reply_row(reply_id)
+
+
+@route("/replies/<int:reply_id>/files/<kind>", "GET", "draft_replies",
+       "下载文书（kind: docx | pdf | signed）")
+def reply_file(reply_id: int, kind: str) -> Any:
+    """The file itself, from the blob store by its recorded hash; audited."""
+    return replies_view.download(reply_id, kind)
+
+
+def _reply_row(reply_id: int) -> dict[str, Any]:
+    with instance().db.session() as db:
+        found, _ = replies_view._reply(db, reply_id)
+        return {"reply_id": found.id, "letter_id": found.letter_id, "case_id": found.case_id,
+                "template": found.template, "doc_number": found.doc_number,
+                "signed_by": found.signed_by,
+                "signed_at": found.signed_at.isoformat() if found.signed_at else None,
+                "superseded_by": found.superseded_by_id,
+                "delivery_method": found.delivery_method,
+                "delivered_on": found.delivered_on.isoformat() if found.delivered_on else None,
+                "files": {kind: f"/api/v1/replies/{found.id}/files/{kind}"
+                          for kind, (column, _, _) in replies_view.DOWNLOADS.items()
+                          if getattr(found, column)}}
+
+
+@route("/cases/<int:case_id>/actions/<action>", "POST", "act_on_cases", "对案件办理一项操作",
+       body={"version": "案件的版本号（乐观锁）", "on": "日期 YYYY-MM-DD", "reason": "理由",
+             "unit": "承办单位", "lead": "包案领导", "decision": "处理结论", "days": "延期天数"})
+def case_action(case_id: int, action: str) -> Any:
+    """Accept, transfer, assign, extend ... as the workflow and the role allow now."""
+    data = _json()
+    with instance().db.session() as db:
+        found = db.get(Case, case_id)
+        if found is None or not may_see_case(user(), found):
+            abort(404)
+    version = _version(data)
+    if version is None:
+        abort(400, description="缺少案件版本号 version（整数）")
+    form = {k: str(v) for k, v in data.items() if k != "version" and v is not None}
+    try:
+        outcome = case_actions.act(instance(), case_id, action, form, actor=user().username,
+                                   role=user().role, expected_version=version)
+    except case_actions.NotAllowed as e:
+        return {"error": str(e), "status": 403}, 403
+    except case_actions.StaleCase as e:
+        return {"error": str(e), "status": 409, "version": e.version,
+                "changes": [{"at": c.at.isoformat(), "actor": c.actor, "action": c.action}
+                            for c in e.changes]}, 409
+    except case_actions.ActionError as e:
+        return {"error": str(e), "status": 422}, 422
+    return {"case_id": outcome.case_id, "action": outcome.action, "message": outcome.message,
+            "version": outcome.version, "stage": outcome.stage}
+
+
+@route("/dashboard", "GET", "dashboard", "工作台的数字（未答复、将到期、已超期、各项比率）")
+def dashboard_figures() -> Any:
+    """The same figures as the 工作台 page for this year, within the role's scope."""
+    today = instance().today()
+    return {"today": today.isoformat(),
+            **_jsonable(dashboard.summary(instance(), user().unit_ids, today))}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3.1 description of every route above."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "回音 Huiyin API", "version": "1",
+                 "description": "信访件登记、检索、案件与答复文书。先 POST /api/v1/token 取得令牌，"
+                                "再以 Authorization: Bearer 令牌 调用；权限与网页相同。"},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": SPEC_PATHS,
+    }
+
+
+@bp.get("/docs")
+def docs() -> str:
+    """The API described for people, from the same OpenAPI document."""
+    return render_template("api/docs.html", spec=openapi())

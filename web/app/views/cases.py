@@ -1,0 +1,309 @@
+"""案件: the list of cases with their clocks, one case with its timeline, and its actions.
+
+The actions themselves are web.services.case_actions (shared with the JSON API); here a form is
+parsed,
+the user's right to see the case checked (404 otherwise), and the outcome shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from records import AuditEvent, Case, Reply, Unit, User, cases, intake
+from records import supervision as supervising
+from records.privacy import mask_personal
+from records.workflow import (
+    ACTION_LABELS,
+    DECISIONS,
+    STAGE_LABELS,
+    TERMINAL,
+    Stage,
+    deadlines,
+)
+from web.app.auth import requires, user
+from web.app.views import instance
+from web.services import case_actions
+from web.services.access import may_see_case
+from web.services.case_list import Entry, clock_cache
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+PER_PAGE = 50
+DUE_SOON_DAYS = 7
+STATUS_LABELS = {s.value: label for s, label in STAGE_LABELS.items()}
+OPEN = [s.value for s in Stage if s not in TERMINAL]
+SUPERVISION_LABELS = {"reminder": "催办", "note": "督办记录", "escalation": "挂牌督办"}
+MEETING_LABELS = {"hearing": "听证", "joint_meeting": "联席会议"}
+# What each audit action is called in the timeline.
+EVENT_LABELS = {
+    "open-case": "立案", "link-letter": "关联来信", "transition": "办理", "flag": "标记",
+    "assign-owner": "指定承办单位", "mark-accusation": "记录被检举对象", "hearing": "听证",
+    "joint-meeting": "联席会议", "supervise-reminder": "催办", "supervise-note": "督办记录",
+    "supervise-escalation": "挂牌督办", "supervision-resolved": "督办办结",
+    "instruction": "领导批示", "instruction-action-done": "批示事项落实", "rate": "满意度评价",
+    "register": "来信登记", "read": "阅览", "write-down": "记录来访来电",
+    "link-petitioner": "确认信访人", "confirm": "确认登记信息", "review": "校对",
+    "ingest-failed": "识别失败", "edit-line": "修改识别文字", "reply": "生成答复文书",
+    "sign": "签章", "deliver": "送达", "generate-reply": "生成答复文书",
+}
+ENTITY_LABELS = {"case": "事项", "letter": "来信", "reply": "文书"}
+
+
+@bp.get("/")
+@requires("read_letters")
+def index() -> str:
+    """Cases with their clock (days left), filtered, nearest deadline first."""
+    args = request.args
+    chosen = {name: args.get(name, "").strip()[:64] for name in
+              ("status", "unit", "township", "due", "flag")}
+    if "status" not in args:
+        chosen["status"] = "open"
+    page = max(args.get("page", 1, type=int) or 1, 1)
+    me = user()
+    calendar, today = instance().calendar, instance().today()
+    with instance().db.session() as session:
+        entries = clock_cache(instance().database_url).entries(session, calendar, today)
+        found = [e for e in entries if _matches(e, chosen, me.unit_ids, today)]
+        found.sort(key=Entry.sort_key)
+        total = len(found)
+        page_ids = [e.case_id for e in found[(page - 1) * PER_PAGE: page * PER_PAGE]]
+        loaded = {c.id: c for c in session.scalars(
+            select(Case).where(Case.id.in_(page_ids)).options(joinedload(Case.unit)))}
+        shown = [_case_row(loaded[i], cases.deadline(loaded[i], calendar), today)
+                 for i in page_ids]
+        leads = _names(session, {r["lead_id"] for r in shown if r["lead_id"]})
+        for r in shown:
+            r["lead"] = leads.get(r["lead_id"], "")
+        unit_query = select(Unit).order_by(Unit.name)
+        if me.unit_ids is not None:
+            unit_query = unit_query.where(Unit.id.in_(me.unit_ids))
+        units = [(u.id, u.name) for u in session.scalars(unit_query)]
+        townships = sorted({e.township for e in entries if e.township and (
+            me.unit_ids is None or e.unit_id in me.unit_ids)})
+    return render_template(
+        "cases/index.html", cases=shown, total=total, page=page,
+        pages=max(1, -(-total // PER_PAGE)), chosen=chosen, statuses=STATUS_LABELS,
+        units=units, townships=townships, flags=cases.FLAGS, today=today,
+        soon_days=DUE_SOON_DAYS,
+        args={k: v for k, v in chosen.items() if v or k == "status"})
+
+
+@bp.get("/<int:case_id>")
+@requires("read_letters")
+def show(case_id: int) -> str:
+    """One case: letters, clock, owner, replies, 督办, 批示, timeline and the actions open now."""
+    return render_template("cases/show.html", **_case_page(case_id))
+
+
+@bp.post("/<int:case_id>/actions/<action>")
+@requires("act_on_cases")
+def act(case_id: int, action: str) -> Response | tuple[str, int]:
+    """Take one action; a stale form gets 409 with what changed, a refusal its reason."""
+    me = user()
+    with instance().db.session() as session:
+        case = session.get(Case, case_id)
+        if case is None or not may_see_case(me, case):
+            abort(404)
+    version = request.form.get("version", "")
+    if not version.isdigit():
+        abort(400, description="表单缺少事项版本号，请刷新页面后重试")
+    seen = request.form.get("seen_event", "")
+    try:
+        outcome = case_actions.act(instance(), case_id, action, request.form,
+                                   actor=me.username, role=me.role,
+                                   expected_version=int(version),
+                                   seen_event=int(seen) if seen.isdigit() else None)
+    except case_actions.StaleCase as e:
+        page = _case_page(case_id)
+        changes = [_event(ev, instance().settings["timezone"]) for ev in e.changes]
+        return render_template("cases/show.html", **page, stale=str(e), changes=changes,
+                               refused_action=action), 409
+    except case_actions.NotAllowed as e:
+        abort(403, description=str(e))
+    except case_actions.ActionError as e:
+        page = _case_page(case_id)
+        return render_template("cases/show.html", **page, error=str(e),
+                               refused_action=action), 422
+    flash(outcome.message)
+    return redirect(url_for("cases.show", case_id=case_id), code=303)
+
+
+def _matches(entry: Entry, chosen: dict[str, str], unit_ids: frozenset[int] | None,
+             today: dt.date) -> bool:
+    """Whether a case passes the list's filters (and the user's scope)."""
+    if unit_ids is not None and entry.unit_id not in unit_ids:
+        return False
+    status = chosen["status"]
+    if status == "open" and entry.status not in OPEN:
+        return False
+    if status in STATUS_LABELS and entry.status != status:
+        return False
+    if chosen["unit"].isdigit() and entry.unit_id != int(chosen["unit"]):
+        return False
+    if chosen["unit"] == "none" and entry.unit_id is not None:
+        return False
+    if chosen["township"] and entry.township != chosen["township"]:
+        return False
+    if chosen["flag"] and chosen["flag"] not in entry.flags:
+        return False
+    clock = entry.clock
+    duty = clock is not None and clock.kind == "duty"
+    if chosen["due"] == "overdue":
+        return duty and clock is not None and clock.overdue(today)
+    if chosen["due"] == "soon":
+        return duty and clock is not None and clock.days_left(today) <= DUE_SOON_DAYS
+    return True
+
+
+def _case_page(case_id: int) -> dict[str, Any]:
+    """Everything the case page shows, read in one session; 404 outside the user's scope."""
+    me = user()
+    inst = instance()
+    today, calendar, tz = inst.today(), inst.calendar, inst.settings["timezone"]
+    with inst.db.session() as session:
+        case = session.get(Case, case_id)
+        if case is None or not may_see_case(me, case):
+            abort(404)
+        clock = cases.deadline(case, calendar)
+        row = _case_row(case, clock, today)
+        lead = session.get(User, case.lead_id) if case.lead_id else None
+        accused = session.get(Unit, case.accused_unit_id) if case.accused_unit_id else None
+        row.update(
+            lead=(lead.display_name or lead.username) if lead else "",
+            accused_unit=accused.name if accused else "", accused_person=case.accused_person,
+            opened_on=case.opened_on, assigned_on=case.assigned_on,
+            accepted_on=case.accepted_on, replied_on=case.replied_on, decision=case.decision,
+            extension_days=case.extension_days, paused_days=case.paused_days,
+            satisfaction=case.satisfaction, category=case.category, version=case.version,
+        )
+        clocks = [{"what": d.what, "due": d.due, "kind": d.kind, "days_left": d.days_left(today),
+                   "overdue": d.overdue(today), "working_days": d.working_days}
+                  for d in deadlines(cases.clock_of(case), calendar)]
+        letters: list[dict[str, Any]] = [
+            {"id": letter.id, "reg_no": letter.reg_no, "received_on": letter.received_on,
+                    "petitioners": "、".join(intake.petitioner_names(letter)),
+                    "summary": mask_personal(letter.summary),
+             "channel": letter.channel}
+                   for letter in sorted(case.letters, key=lambda x: (x.received_on, x.id))]
+        letter_ids = [x["id"] for x in letters]
+        replies = _replies(session, case.id, letter_ids)
+        items, orders = supervising.of_case(session, case)
+        supervision = [{"id": i.id, "kind": i.kind, "label": SUPERVISION_LABELS.get(i.kind, i.kind),
+                        "text": i.text, "due_on": i.due_on, "by": i.by, "at": _local(i.at, tz),
+                        "resolved_on": i.resolved_on,
+                        "overdue": i.due_on is not None and i.resolved_on is None
+                        and i.due_on < today} for i in items]
+        instructions = [{"id": o.id, "leader": o.leader, "text": o.text, "given_on": o.given_on,
+                         "done_on": o.done_on, "actions": o.actions} for o in orders]
+        hearings = [{"label": MEETING_LABELS.get(h.kind, h.kind), "start_on": h.start_on,
+                     "end_on": h.end_on, "note": h.note, "paused_days": h.paused_days}
+                    for h in cases.hearings(session, case)]
+        events = case_actions.case_events(session, case, limit=200)
+        reg_nos = {x["id"]: x["reg_no"] for x in letters}
+        timeline = [_event(e, tz, reg_nos) for e in events]
+        people = dict(session.execute(select(User.username, User.display_name).where(
+            User.username.in_({e["actor"] for e in timeline}))).all())
+        for e in timeline:
+            name = people.get(e["actor"])
+            e["actor"] = f"{name}（{e['actor']}）" if name and name != e["actor"] else e["actor"]
+        seen_event = case_actions.last_event_id(session)
+        actions = case_actions.available(case, me.role) if me.can("act_on_cases") else []
+        units = [(u.id, u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
+        leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
+            select(User).where(User.role == "leader", User.active.is_(True))
+            .order_by(User.username))]
+    return {"case": row, "clocks": clocks, "letters": letters, "replies": replies,
+            "supervision": supervision, "instructions": instructions, "hearings": hearings,
+            "timeline": timeline, "seen_event": seen_event, "actions": actions,
+            "labels": case_actions.LABELS, "units": units, "leaders": leaders,
+            "decisions": DECISIONS, "flags": cases.FLAGS, "today": today,
+            "workflow_actions": set(ACTION_LABELS), "to_unit": case_actions.TO_UNIT}
+
+
+def _case_row(case: Case, clock: Any, today: dt.date) -> dict[str, Any]:
+    """What a list shows of a case: number, stage, owner, the clock that matters."""
+    return {
+        "id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
+        "status": case.status,
+        "stage": STATUS_LABELS.get(case.status, case.status),
+        "unit": case.unit.name if case.unit else "", "unit_id": case.unit_id,
+        "lead_id": case.lead_id, "township": case.township, "flags": list(case.flags),
+        "what": clock.what if clock else "", "due": clock.due if clock else None,
+        "kind": clock.kind if clock else "",
+        "days_left": clock.days_left(today) if clock else None,
+        "overdue": bool(clock and clock.overdue(today)),
+        "terminal": Stage(case.status) in TERMINAL,
+    }
+
+
+def _names(session: Any, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return {u.id: u.display_name or u.username
+            for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+
+
+def _replies(session: Any, case_id: int, letter_ids: list[int]) -> list[dict[str, Any]]:
+    """The case's reply documents, newest first; a superseded version says by which."""
+    from letters import template_title
+
+    query = select(Reply).where((Reply.case_id == case_id) | Reply.letter_id.in_(letter_ids))
+    found = list(session.scalars(query.order_by(Reply.id.desc())))
+    return [{"id": r.id, "title": template_title(r.template), "doc_number": r.doc_number,
+             "letter_id": r.letter_id, "created_at": r.created_at, "created_by": r.created_by,
+             "signed_by": r.signed_by, "delivered_on": r.delivered_on,
+             "delivery_method": r.delivery_method, "superseded_by": r.superseded_by_id}
+            for r in found]
+
+
+def _local(at: dt.datetime, tz: str) -> dt.datetime:
+    """A stored UTC time in the office's time zone."""
+    return at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def _event(event: AuditEvent | case_actions.Change, tz: str,
+           reg_nos: dict[int, str] | None = None) -> dict[str, Any]:
+    """One timeline entry: when, who, what (in Chinese), and the particulars."""
+    d = dict(event.detail or {})
+    label = EVENT_LABELS.get(event.action, event.action)
+    if event.action == "transition":
+        label = case_actions.LABELS.get(d.get("step", ""), d.get("step", label))
+    parts = []
+    if event.action == "transition" and d.get("from_stage"):
+        parts.append(f"{STATUS_LABELS.get(d['from_stage'], d['from_stage'])} → "
+                     f"{STATUS_LABELS.get(d.get('to_stage', ''), d.get('to_stage', ''))}")
+        if d.get("on"):
+            parts.append(f"日期 {d['on']}")
+        if d.get("decision"):
+            parts.append(f"处理意见：{d['decision']}")
+    if event.action == "assign-owner":
+        parts.append(f"承办单位：{d.get('unit')}")
+        if d.get("lead"):
+            parts.append(f"包案领导：{d['lead']}")
+    if event.action in ("open-case", "link-letter") and d.get("letter_id"):
+        parts.append(f"来信 {(reg_nos or {}).get(d['letter_id'], d['letter_id'])}")
+    if event.action == "flag":
+        parts.append(f"标记：{'、'.join(d.get('flags') or []) or '无'}")
+    if event.action in ("hearing", "joint-meeting"):
+        parts.append(f"{d.get('start_on')} 至 {d.get('end_on')}")
+        if d.get("paused_days"):
+            parts.append(f"办理期限顺延 {d['paused_days']} 天")
+    if event.action.startswith("supervise-") and d.get("due_on"):
+        parts.append(f"限 {d['due_on']} 前答复")
+    if event.action == "instruction" and d.get("leader"):
+        parts.append(f"{d['leader']}")
+    if event.action == "mark-accusation":
+        parts.append(" ".join(x for x in (d.get("accused_unit"), d.get("accused_person")) if x))
+    if d.get("reason"):
+        parts.append(f"理由：{d['reason']}")
+    entity = ENTITY_LABELS.get(event.entity, event.entity)
+    if event.entity == "letter" and reg_nos is not None:
+        entity = f"来信 {reg_nos.get(event.entity_id or 0, event.entity_id)}"
+    return {"id": event.id, "at": _local(event.at, tz), "actor": event.actor, "label": label,
+            "entity": entity, "detail": "；".join(p for p in parts if p)}

@@ -1,0 +1,549 @@
+"""Case commands: due lists, one case, opening, linking, workflow, owners, 督办, 批示, 听证."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from records import MEETING_KINDS, Case, Hearing, Unit, User, audit, cases, intake, units
+from records import supervision as supervising
+from records.calendar import WorkCalendar
+from records.models import Instruction, Supervision
+from records.routing import assign_owner, mark_accusation
+from records.workflow import ACTION_LABELS, DECISIONS, STAGE_LABELS, Stage, allowed_actions
+from web.cli.common import (
+    ACTOR,
+    DATE,
+    CliContext,
+    day_or_today,
+    emit,
+    fail,
+    json_option,
+    pass_ctx,
+)
+
+
+def case_summary(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str, Any]:
+    """What a list of cases shows: number, stage, the clock that matters, flags."""
+    clock = cases.deadline(case, calendar)
+    return {
+        "case_id": case.id,
+        "case_no": case.case_no,
+        "title": case.title,
+        "stage": case.status,
+        "stage_label": STAGE_LABELS[Stage(case.status)],
+        "unit": case.unit.name if case.unit else None,
+        "lead_id": case.lead_id,
+        "deadline": None if clock is None else {
+            "what": clock.what, "due": clock.due.isoformat(), "kind": clock.kind,
+            "days_left": clock.days_left(today), "overdue": clock.overdue(today),
+        },
+        "flags": case.flags,
+    }
+
+
+@click.command("cases")
+@click.option("--overdue", is_flag=True, help="Only cases past an office deadline.")
+@click.option("--due-soon", "due_soon", type=int, default=None, metavar="DAYS",
+              help="Only cases with an office deadline within DAYS days.")
+@click.option("--unit", default=None, help="Only cases handled by this unit (督办 per unit).")
+@click.option("--lead", default=None, metavar="USER",
+              help="Only cases of this responsible leader (包案领导).")
+@json_option
+@pass_ctx
+def cases_command(ctx: CliContext, overdue: bool, due_soon: int | None, unit: str | None,
+                  lead: str | None, as_json: bool) -> None:
+    """Open cases with an office deadline running (overdue first)."""
+    instance = ctx.instance()
+    today = instance.today()
+    with instance.db.session() as session:
+        unit_id = units.get_unit(session, unit).id if unit else None
+        lead_id = units.get_user(session, lead).id if lead else None
+        rows = cases.due(session, instance.calendar, today, within_days=due_soon,
+                         overdue_only=overdue, unit_id=unit_id, lead_id=lead_id)
+        listed = [case_summary(case, instance.calendar, today) for case, _ in rows]
+
+    def human() -> None:
+        for c in listed:
+            d = c["deadline"]
+            mark = "逾期" if d["overdue"] else f"剩 {d['days_left']} 天"
+            click.echo(f"{c['case_no']}  {c['stage_label']:<6} {d['due']} {mark:<8} {c['title']}")
+        click.echo(f"{len(listed)} case(s)")
+
+    emit(as_json, {"today": today.isoformat(), "cases": listed}, human)
+
+
+@click.group("case")
+def case_group() -> None:
+    """One case: show, open from a letter, link a letter, take a workflow action."""
+
+
+@case_group.command("show")
+@click.argument("case_ref")
+@json_option
+@pass_ctx
+def show(ctx: CliContext, case_ref: str, as_json: bool) -> None:
+    """A case with its letters, clock, allowed actions and timeline."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        document = case_summary(case, instance.calendar, instance.today())
+        document["letters"] = [{"letter_id": letter.id, "reg_no": letter.reg_no,
+                                "received_on": letter.received_on.isoformat()}
+                               for letter in case.letters]
+        document["allowed_actions"] = allowed_actions(Stage(case.status))
+        lead = session.get(User, case.lead_id) if case.lead_id else None
+        document["lead"] = lead.username if lead else None
+        accused = session.get(Unit, case.accused_unit_id) if case.accused_unit_id else None
+        document["accused"] = {"unit": accused.name if accused else None,
+                               "person": case.accused_person}
+        document["paused_days"] = case.paused_days
+        items, orders = supervising.of_case(session, case)
+        document["supervision"] = [supervision_dict(item) for item in items]
+        document["instructions"] = [instruction_dict(order) for order in orders]
+        document["hearings"] = [hearing_dict(h) for h in cases.hearings(session, case)]
+        document["timeline"] = [
+            {"at": e.at.isoformat(timespec="seconds"), "actor": e.actor, "action": e.action,
+             **e.detail} for e in audit.history(session, "case", case.id)
+        ]
+
+    def human() -> None:
+        click.echo(f"{document['case_no']}  {document['stage_label']}  {document['title']}")
+        if document["deadline"]:
+            d = document["deadline"]
+            click.echo(f"  {d['what']}：{d['due']}（剩 {d['days_left']} 天）")
+        click.echo("  可以：" + "、".join(ACTION_LABELS[a] for a in document["allowed_actions"]))
+        if document["unit"]:
+            click.echo(f"  承办单位：{document['unit']}  包案领导：{document['lead'] or '—'}")
+        if document["flags"]:
+            click.echo("  标记：" + "、".join(document["flags"]))
+        for h in document["hearings"]:
+            paused = f"（办理期限顺延 {h['paused_days']} 天）" if h["paused_days"] else ""
+            click.echo(f"  {h['label']} {h['start_on']} 至 {h['end_on']}{paused} {h['note']}")
+        for item in document["supervision"]:
+            state = f"已办结 {item['resolved_on']}" if item["resolved_on"] else ""
+            due = f"限 {item['due_on']}" if item["due_on"] else ""
+            click.echo(f"  督办#{item['id']} {item['label']} {due} {item['text']} {state}".rstrip())
+        for order in document["instructions"]:
+            click.echo(f"  批示#{order['id']} {order['given_on']} {order['leader']}："
+                       f"{order['text']}")
+            for n, action in enumerate(order["actions"], 1):
+                mark = f"✓ {action['done_on']}" if action["done_on"] else "未落实"
+                click.echo(f"      {n}. {action['what']}  {mark}")
+        for e in document["timeline"]:
+            what = ACTION_LABELS.get(e.get("step", ""), e["action"])
+            click.echo(f"  {e['at']}  {e['actor']}  {what}  {e.get('reason') or ''}".rstrip())
+
+    emit(as_json, document, human)
+
+
+@case_group.command("open")
+@click.argument("letter")
+@click.option("--title", default="", help="A short title (default: the letter's summary).")
+@json_option
+@pass_ctx
+def open_command(ctx: CliContext, letter: str, title: str, as_json: bool) -> None:
+    """Open a new case from a letter (id or registration number)."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.open_case(session, intake.find_letter(session, letter), actor=ACTOR,
+                               title=title)
+        document = case_summary(case, instance.calendar, instance.today())
+    emit(as_json, document, lambda: click.echo(f"{document['case_no']} opened"))
+
+
+@case_group.command("propose")
+@click.argument("letter")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+@json_option
+@pass_ctx
+def propose(ctx: CliContext, letter: str, limit: int, as_json: bool) -> None:
+    """Cases a letter may belong to (same person, similar content), with reasons."""
+    from web.services.linking import propose_cases
+
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        letter_id = intake.find_letter(session, letter).id
+    found = propose_cases(instance, letter_id, limit=limit)
+    proposals = [p.as_dict() for p in found]
+
+    def human() -> None:
+        for p in found:
+            repeat = "  [重复信访]" if p.repeat else ""
+            click.echo(f"{p.case_no}  {p.score:.2f}  {p.title}{repeat}")
+            click.echo("    " + "；".join(p.reasons))
+        if not found:
+            click.echo("no earlier case looks related: open a new one")
+
+    emit(as_json, {"letter_id": letter_id, "proposals": proposals}, human)
+
+
+@case_group.command("link")
+@click.argument("letter")
+@click.argument("case_ref")
+@click.option("--reason", default="", help="Why the letter belongs to this case.")
+@json_option
+@pass_ctx
+def link(ctx: CliContext, letter: str, case_ref: str, reason: str, as_json: bool) -> None:
+    """Link a letter to an existing case."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        the_letter = intake.find_letter(session, letter)
+        case = cases.get_case(session, case_ref)
+        cases.link_letter(session, the_letter, case, actor=ACTOR, reason=reason)
+        document = {"letter_id": the_letter.id, "case_id": case.id, "case_no": case.case_no}
+    emit(as_json, document, lambda: click.echo(f"{letter} → {document['case_no']}"))
+
+
+@case_group.command("transition")
+@click.argument("case_ref")
+@click.argument("action", type=click.Choice(sorted(ACTION_LABELS)))
+@click.option("--on", "on", type=DATE, default=None,
+              help="The day of the action (default: today).")
+@click.option("--decision", type=click.Choice(DECISIONS), default=None,
+              help="With reply: 支持, 解释说明 or 不予支持.")
+@click.option("--days", "extension_days", type=int, default=30, show_default=True,
+              help="With extend: how many days (at most 30).")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@json_option
+@pass_ctx
+def transition(ctx: CliContext, case_ref: str, action: str, on: dt.datetime | None,
+               decision: str | None, extension_days: int, reason: str, as_json: bool) -> None:
+    """Take a workflow action on a case; illegal ones are refused with the reason."""
+    from records.workflow import IllegalTransition
+
+    instance = ctx.instance()
+    day = day_or_today(on, instance)
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        try:
+            cases.transition(session, case, action, day, actor=ACTOR,
+                             calendar=instance.calendar, reason=reason, decision=decision,
+                             extension_days=extension_days)
+        except IllegalTransition as e:
+            raise click.ClickException(str(e)) from e
+        document = case_summary(case, instance.calendar, instance.today())
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']}: {document['stage_label']}"))
+
+
+SUPERVISION_LABELS = {"reminder": "催办", "note": "督办记录", "escalation": "挂牌督办"}
+MEETING_LABELS = {"hearing": "听证", "joint_meeting": "联席会议"}
+
+
+def supervision_dict(item: Supervision) -> dict[str, Any]:
+    """One 督办 item as the CLI and JSON show it."""
+    return {"id": item.id, "case_id": item.case_id, "kind": item.kind,
+            "label": SUPERVISION_LABELS[item.kind], "text": item.text,
+            "due_on": item.due_on.isoformat() if item.due_on else None, "by": item.by,
+            "at": item.at.isoformat(timespec="seconds"),
+            "resolved_on": item.resolved_on.isoformat() if item.resolved_on else None}
+
+
+def instruction_dict(order: Instruction) -> dict[str, Any]:
+    """One 批示 with its numbered actions."""
+    return {"id": order.id, "leader": order.leader, "text": order.text,
+            "given_on": order.given_on.isoformat(), "actions": order.actions,
+            "done_on": order.done_on.isoformat() if order.done_on else None}
+
+
+def hearing_dict(hearing: Hearing) -> dict[str, Any]:
+    """One 听证 or 联席会议."""
+    return {"id": hearing.id, "kind": hearing.kind, "label": MEETING_LABELS[hearing.kind],
+            "start_on": hearing.start_on.isoformat(), "end_on": hearing.end_on.isoformat(),
+            "note": hearing.note, "paused_days": hearing.paused_days}
+
+
+@case_group.command("flag")
+@click.argument("case_ref")
+@click.option("--add", "add", multiple=True, type=click.Choice(cases.FLAGS),
+              help="A flag to set (repeatable).")
+@click.option("--remove", "remove", multiple=True, type=click.Choice(cases.FLAGS),
+              help="A flag to take off, e.g. one proposed from the text that is wrong.")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@json_option
+@pass_ctx
+def flag_command(ctx: CliContext, case_ref: str, add: tuple[str, ...], remove: tuple[str, ...],
+                 reason: str, as_json: bool) -> None:
+    """Set or remove 重复 / 越级 / 集体 / 联名 (越级 and 集体 are proposed from the letters)."""
+    if not add and not remove:
+        raise click.UsageError("give --add FLAG or --remove FLAG")
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        cases.set_flags(session, case, add=add, remove=remove, actor=ACTOR, reason=reason)
+        flags = [str(f) for f in case.flags]
+        document = {"case_id": case.id, "case_no": case.case_no, "flags": flags}
+    emit(as_json, document, lambda: click.echo(f"{case_ref}: {'、'.join(flags) or '无标记'}"))
+
+
+@case_group.command("assign")
+@click.argument("case_ref")
+@click.option("--unit", required=True, help="The handling unit (承办单位).")
+@click.option("--lead", default=None, metavar="USER", help="The responsible leader (包案领导).")
+@click.option("--reason", required=True, help="Why this unit (kept in the audit log).")
+@json_option
+@pass_ctx
+def assign(ctx: CliContext, case_ref: str, unit: str, lead: str | None, reason: str,
+           as_json: bool) -> None:
+    """Give a case its handling unit and leader, or reassign it; never to the accused (§30)."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        the_unit = units.get_unit(session, unit)
+        leader = units.get_user(session, lead) if lead else None
+        if not reason.strip():
+            fail("--reason must say why this unit handles the case")
+        assign_owner(session, case, the_unit, leader, actor=ACTOR, reason=reason)
+        document = {"case_id": case.id, "case_no": case.case_no, "unit": the_unit.name,
+                    "lead": leader.username if leader else None}
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']} → {document['unit']}"
+        + (f"（包案领导 {document['lead']}）" if document["lead"] else "")))
+
+
+@case_group.command("accuse")
+@click.argument("case_ref")
+@click.option("--unit", default=None, help="The unit the letter accuses (检举、控告).")
+@click.option("--person", default=None, metavar="NAME", help="The person it accuses.")
+@json_option
+@pass_ctx
+def accuse(ctx: CliContext, case_ref: str, unit: str | None, person: str | None,
+           as_json: bool) -> None:
+    """Record whom a case accuses, so that it is never routed to them (§30)."""
+    if not unit and not person:
+        raise click.UsageError("give --unit U or --person NAME (or both)")
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        accused = units.get_unit(session, unit) if unit else None
+        mark_accusation(session, case, accused_unit=accused, accused_person=person, actor=ACTOR)
+        document = {"case_id": case.id, "case_no": case.case_no,
+                    "accused": {"unit": accused.name if accused else None, "person": person}}
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']}: 被检举 {unit or ''} {person or ''}".rstrip()))
+
+
+@case_group.command("supervise")
+@click.argument("case_ref")
+@click.argument("kind", type=click.Choice(supervising.KINDS))
+@click.argument("text")
+@click.option("--due", type=DATE, default=None, help="The date the unit must answer by.")
+@json_option
+@pass_ctx
+def supervise(ctx: CliContext, case_ref: str, kind: str, text: str, due: dt.datetime | None,
+              as_json: bool) -> None:
+    """督办: a reminder (催办), a note, or an escalation (挂牌督办) on a case."""
+    instance = ctx.instance()
+    due_on = due.date() if due else None
+    if due_on is not None and due_on < instance.today():
+        fail(f"--due {due_on} is in the past (today is {instance.today()})")
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        item = supervising.supervise(session, case, kind, text, actor=ACTOR, due_on=due_on)
+        document = {"case_no": case.case_no, **supervision_dict(item)}
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']}: {document['label']} #{document['id']}"))
+
+
+@case_group.command("resolve")
+@click.argument("case_ref")
+@click.argument("item_id", type=int)
+@click.option("--on", "on", type=DATE, default=None, help="The day it was answered (default: "
+              "today).")
+@json_option
+@pass_ctx
+def resolve(ctx: CliContext, case_ref: str, item_id: int, on: dt.datetime | None,
+            as_json: bool) -> None:
+    """A reminder or escalation has been answered: it leaves `huiyin supervision`."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        item = supervising.get_item(session, case, item_id)
+        supervising.resolve(session, item, day_or_today(on, instance), actor=ACTOR)
+        document = {"case_no": case.case_no, **supervision_dict(item)}
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']}: {document['label']} #{item_id} resolved"))
+
+
+@click.command("supervision")
+@click.option("--escalated", is_flag=True, help="Only escalations (挂牌督办).")
+@json_option
+@pass_ctx
+def supervision_command(ctx: CliContext, escalated: bool, as_json: bool) -> None:
+    """Open 督办 items (reminders and escalations not yet resolved), nearest due first."""
+    instance = ctx.instance()
+    today = instance.today()
+    with instance.db.session() as session:
+        listed = []
+        for item in supervising.open_items(session, escalated_only=escalated):
+            case = session.get(Case, item.case_id)
+            assert case is not None
+            listed.append({**supervision_dict(item), "case_no": case.case_no,
+                           "unit": case.unit.name if case.unit else None,
+                           "overdue": item.due_on is not None and item.due_on < today})
+
+    def human() -> None:
+        for i in listed:
+            due = ("逾期 " if i["overdue"] else "限 ") + i["due_on"] if i["due_on"] else ""
+            click.echo(f"#{i['id']:<4} {i['case_no']}  {i['label']}  {due}  {i['unit'] or ''}  "
+                       f"{i['text']}")
+        click.echo(f"{len(listed)} item(s)")
+
+    emit(as_json, {"today": today.isoformat(), "items": listed}, human)
+
+
+@case_group.command("instruct")
+@click.argument("case_ref")
+@click.option("--leader", required=True, metavar="NAME", help="The leader who wrote it.")
+@click.option("--text", required=True, help="The instruction (批示) as written.")
+@click.option("--action", "actions", multiple=True, required=True,
+              help="One thing it orders (repeatable); each is carried out and ticked off.")
+@click.option("--on", "on", type=DATE, default=None, help="The day it was given (default: "
+              "today).")
+@json_option
+@pass_ctx
+def instruct(ctx: CliContext, case_ref: str, leader: str, text: str, actions: tuple[str, ...],
+             on: dt.datetime | None, as_json: bool) -> None:
+    """领导阅批: record a leader's instruction on a case and the actions it orders."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        order = supervising.instruct(session, case, leader=leader, text=text,
+                                     given_on=day_or_today(on, instance), actions=list(actions),
+                                     actor=ACTOR)
+        document = {"case_no": case.case_no, **instruction_dict(order)}
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']}: 批示 #{document['id']}, {len(document['actions'])} action(s)"))
+
+
+@case_group.command("done")
+@click.argument("case_ref")
+@click.argument("instruction_id", type=int)
+@click.argument("action_number", type=int)
+@click.option("--on", "on", type=DATE, default=None, help="The day it was done (default: today).")
+@json_option
+@pass_ctx
+def done(ctx: CliContext, case_ref: str, instruction_id: int, action_number: int,
+         on: dt.datetime | None, as_json: bool) -> None:
+    """Tick off one action of an instruction (numbered from 1, as `case show` lists them)."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        order = supervising.get_instruction(session, case, instruction_id)
+        supervising.carry_out(session, order, action_number - 1, day_or_today(on, instance),
+                              actor=ACTOR)
+        document = {"case_no": case.case_no, **instruction_dict(order)}
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']}: 批示 #{instruction_id} action {action_number} done"
+        + ("; all done" if document["done_on"] else "")))
+
+
+@case_group.command("hearing")
+@click.argument("case_ref")
+@click.option("--kind", type=click.Choice(MEETING_KINDS), default="hearing", show_default=True,
+              help="hearing (听证, pauses the handling clock) or joint_meeting (联席会议).")
+@click.option("--from", "start", type=DATE, required=True, help="First day.")
+@click.option("--to", "end", type=DATE, required=True, help="Last day (the same for one day).")
+@click.option("--note", default="", help="Who took part, what was decided.")
+@json_option
+@pass_ctx
+def hearing(ctx: CliContext, case_ref: str, kind: str, start: dt.datetime, end: dt.datetime,
+            note: str, as_json: bool) -> None:
+    """Record a hearing or joint meeting; a hearing's days move the handling deadline."""
+    instance = ctx.instance()
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        held = cases.record_hearing(session, case, kind, start.date(), end.date(), note=note,
+                                    actor=ACTOR, calendar=instance.calendar)
+        document = {**case_summary(case, instance.calendar, instance.today()),
+                    "hearing": hearing_dict(held)}
+    emit(as_json, document, lambda: click.echo(
+        f"{document['case_no']}: {document['hearing']['label']} recorded"
+        + (f"; handling due {document['deadline']['due']}" if document["deadline"] else "")))
+
+
+@click.command("stats")
+@click.option("--from", "start", type=DATE, default=None,
+              help="First day of receipt counted (default: 1 January this year).")
+@click.option("--to", "end", type=DATE, default=None,
+              help="Last day of receipt counted (default: today).")
+@click.option("--by", type=click.Choice(["month", "township", "unit"]), default=None,
+              help="One set of rates per month of receipt, township or handling unit.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the table as CSV (UTF-8 with BOM, opens in Excel).")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the table as an Excel workbook (.xlsx).")
+@json_option
+@pass_ctx
+def stats_command(ctx: CliContext, start: dt.datetime | None, end: dt.datetime | None,
+                  by: str | None, csv_path: Path | None, xlsx_path: Path | None,
+                  as_json: bool) -> None:
+    """The office's rates (两个提高、三个降低 and more), each with its definition."""
+    from records import stats
+
+    instance = ctx.instance()
+    today = instance.today()
+    first = start.date() if start else dt.date(today.year, 1, 1)
+    last = end.date() if end else today
+    if last < first:
+        fail(f"--to {last} is before --from {first}")
+    with instance.db.session() as session:
+        facts = stats.case_facts(session, first, last, instance.calendar)
+    groups = stats.grouped_rates(facts, by)
+    document = {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": len(facts),
+                "groups": {name: [r.as_dict() for r in rates] for name, rates in groups.items()}}
+    if csv_path is not None:
+        _write_csv(csv_path, groups)
+    if xlsx_path is not None:
+        _write_xlsx(xlsx_path, groups, f"{first} 至 {last}")
+
+    def human() -> None:
+        for name, rates in groups.items():
+            click.echo(f"{name}（{first} 至 {last}）")
+            for r in rates:
+                shown = "—" if r.value is None else f"{r.value:.1%}"
+                click.echo(f"  {r.name:<8} {shown:>7}  ({r.numerator}/{r.denominator})  "
+                           f"{r.definition}")
+
+    emit(as_json, document, human)
+
+
+HEADER = ["分组", "指标", "比率", "分子", "分母", "口径"]
+
+
+def _write_xlsx(path: Path, groups: dict[str, list[Any]], period: str) -> None:
+    """The same table as the CSV, as a workbook: rates formatted as percentages."""
+    try:
+        from openpyxl import Workbook
+    except ImportError:
+        fail("--xlsx needs openpyxl: pip install openpyxl (or use --csv)")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "信访工作指标"
+    sheet.append([f"统计期间：{period}（按收信日期）"])
+    sheet.append(HEADER)
+    for name, rates in groups.items():
+        for r in rates:
+            sheet.append([name, r.name, r.value, r.numerator, r.denominator, r.definition])
+            sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"
+    for column, width in zip("ABCDEF", (12, 16, 9, 8, 8, 70), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A3"
+    book.save(path)
+
+
+def _write_csv(path: Path, groups: dict[str, list[Any]]) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for name, rates in groups.items():
+            for r in rates:
+                writer.writerow([name, r.name, "" if r.value is None else r.value, r.numerator,
+                                 r.denominator, r.definition])

@@ -1,0 +1,182 @@
+"""Who may sign in and what each role may see: one table of capabilities, one scope.
+
+Roles (DESIGN.md): a clerk registers and reviews mail, a handler works the cases assigned to
+its unit (and only those), a leader sees everything and signs replies, an admin keeps the
+system (users, units, tables, certificate) and reads no letters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy.orm import Session
+
+from records import Case, Letter, LoginAttempt, Unit, User
+
+# What each capability allows, and which roles hold it. Routes name a capability, never a role.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "read_letters": frozenset({"clerk", "handler", "leader"}),  # a handler: its unit's only
+    "intake": frozenset({"clerk"}),
+    "review": frozenset({"clerk"}),
+    "act_on_cases": frozenset({"clerk", "handler", "leader"}),
+    "draft_replies": frozenset({"clerk", "handler", "leader"}),
+    "sign_replies": frozenset({"leader"}),
+    "dashboard": frozenset({"clerk", "handler", "leader", "admin"}),
+    "admin": frozenset({"admin"}),
+}
+
+# Password guessing: this many failures within the window lock the name (or the address).
+FAILURES_PER_NAME = 5
+FAILURES_PER_ADDRESS = 20
+LOCK_WINDOW = dt.timedelta(minutes=15)
+
+_hasher = PasswordHasher()  # Argon2id, 64 MiB, 3 passes: memory-hard as DESIGN.md asks
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+class LoginRefused(Exception):
+    """Sign-in refused; the message is safe to show (it never says which part was wrong)."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The signed-in user as the request sees it (no ORM object outlives its session)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    unit_id: int | None
+    unit_name: str | None
+    unit_ids: frozenset[int] | None  # the units whose cases this user sees; None: all
+    token: str
+    session_id: int = 0  # the sign-in's audit event; signing out ends this session (0: none)
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.token}" + (f":{self.session_id}" if self.session_id else "")
+
+    def can(self, capability: str) -> bool:
+        """Whether this user's role holds the capability (see CAPABILITIES)."""
+        return self.role in CAPABILITIES[capability]
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash to keep in User.password_hash."""
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str, username: str) -> None:
+    """Refuse passwords a guesser would try first; raise ValueError saying why."""
+    if len(password) < 10:
+        raise ValueError("密码至少 10 个字符")
+    if username and username.lower() in password.lower():
+        raise ValueError("密码不能包含用户名")
+    if len(set(password)) < 4:
+        raise ValueError("密码过于简单")
+
+
+def session_token(user: User) -> str:
+    """Changes when the password changes or the user is disabled: old sessions end."""
+    basis = f"{user.password_hash}|{user.active}|{user.role}|{user.unit_id}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+def signed_in(session: Session, user: User) -> SignedIn:
+    """The request-side view of a user, with the units it may see resolved once."""
+    unit = session.get(Unit, user.unit_id) if user.unit_id else None
+    return SignedIn(
+        id=user.id, username=user.username, display_name=user.display_name or user.username,
+        role=user.role, unit_id=user.unit_id, unit_name=unit.name if unit else None,
+        unit_ids=_visible_units(session, user), token=session_token(user),
+    )
+
+
+def _visible_units(session: Session, user: User) -> frozenset[int] | None:
+    """A handler sees its unit and the units below it; every other role sees all cases."""
+    if user.role != "handler":
+        return None
+    if user.unit_id is None:
+        return frozenset()
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent_id, []).append(unit_id)
+    seen, todo = set(), [user.unit_id]
+    while todo:
+        unit_id = todo.pop()
+        if unit_id not in seen:
+            seen.add(unit_id)
+            todo.extend(children.get(unit_id, []))
+    return frozenset(seen)
+
+
+def authenticate(session: Session, username: str, password: str, remote_addr: str,
+                 now: dt.datetime) -> User:
+    """Check a sign-in, recording the attempt; raise LoginRefused (also when locked out)."""
+    username = username.strip()[:64]
+    since = now - LOCK_WINDOW
+    failed = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+    by_name = session.scalar(failed.where(LoginAttempt.username == username)) or 0
+    by_address = session.scalar(failed.where(LoginAttempt.remote_addr == remote_addr)) or 0
+    if by_name >= FAILURES_PER_NAME or by_address >= FAILURES_PER_ADDRESS:
+        session.add(LoginAttempt(username=username, remote_addr=remote_addr, at=now))
+        raise LoginRefused(f"尝试次数过多，请 {LOCK_WINDOW.seconds // 60} 分钟后再试")
+    user = session.scalars(select(User).where(User.username == username)).first()
+    ok = _verify(user.password_hash if user and user.password_hash else None, password)
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(username=username, remote_addr=remote_addr, success=ok, at=now))
+    if not ok or user is None:
+        raise LoginRefused("用户名或密码不正确")
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    """Constant work whether or not the user exists, so timing does not tell names apart."""
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def case_scope(user: SignedIn) -> ColumnElement[bool]:
+    """A WHERE clause selecting the cases this user may see."""
+    if not user.can("read_letters"):
+        return false()
+    if user.unit_ids is None:
+        return true()
+    return Case.unit_id.in_(user.unit_ids)
+
+
+def letter_scope(user: SignedIn) -> ColumnElement[bool]:
+    """A WHERE clause selecting the letters this user may see (a handler: its cases' letters)."""
+    if not user.can("read_letters"):
+        return false()
+    if user.unit_ids is None:
+        return true()
+    return Letter.case_id.in_(select(Case.id).where(case_scope(user)))
+
+
+def may_see_case(user: SignedIn, case: Case) -> bool:
+    """The same rule as case_scope, for one case already loaded."""
+    if not user.can("read_letters"):
+        return False
+    return user.unit_ids is None or case.unit_id in user.unit_ids
+
+
+def may_see_letter(user: SignedIn, letter: Letter) -> bool:
+    """The same rule as letter_scope, for one letter already loaded."""
+    if not user.can("read_letters"):
+        return False
+    if user.unit_ids is None:
+        return True
+    return letter.case is not None and letter.case.unit_id in user.unit_ids

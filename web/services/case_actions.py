@@ -1,0 +1,373 @@
+"""Actions on one case, shared by the case pages and the JSON API.
+
+Each action is checked three ways before anything changes: the role may take it
+(ACTION_ROLES), the workflow allows it from the case's stage (records.workflow.TRANSITIONS),
+and the caller saw the case's current version (optimistic locking: a stale version raises
+StaleCase, which names what changed since). The rules themselves stay in records (workflow,
+routing's §30 check, supervision); this module only parses a form and calls them, as the
+CLI (web/cli_cases.py) does.
+
+Exception tree::
+
+    ActionError            the action was refused; str(e) says why, in Chinese
+    ├── StaleCase          someone changed the case since the caller looked (HTTP 409)
+    └── NotAllowed         this role may not take this action (HTTP 403)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from records import AuditEvent, Case, Letter, RecordsError, Reply, Unit, User, cases
+from records import supervision as supervising
+from records.models import utcnow
+from records.routing import AccusationConflict, assign_owner
+from records.workflow import (
+    ACTION_LABELS,
+    DECISIONS,
+    STAGE_LABELS,
+    IllegalTransition,
+    Stage,
+    allowed_actions,
+)
+from web.services.instance import Instance
+
+log = logging.getLogger("huiyin.cases")
+
+# Workflow actions (records.workflow) and the case's other records, with the roles that take
+# them: the office (clerk, leader) routes and supervises, the unit (handler) handles.
+OFFICE, UNIT, ALL = ("clerk", "leader"), ("handler", "leader"), ("clerk", "handler", "leader")
+ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    "accept": OFFICE, "not_accept": OFFICE, "transfer": OFFICE, "assign": OFFICE,
+    "object": UNIT, "start": ALL, "extend": UNIT, "reply": UNIT,
+    "request_review": OFFICE, "answer_review": OFFICE, "request_recheck": OFFICE,
+    "answer_recheck": OFFICE, "close": OFFICE, "withdraw": OFFICE,
+    "owner": OFFICE, "hearing": ALL, "supervise": OFFICE, "resolve": OFFICE,
+    "instruct": ("leader",), "done": ALL, "flag": OFFICE,
+}
+OTHER_LABELS = {"owner": "指定承办单位、包案领导", "hearing": "听证、联席会议", "supervise": "督办",
+                "resolve": "督办事项办结", "instruct": "领导批示", "done": "批示事项落实",
+                "flag": "标记"}
+LABELS = {**ACTION_LABELS, "transfer": "转送", "assign": "交办", **OTHER_LABELS}
+# Workflow actions that send the case to a unit: the unit is chosen in the same form.
+TO_UNIT = ("transfer", "assign")
+# Actions that change what the search index holds for the case's letters (status, unit).
+REINDEX = frozenset(ACTION_LABELS) | {"owner"}
+
+
+class ActionError(Exception):
+    """An action refused; the message is for the user."""
+
+
+class NotAllowed(ActionError):
+    """The user's role does not take this action."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One audit event, detached from the database (what a stale form missed)."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None
+    detail: dict[str, Any]
+
+
+class StaleCase(ActionError):
+    """The case changed since the caller loaded it; `changes` lists what happened since."""
+
+    def __init__(self, message: str, *, version: int, changes: list[Change]) -> None:
+        super().__init__(message)
+        self.version = version
+        self.changes = changes
+
+
+@dataclass
+class Outcome:
+    """What an action did: a message for the user and the case's new version."""
+
+    case_id: int
+    action: str
+    message: str
+    version: int
+    stage: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def available(case: Case, role: str) -> list[str]:
+    """The actions this role may take on the case now (workflow ones only when legal)."""
+    stage = Stage(case.status)
+    legal = set(allowed_actions(stage))
+    terminal = stage in (Stage.NOT_ACCEPTED, Stage.TRANSFERRED, Stage.CLOSED, Stage.WITHDRAWN)
+    shown = []
+    for action, roles in ACTION_ROLES.items():
+        if role not in roles:
+            continue
+        if action in ACTION_LABELS and action not in legal:
+            continue
+        if action in OTHER_LABELS and terminal and action not in ("resolve", "done"):
+            continue
+        shown.append(action)
+    return shown
+
+
+def act(instance: Instance, case_id: int, action: str, form: Mapping[str, str], *,
+        actor: str, role: str, expected_version: int, seen_event: int | None = None) -> Outcome:
+    """Take one action on a case for a user; raise ActionError (or a subclass) to refuse.
+
+    The caller has already checked that the user may see the case. ``form`` holds the
+    action's fields (date ``on``, ``reason``, ``unit``, ``lead``, ``decision``, ``days`` ...).
+    """
+    if action not in ACTION_ROLES:
+        raise ActionError(f"没有“{action}”这项操作")
+    if role not in ACTION_ROLES[action]:
+        raise NotAllowed(f"您的角色不能{LABELS[action]}")
+    try:
+        with instance.db.session() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise ActionError("没有这个信访事项")
+            if case.version != expected_version:
+                raise _stale(session, case, seen_event)
+            message, details = _do(instance, session, case, action, form, actor)
+            case.updated_at = utcnow()  # every action bumps the version: the page is outdated
+            session.flush()
+            outcome = Outcome(case.id, action, message, case.version, case.status, details)
+    except StaleDataError:
+        with instance.db.session() as session:
+            case = session.get(Case, case_id)
+            assert case is not None
+            raise _stale(session, case, seen_event) from None
+    if action in REINDEX:
+        reindex_case(instance, case_id, actor=actor)
+    return outcome
+
+
+def _stale(session: Session, case: Case, seen_event: int | None) -> StaleCase:
+    """The refusal of a stale form, with the case's events since the page was shown."""
+    events = [Change(e.id, e.at, e.actor, e.action, e.entity, e.entity_id, dict(e.detail or {}))
+              for e in case_events(session, case, after=seen_event, limit=20)]
+    return StaleCase(
+        f"信访事项 {case.case_no} 在您打开页面后已被修改"
+        f"（现为“{STAGE_LABELS[Stage(case.status)]}”），请查看变化后重新操作",
+        version=case.version, changes=events)
+
+
+def case_events(session: Session, case: Case, *, after: int | None = None,
+                limit: int | None = None, reads: bool = False) -> list[AuditEvent]:
+    """The audit events of a case, its letters and its replies, newest first."""
+    letter_ids = select(Letter.id).where(Letter.case_id == case.id)
+    reply_ids = select(Reply.id).where(Reply.case_id == case.id)
+    query = select(AuditEvent).where(or_(
+        (AuditEvent.entity == "case") & (AuditEvent.entity_id == case.id),
+        (AuditEvent.entity == "letter") & AuditEvent.entity_id.in_(letter_ids),
+        (AuditEvent.entity == "reply") & AuditEvent.entity_id.in_(reply_ids),
+    ))
+    if not reads:
+        query = query.where(AuditEvent.action != "read")
+    if after is not None:
+        query = query.where(AuditEvent.id > after)
+    query = query.order_by(AuditEvent.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def last_event_id(session: Session) -> int:
+    """The newest audit event of all: a form remembers it, so that a stale one can be shown
+    exactly what happened to its case after the page was drawn."""
+    return session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def reindex_case(instance: Instance, case_id: int, *, actor: str = "") -> None:
+    """Give the index the case's new status and unit for each of its letters.
+
+    A few letters are indexed now; a case of many (web.services.indexing.IN_REQUEST), or any when
+    the
+    index is busy or unavailable, gets one "index" task per letter for the workers.
+    """
+    from web.services.indexing import IN_REQUEST, index_or_queue, queue_index
+
+    searchable = (Letter.case_id == case_id) & Letter.ingest_state.in_(("read", "indexed"))
+    with instance.db.session() as session:
+        ids = list(session.scalars(select(Letter.id).where(searchable)))
+        if len(ids) > IN_REQUEST:
+            queued = queue_index(session, ids, actor=actor)
+            log.info("case %s: %d letters queued for indexing (tasks %s to %s)", case_id,
+                     len(ids), min(queued), max(queued))
+        elif ids:
+            letters = list(session.scalars(select(Letter).where(searchable)))
+            index_or_queue(instance, session, letters, actor=actor, why=f"case {case_id}")
+
+
+def _day(form: Mapping[str, str], name: str, instance: Instance, *,
+         required: bool = False) -> dt.date:
+    """A date field (YYYY-MM-DD); blank means today unless required."""
+    text = (form.get(name) or "").strip()
+    if not text:
+        if required:
+            raise ActionError(f"请填写日期（{name}）")
+        return instance.today()
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ActionError(f"日期“{text[:20]}”格式不对，应为 2026-01-31") from None
+    if day > instance.today():
+        raise ActionError(f"日期 {day} 在今天之后")
+    return day
+
+
+def _unit(session: Session, form: Mapping[str, str], *, required: bool) -> Unit | None:
+    raw = (form.get("unit") or "").strip()
+    if not raw:
+        if required:
+            raise ActionError("请选择承办单位")
+        return None
+    unit = session.get(Unit, int(raw)) if raw.isdigit() else session.scalars(
+        select(Unit).where(Unit.name == raw)).first()
+    if unit is None:
+        raise ActionError(f"没有承办单位“{raw[:40]}”")
+    return unit
+
+
+def _lead(session: Session, form: Mapping[str, str]) -> User | None:
+    raw = (form.get("lead") or "").strip()
+    if not raw:
+        return None
+    lead = session.get(User, int(raw)) if raw.isdigit() else session.scalars(
+        select(User).where(User.username == raw)).first()
+    if lead is None or lead.role != "leader":
+        raise ActionError(f"没有领导“{raw[:40]}”")
+    return lead
+
+
+def _text(form: Mapping[str, str], name: str, what: str, *, required: bool = True) -> str:
+    value = (form.get(name) or "").strip()
+    if required and not value:
+        raise ActionError(f"请填写{what}")
+    return value[:2000]
+
+
+def _do(instance: Instance, session: Session, case: Case, action: str,
+        form: Mapping[str, str], actor: str) -> tuple[str, dict[str, Any]]:
+    """Carry out one action inside the session; records' refusals become ActionError."""
+    try:
+        if action in ACTION_LABELS:
+            return _transition(instance, session, case, action, form, actor)
+        return _other(instance, session, case, action, form, actor)
+    except AccusationConflict as e:
+        raise ActionError(f"不能交给被检举的单位或个人办理（《信访工作条例》第三十条）：{e}") from e
+    except IllegalTransition as e:
+        raise ActionError(str(e)) from e
+    except RecordsError as e:
+        raise ActionError(str(e)) from e
+
+
+def _transition(instance: Instance, session: Session, case: Case, action: str,
+                form: Mapping[str, str], actor: str) -> tuple[str, dict[str, Any]]:
+    """A workflow step; 转送/交办 first give the case its unit (§30 checked there)."""
+    if action not in allowed_actions(Stage(case.status)):
+        allowed = "、".join(LABELS[a] for a in allowed_actions(Stage(case.status))) or "无"
+        raise ActionError(f"事项“{STAGE_LABELS[Stage(case.status)]}”时不能{LABELS[action]}"
+                          f"（可以：{allowed}）")
+    on = _day(form, "on", instance)
+    reason = _text(form, "reason", "理由", required=action in ("extend", "not_accept",
+                                                              "withdraw", "object"))
+    decision = None
+    if action == "reply":
+        decision = (form.get("decision") or "").strip()
+        if decision not in DECISIONS:
+            raise ActionError(f"请选择处理意见：{'、'.join(DECISIONS)}")
+    days = 30
+    if action == "extend":
+        raw = (form.get("days") or "30").strip()
+        if not raw.isdigit():
+            raise ActionError("延长天数须为 1 至 30 的整数")
+        days = int(raw)
+    details: dict[str, Any] = {}
+    if action in TO_UNIT:
+        unit = _unit(session, form, required=action == "assign")
+        if unit is not None:
+            lead = _lead(session, form)
+            assign_owner(session, case, unit, lead, actor=actor,
+                         reason=reason or LABELS[action])
+            details["unit"] = unit.name
+    cases.transition(session, case, action, on, actor=actor, calendar=instance.calendar,
+                     reason=reason, decision=decision, extension_days=days)
+    return f"已{LABELS[action]}，事项现为“{STAGE_LABELS[Stage(case.status)]}”", details
+
+
+def _other(instance: Instance, session: Session, case: Case, action: str,
+           form: Mapping[str, str], actor: str) -> tuple[str, dict[str, Any]]:
+    """The case's records beside the workflow: owner, hearings, 督办, 批示, flags."""
+    if action == "owner":
+        unit = _unit(session, form, required=True)
+        assert unit is not None
+        lead = _lead(session, form)
+        assign_owner(session, case, unit, lead, actor=actor,
+                     reason=_text(form, "reason", "理由"))
+        return f"承办单位已定为 {unit.name}", {"unit": unit.name}
+    if action == "hearing":
+        kind = (form.get("kind") or "hearing").strip()
+        start = _day(form, "start", instance, required=True)
+        end = _day(form, "end", instance) if (form.get("end") or "").strip() else start
+        held = cases.record_hearing(session, case, kind, start, end,
+                                    note=_text(form, "note", "说明", required=False),
+                                    actor=actor, calendar=instance.calendar)
+        paused = f"，办理期限顺延 {held.paused_days} 天" if held.paused_days else ""
+        return f"已记录{'听证' if kind == 'hearing' else '联席会议'}{paused}", {}
+    if action == "supervise":
+        kind = (form.get("kind") or "reminder").strip()
+        due_text = (form.get("due") or "").strip()
+        due_on = None
+        if due_text:
+            try:
+                due_on = dt.date.fromisoformat(due_text)
+            except ValueError:
+                raise ActionError(f"日期“{due_text[:20]}”格式不对，应为 2026-01-31") from None
+        item = supervising.supervise(session, case, kind,
+                                     _text(form, "text", "督办内容", required=kind != "reminder"),
+                                     actor=actor, due_on=due_on)
+        return f"已记录督办 #{item.id}", {"supervision_id": item.id}
+    if action == "resolve":
+        item = supervising.get_item(session, case, _number(form, "item"))
+        supervising.resolve(session, item, _day(form, "on", instance), actor=actor)
+        return f"督办 #{item.id} 已办结", {}
+    if action == "instruct":
+        actions = [a for a in (form.get("actions") or "").splitlines() if a.strip()]
+        order = supervising.instruct(session, case, leader=_text(form, "leader", "批示领导"),
+                                     text=_text(form, "text", "批示内容"),
+                                     given_on=_day(form, "on", instance), actions=actions,
+                                     actor=actor)
+        return f"已记录批示 #{order.id}", {"instruction_id": order.id}
+    if action == "done":
+        order = supervising.get_instruction(session, case, _number(form, "instruction"))
+        supervising.carry_out(session, order, _number(form, "number") - 1,
+                              _day(form, "on", instance), actor=actor)
+        return "批示事项已落实", {}
+    if action == "flag":
+        wanted = {f for f in cases.FLAGS if form.get(f"flag_{f}")}
+        current = set(case.flags)
+        cases.set_flags(session, case, add=sorted(wanted - current),
+                        remove=sorted(current - wanted), actor=actor,
+                        reason=_text(form, "reason", "理由", required=False))
+        return f"标记：{'、'.join(case.flags) or '无'}", {}
+    raise ActionError(f"没有“{action}”这项操作")
+
+
+def _number(form: Mapping[str, str], name: str) -> int:
+    raw = (form.get(name) or "").strip()
+    if not raw.isdigit():
+        raise ActionError("编号须为正整数")
+    return int(raw)

@@ -1,0 +1,672 @@
+"""工作台 figures: the work still owed and the office's rates, each with the rows behind it.
+
+Pure queries over the records (no Flask), shared by the pages and the JSON API. Every figure is
+defined once, in `_query` (its FROM and WHERE); its count is an SQL aggregate over that query and
+its list a SELECT of rows from the same query, so a number and the list behind it cannot
+disagree.
+
+Metrics (`rows_behind(metric=...)`):
+    without_reply  letters with no reply at all yet (web.services.replies.letters_without_reply)
+    due_soon       open cases whose office duty falls due within the next 3 working days
+    overdue        open cases whose office duty is past due (records.cases.due, overdue_only)
+    received       letters received in the period;  opened: cases received in the period
+    rate           the cases counted by one rate of records.stats (key=..., part=numerator |
+                   denominator), received in the period
+
+The rates are records.stats's definitions written as SQL (a test checks they agree), so that a
+year of 60,000 cases is summed by the database in one query; the sums are kept until the
+records change (the newest audit event that is not a read tells).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy import case as when
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from records import AuditEvent, Case, Letter, Reply, Unit, User, audit, cases, stats
+from records.calendar import WorkCalendar
+from records.workflow import (
+    ANSWER_DAYS,
+    HANDLE_DAYS,
+    ROUTE_DAYS,
+    STAGE_LABELS,
+    Stage,
+    next_working_day,
+)
+from web.services.cache import Kept
+from web.services.instance import Instance
+
+Scope = frozenset[int] | None  # the units whose cases a user sees; None: all (auth.unit_ids)
+DUE_SOON_WORKING_DAYS = 3
+NO_UNIT, NO_LEAD, NO_TOWNSHIP = "（未交办）", "（未指定）", "（未填）"
+
+WORK: dict[str, tuple[str, str, str]] = {  # metric: (rows are, name, definition)
+    "without_reply": ("letter", "未答复来信",
+                      "已登记、尚未生成任何答复文书（告知书、意见书等）的来信"),
+    "due_soon": ("case", "即将到期",
+                 f"未办结事项中，信访机构的法定期限在今后 {DUE_SOON_WORKING_DAYS} 个工作日内"
+                 "（含今日）届满的事项"),
+    "overdue": ("case", "已超期", "未办结事项中，信访机构的法定期限已经届满而尚未完成的事项"),
+}
+PERIOD_METRICS: dict[str, tuple[str, str]] = {
+    "received": ("letter", "收到来信"), "opened": ("case", "收到的事项"),
+}
+RATE_NAMES = {key: (name, definition) for key, name, definition, _, _ in stats.RATES}
+REPLIED = [s.value for s in stats.REPLIED]
+
+
+class days_after(FunctionElement[dt.date]):  # noqa: N801 (an SQL function's name)
+    """SQL `day + n` days, n an integer expression (SQLite and PostgreSQL)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "days_after"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
+    day, n = list(element.clauses)
+    return (f"date({compiler.process(day, **kw)}, "
+            f"'+' || ({compiler.process(n, **kw)}) || ' days')")
+
+
+@compiles(days_after)
+def _days_after_default(element: days_after, compiler: SQLCompiler, **kw: Any) -> str:
+    day, n = list(element.clauses)  # PostgreSQL: date + integer is a date
+    return f"({compiler.process(day, **kw)} + ({compiler.process(n, **kw)}))"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days whose letters and cases the period figures count (both ends included)."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def months(cls, first: str, last: str) -> Period:
+        """From the first day of month `first` to the last of month `last` ("2026-03")."""
+        start = dt.date.fromisoformat(f"{first}-01")
+        after = dt.date.fromisoformat(f"{last}-01") + dt.timedelta(days=32)
+        return cls(start, after.replace(day=1) - dt.timedelta(days=1))
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A breakdown cell: one unit, leader, township or month (None: not narrowed)."""
+
+    unit: int | None | str = "*"  # a unit id, None for 未交办, "*" for any
+    lead: int | None | str = "*"
+    township: str | None = None
+    month: str | None = None  # "2026-03"
+
+
+ANY = Filter()
+
+
+# ---------------------------------------------------------------------------------------------
+# The definitions: one WHERE clause per figure.
+
+
+def _scope(scope: Scope) -> ColumnElement[bool]:
+    """Cases of the user's units; a letter is seen through its case (access.letter_scope)."""
+    return true() if scope is None else Case.unit_id.in_(sorted(scope))
+
+
+def _flagged(flag: str) -> ColumnElement[bool]:
+    """The JSON list of flags holds `flag` (stored as json.dumps writes it, \\u escaped)."""
+    return cast(Case.flags, String).contains(json.dumps(flag), autoescape=True)
+
+
+def _last_working_day_before(day: dt.date, calendar: WorkCalendar) -> dt.date:
+    day -= dt.timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _duty_base() -> ColumnElement[dt.date]:
+    """The day the office's running duty falls due, before moving off a day of rest.
+
+    records.workflow.deadlines, stage by stage; NULL where no duty runs (a window or the end).
+    The real due day is the first working day on or after it.
+    """
+    handling_start = func.coalesce(Case.accepted_on, Case.last_action_on, Case.opened_on)
+    return when(
+        (Case.status.in_([Stage.REGISTERED.value, Stage.ASSIGNED.value]),
+         days_after(Case.opened_on, literal(ROUTE_DAYS))),
+        (Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value]),
+         days_after(handling_start, HANDLE_DAYS + Case.extension_days + Case.paused_days)),
+        (Case.status == Stage.REVIEW_REQUESTED.value,
+         days_after(Case.review_requested_on, literal(ANSWER_DAYS))),
+        (Case.status == Stage.RECHECK_REQUESTED.value,
+         days_after(Case.recheck_requested_on, literal(ANSWER_DAYS))),
+        else_=None,
+    )
+
+
+DUTY_STAGES = [Stage.REGISTERED.value, Stage.ASSIGNED.value, Stage.ACCEPTED.value,
+               Stage.HANDLING.value, Stage.REVIEW_REQUESTED.value, Stage.RECHECK_REQUESTED.value]
+
+
+def _duty_state(today: dt.date, calendar: WorkCalendar) -> ColumnElement[str]:
+    """"overdue", "due_soon" or NULL for a case, by its running duty.
+
+    With L the last working day before today, a duty due (after moving to a working day) before
+    today is one whose base day is on or before L; due by the working day W three working days
+    from today: base day after L and on or before W (W is itself a working day).
+    """
+    base = _duty_base()
+    return when((base <= _last_working_day_before(today, calendar), "overdue"),
+                (base <= calendar.add_working_days(today, DUE_SOON_WORKING_DAYS), "due_soon"),
+                else_=None)
+
+
+def _work_where(metric: str, today: dt.date, calendar: WorkCalendar) -> ColumnElement[bool]:
+    """Without reply; due soon, overdue (or "clock": either, for counting both at once)."""
+    if metric == "without_reply":
+        return ~exists().where(Reply.letter_id == Letter.id)
+    state = _duty_state(today, calendar)
+    if metric == "clock":
+        return and_(Case.status.in_(DUTY_STAGES), state.is_not(None))
+    if metric in ("overdue", "due_soon"):
+        return and_(Case.status.in_(DUTY_STAGES), state == metric)
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def _longest_rest(calendar: WorkCalendar, start: dt.date, end: dt.date) -> int:
+    """The most consecutive days of rest between start and end (a weekend: 2; 春节: 9)."""
+    longest = run = 0
+    day = start
+    while day <= end:
+        run = 0 if calendar.is_working_day(day) else run + 1
+        longest = max(longest, run)
+        day += dt.timedelta(days=1)
+    return longest
+
+
+class _FirstRouting:
+    """The day each case was first accepted, assigned, transferred or refused, read from the
+    audit log as records.stats reads it, but incrementally: the log is append-only, so only
+    events newer than the last one seen are read (the first read of a large log takes a while).
+
+    Most cases need none of it: their columns tell the same day (`_routed_on`). Only a case a
+    unit objected to (异议, back to 登记) lost its first assignment day; those are `corrections`.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: dict[str, int] = {}  # database URL -> last audit event id read
+        self.first: dict[str, dict[int, dt.date]] = {}
+        self.objected: dict[str, set[int]] = {}
+
+    def corrections(self, session: Session, url: str) -> dict[int, dt.date]:
+        """{case id: first routing day} for the cases whose columns no longer tell it."""
+        with self.lock:
+            newest = session.scalar(select(func.max(AuditEvent.id))) or 0
+            if newest < self.seen.get(url, 0):  # a restored (older) database: start again
+                self.seen.pop(url)
+            if url not in self.seen:
+                self.seen[url], self.first[url], self.objected[url] = 0, {}, set()
+            first, objected = self.first[url], self.objected[url]
+            step = AuditEvent.detail["step"].as_string()
+            for case_id, action, on in session.execute(
+                select(AuditEvent.entity_id, step, AuditEvent.detail["on"].as_string())
+                .where(AuditEvent.id > self.seen[url], AuditEvent.id <= newest,
+                       AuditEvent.entity == "case", AuditEvent.action == "transition",
+                       step.in_([*stats.ROUTING, "object"]))
+                .order_by(AuditEvent.id)
+            ):
+                if action == "object":
+                    objected.add(case_id)
+                elif case_id not in first:
+                    first[case_id] = dt.date.fromisoformat(on)
+            self.seen[url] = newest
+            return {case_id: first[case_id] for case_id in objected if case_id in first}
+
+
+FIRST_ROUTING = _FirstRouting()
+
+
+def _routed_on(corrections: dict[int, dt.date]) -> ColumnElement[dt.date]:
+    """The first routing day: assigned, else accepted, else the day it was transferred or
+    refused (records.workflow keeps these columns), corrected for objected cases."""
+    ended = when((Case.status.in_([Stage.TRANSFERRED.value, Stage.NOT_ACCEPTED.value]),
+                  Case.last_action_on), else_=None)
+    from_columns = func.coalesce(Case.assigned_on, Case.accepted_on, ended)
+    if not corrections:
+        return from_columns
+    fixed = {case_id: literal(day, Date) for case_id, day in sorted(corrections.items())}
+    return when(fixed, value=Case.id, else_=from_columns)
+
+
+class _Rates:
+    """records.stats.RATES as SQL: (counts, succeeds) clauses over Case and its Unit."""
+
+    def __init__(self, session: Session, period: Period, scope: Scope, calendar: WorkCalendar
+                 ) -> None:
+        url = str(session.get_bind().engine.url)
+        routed_on = _routed_on(FIRST_ROUTING.corrections(session, url))
+        replied = Case.status.in_(REPLIED)
+        asked_again = or_(Case.review_requested_on.is_not(None),
+                          Case.recheck_requested_on.is_not(None))
+        several = (select(Letter.case_id).where(Letter.case_id.is_not(None))
+                   .group_by(Letter.case_id).having(func.count() > 1))
+        after_reply = exists().where(Letter.case_id == Case.id,
+                                     Letter.received_on > Case.replied_on)
+        handling_base = days_after(Case.accepted_on,
+                                   HANDLE_DAYS + Case.extension_days + Case.paused_days)
+        on_time = or_(Case.replied_on <= handling_base,
+                      Case.id.in_(_replied_on_next_working_day(session, period, scope,
+                                                               handling_base, calendar)))
+        first_time = ~_flagged("重复")
+        self.tests: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {
+            "first_time_resolution": (first_time, replied),
+            "settled": (replied, and_(~asked_again, ~after_reply)),
+            "repeat": (true(), or_(_flagged("重复"), Case.id.in_(several))),
+            "bypass": (true(), _flagged("越级")),
+            "collective": (true(), _flagged("集体")),
+            "timely_acceptance": (routed_on.is_not(None),
+                                  routed_on <= days_after(Case.opened_on, literal(ROUTE_DAYS))),
+            "on_time": (and_(Case.replied_on.is_not(None), Case.accepted_on.is_not(None)),
+                        on_time),
+            "satisfaction": (Case.satisfaction.is_not(None),
+                             Case.satisfaction.in_(["满意", "基本满意"])),
+            "settled_locally": (replied, and_(func.coalesce(Unit.level, "").in_(
+                sorted(stats.LOCAL_LEVELS)), ~asked_again)),
+        }
+        missing = set(RATE_NAMES) ^ set(self.tests)
+        assert not missing, f"rates not written as SQL: {missing}"
+
+    def base(self, query: Any) -> Select[Any]:
+        """FROM case and its unit."""
+        return query.select_from(Case).outerjoin(Unit, Case.unit_id == Unit.id)
+
+    def where(self, key: str, part: str) -> ColumnElement[bool]:
+        if key not in self.tests:
+            raise ValueError(f"unknown rate {key!r}")
+        counts, succeeds = self.tests[key]
+        if part == "denominator":
+            return counts
+        if part == "numerator":
+            return and_(counts, succeeds)
+        raise ValueError(f"part must be numerator or denominator, not {part!r}")
+
+
+def _replied_on_next_working_day(session: Session, period: Period, scope: Scope,
+                                 base: ColumnElement[dt.date],
+                                 calendar: WorkCalendar) -> list[int]:
+    """Cases replied after the handling period's last day but on time, because that day was a
+    day of rest and the period ran on to the next working day (few: read them in Python)."""
+    rest = _longest_rest(calendar, period.start, period.end + dt.timedelta(days=400))
+    query = (select(Case.id, base, Case.replied_on)
+             .where(_scope(scope), _in_period(Case.opened_on, period),
+                    Case.accepted_on.is_not(None), Case.replied_on > base,
+                    Case.replied_on <= days_after(base, literal(rest))))
+    return [case_id for case_id, day, replied in session.execute(query)
+            if replied is not None and replied <= next_working_day(day, calendar)]
+
+
+def _month_of(day: Any) -> ColumnElement[str]:
+    """"2026-03" of a date column (its ISO text's first seven characters)."""
+    return func.substr(cast(day, String), 1, 7)
+
+
+def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.start, column <= period.end)
+
+
+def _narrow(flt: Filter, day: Any) -> list[ColumnElement[bool]]:
+    """The clauses of one breakdown cell."""
+    clauses: list[ColumnElement[bool]] = []
+    if flt.unit != "*":
+        clauses.append(Case.unit_id.is_(None) if flt.unit is None else Case.unit_id == flt.unit)
+    if flt.lead != "*":
+        clauses.append(Case.lead_id.is_(None) if flt.lead is None else Case.lead_id == flt.lead)
+    if flt.township is not None:
+        clauses.append(Case.township == flt.township)
+    if flt.month is not None:
+        clauses.append(_in_period(day, Period.months(flt.month, flt.month)))
+    return clauses
+
+
+def _query(session: Session, metric: str, *, scope: Scope, today: dt.date,
+           calendar: WorkCalendar, period: Period | None, key: str | None, part: str,
+           flt: Filter, columns: Iterable[Any], join_case: bool = True) -> Select[Any]:
+    """THE query behind a figure, with the given columns: counts and lists both come from it.
+
+    `join_case=False` (letters counted without their case's columns, in every scope and
+    cell): the same rows, since a letter has at most one case, without reading the cases.
+    """
+    where: list[ColumnElement[bool]] = [_scope(scope)]
+    kind = WORK[metric][0] if metric in WORK else PERIOD_METRICS.get(metric, ("case",))[0]
+    if metric in WORK or metric == "clock":
+        where.append(_work_where(metric, today, calendar))
+        day: Any = Letter.received_on if kind == "letter" else Case.opened_on
+    elif metric in ("received", "opened", "rate"):
+        if period is None:
+            raise ValueError(f"metric {metric!r} needs a period")
+        day = Letter.received_on if kind == "letter" else Case.opened_on
+        where.append(_in_period(day, period))
+    else:
+        raise ValueError(f"unknown metric {metric!r}")
+    where.extend(_narrow(flt, day))
+    query = select(*columns)
+    if metric == "rate":
+        assert period is not None and key is not None
+        rates = _Rates(session, period, scope, calendar)
+        return rates.base(query).where(*where, rates.where(key, part))
+    if kind == "letter" and not join_case:
+        if scope is not None or (flt.unit, flt.lead, flt.township) != ("*", "*", None):
+            raise ValueError("a letter's scope and cell are its case's: join the cases")
+        return query.select_from(Letter).where(*where)
+    if kind == "letter":
+        return query.select_from(Letter).outerjoin(Case, Letter.case_id == Case.id).where(*where)
+    return query.select_from(Case).where(*where)
+
+
+def _names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
+    units = dict(session.execute(select(Unit.id, Unit.name)).all())
+    users = {i: d or u for i, u, d in session.execute(
+        select(User.id, User.username, User.display_name))}
+    return units, users
+
+
+# ---------------------------------------------------------------------------------------------
+# The public face.
+
+
+def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
+            period: Period | None = None) -> dict[str, Any]:
+    """Every figure of the 工作台: the work owed now, and the rates of the period."""
+    period = period or Period.year(today.year)
+    with instance.db.session() as session:
+        units, users = _names(session)
+        key = _state(session, instance.calendar, units, users, period, scope_unit_ids, today)
+        kept = _SUMMARIES.get(key)
+        if kept is not None:
+            return copy.deepcopy(kept)
+        work = _work_figures(session, instance.calendar, scope_unit_ids, today, units, users)
+        tables = _rate_tables(session, instance.calendar, period, today, scope_unit_ids,
+                              units)
+    figures = {"today": today.isoformat(),
+               "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
+               "work": work, **tables}
+    _SUMMARIES.put(key, figures)
+    return copy.deepcopy(figures)
+
+
+def state(instance: Instance, scope_unit_ids: Scope, today: dt.date,
+          period: Period) -> tuple[Any, ...]:
+    """What `summary` depends on: equal states give equal figures (a key for what is kept)."""
+    with instance.db.session() as session:
+        units, users = _names(session)
+        return _state(session, instance.calendar, units, users, period, scope_unit_ids, today)
+
+
+def _state(session: Session, calendar: WorkCalendar, units: dict[int, str],
+           users: dict[int, str], period: Period,
+           scope: Scope, today: dt.date) -> tuple[Any, ...]:
+    return (*_records_state(session), period, scope, today, tuple(sorted(units.items())),
+            tuple(sorted(users.items())), calendar.holidays, calendar.workdays)
+
+
+def _work_figures(session: Session, calendar: WorkCalendar, scope: Scope, today: dt.date,
+                  units: dict[int, str], users: dict[int, str]) -> dict[str, Any]:
+    """Each work figure: its total, by handling unit and by responsible leader."""
+    by_unit: dict[str, dict[int | None, int]] = {m: defaultdict(int) for m in WORK}
+    by_lead: dict[str, dict[int | None, int]] = {m: defaultdict(int) for m in WORK}
+    letters = _query(session, "without_reply", scope=scope, today=today, calendar=calendar,
+                     period=None, key=None, part="", flt=ANY,
+                     columns=[literal("without_reply"), Case.unit_id, Case.lead_id, func.count()])
+    state = _duty_state(today, calendar)  # overdue and due soon in one pass over the cases
+    clocks = _query(session, "clock", scope=scope, today=today, calendar=calendar,
+                    period=None, key=None, part="", flt=ANY,
+                    columns=[state, Case.unit_id, Case.lead_id, func.count()])
+    for query, group in ((letters, (Case.unit_id, Case.lead_id)),
+                         (clocks, (state, Case.unit_id, Case.lead_id))):
+        for metric, unit_id, lead_id, n in session.execute(query.group_by(*group)):
+            by_unit[metric][unit_id] += n
+            by_lead[metric][lead_id] += n
+    return {metric: {
+        "metric": metric, "rows_are": kind, "name": name, "definition": definition,
+        "count": sum(by_unit[metric].values()),
+        "by_unit": _ranked(by_unit[metric], units, NO_UNIT),
+        "by_lead": _ranked(by_lead[metric], users, NO_LEAD),
+    } for metric, (kind, name, definition) in WORK.items()}
+
+
+def _ranked(counts: dict[int | None, int], names: dict[int, str],
+            missing: str) -> list[dict[str, Any]]:
+    rows = [{"id": ident, "name": names.get(ident, missing) if ident is not None else missing,
+             "count": n} for ident, n in counts.items()]
+    return sorted(rows, key=lambda r: (-r["count"], r["name"]))
+
+
+_TABLES = Kept()
+_SUMMARIES = Kept()  # the whole page's figures
+
+
+def _rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,
+                 scope: Scope, units: dict[int, str]) -> dict[str, Any]:
+    """The rate tables, summed again only when the records changed.
+
+    Keyed by the state of the records (see _records_state).
+    """
+    key = (*_records_state(session), period, scope, today, tuple(sorted(units.items())),
+           calendar.holidays, calendar.workdays)
+    kept = _TABLES.get(key)
+    if kept is not None:
+        return kept
+    tables = _sum_rate_tables(session, calendar, period, today, scope, units)
+    _TABLES.put(key, tables)
+    return tables
+
+
+def _records_state(session: Session) -> tuple[str, int | None]:
+    """Which database, and the newest change to its records (records.audit.newest_change)."""
+    return str(session.get_bind().engine.url), audit.newest_change(session)
+
+
+def _sum_rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,
+                     scope: Scope, units: dict[int, str]) -> dict[str, Any]:
+    """All rates of the period, overall and by township, unit and month, from one GROUP BY."""
+    rates = _Rates(session, period, scope, calendar)
+    month = _month_of(Case.opened_on)
+    sums = []
+    for key in RATE_NAMES:
+        counts, succeeds = rates.tests[key]
+        sums += [func.sum(when((counts, 1), else_=0)),
+                 func.sum(when((and_(counts, succeeds), 1), else_=0))]
+    query = rates.base(select(Case.township, Case.unit_id, month, func.count(), *sums))
+    query = query.where(_scope(scope), _in_period(Case.opened_on, period)).group_by(
+        Case.township, Case.unit_id, month)
+    zero = [0] * (1 + 2 * len(RATE_NAMES))
+    groups: dict[str, dict[Any, list[int]]] = {
+        "all": defaultdict(lambda: list(zero)), "township": defaultdict(lambda: list(zero)),
+        "unit": defaultdict(lambda: list(zero)), "month": defaultdict(lambda: list(zero))}
+    for township, unit_id, in_month, *numbers in session.execute(query):
+        for by, ident in (("all", None), ("township", township), ("unit", unit_id),
+                          ("month", in_month)):
+            total = groups[by][ident]
+            for i, value in enumerate(numbers):
+                total[i] += int(value or 0)
+
+    def table(by: str, label: Any) -> list[dict[str, Any]]:
+        return [{"id": ident, "name": label(ident), "cases": numbers[0],
+                 "rates": _rate_list(numbers[1:])}
+                for ident, numbers in sorted(groups[by].items(), key=lambda kv: label(kv[0]))]
+
+    overall = groups["all"][None]
+    return {
+        "cases": overall[0],
+        "rates": _rate_list(overall[1:]),
+        "by_township": table("township", lambda t: t or NO_TOWNSHIP),
+        "by_unit": table("unit", lambda u: units.get(u, NO_UNIT) if u is not None else NO_UNIT),
+        "by_month": table("month", lambda m: m),
+    }
+
+
+def _rate_list(numbers: list[int]) -> list[dict[str, Any]]:
+    out = []
+    for i, (key, (name, definition)) in enumerate(RATE_NAMES.items()):
+        denominator, numerator = numbers[2 * i], numbers[2 * i + 1]
+        out.append(stats.Rate(key, name, definition, numerator, denominator).as_dict())
+    return out
+
+
+def monthly(instance: Instance, year: int, scope_unit_ids: Scope,
+            today: dt.date | None = None, *,
+            figures: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Month by month of one year: letters received, cases opened and every rate.
+
+    `figures`: a `summary` of the same scope; when its period is this year, its months are
+    used rather than summed again.
+    """
+    today = today or instance.today()
+    period = Period.year(year)
+    with instance.db.session() as session:
+        month = _month_of(Letter.received_on)
+        letters: dict[str, int] = dict(session.execute(_query(
+            session, "received", scope=scope_unit_ids, today=today, calendar=instance.calendar,
+            period=period, key=None, part="", flt=ANY, columns=[month, func.count()],
+            join_case=scope_unit_ids is not None).group_by(month)).all())
+        whole = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+        if figures is not None and figures["period"] == whole:
+            tables = figures
+        else:
+            units, _ = _names(session)
+            tables = _rate_tables(session, instance.calendar, period, today, scope_unit_ids,
+                                  units)
+    by_month = {row["id"]: row for row in tables["by_month"]}
+    out = []
+    for m in range(1, 13):
+        label = f"{year:04d}-{m:02d}"
+        row = by_month.get(label)
+        out.append({"month": label, "letters": int(letters.get(label, 0)),
+                    "cases": row["cases"] if row else 0,
+                    "rates": row["rates"] if row else _rate_list([0] * 2 * len(RATE_NAMES))})
+    return out
+
+
+def count(instance: Instance, metric: str, scope: Scope, today: dt.date, *,
+          period: Period | None = None, key: str | None = None, part: str = "numerator",
+          flt: Filter = ANY) -> int:
+    """How many rows `rows_behind` gives for the same arguments (SELECT count over its query)."""
+    with instance.db.session() as session:
+        query = _query(session, metric, scope=scope, today=today, calendar=instance.calendar,
+                       period=period, key=key, part=part, flt=flt, columns=[func.count()])
+        return int(session.scalar(query) or 0)
+
+
+def rows_behind(instance: Instance, metric: str, scope: Scope, today: dt.date, *,
+                period: Period | None = None, key: str | None = None,
+                part: str = "numerator", flt: Filter = ANY, limit: int | None = None,
+                offset: int = 0) -> list[dict[str, Any]]:
+    """The letters or cases a figure counts (metric and arguments as for `count`)."""
+    kind = WORK[metric][0] if metric in WORK else PERIOD_METRICS.get(metric, ("case",))[0]
+    with instance.db.session() as session:
+        units, users = _names(session)
+        if kind == "letter":
+            query = _query(session, metric, scope=scope, today=today,
+                           calendar=instance.calendar, period=period, key=key, part=part,
+                           flt=flt, columns=[Letter, Case])
+            query = query.order_by(Letter.received_on, Letter.id)
+        else:
+            query = _query(session, metric, scope=scope, today=today,
+                           calendar=instance.calendar, period=period, key=key, part=part,
+                           flt=flt, columns=[Case, literal(None)])
+            order = _duty_base() if metric in WORK else Case.opened_on
+            query = query.order_by(order, Case.id)
+        query = query.offset(offset).limit(limit)
+        found = session.execute(query).all()
+        if kind == "letter":
+            return [_letter_row(letter, case, units, users, instance, today)
+                    for letter, case in found]
+        return [_case_row(case, units, users, instance, today) for case, _ in found]
+
+
+def _owner(case: Case | None, units: dict[int, str], users: dict[int, str]) -> dict[str, Any]:
+    unit_id = case.unit_id if case else None
+    lead_id = case.lead_id if case else None
+    return {"unit_id": unit_id, "unit": units.get(unit_id, NO_UNIT) if unit_id else NO_UNIT,
+            "lead_id": lead_id, "lead": users.get(lead_id, NO_LEAD) if lead_id else NO_LEAD}
+
+
+def _clock(case: Case, instance: Instance, today: dt.date) -> dict[str, Any]:
+    clock = cases.deadline(case, instance.calendar)
+    if clock is None:
+        return {"deadline": None, "deadline_for": None, "days_left": None, "overdue": False}
+    return {"deadline": clock.due.isoformat(), "deadline_for": clock.what,
+            "days_left": clock.days_left(today), "overdue": clock.overdue(today)}
+
+
+def _case_row(case: Case, units: dict[int, str], users: dict[int, str], instance: Instance,
+              today: dt.date) -> dict[str, Any]:
+    return {"case_id": case.id, "case_no": case.case_no, "title": case.title,
+            "township": case.township, "stage": case.status,
+            "stage_label": STAGE_LABELS[Stage(case.status)],
+            "opened_on": case.opened_on.isoformat(), "flags": list(case.flags),
+            **_owner(case, units, users), **_clock(case, instance, today)}
+
+
+def _letter_row(letter: Letter, case: Case | None, units: dict[int, str],
+                users: dict[int, str], instance: Instance, today: dt.date) -> dict[str, Any]:
+    row = {"letter_id": letter.id, "reg_no": letter.reg_no,
+           "received_on": letter.received_on.isoformat(), "summary": letter.summary,
+           "township": letter.township, "case_id": case.id if case else None,
+           "case_no": case.case_no if case else None, **_owner(case, units, users)}
+    if case is not None:
+        row.update(_clock(case, instance, today))
+    return row
+
+
+def describe(metric: str, key: str | None = None, part: str = "numerator") -> dict[str, str]:
+    """The name and definition of a figure, for the heading of its list."""
+    if metric in WORK:
+        _, name, definition = WORK[metric]
+    elif metric in PERIOD_METRICS:
+        name, definition = PERIOD_METRICS[metric][1], "期间内收到（登记）的全部" + (
+            "来信" if PERIOD_METRICS[metric][0] == "letter" else "事项")
+    elif metric == "rate" and key in RATE_NAMES and part in ("numerator", "denominator"):
+        name, definition = RATE_NAMES[key]
+        name += "（分子）" if part == "numerator" else "（分母）"
+    else:
+        raise ValueError(f"unknown figure {metric!r} {key!r}")
+    return {"name": name, "definition": definition,
+            "rows_are": WORK[metric][0] if metric in WORK else
+            PERIOD_METRICS.get(metric, ("case",))[0]}
+
+
+__all__ = ["ANY", "PERIOD_METRICS", "RATE_NAMES", "WORK", "Filter", "Period", "count",
+           "describe", "monthly", "rows_behind", "summary"]

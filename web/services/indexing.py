@@ -1,0 +1,267 @@
+"""Keeping the search index in step with the records: the index is derived and rebuildable.
+
+``index_or_queue`` indexes letters whose fields just changed; when the index is busy or
+unavailable it queues an "index" task per letter for the workers instead (web.worker), so a
+letter never silently drifts out of step until someone runs ``huiyin reindex``.
+
+``reindex`` rebuilds it in batches (one database session and one index commit per batch, so
+memory stays bounded) and writes a checkpoint after each batch: an interrupted reindex resumes
+where it stopped. ``check_index`` compares the database with the index and, on request,
+repairs the difference (letters missing from the index are added, entries of letters that no
+longer exist are removed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from records import Case, Letter, Task, intake, tasks
+from search import LetterDoc, SearchError
+from web.services.instance import Instance
+
+log = logging.getLogger("huiyin.indexing")
+
+BATCH = 500
+IN_REQUEST = 20  # a case with more letters than this is indexed by the workers, letter by letter
+SEARCHABLE = ("read", "indexed")  # letters whose text is known: these belong in the index
+CHECKPOINT = "reindex-checkpoint.json"
+
+Progress = Callable[[int, int], None]
+
+
+def letter_doc(letter: Letter) -> LetterDoc:
+    """What the index needs to know of a letter: its text and the fields users filter on."""
+    people = letter.petitioners
+    extracted = letter.extracted or {}
+    case = letter.case
+    return LetterDoc(
+        letter_id=letter.id,
+        text=letter.text,
+        reg_no=letter.reg_no,
+        petitioners=tuple(intake.petitioner_names(letter)),
+        id_numbers=tuple(
+            sorted(
+                {p.id_number for p in people if p.id_number} | set(extracted.get("id_numbers", []))
+            )
+        ),
+        phones=tuple(
+            sorted({p.phone for p in people if p.phone} | set(extracted.get("phones", [])))
+        ),
+        township=letter.township,
+        village=letter.village,
+        category=letter.category,
+        status=case.status if case else "",
+        received=letter.received_on,
+        case_id=letter.case_id,
+        unit=case.unit.name if case is not None and case.unit is not None else "",
+    )
+
+
+def index_letters(instance: Instance, letters: Iterable[Letter]) -> int:
+    """Add or replace these letters in the index (one commit)."""
+    return instance.index.add(letter_doc(letter) for letter in letters)
+
+
+def queue_index(session: Session, letter_ids: Iterable[int], *, actor: str = "") -> list[int]:
+    """Queue an "index" task for each letter (committed with the session); the task ids.
+
+    A letter whose index task is still queued keeps that one (the worker reads the letter when
+    it runs). records.tasks.enqueue returns the task of an existing key whatever its state, so
+    each new task's key is ``index:{letter_id}:{nonce}``: a finished one never blocks the next.
+    """
+    ids = sorted(set(letter_ids))
+    if not ids:
+        return []
+    waiting = {task.letter_id: task.id for task in session.scalars(select(Task).where(
+        Task.kind == "index", Task.state == "queued", Task.letter_id.in_(ids)))}
+    queued = []
+    for letter_id in ids:
+        if letter_id in waiting:
+            queued.append(waiting[letter_id])
+            continue
+        task = tasks.enqueue(session, "index", f"index:{letter_id}:{uuid.uuid4().hex[:12]}",
+                             {"letter_id": letter_id}, letter_id=letter_id, actor=actor)
+        queued.append(task.id)
+    return queued
+
+
+def index_or_queue(instance: Instance, session: Session, letters: Sequence[Letter], *,
+                   actor: str = "", why: str = "") -> bool:
+    """Index these letters now; when the index refuses (busy, unavailable), queue them.
+
+    True when they were indexed here. The queued tasks commit with ``session``: the caller's
+    change and the promise to index it are saved together, or neither is.
+    """
+    if not letters:
+        return True
+    try:
+        index_letters(instance, letters)
+        return True
+    except SearchError as e:
+        queued = queue_index(session, [letter.id for letter in letters], actor=actor)
+        log.warning("index refused %d letter(s)%s (%s): queued index task(s) %s for the "
+                    "workers", len(letters), f" after {why}" if why else "", e,
+                    ", ".join(map(str, queued)))
+        return False
+
+
+def _checkpoint_path(instance: Instance) -> Path:
+    return instance.home / "index" / CHECKPOINT
+
+
+def read_checkpoint(instance: Instance) -> int | None:
+    """The last letter id of an interrupted reindex, None when none is pending."""
+    try:
+        return int(json.loads(_checkpoint_path(instance).read_text(encoding="utf-8"))["last_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_checkpoint(instance: Instance, last_id: int) -> None:
+    """Record progress atomically (write a temporary file, then rename it)."""
+    path = _checkpoint_path(instance)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"last_id": last_id}), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _load_batch(session: object, after: int, limit: int) -> list[Letter]:
+    """The next searchable letters by id, with what letter_doc reads loaded at once."""
+    return list(
+        session.scalars(  # type: ignore[attr-defined]
+            select(Letter)
+            .where(Letter.id > after, Letter.ingest_state.in_(SEARCHABLE))
+            .options(
+                selectinload(Letter.petitioners),
+                selectinload(Letter.case).selectinload(Case.unit),
+            )
+            .order_by(Letter.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def reindex(
+    instance: Instance,
+    progress: Progress | None = None,
+    *,
+    resume: bool = True,
+    batch: int = BATCH,
+) -> int:
+    """Rebuild the index from the database; return how many letters were indexed in this run.
+
+    With ``resume`` (the default) an interrupted reindex continues after the last committed
+    batch; otherwise, or when none is pending, the index is emptied first. Memory stays
+    bounded: one batch of letters is loaded at a time, in its own session.
+    """
+    last_id = read_checkpoint(instance) if resume else None
+    if last_id is None:
+        instance.recreate_index()
+        last_id = 0
+        _write_checkpoint(instance, last_id)
+    with instance.db.session() as session:
+        total = session.scalar(select(func.count()).where(Letter.ingest_state.in_(SEARCHABLE))) or 0
+        done = (
+            session.scalar(
+                select(func.count()).where(
+                    Letter.ingest_state.in_(SEARCHABLE), Letter.id <= last_id
+                )
+            )
+            or 0
+        )
+    if progress:
+        progress(done, total)
+    indexed = 0
+    while True:
+        with instance.db.session() as session:
+            letters = _load_batch(session, last_id, batch)
+            if not letters:
+                break
+            index_letters(instance, letters)  # committed to the index before the database
+            for letter in letters:
+                if letter.ingest_state != "indexed":
+                    letter.ingest_state = "indexed"
+            last_id = letters[-1].id
+            count = len(letters)
+        _write_checkpoint(instance, last_id)
+        indexed += count
+        done += count
+        if progress:
+            progress(min(done, total), total)
+    _checkpoint_path(instance).unlink(missing_ok=True)
+    return indexed
+
+
+@dataclass
+class IndexDrift:
+    """How the index differs from the database; empty lists mean they agree."""
+
+    letters: int = 0  # searchable letters in the database
+    indexed: int = 0  # letters in the index
+    missing: list[int] = field(default_factory=list)  # in the database, not in the index
+    orphans: list[int] = field(default_factory=list)  # in the index, not searchable in the db
+    repaired: bool = False
+    reindex_pending: bool = False  # an interrupted reindex waits to be resumed
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.orphans or self.reindex_pending)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, **asdict(self)}
+
+
+def check_index(
+    instance: Instance, *, repair: bool = False, progress: Progress | None = None
+) -> IndexDrift:
+    """Compare the letters of the database with the index; with ``repair``, make them agree.
+
+    The one rule of an index in step (`huiyin reindex --check`, and the index part of
+    `huiyin check` in web.services.consistency): it holds exactly the searchable letters, and no
+    interrupted reindex waits to be resumed.
+    """
+    with instance.db.session() as session:
+        searchable = set(
+            session.scalars(select(Letter.id).where(Letter.ingest_state.in_(SEARCHABLE)))
+        )
+    indexed = instance.index.letter_ids()
+    drift = IndexDrift(
+        letters=len(searchable),
+        indexed=len(indexed),
+        missing=sorted(searchable - indexed),
+        orphans=sorted(indexed - searchable),
+        reindex_pending=read_checkpoint(instance) is not None,
+    )
+    if not repair or (not drift.missing and not drift.orphans):
+        return drift
+    if drift.orphans:
+        instance.index.delete(drift.orphans)
+    for start in range(0, len(drift.missing), BATCH):
+        ids = drift.missing[start : start + BATCH]
+        with instance.db.session() as session:
+            letters = list(
+                session.scalars(
+                    select(Letter)
+                    .where(Letter.id.in_(ids))
+                    .options(
+                        selectinload(Letter.petitioners),
+                        selectinload(Letter.case).selectinload(Case.unit),
+                    )
+                ).all()
+            )
+            index_letters(instance, letters)
+            for letter in letters:
+                letter.ingest_state = "indexed"
+        if progress:
+            progress(min(start + BATCH, len(drift.missing)), len(drift.missing))
+    drift.repaired = True
+    return drift

@@ -1,0 +1,419 @@
+"""Producing replies: gather a letter's data, render, convert, sign, record; verify them later.
+
+Every generated document is a new Reply row (template version, the data used, who generated and
+who signed, the SHA-256 of each file, kept in the blob store). A new version of the same
+document for the same letter supersedes the old row; nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+import letters
+from records import Letter, RecordsError, Reply, audit, cases, intake, sha256_file, workflow
+from records.models import utcnow
+from web.services.instance import Instance
+
+# The character of a document number that names its kind: 清信受〔2026〕17号.
+DOC_CODES = {"acknowledgement": "受", "non_acceptance": "不受", "transfer_notice": "转",
+             "assignment": "交", "handling_opinion": "复", "extension_notice": "延",
+             "review_opinion": "查", "re_review_opinion": "核", "service_receipt": "送"}
+DECISIONS = ("支持", "解释说明", "不予支持")
+DELIVERY_METHODS = ("邮寄", "当面", "网上")
+SELF_SIGNED_NOTICE = (
+    "A self-signed certificate was created for signing replies. It proves that a signed PDF is "
+    "unchanged since this office signed it (integrity) and nothing more; it carries no legal "
+    "weight. Import a certificate issued by a licensed CA: put it at {path} (PKCS#12) and its "
+    "passphrase in {path}.pass.")
+
+
+@dataclass
+class ReplyOutcome:
+    """What `huiyin reply` reports: the Reply row and the files written."""
+
+    reply_id: int
+    letter_id: int
+    doc_number: str
+    files: dict[str, str | None] = field(default_factory=dict)
+    verify_url: str | None = None
+    superseded: int | None = None
+
+
+def _signing_dir(instance: Instance) -> Path:
+    return instance.home / "signing"
+
+
+def ensure_office_certificate(instance: Instance) -> Path:
+    """Make the office's self-signed PKCS#12 unless one is there; return its path (idempotent)."""
+    folder = _signing_dir(instance)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    p12, secret = folder / "office.p12", folder / "office.p12.pass"
+    if not p12.is_file():
+        if not secret.is_file():
+            secret.write_text(secrets.token_urlsafe(24))
+            secret.chmod(0o600)
+        letters.make_certificate(p12, secret.read_text().strip().encode(),
+                                 instance.settings["office_name"])
+        (folder / "README.txt").write_text(SELF_SIGNED_NOTICE.format(path=p12) + "\n")
+    return p12
+
+
+def _office_key(instance: Instance) -> tuple[Path, bytes]:
+    p12 = ensure_office_certificate(instance)
+    secret = p12.with_name(p12.name + ".pass")
+    return p12, secret.read_text().strip().encode() if secret.is_file() else b""
+
+
+def _verify_key(instance: Instance) -> bytes:
+    path = _signing_dir(instance) / "verify.key"
+    if not path.is_file():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def verify_code(instance: Instance, reply_id: int) -> str:
+    """The public code of a reply in its QR link: its id and a MAC, so ids cannot be guessed."""
+    mac = hmac.new(_verify_key(instance), str(reply_id).encode(), hashlib.sha256).hexdigest()
+    return f"{reply_id}-{mac[:16]}"
+
+
+def reply_id_of_code(instance: Instance, code: str) -> int | None:
+    """The reply a verification code names, or None when the code is not one of ours."""
+    head, _, _ = code.partition("-")
+    if not head.isdigit() or len(code) > 40:
+        return None
+    return int(head) if hmac.compare_digest(verify_code(instance, int(head)), code) else None
+
+
+def verify_url(instance: Instance, reply_id: int) -> str:
+    base = str(instance.settings["public_url"]).rstrip("/")
+    return f"{base}/verify/{verify_code(instance, reply_id)}"
+
+
+def document_number(instance: Instance, template: str, year: int, number: int | str) -> str:
+    """The document number a reply carries: 清信受〔2026〕17号."""
+    return f"{instance.settings['office_abbrev']}{DOC_CODES.get(template, '')}〔{year}〕{number}号"
+
+
+def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[str, Any]:
+    """The plain data a template fills in, taken from the records and the office's settings."""
+    names = intake.petitioner_names(letter)
+    if not names:
+        raise RecordsError(
+            f"letter {letter.reg_no} has no petitioner name yet: confirm who wrote it first"
+        )
+    settings = instance.settings
+    unit = letter.case.unit.name if letter.case and letter.case.unit else settings["default_unit"]
+    return {
+        "office_name": settings["office_name"],
+        "doc_number": doc_number,
+        "petitioner_name": "、".join(names),
+        "received_date": letter.received_on,
+        "reg_no": letter.reg_no,
+        "summary": letter.summary or "你反映的问题",
+        "request": letter.summary or "你反映的问题",
+        "handling_unit": unit,
+        "issue_date": instance.today(),
+        "contact_phone": settings["office_phone"],
+        "due_date": letter.received_on + dt.timedelta(days=60),
+    }
+
+
+def _check_data(template: str, context: dict[str, Any]) -> None:
+    if template == "handling_opinion" and context.get("decision") not in DECISIONS:
+        raise RecordsError(f"decision must be one of {', '.join(DECISIONS)}; "
+                           f"got {context.get('decision')!r}")
+    method = context.get("delivery_method")
+    if template == "service_receipt" and method not in DELIVERY_METHODS:
+        raise RecordsError(f"delivery_method must be one of {', '.join(DELIVERY_METHODS)}")
+
+
+def generate_reply(
+    instance: Instance, letter_id: int, template: str, *, out_dir: Path | None, actor: str,
+    data: dict[str, Any] | None = None, pdf: bool = True, sign: bool = False,
+    converter: letters.Converter | None = None,
+) -> ReplyOutcome:
+    """Render one reply for a letter (.docx, PDF/A, signed PDF); it is recorded, files kept."""
+    if template not in letters.template_names(instance.templates_dir):
+        known = ", ".join(letters.template_names(instance.templates_dir))
+        raise RecordsError(f"no template named {template!r} (known: {known})")
+    out_dir = out_dir or instance.replies_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with instance.db.session() as session:
+        letter = intake.get_letter(session, letter_id)
+        year = instance.today().year
+        number = intake.next_number(session, f"reply-{template}", year)
+        doc_number = document_number(instance, template, year, number)
+        context = {**reply_context(instance, letter, doc_number), **_dates(data or {})}
+        context["doc_number"] = doc_number
+        _check_data(template, context)
+        reply = Reply(letter_id=letter.id, case_id=letter.case_id, template=template,
+                      template_version=letters.template_version(template, instance.templates_dir),
+                      doc_number=doc_number, data=_jsonable(context), created_by=actor)
+        session.add(reply)
+        session.flush()
+        stem = out_dir / f"{letter.reg_no}-{template}-{reply.id}"
+        files: dict[str, str | None] = {"docx": None, "pdf": None, "signed_pdf": None}
+        docx = letters.render_docx(template, context, stem.with_suffix(".docx"),
+                                   extra_dir=instance.templates_dir)
+        reply.docx_sha256 = instance.blobs.put(docx, sha256_file(docx))
+        files["docx"] = str(docx)
+        link = verify_url(instance, reply.id)
+        if pdf or sign:
+            made = letters.convert_to_pdf(docx, stem.with_suffix(".pdf"), converter)
+            reply.pdf_sha256 = instance.blobs.put(made, sha256_file(made))
+            files["pdf"] = str(made)
+            if sign:
+                signed = _sign_file(instance, reply, made, stem, context["office_name"],
+                                    context["issue_date"], actor)
+                files["signed_pdf"] = str(signed)
+        older = session.scalars(select(Reply).where(
+            Reply.letter_id == letter.id, Reply.template == template, Reply.id != reply.id,
+            Reply.superseded_by_id.is_(None))).all()
+        for old in older:
+            old.superseded_by_id = reply.id
+        audit.record(session, actor, "generate-reply", "reply", reply.id, letter_id=letter.id,
+                     template=template, doc_number=doc_number, signed=sign,
+                     supersedes=[o.id for o in older])
+        return ReplyOutcome(reply_id=reply.id, letter_id=letter.id, doc_number=doc_number,
+                            files=files, verify_url=link,
+                            superseded=older[-1].id if older else None)
+
+
+def _sign_file(instance: Instance, reply: Reply, pdf: Path, stem: Path, office_name: str,
+               issue_date: dt.date, actor: str) -> Path:
+    """Sign a reply's PDF (seal, QR code) next to stem, keep it, and note who signed it."""
+    p12, passphrase = _office_key(instance)
+    seal = _signing_dir(instance) / "seal.png"  # the office's scanned seal (系统管理), if any
+    signed = letters.sign_pdf(
+        pdf, stem.with_name(stem.name + "-signed.pdf"), p12=p12, passphrase=passphrase,
+        office_name=office_name, date_text=letters.cn_date(issue_date),
+        link=verify_url(instance, reply.id),
+        reason=f"{reply.doc_number} {letters.template_title(reply.template)}",
+        seal=seal if seal.is_file() else None)
+    reply.signed_pdf_sha256 = instance.blobs.put(signed, sha256_file(signed))
+    reply.signed_by, reply.signed_at = actor, utcnow()
+    return signed
+
+
+def sign_reply(instance: Instance, reply_id: int, *, actor: str,
+               converter: letters.Converter | None = None) -> ReplyOutcome:
+    """Sign a reply generated earlier (as `huiyin reply --sign` would have); recorded, audited.
+
+    Only the current version of a reply can be signed, and only once. A reply made without a
+    PDF (`--no-pdf`) is converted first, from the .docx that was recorded.
+    """
+    with instance.db.session() as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            raise RecordsError(f"no reply {reply_id}")
+        if reply.superseded_by_id is not None:
+            raise RecordsError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
+                               " sign the current version")
+        if reply.signed_pdf_sha256 is not None:
+            raise RecordsError(f"reply {reply_id} is already signed by {reply.signed_by}")
+        data = reply.data or {}
+        instance.replies_dir.mkdir(parents=True, exist_ok=True)
+        letter = intake.get_letter(session, reply.letter_id)
+        stem = instance.replies_dir / f"{letter.reg_no}-{reply.template}-{reply.id}"
+        files: dict[str, str | None] = {"docx": None, "pdf": None, "signed_pdf": None}
+        if reply.docx_sha256:
+            files["docx"] = str(instance.blobs.path(reply.docx_sha256))
+        if reply.pdf_sha256 is None:
+            if reply.docx_sha256 is None:
+                raise RecordsError(f"reply {reply_id} has no document to sign")
+            docx = stem.with_suffix(".docx")  # LibreOffice goes by the name's suffix
+            shutil.copyfile(instance.blobs.path(reply.docx_sha256), docx)
+            made = letters.convert_to_pdf(docx, stem.with_suffix(".pdf"), converter)
+            reply.pdf_sha256 = instance.blobs.put(made, sha256_file(made))
+        pdf = instance.blobs.path(reply.pdf_sha256)
+        files["pdf"] = str(pdf)
+        try:
+            issue_date = dt.date.fromisoformat(str(data["issue_date"]))
+        except (KeyError, ValueError) as e:
+            raise RecordsError(f"reply {reply_id} has no issue date recorded: "
+                               "generate it again") from e
+        office_name = str(data.get("office_name") or instance.settings["office_name"])
+        signed = _sign_file(instance, reply, pdf, stem, office_name, issue_date, actor)
+        files["signed_pdf"] = str(signed)
+        audit.record(session, actor, "sign-reply", "reply", reply.id, letter_id=reply.letter_id,
+                     doc_number=reply.doc_number, signed_pdf_sha256=reply.signed_pdf_sha256)
+        return ReplyOutcome(reply_id=reply.id, letter_id=reply.letter_id,
+                            doc_number=reply.doc_number, files=files,
+                            verify_url=verify_url(instance, reply.id))
+
+
+def generate_many(
+    instance: Instance, letter_ids: Iterable[int], template: str, *, actor: str,
+    out_dir: Path | None = None, data: dict[str, Any] | None = None, sign: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Replies for many letters through one warm LibreOffice; a failure is reported, not raised."""
+    ids = list(letter_ids)
+    results: list[dict[str, Any]] = []
+    with letters.WarmConverter(timeout=60) as converter:
+        for done, letter_id in enumerate(ids, start=1):
+            try:
+                outcome = generate_reply(instance, letter_id, template, out_dir=out_dir,
+                                         actor=actor, data=data, sign=sign, converter=converter)
+                results.append({"letter_id": letter_id, "reply_id": outcome.reply_id,
+                                "doc_number": outcome.doc_number, "files": outcome.files,
+                                "error": None})
+            except (RecordsError, letters.LettersError) as e:
+                results.append({"letter_id": letter_id, "reply_id": None, "error": str(e)})
+            if progress:
+                progress(done, len(ids))
+    return results
+
+
+def record_delivery(instance: Instance, reply_id: int, method: str, on: dt.date,
+                    actor: str) -> None:
+    """Note how (邮寄, 当面, 网上) and when a reply reached the petitioner."""
+    if method not in DELIVERY_METHODS:
+        raise RecordsError(f"delivery method must be one of {', '.join(DELIVERY_METHODS)}")
+    with instance.db.session() as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            raise RecordsError(f"no reply {reply_id}")
+        reply.delivery_method, reply.delivered_on = method, on
+        audit.record(session, actor, "deliver-reply", "reply", reply_id, method=method,
+                     on=on.isoformat())
+
+
+def letters_without_reply(instance: Instance) -> list[dict[str, Any]]:
+    """Letters with no reply at all yet, nearest deadline first.
+
+    A letter in a case shows its case's running clock (records.workflow); one not yet in a
+    case shows the 15 days from receipt within which the petitioner must be told in writing.
+    """
+    today = instance.today()
+    with instance.db.session() as session:
+        answered = select(Reply.letter_id)
+        rows = session.scalars(select(Letter).where(Letter.id.not_in(answered))
+                               .order_by(Letter.received_on, Letter.id)).all()
+        found = []
+        for letter in rows:
+            clock = cases.deadline(letter.case, instance.calendar) if letter.case else None
+            if clock is not None:
+                deadline, what = clock.due, clock.what
+            else:
+                deadline = workflow.next_working_day(
+                    letter.received_on + dt.timedelta(days=workflow.ROUTE_DAYS), instance.calendar)
+                what = "书面告知信访人（受理、不予受理或转送）"
+            found.append({"letter_id": letter.id, "reg_no": letter.reg_no,
+                          "received_on": letter.received_on.isoformat(),
+                          "petitioners": intake.petitioner_names(letter),
+                          "summary": letter.summary, "case_no": letter.case.case_no
+                          if letter.case else None, "deadline": deadline.isoformat(),
+                          "deadline_for": what, "days_left": (deadline - today).days,
+                          "overdue": deadline < today})
+    return sorted(found, key=lambda row: row["deadline"])
+
+
+def _retired(instance: Instance) -> list[tuple[Path, bytes]]:
+    """Certificates the office signed with before, newest first: earlier replies stay valid."""
+    folder = _signing_dir(instance) / "retired"
+    keys = []
+    for p12 in sorted(folder.glob("*.p12"), reverse=True):
+        secret = p12.with_name(p12.name + ".pass")
+        keys.append((p12, secret.read_text().strip().encode() if secret.is_file() else b""))
+    return keys
+
+
+def import_certificate(instance: Instance, p12: Path, passphrase: bytes, *,
+                       actor: str) -> dict[str, str]:
+    """Make a CA-issued PKCS#12 the office's signing certificate; the old one is kept."""
+    subject = letters.certificate_of(p12, passphrase).subject.human_friendly  # refuses a bad one
+    current, secret = _office_key(instance)
+    retired = _signing_dir(instance) / "retired"
+    retired.mkdir(mode=0o700, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    current.replace(retired / f"{stamp}-office.p12")
+    (retired / f"{stamp}-office.p12.pass").write_bytes(secret)
+    target = _signing_dir(instance) / "office.p12"
+    target.write_bytes(p12.read_bytes())
+    target.chmod(0o600)
+    pass_file = target.with_name(target.name + ".pass")
+    pass_file.write_bytes(passphrase)
+    pass_file.chmod(0o600)
+    with instance.db.session() as session:
+        audit.record(session, actor, "import-certificate", "certificate", None, subject=subject,
+                     retired=f"{stamp}-office.p12")
+    return {"subject": subject, "certificate": str(target)}
+
+
+def verify_document(instance: Instance, data: bytes) -> dict[str, Any]:
+    """Check a signed PDF: intact, signed by us, which reply and case, replaced or not."""
+    for p12, passphrase in [_office_key(instance), *_retired(instance)]:
+        result = letters.verify_pdf(data, letters.certificate_of(p12, passphrase))
+        if result.valid or not result.intact:
+            break  # valid under this certificate, or damaged whichever certificate is tried
+    digest = hashlib.sha256(data).hexdigest()
+    document: dict[str, Any] = {
+        "valid": False, "intact": result.intact, "signed": result.signed,
+        "signer": result.signer, "signed_at": result.signed_at, "reply_id": None,
+        "doc_number": None, "case_id": None, "letter_id": None, "issued_on": None,
+        "office": instance.settings["office_name"], "superseded_by": None,
+        "issued_by_us": False, "sha256": digest, "error": result.error}
+    with instance.db.session() as session:
+        reply = session.scalars(select(Reply).where(Reply.signed_pdf_sha256 == digest)).first()
+        if reply is not None:
+            document.update(reply_id=reply.id, doc_number=reply.doc_number,
+                            case_id=reply.case_id, letter_id=reply.letter_id,
+                            issued_on=(reply.data or {}).get("issue_date"),
+                            superseded_by=reply.superseded_by_id, issued_by_us=True)
+    document["valid"] = bool(result.valid and document["issued_by_us"])
+    if result.valid and not document["issued_by_us"]:
+        document["error"] = "signed with our certificate, but not a file this office issued"
+    return document
+
+
+def public_status(instance: Instance, code: str) -> dict[str, Any] | None:
+    """What the public verification page shows for a QR code: valid or not, number, date."""
+    reply_id = reply_id_of_code(instance, code)
+    if reply_id is None:
+        return None
+    with instance.db.session() as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            return None
+        return {"valid": reply.signed_pdf_sha256 is not None and reply.superseded_by_id is None,
+                "signed": reply.signed_pdf_sha256 is not None,
+                "superseded": reply.superseded_by_id is not None,
+                "doc_number": reply.doc_number,
+                "issued_on": (reply.data or {}).get("issue_date"),
+                "office": instance.settings["office_name"]}
+
+
+def resolve_letter(instance: Instance, reference: str) -> int:
+    """The id of the letter a user named by id or registration number."""
+    with instance.db.session() as session:
+        return intake.find_letter(session, reference).id
+
+
+def _dates(data: dict[str, Any]) -> dict[str, Any]:
+    """Turn ISO dates in user data (fields named date or *_date) into dates."""
+    out = dict(data)
+    for key, value in data.items():
+        if (key == "date" or key.endswith("_date")) and isinstance(value, str):
+            try:
+                out[key] = dt.date.fromisoformat(value)
+            except ValueError as e:
+                raise RecordsError(f"{key}: not a date (YYYY-MM-DD): {value!r}") from e
+    return out
+
+
+def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in context.items()}
