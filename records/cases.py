@@ -213,8 +213,9 @@ def document_dates(case: Case, template_key: str, calendar: WorkCalendar,
             days, new_due = extension_terms(clock, calendar)
         except IllegalTransition as e:
             raise RecordsError(str(e)) from e
-        return {"extension_days": days, "due_date": new_due,
-                "original_due_date": handling_due(clock, calendar, with_extension=False)}
+        return {"extension_days": days, "new_due_date": new_due,
+                "original_due_date": handling_due(clock, calendar, with_extension=False),
+                **({"accepted_date": clock.accepted_on} if clock.accepted_on else {})}
     return {}
 
 

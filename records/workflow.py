@@ -488,6 +488,12 @@ def apply(
     return replace(clock, **changes)  # type: ignore[arg-type]
 
 
+def document_evidence(action: str) -> Evidence | None:
+    """The evidence that the step's own document was signed (None for a step without one)."""
+    document = STEP_DOCUMENTS.get(action)
+    return Evidence(document=document) if document else None
+
+
 def _check_evidence(action: str, evidence: Evidence | None) -> None:
     document = STEP_DOCUMENTS.get(action)
     if document is None:

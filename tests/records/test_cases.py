@@ -181,8 +181,8 @@ def test_the_extension_notice_states_the_approved_length_and_the_new_date(
         cases.transition(session, case, "extend", D(2026, 5, 6), actor="leader1",
                          calendar=CAL, approved_by="王局长")
         assert cases.document_dates(case, "extension_notice", CAL, D(2026, 5, 7)) == {
-            "extension_days": 20, "due_date": D(2026, 5, 29),
-            "original_due_date": D(2026, 5, 9)}
+            "extension_days": 20, "new_due_date": D(2026, 5, 29),
+            "original_due_date": D(2026, 5, 9), "accepted_date": D(2026, 3, 10)}
         cases.document_signed(session, case, "extension_notice", on=D(2026, 5, 7),
                               actor="h", calendar=CAL)
         assert case.extension_notified_on == D(2026, 5, 7)

@@ -16,14 +16,14 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import letters as documents
 import search
-from records import Case, Letter, Page, RecordsError, audit, cases, intake, mask_id_numbers
+from records import Case, Letter, Page, RecordsError, audit, intake, mask_id_numbers
 from records.models import utcnow
 from records.privacy import mask_personal
 from web.app import auth
 from web.app.auth import requires, user
 from web.app.views import instance
 from web.app.views import replies as replies_view
-from web.services import access, case_actions, dashboard, review
+from web.services import access, case_actions, case_clock, dashboard, review
 from web.services import intake as intake_files
 from web.services.access import case_scope, letter_scope, may_see_case, may_see_letter
 from web.services.replies import generate_reply, sign_reply
@@ -218,14 +218,14 @@ def _paged(model: Any, where: list[Any], name: str,
 
 
 def _case_row(case: Case) -> dict[str, Any]:
-    due = cases.deadline(case, instance().calendar)
+    due = case_clock.case_summary(instance(), case)["deadline"]
     return {"case_id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
             "status": case.status, "unit": case.unit.name if case.unit else None,
             "township": case.township, "category": case.category,
             "opened_on": case.opened_on.isoformat(), "flags": case.flags,
-            "deadline": due.due.isoformat() if due else None,
-            "deadline_for": due.what if due else None,
-            "days_left": (due.due - instance().today()).days if due else None,
+            "deadline": due["due"] if due else None,
+            "deadline_for": due["what"] if due else None,
+            "days_left": due["days_left"] if due else None,
             "version": case.version}
 
 
@@ -237,6 +237,8 @@ def case(case_id: int) -> Any:
         if found is None or not may_see_case(user(), found):
             abort(404)
         row = _case_row(found)
+        row["agenda"] = case_clock.agenda_dict(instance(), found, roles=case_actions.ACTION_ROLES,
+                                               role=user().role)
         row["letters"] = [_letter_row(x) for x in found.letters]
         row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "detail": e.detail} for e in audit.history(db, "case", found.id)]
@@ -420,6 +422,25 @@ def dashboard_figures() -> Any:
     today = instance().today()
     return {"today": today.isoformat(),
             **_jsonable(dashboard.summary(instance(), user().unit_ids, today))}
+
+
+@route("/rates", "GET", "dashboard", "各项比率（分子、分母及其口径和数据来源）",
+       query={"from": "开始日期（默认今年 1 月 1 日）", "to": "结束日期（默认今天）",
+              "by": "分组：month、township 或 unit"})
+def rates() -> Any:
+    """The office's rates over a period, counted by the same service as `huiyin stats`."""
+    today = instance().today()
+    first = _date(request.args.get("from")) or dt.date(today.year, 1, 1)
+    last = _date(request.args.get("to")) or today
+    by = request.args.get("by") or None
+    if by not in (None, "month", "township", "unit"):
+        abort(400, description="by 须为 month、township 或 unit")
+    try:
+        count, groups = case_clock.rates(instance(), first, last, by)
+    except RecordsError as e:
+        return {"error": str(e), "status": 422}, 422
+    return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": count,
+            "groups": {name: [r.as_dict() for r in rs] for name, rs in groups.items()}}
 
 
 def _jsonable(value: Any) -> Any:
