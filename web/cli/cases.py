@@ -139,7 +139,7 @@ def show(ctx: CliContext, case_ref: str, as_json: bool) -> None:
         if document["flags"]:
             click.echo("  标记：" + "、".join(document["flags"]))
         for h in document["hearings"]:
-            paused = f"（办理期限顺延 {h['paused_days']} 天）" if h["paused_days"] else ""
+            paused = f"（{h['paused_days']} 天不计入复核期限）" if h["paused_days"] else ""
             click.echo(f"  {h['label']} {h['start_on']} 至 {h['end_on']}{paused} {h['note']}")
         for item in document["supervision"]:
             state = f"已办结 {item['resolved_on']}" if item["resolved_on"] else ""

@@ -306,7 +306,7 @@ def _event(event: AuditEvent | case_actions.Change, tz: str,
     if event.action in ("hearing", "joint-meeting"):
         parts.append(f"{d.get('start_on')} 至 {d.get('end_on')}")
         if d.get("paused_days"):
-            parts.append(f"办理期限顺延 {d['paused_days']} 天")
+            parts.append(f"复核期限顺延 {d['paused_days']} 天")
     if event.action.startswith("supervise-") and d.get("due_on"):
         parts.append(f"限 {d['due_on']} 前答复")
     if event.action == "instruction" and d.get("leader"):
