@@ -131,6 +131,29 @@ def test_every_rate_matches_an_independent_computation(
 
 
 @pytest.mark.slow
+def test_the_generated_year_holds_every_kind_of_matter(year: Database) -> None:
+    """Overdue, transferred, withdrawn, repeat and anonymous matters, visits above the level and
+    of five or more, each present: the rates are compared where they can differ."""
+    pg = year.dialect == "postgresql"
+    told = "(steps -> 'accept' ->> 'told')" if pg else "json_extract(steps, '$.accept.told')"
+
+    def count(where: str) -> int:
+        with year.engine.connect() as connection:
+            return int(connection.execute(text(f'SELECT count(*) FROM "case" WHERE {where}'))
+                       .scalar() or 0)
+
+    assert count("status = 'transferred'") and count("status = 'withdrawn'")
+    assert count(f"{told} = '信访人匿名'")
+    assert count("replied_delivered_on IS NOT NULL AND EXISTS (SELECT 1 FROM letter l WHERE "
+                 'l.case_id = "case".id AND l.received_on > replied_delivered_on)')
+    overdue = _independent(year, YEAR)["on_time"]
+    assert 0 < overdue[0] < overdue[1]
+    with year.session() as session:
+        facts = stats.case_facts(session, *YEAR, CAL)
+    assert any(f.bypass for f in facts) and any(f.collective for f in facts)
+
+
+@pytest.mark.slow
 def test_groups_add_up_to_the_whole(year: Database) -> None:
     with year.session() as session:
         facts = stats.case_facts(session, *YEAR, CAL)
