@@ -209,10 +209,9 @@ def document_dates(case: Case, template_key: str, calendar: WorkCalendar,
     if template_key == "acknowledgement":
         return {"due_date": handling_due(dataclasses.replace(clock, accepted_on=on), calendar)}
     if template_key == "extension_notice":
-        try:
-            days, new_due = extension_terms(clock, calendar)
-        except IllegalTransition as e:
-            raise RecordsError(str(e)) from e
+        if not clock.extension_days:
+            return {}  # no approved extension: a notice printed outside the flow states none
+        days, new_due = extension_terms(clock, calendar)
         return {"extension_days": days, "new_due_date": new_due,
                 "original_due_date": handling_due(clock, calendar, with_extension=False),
                 **({"accepted_date": clock.accepted_on} if clock.accepted_on else {})}

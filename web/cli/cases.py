@@ -21,7 +21,7 @@ from records import (
     units,
 )
 from records import supervision as supervising
-from records.calendar import WorkCalendar
+from records.calendar import CalendarError, WorkCalendar
 from records.models import RECEIPT_BASES, Instruction, Supervision
 from records.routing import assign_owner, mark_accusation
 from records.workflow import ACTION_LABELS, DECISIONS, TOLD_WAYS
@@ -67,8 +67,11 @@ def cases_command(ctx: CliContext, overdue: bool, due_soon: int | None, unit: st
     with instance.db.session() as session:
         unit_id = units.get_unit(session, unit).id if unit else None
         lead_id = units.get_user(session, lead).id if lead else None
-        rows = cases.due(session, instance.calendar, today, within_days=due_soon,
-                         overdue_only=overdue, unit_id=unit_id, lead_id=lead_id)
+        try:
+            rows = cases.due(session, instance.calendar, today, within_days=due_soon,
+                             overdue_only=overdue, unit_id=unit_id, lead_id=lead_id)
+        except CalendarError as e:  # a deadline past the holiday table: the year to enter
+            fail(str(e))
         listed = [case_summary(case, instance.calendar, today) for case, _ in rows]
 
     def human() -> None:
