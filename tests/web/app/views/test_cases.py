@@ -3,6 +3,7 @@ optimistic locking (409), §30 refusals."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from records import AuditEvent, Case, Unit, cases
 from records.routing import mark_accusation
+from records.workflow import due_on
 from tests.web.app.views.office_data import OTHER_UNIT, Office, build
 from tests.web.signin import HANDLER_UNIT, sign_in
 from web.app import create_app
@@ -258,3 +260,35 @@ def test_supervision_hearing_and_flags_are_recorded(app: Flask, office: Office) 
 def _today(office: Office):  # type: ignore[no-untyped-def]
     with Instance(office.home) as instance:
         return instance.today()
+
+
+def test_the_page_corrects_the_receipt_date_and_says_why_an_action_is_refused(
+        app: Flask, office: Office) -> None:
+    """The clerk enters the postmark's date with its basis and reason; the clock recounts from
+    it; each action refused today is listed with the reason (records.workflow.agenda)."""
+    clerk = client(app, "clerk1")
+    case_id = office.cases["lift"]
+    with Instance(office.home) as instance, instance.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        letter_id, scanned = case.letters[0].id, case.letters[0].received_on
+    postmark = scanned - dt.timedelta(days=3)
+    future = post(clerk, case_id, "receipt", letter=str(letter_id), basis="邮戳",
+                  on=str(_today(office) + dt.timedelta(days=1)), reason="x")
+    assert future.status_code == 422
+    done = post(clerk, case_id, "receipt", letter=str(letter_id), basis="邮戳",
+                on=str(postmark), reason="信封邮戳早三天")
+    assert done.status_code == 303
+    with Instance(office.home) as instance, instance.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.opened_on == postmark
+        due = cases.deadline(case, instance.calendar)
+        assert due is not None and due.due == due_on(postmark, 15, instance.calendar)
+    page = clerk.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "第二十二条" in page and str(due.due) in page
+    assert "当面告知" in page and "信访人匿名" in page  # how a step may be made without a notice
+    assert post(clerk, case_id, "accept", told="当面告知").status_code == 303
+    assert "今天不能批准延期：" in client(app, "leader1").get(f"/cases/{case_id}").get_data(
+        as_text=True)
+    rated = post(clerk, case_id, "rate", rating="满意")  # only once the matter is answered
+    assert rated.status_code == 422
