@@ -17,9 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-import holidays
-from holidays.countries.china import ChinaStaticHolidays
+from typing import Any
 
 KINDS = ("holiday", "workday", "year")
 
@@ -32,11 +30,21 @@ class OutsideCalendar(CalendarError):
     """A date in a year whose holidays and 调休 are not known: no deadline can be counted."""
 
 
-# The years whose State Council notice the library carries (a later year holds only the
-# statutory days, without the substituted days off and make-up working days).
-LIBRARY_YEARS = range(min(ChinaStaticHolidays.special_public_holidays),
-                      max(ChinaStaticHolidays.special_public_holidays) + 1)
-LIBRARY = f"holidays {holidays.__version__}（国务院办公厅节假日安排通知）"
+@cache
+def library_years() -> range:
+    """The years whose State Council notice the library carries (a later year holds only the
+    statutory days, without the substituted days off and make-up working days)."""
+    from holidays.countries.china import ChinaStaticHolidays  # ~0.3 s: only when counting
+
+    years = ChinaStaticHolidays.special_public_holidays
+    return range(min(years), max(years) + 1)
+
+
+def library_source() -> str:
+    """Where the library's years come from, for the admin page."""
+    import holidays
+
+    return f"holidays {holidays.__version__}（国务院办公厅节假日安排通知）"
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,7 @@ class WorkCalendar:
         days = (start + dt.timedelta(days=n) for n in range(1, (end - start).days + 1))
         return sum(1 for day in days if self.is_working_day(day))
 
-    def coverage(self) -> list[dict[str, object]]:
+    def coverage(self) -> list[dict[str, Any]]:
         """Each covered year and where its days come from (for the admin page)."""
         return [{"year": year, "source": self.sources.get(year, "")}
                 for year in sorted(self.covered or ())]
@@ -118,6 +126,8 @@ def parse_rows(lines: Iterable[str], source: str) -> list[tuple[dt.date, str, st
 @cache
 def library_days(year: int) -> dict[dt.date, tuple[str, str]]:
     """The library's days off and make-up working days of one year (kind, name)."""
+    import holidays
+
     china = holidays.China(years=year, language="zh_CN")
     days = {day: ("holiday", name) for day, name in china.items()}
     days.update({day: ("workday", "调休上班") for day in china.weekend_workdays
@@ -128,8 +138,8 @@ def library_days(year: int) -> dict[dt.date, tuple[str, str]]:
 def load_calendar(*extra: Path) -> WorkCalendar:
     """The library's years, then each existing extra file; a later row for a day wins."""
     kinds: dict[dt.date, tuple[str, str]] = {}
-    sources = {year: LIBRARY for year in LIBRARY_YEARS}
-    for year in LIBRARY_YEARS:
+    sources = {year: library_source() for year in library_years()}
+    for year in library_years():
         kinds.update(library_days(year))
     for path in extra:
         if path.is_file():

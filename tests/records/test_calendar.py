@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from records.calendar import (
-    LIBRARY_YEARS,
     CalendarError,
     OutsideCalendar,
     WorkCalendar,
+    library_years,
     load_calendar,
 )
 from records.workflow import due_on
@@ -44,14 +44,14 @@ def test_known_days(calendar: WorkCalendar, day: dt.date, working: bool) -> None
 
 
 def test_the_library_covers_the_years_of_its_notices(calendar: WorkCalendar) -> None:
-    assert {2025, 2026} <= set(LIBRARY_YEARS)
+    assert {2025, 2026} <= set(library_years())
     rows = {row["year"]: row["source"] for row in calendar.coverage()}
     assert "国务院办公厅" in str(rows[2026]) and "holidays" in str(rows[2026])
 
 
 def test_a_year_without_a_notice_is_refused_by_name(calendar: WorkCalendar) -> None:
     """Before: a day past the table was counted as if only weekends were days off."""
-    year = max(LIBRARY_YEARS) + 1
+    year = max(library_years()) + 1
     with pytest.raises(OutsideCalendar, match=f"没有 {year} 年的放假和调休安排"):
         calendar.is_working_day(D(year, 2, 8))
     with pytest.raises(OutsideCalendar, match=f"录入 {year} 年"):
@@ -74,7 +74,7 @@ def test_the_office_table_adds_and_overrides(tmp_path: Path) -> None:
 
 
 def test_the_office_declares_a_year_the_library_lacks(tmp_path: Path) -> None:
-    year = max(LIBRARY_YEARS) + 1
+    year = max(library_years()) + 1
     extra = tmp_path / "holidays.csv"
     extra.write_text(f"date,kind,name\n{year}-01-01,year,国办发明电\n{year}-01-01,holiday,元旦\n"
                      f"{year}-02-06,workday,春节调休\n", encoding="utf-8")

@@ -80,12 +80,13 @@ def next_years_statutory_days() -> Iterator[None]:
     the notice, as an office would enter them, so that the pages can be tested any day."""
     import records.calendar as calendar
 
-    saved = calendar.LIBRARY_YEARS
-    calendar.LIBRARY_YEARS = range(saved.start, max(saved.stop, dt.date.today().year + 3))
+    saved = calendar.library_years
+    years = range(saved().start, max(saved().stop, dt.date.today().year + 3))
+    calendar.library_years = lambda: years
     try:
         yield
     finally:
-        calendar.LIBRARY_YEARS = saved
+        calendar.library_years = saved
 
 
 @pytest.fixture(scope="session")

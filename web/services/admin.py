@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 import letters
 from records import LEVELS, ROLES, Category, Place, Unit, User, audit, routing, units
-from records.calendar import LIBRARY_YEARS, CalendarError, library_days, parse_rows
+from records.calendar import CalendarError, library_days, library_years, parse_rows
 from records.models import Route, utcnow
 from web.services import access
 from web.services.instance import Instance
@@ -469,7 +469,7 @@ def _office_rows(instance: Instance) -> dict[dt.date, tuple[str, str]]:
 
 def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
     """The year's holidays and make-up working days as in force, with where each comes from."""
-    shipped = library_days(year) if year in LIBRARY_YEARS else {}
+    shipped = library_days(year) if year in library_years() else {}
     office = _office_rows(instance)
     rows = []
     for day in sorted(set(shipped) | set(office)):
