@@ -16,17 +16,15 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from records.calendar import WorkCalendar
+from records.calendar import OutsideCalendar, WorkCalendar
 from records.models import ADDRESSED_LEVELS, AuditEvent, Case, Letter, Unit
 from records.workflow import (
     HANDLE_DAYS,
     MAX_EXTENSION_DAYS,
     REQUEST_DAYS,
     ROUTE_DAYS,
-    CaseClock,
     Stage,
     due_on,
-    handling_due,
 )
 
 ROUTING = ("accept", "assign", "transfer", "not_accept")
@@ -258,19 +256,31 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
             select(AuditEvent.entity_id, AuditEvent.detail["on"].as_string())
             .where(AuditEvent.id.in_(first_routing)))
     }
+    known_until = max(end, today)
+
+    def due(start: dt.date, days: int) -> dt.date:
+        """The period's last day; past the calendar's years, the earliest it can be. Every
+        date a rate compares it with (the period, today, a reply) lies before those years, so
+        the earliest decides the same comparisons; otherwise the refusal stands."""
+        try:
+            return due_on(start, days, calendar)
+        except OutsideCalendar:
+            earliest = start + dt.timedelta(days=days)
+            if earliest <= known_until:
+                raise
+            return earliest
+
     facts = []
     for case in rows:
         stage = Stage(case.status)
-        due = None
+        handling = None
         if case.accepted_on is not None:
-            clock = CaseClock(stage, case.opened_on, accepted_on=case.accepted_on,
-                              extension_days=case.extension_days)
-            due = handling_due(clock, calendar)
+            handling = due(case.accepted_on, HANDLE_DAYS + case.extension_days)
         window_closed = (case.review_requested_on is not None or case.waived_on is not None
-                         or (case.replied_delivered_on is not None and due_on(
-                             case.replied_delivered_on, REQUEST_DAYS, calendar) < today))
+                         or (case.replied_delivered_on is not None
+                             and due(case.replied_delivered_on, REQUEST_DAYS) < today))
         competent = _rank(case.level or "county")
-        route_due = due_on(case.opened_on, ROUTE_DAYS, calendar)
+        route_due = due(case.opened_on, ROUTE_DAYS)
         facts.append(CaseFacts(
             case_id=case.id, opened_on=case.opened_on, township=case.township,
             unit=case.name or "", unit_level=case.level or "",
@@ -280,8 +290,8 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
             unrouted_late=case.id not in routed and stage is Stage.REGISTERED
             and route_due < today,
             accepted_on=case.accepted_on,
-            replied_on=case.replied_on, handling_due=due,
-            due_in_period=due is not None and start <= due <= end and due < today,
+            replied_on=case.replied_on, handling_due=handling,
+            due_in_period=handling is not None and start <= handling <= end and handling < today,
             window_closed=window_closed,
             review_requested=(case.review_requested_on is not None
                               or case.recheck_requested_on is not None),

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from records import Database, stats
-from records.calendar import load_calendar
+from records.calendar import OutsideCalendar, load_calendar
 from tests.records import activity
 from tests.records.databases import fresh_url
 
@@ -191,3 +191,30 @@ def test_no_statement_carries_a_list_of_the_cases(year: Database) -> None:
     finally:
         event.remove(year.engine, "before_cursor_execute", count)
     assert len(facts) == 3000 and most and max(most) < 20, most
+
+
+def test_a_year_is_counted_while_its_open_matters_fall_due_in_a_year_not_yet_announced(
+        db: Database) -> None:
+    """In December the year's rates are due, but a matter accepted this month falls due in a
+    year whose 放假安排 nobody has entered yet: its last day is not known, yet it is surely
+    after the period, so the year is counted (before, the whole report was refused)."""
+    from records import cases, intake
+
+    last_covered = max(c["year"] for c in CAL.coverage())
+    accepted = dt.date(last_covered, 12, 1)
+    with db.session() as session:
+        letter = intake.register_letter(session, sha256="c" * 64, source_name="scan.jpg",
+                                        media_type="image/jpeg", size_bytes=1,
+                                        received_on=accepted, actor="clerk1")
+        case = cases.open_case(session, letter, actor="clerk1")
+        case.status, case.accepted_on = "accepted", accepted
+    first, end = dt.date(last_covered, 1, 1), dt.date(last_covered, 12, 7)
+    with db.session() as session:
+        [fact] = stats.case_facts(session, first, end, CAL, today=end)
+        assert fact.handling_due is not None and fact.handling_due.year == last_covered + 1
+        assert not fact.due_in_period
+        on_time = {r.key: r for r in stats.rates([fact])}["on_time"]
+        assert on_time.denominator == 0
+    with db.session() as session, pytest.raises(OutsideCalendar):  # a period reaching into it
+        stats.case_facts(session, first, dt.date(last_covered + 1, 3, 31), CAL,
+                         today=dt.date(last_covered + 1, 3, 31))
