@@ -18,7 +18,8 @@ from lxml import etree
 
 from letters._errors import TemplateError
 from letters._format import xml_safe
-from letters._sandbox import make_environment
+from letters._inspection import check_rendered
+from letters._sandbox import RENDER_SECONDS, Budget, make_environment
 from letters._templates import PreparedTemplate, prepare, resolve
 
 # After rendering, docxtpl turns "{_{", "}_}", "{_%" and "%_}" into "{{", "}}", "{%" and "%}" (its
@@ -32,6 +33,8 @@ _PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title
 class _CheckedDocxTemplate(DocxTemplate):
     """docxtpl, refusing broken XML instead of repairing it and keeping properties plain text."""
 
+    label = ""
+
     def fix_tables(self, xml: str) -> Any:
         """Parse strictly first: docxtpl's recovering parser would silently drop broken parts."""
         etree.fromstring(xml)
@@ -40,8 +43,11 @@ class _CheckedDocxTemplate(DocxTemplate):
     def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any],
                         jinja_env: Any = None) -> str:
         """Render one part, then take the guard marks out of the values."""
-        rendered: str = super().render_xml_part(src_xml, part, context, jinja_env)
-        return rendered.replace(_GUARD, "")
+        rendered: str = super().render_xml_part(src_xml, part, context, jinja_env).replace(
+            _GUARD, "")
+        check_rendered(etree.fromstring(rendered.encode("utf-8")), str(part.partname),
+                       f"模板 {self.label}")
+        return rendered
 
     def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
         """Render title, subject etc. unescaped: they are plain text, not XML."""
@@ -52,17 +58,25 @@ class _CheckedDocxTemplate(DocxTemplate):
 
 
 def render_docx(template: str | Path, context: Mapping[str, Any], out: Path, *,
-                extra_dir: Path | None = None) -> Path:
-    """Render a template (a name, or a path to a .docx) with context into out, atomically."""
+                extra_dir: Path | None = None, seconds: float = RENDER_SECONDS) -> Path:
+    """Render a template (a name, or a path to a .docx) with context into out, atomically.
+
+    The rendering is bounded: past ``seconds``, or past the operation and size budget of
+    ``letters._sandbox``, it stops with a TemplateError.
+    """
     out = Path(out)
     prepared = prepare(resolve(template, extra_dir))
     values = _checked_context(prepared, context)
     label = prepared.label
     document = _CheckedDocxTemplate(io.BytesIO(prepared.data))
+    document.label = label.removeprefix("template ").strip("'")
     try:
-        document.render(values, jinja_env=make_environment())
+        with Budget(seconds):
+            document.render(values, jinja_env=make_environment())
     except TemplateError:
         raise
+    except RecursionError as e:
+        raise TemplateError(f"{label}: 模板中的宏或循环递归过深，已停止") from e
     except SecurityError as e:
         raise TemplateError(f"{label}: refused by the sandbox: {e}") from e
     except UndefinedError as e:
