@@ -130,7 +130,7 @@ class ColdConverter:
 
     def __init__(self, work_dir: Path | None = None, *, timeout: float = 120.0) -> None:
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="huiyin-soffice-")
-        self.work = Path(work_dir or self._tmp.name)  # type: ignore[union-attr]
+        self.work = Path(work_dir or self._tmp.name).resolve()  # type: ignore[union-attr]
         self.work.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
 
@@ -200,7 +200,7 @@ class WarmConverter:
     def __init__(self, work_dir: Path | None = None, *, timeout: float = 60.0,
                  start_timeout: float = 90.0, niceness: int = 0) -> None:
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="huiyin-uno-")
-        self.work = Path(work_dir or self._tmp.name)  # type: ignore[union-attr]
+        self.work = Path(work_dir or self._tmp.name).resolve()  # type: ignore[union-attr]
         self.work.mkdir(parents=True, exist_ok=True)
         self.timeout, self.start_timeout = timeout, start_timeout
         self.niceness = niceness  # > 0: LibreOffice yields the CPU to more urgent work

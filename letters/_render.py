@@ -17,7 +17,7 @@ from jinja2.sandbox import SecurityError
 from lxml import etree
 
 from letters._errors import TemplateError
-from letters._format import xml_safe
+from letters._format import numbers_kept_whole, xml_safe
 from letters._inspection import check_rendered
 from letters._sandbox import RENDER_SECONDS, Budget, make_environment
 from letters._templates import PreparedTemplate, prepare, resolve
@@ -28,6 +28,9 @@ from letters._templates import PreparedTemplate, prepare, resolve
 _GUARD = "\ufdd0"
 _DOCXTPL_ESCAPES = ("{_{", "}_}", "{_%", "%_}")
 _PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+# The answers of §32 of the 《信访工作条例》, as the handling opinion prints them.
+DECISIONS = ("支持", "解释说明", "不予支持")
+MAX_EXTENSION_DAYS = 30  # §34: an extension of at most 30 days
 
 
 class _CheckedDocxTemplate(DocxTemplate):
@@ -98,24 +101,46 @@ def render_docx(template: str | Path, context: Mapping[str, Any], out: Path, *,
 
 
 def _checked_context(prepared: PreparedTemplate, context: Mapping[str, Any]) -> dict[str, Any]:
-    """Refuse missing fields (all named at once) and non-date dates; clean the text values."""
+    """Refuse missing fields (all named at once) and wrong dates, days and decisions; clean text."""
     missing = sorted(name for name in prepared.fields if context.get(name) is None)
     if missing:
         raise TemplateError(
             f"{prepared.label}: missing fields: {', '.join(missing)}")
+    values = {str(key): _plain(value) for key, value in context.items()}
     for name in sorted(prepared.fields):
         value = context[name]
         if (name == "date" or name.endswith("_date")) and not isinstance(value, date):
             raise TemplateError(
                 f"{prepared.label}: field {name!r} must be a datetime.date, "
                 f"got {type(value).__name__} {value!r}")
-    return {str(key): _plain(value) for key, value in context.items()}
+        if name.endswith("_days"):
+            values[name] = _days(prepared.label, name, value)
+        if name == "decision" and value not in DECISIONS:
+            raise TemplateError(f"{prepared.label}：处理结论（decision）只能是"
+                                f"{'、'.join(DECISIONS)}之一（《信访工作条例》第三十二条），"
+                                f"收到的是“{value}”")
+    return values
+
+
+def _days(label: str, name: str, value: Any) -> int:
+    """A number of days: a whole number (the form sends text); an extension at most 30."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (isinstance(value, int) or text.isdigit()):
+        raise TemplateError(f"{label}：字段 {name} 应为天数（整数），收到的是“{value}”")
+    days = int(text)
+    if name == "extension_days" and not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise TemplateError(f"{label}：延长办理期限为 {days} 日，应为 1 至 {MAX_EXTENSION_DAYS} 日"
+                            "（《信访工作条例》第三十四条：延长期限不得超过30日）")
+    return days
 
 
 def _plain(value: Any) -> Any:
-    """Turn text (Markup included, so it is escaped too) into XML-safe, guarded str, recursively."""
+    """Turn text (Markup included, so it is escaped too) into XML-safe, guarded str, recursively.
+
+    Numbers are kept whole: no line breaks inside 0319-8123456 or 2026-000017.
+    """
     if isinstance(value, str):
-        text = xml_safe(value)
+        text = numbers_kept_whole(xml_safe(value))
         for sequence in _DOCXTPL_ESCAPES:
             text = text.replace(sequence, sequence[0] + _GUARD + sequence[1:])
         return text
