@@ -41,14 +41,10 @@ WORD_JOINER = "\u2060"
 _INSIDE_NUMBER = re.compile(r"(?<=[0-9A-Za-z])([-\u2010\u2011\u2013/])(?=[0-9A-Za-z])")
 
 
-_SPACE_IN_NUMBER = re.compile(r"(?<=[0-9]) (?=[0-9])")
-
-
 def numbers_kept_whole(text: str) -> str:
-    """Forbid line breaks inside numbers (0319-8123456, 138 1234 5678), nowhere else.
+    """Forbid line breaks at the hyphens inside numbers (0319-8123456), nowhere else.
 
     LibreOffice ignores a word joiner between two Chinese characters, so a document number's
     prefix (清住建信复) may still part from its 〔2026〕17号, as two words would.
     """
-    text = _INSIDE_NUMBER.sub(WORD_JOINER + r"\1" + WORD_JOINER, text)
-    return _SPACE_IN_NUMBER.sub("\u00a0", text)
+    return _INSIDE_NUMBER.sub(WORD_JOINER + r"\1" + WORD_JOINER, text)

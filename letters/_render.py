@@ -122,6 +122,18 @@ def _checked_context(prepared: PreparedTemplate, context: Mapping[str, Any]) -> 
     return values
 
 
+def sample_context(fields: frozenset[str] | set[str]) -> dict[str, Any]:
+    """Values of the right kind for every field, to prove a template renders (at upload)."""
+    def sample(name: str) -> Any:
+        if name == "date" or name.endswith("_date"):
+            return date(2026, 1, 2)
+        if name.endswith("_days"):
+            return 15
+        return DECISIONS[0] if name == "decision" else "示例"
+
+    return {name: sample(name) for name in fields}
+
+
 def _days(label: str, name: str, value: Any) -> int:
     """A number of days: a whole number (the form sends text); an extension at most 30."""
     text = str(value).strip()
