@@ -97,7 +97,7 @@ def transfer_notice() -> DocxDocument:
     doc = _letter("信访事项转送告知单")
     _body(doc, _RECEIVED,
           "根据《信访工作条例》第二十二条、第二十三条的规定，经审查，该信访事项属于"
-          "{{ handling_unit }}的职权范围，本机关已于{{ transfer_date }}将其转送{{ handling_unit }}"
+          "{{ handling_unit }}的职权范围，本机关已于{{ issue_date }}将其转送{{ handling_unit }}"
           "处理。请你今后直接与{{ handling_unit }}联系，"
           "{{ handling_unit }}将依法受理并书面告知你。",
           _CONTACT)
