@@ -15,10 +15,12 @@ from flask import Flask, Request, Response, current_app, render_template, reques
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from records.privacy import MaskingFilter
 from web.app import auth
+from web.app.integers import BoundedIntConverter, BoundedParams
 from web.services.instance import Instance, default_home
 
 # One blueprint per area of the working day; each module web/views/AREA.py has `bp`.
@@ -39,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.request_class = SpoolingRequest
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route: ids fit a column
     instance = Instance(Path(app.config["HUIYIN_HOME"]))
     instance.check_ready()
     if not app.config.get("SECRET_KEY"):
@@ -63,6 +66,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_require_login)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(OverflowError, _number_too_large)
+    app.register_error_handler(DataError, _number_too_large)
     _mask_logs()
     return app
 
@@ -82,6 +87,8 @@ class SpoolingRequest(Request):
     scans at once could fill a small /tmp while the instance's own disk, which the disk checks
     watch and where the original goes next, has room.
     """
+
+    parameter_storage_class = BoundedParams  # .get(..., type=int): only numbers that fit
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None,
@@ -142,6 +149,13 @@ def _security_headers(response: Response) -> Response:
     if current_user and current_user.is_authenticated and request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"  # personal data: keep no copy anywhere
     return response
+
+
+def _number_too_large(error: Exception) -> Any:
+    """The last net behind web.app.integers: a number no column holds is the client's error."""
+    logging.getLogger("web.app").warning("refused a number out of range: %s %s",
+                                         request.method, request.path)
+    return _error_page(BadRequest("数字超出范围"))
 
 
 def _error_page(error: HTTPException) -> Any:

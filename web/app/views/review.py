@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 import search
 from records import Letter, Page, RecordsError, audit, cases
 from web.app.auth import requires, user
+from web.app.integers import as_int as _int  # a number too large for a column is no number
 from web.app.views import instance
 from web.services import review
 from web.services.access import letter_scope, may_see_letter
@@ -217,9 +218,3 @@ def _case_choice(choice: str, case_no: str) -> str | int | None:
         raise review.ReviewError("请选择新建案件，或选择要并入的已有案件")
     return number
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
