@@ -17,11 +17,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from records.privacy import MaskingFilter
 from web.app import auth
 from web.app.integers import BoundedIntConverter, BoundedParams
 from web.services.instance import Instance, default_home
+from web.services.settings import trusted_proxies
 
 # One blueprint per area of the working day; each module web/views/AREA.py has `bp`.
 AREAS = ("auth", "letters", "intake", "review", "cases", "replies", "dashboard", "admin", "api",
@@ -51,6 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                       SESSION_COOKIE_NAME="huiyin_session", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=12 * 3600)
     app.extensions["huiyin"] = instance
+    app.wsgi_app = FromTrustedProxy(app.wsgi_app,  # type: ignore[method-assign]
+                                    trusted_proxies(instance.settings))
     app.session_interface = _SessionInterface()
 
     from web.app.views.auth import load_user
@@ -78,6 +82,25 @@ def _mask_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, MaskingFilter) for f in logger.filters):
             logger.addFilter(MaskingFilter())
+
+
+class FromTrustedProxy:
+    """The client's address from X-Forwarded-For, only on requests from a trusted proxy.
+
+    Behind the reverse proxy docs/deployment.md recommends every request comes from the
+    proxy's address; sign-in delays per address would then fall on the whole office. Werkzeug's
+    ProxyFix takes the address the proxy appended; a request from anywhere else keeps its own
+    address whatever headers it sends.
+    """
+
+    def __init__(self, app: Any, proxies: frozenset[str]) -> None:
+        self.app, self.proxies = app, proxies
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REMOTE_ADDR") in self.proxies:
+            return self.fixed(environ, start_response)
+        return self.app(environ, start_response)
 
 
 class SpoolingRequest(Request):

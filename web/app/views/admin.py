@@ -21,14 +21,14 @@ from records import LEVELS, ROLES, Category, Place, RecordsError, Unit, User
 from records.models import Route
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import admin
+from web.services import access, admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # The sections, in the order of the sub-navigation.
 SECTIONS = (("users", "用户"), ("units", "承办单位"), ("places", "地名与分类"),
             ("routes", "分办路由"), ("templates", "文书模板"), ("holidays", "节假日"),
-            ("signing", "证书与印章"))
+            ("signing", "证书与印章"), ("signins", "登录失败"))
 Page = str | Response | tuple[str, int]
 
 
@@ -492,8 +492,25 @@ def remove_seal() -> Page:
     return _file_change("signing", act)
 
 
+# ---------------------------------------------------------------- failed sign-ins
+
+def _signins_data() -> dict[str, Any]:
+    with instance().db.session() as s:
+        return {"failures": [
+            {"at": a.at, "username": a.username, "remote_addr": a.remote_addr,
+             "delayed": a.delayed} for a in access.recent_failures(s)],
+            "free": access.FREE_FAILURES_PER_NAME, "most": int(access.MAX_DELAY.total_seconds())}
+
+
+@bp.get("/signins")
+@requires("admin")
+def signins() -> Page:
+    """The newest failed sign-ins: who was tried, from where, and which tries had to wait."""
+    return _render("signins")
+
+
 PAGES: dict[str, Callable[[], dict[str, Any]]] = {
     "users": _users_data, "units": _units_data, "places": _places_data,
     "routes": _routes_data, "templates": _templates_data, "holidays": _holidays_data,
-    "signing": _signing_data,
+    "signing": _signing_data, "signins": _signins_data,
 }
