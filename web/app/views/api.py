@@ -7,25 +7,25 @@ declared once with `route(...)`, which also writes its entry of the OpenAPI desc
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any, BinaryIO, cast
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, send_file
 from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import letters as documents
 import search
-from records import Case, Letter, Page, RecordsError, audit, cases, intake, mask_id_numbers
-from records.models import utcnow
+from records import Case, Letter, Page, RecordsError, audit, cases
 from records.privacy import mask_personal
 from web.app import auth
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.app.views import replies as replies_view
-from web.services import access, case_actions, dashboard, review
+from web.services import access, case_actions, dashboard, letter_search, letter_view, review
 from web.services import intake as intake_files
-from web.services.access import case_scope, letter_scope, may_see_case, may_see_letter
+from web.services.access import case_scope, letter_scope, may_see_case
+from web.services.errors import ServiceError
 from web.services.replies import generate_reply, sign_reply
 from web.services.reply_preview import form_fields, read_form, shared_converter
 
@@ -83,16 +83,11 @@ def token() -> Any:
     """A bearer token valid 8 hours; wrong credentials and lockouts as on the sign-in page."""
     data = _json()
     refused: tuple[str, int] | None = None
-    with instance().db.session() as db:
-        try:
-            found = access.authenticate(db, str(data.get("username", "")),
-                                      str(data.get("password", "")), request.remote_addr or "",
-                                      utcnow())
-        except access.LoginRefused as e:
-            refused = (str(e), 429 if "过多" in str(e) else 401)
-        else:
-            who = access.signed_in(db, found)
-            audit.record(db, found.username, "login", "user", found.id, via="api")
+    try:
+        who = access.sign_in(instance(), str(data.get("username", "")),
+                             str(data.get("password", "")), request.remote_addr or "", via="api")
+    except access.LoginRefused as e:
+        refused = (str(e), 429 if "过多" in str(e) else 401)
     if refused:
         return {"error": refused[0], "status": refused[1]}, refused[1]
     return {"token": auth.api_token(who), "expires_in": auth.API_TOKEN_HOURS * 3600,
@@ -108,16 +103,6 @@ def me() -> Any:
             "capabilities": sorted(c for c in access.CAPABILITIES if me_.can(c))}
 
 
-def _letter_row(letter: Letter) -> dict[str, Any]:
-    return {"letter_id": letter.id, "reg_no": letter.reg_no,
-            "received_on": letter.received_on.isoformat(), "channel": letter.channel,
-            "petitioners": intake.petitioner_names(letter),
-            "summary": mask_personal(letter.summary or ""),
-            "township": letter.township, "category": letter.category,
-            "pages": letter.page_count, "ingest_state": letter.ingest_state,
-            "case_id": letter.case_id, "reviewed": letter.reviewed_at is not None,
-            "version": letter.version}
-
 
 @route("/letters", "GET", "read_letters", "来信列表（新的在前）",
        query={"page": "页码（每页 50 件）",
@@ -132,25 +117,15 @@ def letters() -> Any:
 
 @route("/letters/<int:letter_id>", "GET", "read_letters", "一件来信")
 def letter(letter_id: int) -> Any:
-    """A letter with its petitioners, proposed fields and the text of each page (audited)."""
-    me_ = user()
-    with instance().db.session() as db:
-        found = db.get(Letter, letter_id)
-        if found is None or not may_see_letter(me_, found):
-            abort(404)
-        full_ids = me_.role in ("clerk", "leader")
-        row = _letter_row(found)
-        row.update(
-            text=found.text, extracted=found.extracted, error=found.ingest_error,
-            petitioner_details=[{
-                "name": p.name, "phone": p.phone, "address": p.address,
-                "id_number": p.id_number if full_ids else mask_id_numbers(p.id_number or ""),
-            } for p in found.petitioners],
-            pages_text=[{"page": p.number, "text": p.text, "engine": p.engine,
-                         "lines": p.lines} for p in found.pages])
-        # last: from this INSERT to the commit the database is locked for writers
-        audit.record(db, me_.username, "read", "letter", found.id, via="api")
-        return row
+    """A letter with its petitioners, proposed fields and the text of each page (audited).
+
+    The same record as the letter's page, masked the same way for the reader's role."""
+    try:
+        record = letter_view.letter_record(instance(), user(), letter_id, via="api")
+    except letter_view.LetterNotFound:
+        abort(404)
+    record["petitioner_details"] = record.pop("people")
+    return _jsonable(record)
 
 
 @route("/search", "GET", "read_letters", "全文检索",
@@ -159,41 +134,20 @@ def letter(letter_id: int) -> Any:
               "sort": "relevance|date", "limit": "最多条数（≤200）",
               "offset": "跳过前几条（翻页；offset + limit ≤ 2000）"})
 def search_letters() -> Any:
-    """Hits with highlighted snippets; a handler gets only its unit's letters."""
+    """Hits with highlighted snippets; a handler gets its unit's letters (and its sub-units')."""
     args = request.args
     count = min(args.get("limit", 50, type=int) or 50, 200)
-    offset = min(max(args.get("offset", 0, type=int) or 0, 0), 2000 - count)
+    offset = min(max(args.get("offset", 0, type=int) or 0, 0), letter_search.DEEPEST - count)
     try:
-        result = instance().index.search(
-            args.get("q", ""), limit=offset + count, offset=offset,
-            township=args.get("township") or None, category=args.get("category") or None,
-            status=args.get("status") or None,
-            unit=user().unit_name if user().unit_ids is not None else args.get("unit") or None,
-            received_from=_date(args.get("from")), received_to=_date(args.get("to")),
-            sort="date" if args.get("sort") == "date" else "relevance", facets=True)
+        found = letter_search.search_letters(
+            instance(), user(), args.get("q", ""), letter_search.parse_filters(args),
+            sort=args.get("sort", "relevance"), offset=offset, limit=count, via="api")
     except search.QueryError as e:
         abort(400, description=str(e))
-    with instance().db.session() as db:
-        visible = set(db.scalars(select(Letter.id).where(
-            Letter.id.in_([h.letter_id for h in result.hits]), letter_scope(user()))))
-        shown = [h for h in result.hits if h.letter_id in visible]
-        # snippets are the letters' words: which letters a search showed is audited (as pages)
-        audit.record(db, user().username, "search", "letter", None,
-                     query=mask_personal(args.get("q", "")),
-                     letters=[h.letter_id for h in shown], via="api")
-    return {"query": args.get("q", ""), "total": result.total, "estimated": result.estimated,
-            "facets": result.facets,
+    return {"query": found.query, "total": found.total, "estimated": found.estimated,
+            "facets": found.facets,
             "hits": [{"letter_id": h.letter_id, "score": h.score,
-                      "snippet": mask_personal(h.snippet)} for h in shown]}
-
-
-def _date(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        abort(400, description=f"日期须为 YYYY-MM-DD，而不是 {text[:20]!r}")
+                      "snippet": mask_personal(h.snippet)} for h in found.hits]}
 
 
 @route("/cases", "GET", "read_letters", "案件列表",
@@ -204,6 +158,10 @@ def case_list() -> Any:
     if request.args.get("status"):
         where.append(Case.status == request.args["status"])
     return _paged(Case, where, "cases", _case_row)
+
+
+def _letter_row(letter: Letter) -> dict[str, Any]:
+    return _jsonable(letter_view.letter_row(letter))
 
 
 def _paged(model: Any, where: list[Any], name: str,
@@ -330,7 +288,10 @@ def generate(letter_id: int) -> Any:
     if template not in documents.template_names():
         abort(400, description=f"没有名为 {template[:40]!r} 的模板")
     with instance().db.session() as db:
-        letter_ = replies_view._letter(db, letter_id)
+        try:
+            letter_ = letter_view.visible_letter(db, user(), letter_id)
+        except letter_view.LetterNotFound:
+            abort(404)
         defaults = {f.name: f.value for f in form_fields(instance(), letter_, template)}
     given = data.get("fields") or {}
     if not isinstance(given, dict):
@@ -341,7 +302,7 @@ def generate(letter_id: int) -> Any:
     try:
         outcome = generate_reply(instance(), letter_id, template, out_dir=None,
                                  actor=user().username, data=values, converter=shared_converter())
-    except (RecordsError, documents.LettersError) as e:
+    except (ServiceError, RecordsError, documents.LettersError) as e:
         return {"error": str(e), "status": 400}, 400
     return _reply_row(outcome.reply_id), 201
 
@@ -358,7 +319,7 @@ def sign(reply_id: int) -> Any:
     _reply_row(reply_id)  # 404 for a reply the user may not see
     try:
         sign_reply(instance(), reply_id, actor=user().username, converter=shared_converter())
-    except (RecordsError, documents.LettersError) as e:
+    except (ServiceError, RecordsError, documents.LettersError) as e:
         return {"error": str(e), "status": 409}, 409
     return _reply_row(reply_id)
 
@@ -367,12 +328,20 @@ def sign(reply_id: int) -> Any:
        "下载文书（kind: docx | pdf | signed）")
 def reply_file(reply_id: int, kind: str) -> Any:
     """The file itself, from the blob store by its recorded hash; audited."""
-    return replies_view.download(reply_id, kind)
+    try:
+        data, name, mimetype = letter_view.reply_file(instance(), user(), reply_id, kind)
+    except letter_view.LetterNotFound:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=name, max_age=0)
 
 
 def _reply_row(reply_id: int) -> dict[str, Any]:
     with instance().db.session() as db:
-        found, _ = replies_view._reply(db, reply_id)
+        try:
+            found, _ = letter_view.visible_reply(db, user(), reply_id)
+        except letter_view.LetterNotFound:
+            abort(404)
         return {"reply_id": found.id, "letter_id": found.letter_id, "case_id": found.case_id,
                 "template": found.template, "doc_number": found.doc_number,
                 "signed_by": found.signed_by,
@@ -381,7 +350,7 @@ def _reply_row(reply_id: int) -> dict[str, Any]:
                 "delivery_method": found.delivery_method,
                 "delivered_on": found.delivered_on.isoformat() if found.delivered_on else None,
                 "files": {kind: f"/api/v1/replies/{found.id}/files/{kind}"
-                          for kind, (column, _, _) in replies_view.DOWNLOADS.items()
+                          for kind, (column, _, _) in letter_view.REPLY_FILES.items()
                           if getattr(found, column)}}
 
 

@@ -6,7 +6,6 @@ and pages are right) and every list is also filtered with letter_scope as a guar
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,14 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 import search
-from letters import template_title
-from records import Case, Letter, Petitioner, Reply, Unit, audit, intake, mask_id_numbers
+from records import Case, Letter, Petitioner, audit
 from records.models import letter_petitioner
 from records.privacy import mask_personal
-from records.workflow import STAGE_LABELS
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services.access import SignedIn, letter_scope, may_see_letter
+from web.services import letter_search, letter_view
+from web.services.access import letter_scope, may_see_letter
 from web.services.cache import Kept
 from web.services.gazetteer import categories
 
@@ -35,9 +33,7 @@ MAX_SEARCH_PAGE = 100  # 2,000 hits deep: past that, narrow the search
 RELATED_LIMIT = 50
 STATE_LABELS = {"registered": "已登记", "stored": "已存档", "read": "已识别", "indexed": "已入库",
                 "failed": "识别失败"}
-STATUS_LABELS = {s.value: label for s, label in STAGE_LABELS.items()}
-# Roles that work with whole ID numbers (registering, signing); others see them masked.
-FULL_ID_ROLES = ("clerk", "leader")
+STATUS_LABELS = letter_view.STATUS_LABELS
 
 
 @bp.get("/")
@@ -70,7 +66,7 @@ def register() -> str:
             .order_by(Letter.received_on.desc(), Letter.id.desc())
             .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
         ).unique().all()
-        letters = [_row(letter) for letter in rows]
+        letters = [letter_view.letter_row(letter) for letter in rows]
         townships = _townships(session)
     return render_template(
         "letters/register.html", letters=letters, total=total, page=page,
@@ -117,40 +113,14 @@ def _townships(session: Session) -> list[str]:
 @requires("read_letters")
 def show(letter_id: int) -> str:
     """One letter: registration data, petitioners, case, pages, replies; each read audited."""
-    me = user()
-    full_ids = me.role in FULL_ID_ROLES
-    with instance().db.session() as session:
-        letter = session.get(Letter, letter_id)
-        if letter is None or not may_see_letter(me, letter):
-            abort(404)
-        row = _row(letter)
-        hide = (lambda text: text) if full_ids else mask_id_numbers
-        pages = [{"number": p.number, "text": hide(p.text), "source": p.source,
-                  "score": p.mean_score} for p in letter.pages]
-        people = [{"id": p.id, "name": p.name, "phone": p.phone or "",
-                   "id_number": hide(p.id_number or ""), "address": p.address,
-                   "place": " ".join(x for x in (p.township, p.village) if x)}
-                  for p in letter.petitioners]
-        extracted = letter.extracted or {}
-        row.update(
-            text=hide(letter.text), error=letter.ingest_error, channel=letter.channel,
-            village=letter.village, reviewed_by=letter.reviewed_by,
-            reviewed_at=letter.reviewed_at, media_type=letter.media_type,
-            found_phones=extracted.get("phones", []),
-            found_ids=[hide(n) for n in extracted.get("id_numbers", [])],
-            proposed_name=extracted.get("petitioner") or "",
-        )
-        case = letter.case
-        case_row = None if case is None else {
-            "id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
-            "stage": STATUS_LABELS.get(case.status, case.status),
-            "unit": case.unit.name if case.unit else ""}
-        replies = [_reply_row(r) for r in session.scalars(
-            select(Reply).where(Reply.letter_id == letter.id).order_by(Reply.id.desc()))]
-        # last: from this INSERT to the commit the database is locked for writers
-        audit.record(session, me.username, "read", "letter", letter.id)
-    return render_template("letters/show.html", letter=row, pages=pages, people=people,
-                           case=case_row, replies=replies, full_ids=full_ids)
+    try:
+        record = letter_view.letter_record(instance(), user(), letter_id)
+    except letter_view.LetterNotFound:
+        abort(404)
+    return render_template("letters/show.html", letter=record, pages=record["pages_text"],
+                           people=record["people"], case=record["case"],
+                           replies=record["replies"],
+                           full_ids=letter_view.sees_full_ids(user()))
 
 
 @bp.get("/search")
@@ -172,18 +142,18 @@ def find() -> str:
     if not query.strip() and not any(form.values()):
         return render_template("letters/search.html", **context)
     try:
-        filters = _filters(form)
-        total, hits, facets, estimated = _search(query, filters, sort, page)
+        found = letter_search.search_letters(
+            instance(), user(), query, letter_search.parse_filters(form), sort=sort,
+            offset=(page - 1) * HITS_PER_PAGE, limit=HITS_PER_PAGE)
     except search.SearchError as e:  # QueryError included: a message for the clerk
         context["error"] = str(e)
         return render_template("letters/search.html", **context)
-    rows = _rows(h.letter_id for h in hits)
-    _audit_shown(query, [h.letter_id for h in hits if h.letter_id in rows], form=form)
+    rows = _rows(h.letter_id for h in found.hits)
     context.update(
-        searched=True, total=total, facets=facets, estimated=estimated,
-        pages=max(1, min(-(-total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
+        searched=True, total=found.total, facets=found.facets, estimated=found.estimated,
+        pages=max(1, min(-(-found.total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
         hits=[{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet)),
-               "score": h.score} for h in hits if h.letter_id in rows],
+               "score": h.score} for h in found.hits if h.letter_id in rows],
     )
     return render_template("letters/search.html", **context)
 
@@ -202,7 +172,8 @@ def similar(letter_id: int) -> str:
         rows = _rows(h.letter_id for h in result.hits)
         hits = [{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet))}
                 for h in result.hits if h.letter_id in rows]
-        _audit_shown("", [h["id"] for h in hits], similar_to=letter_id)
+        letter_search.record_shown(instance(), user(), "", [h["id"] for h in hits],
+                                   similar_to=letter_id)
     return render_template("letters/related.html", letter=letter, hits=hits, error=error,
                            heading="相似来信", kind="similar")
 
@@ -254,13 +225,6 @@ def same_person(letter_id: int) -> str:
                            heading=f"同一信访人的来信：{who}", by=by, kind="person")
 
 
-def _audit_shown(query: str, letter_ids: list[int], **detail: Any) -> None:
-    """Snippets are the letters' words: the list of letters a result page showed is audited."""
-    with instance().db.session() as session:
-        audit.record(session, user().username, "search", "letter", None,
-                     query=mask_personal(query), letters=letter_ids,
-                     **{k: v for k, v in detail.items() if v})
-
 
 def _visible_letter(letter_id: int) -> dict[str, Any]:
     """The letter's list row, or 404 when it does not exist or the user may not see it."""
@@ -268,79 +232,11 @@ def _visible_letter(letter_id: int) -> dict[str, Any]:
         letter = session.get(Letter, letter_id)
         if letter is None or not may_see_letter(user(), letter):
             abort(404)
-        return _row(letter)
+        return letter_view.letter_row(letter)
 
 
-def _filters(form: dict[str, str]) -> dict[str, Any]:
-    """The search filters from the form; a date that cannot be read is the user's to fix."""
-    out: dict[str, Any] = {k: form[k] or None for k in ("township", "category", "status", "unit")}
-    for name, key in (("from", "received_from"), ("to", "received_to")):
-        if form[name]:
-            try:
-                out[key] = dt.date.fromisoformat(form[name])
-            except ValueError:
-                raise search.QueryError(
-                    f"日期“{form[name]}”格式不对，应为 2026-01-31。") from None
-    return out
 
 
-def _visible_units(me: SignedIn) -> list[str] | None:
-    """The unit names whose letters this user sees; None: all letters."""
-    if me.unit_ids is None:
-        return None
-    if me.unit_ids == {me.unit_id} and me.unit_name:
-        return [me.unit_name]
-    if not me.unit_ids:
-        return []
-    with instance().db.session() as session:
-        return list(session.scalars(select(Unit.name).where(Unit.id.in_(me.unit_ids))))
-
-
-def _search(query: str, filters: dict[str, Any], sort: str, page: int
-            ) -> tuple[int, list[search.Hit], dict[str, dict[str, int]], bool]:
-    """One page of hits within the user's scope, the total, the facet counts, and whether
-    the index estimated them (PostgreSQL, very many matches)."""
-    index = instance().index
-    limit = page * HITS_PER_PAGE
-    units = _visible_units(user())
-    if units is None:
-        result = index.search(query, limit=limit, sort=sort, facets=True,  # type: ignore[arg-type]
-                              offset=limit - HITS_PER_PAGE, **filters)
-        return result.total, list(result.hits), result.facets, result.estimated
-    if filters["unit"]:
-        units = [u for u in units if _key(u) == _key(filters["unit"])]
-    if not units:
-        index.search(query, limit=1, **filters)  # still tell the user about bad search text
-        return 0, [], {}, False
-    # A handler: one search per visible unit (usually one), so that totals count only its own.
-    results = [index.search(query, limit=limit, sort=sort, facets=True,  # type: ignore[arg-type]
-                            **{**filters, "unit": u}) for u in units]
-    total = sum(r.total for r in results)
-    facets: dict[str, dict[str, int]] = {}
-    for r in results:
-        for name, counts in r.facets.items():
-            merged = facets.setdefault(name, {})
-            for value, n in counts.items():
-                merged[value] = merged.get(value, 0) + n
-    hits = [h for r in results for h in r.hits]
-    if len(results) > 1:
-        if sort == "date":
-            dates = _received(h.letter_id for h in hits)
-            hits.sort(key=lambda h: (dates.get(h.letter_id, dt.date.min), h.letter_id),
-                      reverse=True)
-        else:
-            hits.sort(key=lambda h: -h.score)
-        facets = {name: dict(sorted(c.items(), key=lambda kv: -kv[1])) for name, c in
-                  facets.items()}
-    return (total, hits[limit - HITS_PER_PAGE:limit], facets,
-            any(r.estimated for r in results))
-
-
-def _received(letter_ids: Iterable[int]) -> dict[int, dt.date]:
-    """Receipt dates, to merge several units' hits newest first."""
-    with instance().db.session() as session:
-        return {i: day for i, day in session.execute(select(Letter.id, Letter.received_on).where(
-            Letter.id.in_(list(letter_ids))))}
 
 
 def _rows(letter_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -359,42 +255,5 @@ def _rows(letter_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
                      joinedload(Letter.case).joinedload(Case.unit))
             .order_by(Letter.id, letter_petitioner.c.position)
         ).unique().all()
-        return {letter.id: _row(letter) for letter in letters}
+        return {letter.id: letter_view.letter_row(letter) for letter in letters}
 
-
-def _row(letter: Letter) -> dict[str, Any]:
-    """What a list shows of a letter: no ID numbers (masked wherever text may hold one)."""
-    case = letter.case
-    return {
-        "id": letter.id,
-        "reg_no": letter.reg_no,
-        "received_on": letter.received_on,
-        "petitioners": "、".join(intake.petitioner_names(letter)),
-        "summary": mask_personal(letter.summary or ""),
-        "pages": letter.page_count,
-        "state": letter.ingest_state,
-        "source_name": letter.source_name,
-        "township": letter.township,
-        "category": letter.category,
-        "reviewed": letter.reviewed_at is not None,
-        "case_id": letter.case_id,
-        "case_no": case.case_no if case else "",
-        "case_stage": STATUS_LABELS.get(case.status, case.status) if case else "",
-        "case_unit": case.unit.name if case is not None and case.unit is not None else "",
-    }
-
-
-def _reply_row(reply: Reply) -> dict[str, Any]:
-    """One reply document and where it stands (versions: a newer one supersedes it)."""
-    return {"id": reply.id, "title": template_title(reply.template),
-            "doc_number": reply.doc_number, "created_at": reply.created_at,
-            "created_by": reply.created_by, "signed_by": reply.signed_by,
-            "signed_at": reply.signed_at, "delivered_on": reply.delivered_on,
-            "delivery_method": reply.delivery_method,
-            "superseded_by": reply.superseded_by_id}
-
-
-
-def _key(value: str) -> str:
-    """A unit name as the index compares it (cleaned, without spaces)."""
-    return "".join(search.clean_for_index(value).split())

@@ -32,10 +32,12 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 import letters
-from records import BlobError, Letter, RecordsError, Reply, audit, intake
+from records import BlobError, Letter, RecordsError, Reply, intake
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services.access import letter_scope, may_see_letter
+from web.services import letter_view
+from web.services.access import letter_scope
+from web.services.errors import ReplyError, ServiceError
 from web.services.replies import (
     DELIVERY_METHODS,
     generate_reply,
@@ -59,12 +61,6 @@ from web.services.reply_tasks import background_replies, open_reply_tasks, queue
 bp = Blueprint("replies", __name__, url_prefix="/replies")
 
 # kind in the download URL -> (Reply column, suffix of the file name, Content-Type)
-DOWNLOADS = {
-    "docx": ("docx_sha256", ".docx",
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    "pdf": ("pdf_sha256", ".pdf", "application/pdf"),
-    "signed": ("signed_pdf_sha256", "-签章.pdf", "application/pdf"),
-}
 RECENT = 30
 NAMELESS = "这封信还没有确认信访人姓名：请先在校对中确认信访人，再拟写答复。"
 REFRESH_S = 2  # how often a pending reply task's page reloads itself
@@ -72,18 +68,18 @@ REFRESH_S = 2  # how often a pending reply task's page reloads itself
 
 def _letter(session: Session, letter_id: int) -> Letter:
     """A letter the signed-in user may see, else 404."""
-    letter = session.get(Letter, letter_id)
-    if letter is None or not may_see_letter(user(), letter):
+    try:
+        return letter_view.visible_letter(session, user(), letter_id)
+    except letter_view.LetterNotFound:
         abort(404)
-    return letter
 
 
 def _reply(session: Session, reply_id: int) -> tuple[Reply, Letter]:
     """A reply whose letter the signed-in user may see, else 404."""
-    reply = session.get(Reply, reply_id)
-    if reply is None:
+    try:
+        return letter_view.visible_reply(session, user(), reply_id)
+    except letter_view.LetterNotFound:
         abort(404)
-    return reply, _letter(session, reply.letter_id)
 
 
 def _local(moment: dt.datetime | None) -> str:
@@ -104,14 +100,8 @@ def _row(reply: Reply, letter: Letter) -> dict[str, Any]:
             "superseded_by": reply.superseded_by_id,
             "delivery_method": reply.delivery_method, "delivered_on": reply.delivered_on,
             "has": {kind: getattr(reply, column) is not None
-                    for kind, (column, _, _) in DOWNLOADS.items()}}
+                    for kind, (column, _, _) in letter_view.REPLY_FILES.items()}}
 
-
-def _letter_row(letter: Letter) -> dict[str, Any]:
-    return {"id": letter.id, "reg_no": letter.reg_no, "received_on": letter.received_on,
-            "petitioners": "、".join(intake.petitioner_names(letter)),
-            "summary": letter.summary, "case_no": letter.case.case_no if letter.case else None,
-            "case_id": letter.case_id}
 
 
 @bp.get("/")
@@ -147,15 +137,14 @@ def _new_page(letter_id: int, template: str, values: dict[str, str] | None = Non
         try:
             fields = form_fields(instance(), letter, template, values)
             error = None
-        except RecordsError:  # reply_context refuses a letter whose writer is not known yet
+        except (ReplyError, RecordsError):  # reply_context refuses a letter with no writer yet
             fields, error = [], NAMELESS
         current = session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == template,
             Reply.superseded_by_id.is_(None)).order_by(Reply.id.desc())).first()
         replaces = _row(current, letter) if current else None
-        info = _letter_row(letter)
-        # last: from this INSERT to the commit the database is locked for writers
-        audit.record(session, user().username, "read", "letter", letter.id)
+        info = letter_view.letter_row(letter)
+    letter_view.record_read(instance(), user(), "letter", letter_id)
     shared_converter().warm_up()
     return render_template("replies/new.html", letter=info, template=template,
                            title=letters.template_title(template), templates=template_choices(),
@@ -200,7 +189,7 @@ def preview(letter_id: int) -> Any:
             letter = _letter(session, letter_id)
             try:
                 images = preview_pages(instance(), letter, template, values, shared_converter())
-            except (RecordsError, letters.LettersError) as e:
+            except (ServiceError, RecordsError, letters.LettersError) as e:
                 problems = [str(e)]
     urls = ["data:image/png;base64," + base64.b64encode(png).decode() for png in images]
     if wants_json:
@@ -232,7 +221,7 @@ def generate(letter_id: int) -> Any:
         outcome = generate_reply(instance(), letter_id, template, out_dir=None,
                                  actor=user().username, data=values,
                                  converter=shared_converter())
-    except (RecordsError, letters.LettersError) as e:
+    except (ServiceError, RecordsError, letters.LettersError) as e:
         return _new_page(letter_id, template, values, [str(e)], status=400)
     note = f"，替代了旧版本（第 {outcome.superseded} 号记录）" if outcome.superseded else ""
     flash(f"已生成 {outcome.doc_number}{note}")
@@ -250,7 +239,7 @@ def task(task_id: int) -> str:
     if found is None:
         abort(404)
     with instance().db.session() as session:
-        info = _letter_row(_letter(session, found.letter_id))
+        info = letter_view.letter_row(_letter(session, found.letter_id))
     return render_template("replies/task.html", task=found, letter=info,
                            title=letters.template_title(found.template), refresh=REFRESH_S)
 
@@ -261,8 +250,7 @@ def show(reply_id: int) -> str:
     """One reply: its data, pages, versions, signature, delivery and downloads."""
     with instance().db.session() as session:
         reply, letter = _reply(session, reply_id)
-        audit.record(session, user().username, "read", "reply", reply.id,
-                     letter_id=letter.id)
+        letter_view.record_read(instance(), user(), "reply", reply.id, letter_id=letter.id)
         row = _row(reply, letter)
         versions = [_row(r, letter) for r in session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == reply.template).order_by(Reply.id))]
@@ -275,7 +263,7 @@ def show(reply_id: int) -> str:
                 if name in recorded]
         shown = reply.signed_pdf_sha256 or reply.pdf_sha256
         pages = _pages(shown)
-        info = _letter_row(letter)
+        info = letter_view.letter_row(letter)
         template_version = reply.template_version
     may_sign = (user().can("sign_replies") and not row["signed"]
                 and row["superseded_by"] is None)
@@ -323,7 +311,7 @@ def sign(reply_id: int) -> BaseResponse:
     try:
         outcome = sign_reply(instance(), reply_id, actor=user().username,
                              converter=shared_converter())
-    except (RecordsError, letters.LettersError) as e:
+    except (ServiceError, RecordsError, letters.LettersError) as e:
         flash(f"未能签章：{e}")
     else:
         flash(f"已签章 {outcome.doc_number}")
@@ -347,7 +335,7 @@ def deliver(reply_id: int) -> BaseResponse:
         return redirect(url_for("replies.show", reply_id=reply_id))
     try:
         record_delivery(instance(), reply_id, method, day, user().username)
-    except RecordsError:
+    except (ReplyError, RecordsError):
         flash(f"送达方式只能是{'、'.join(DELIVERY_METHODS)}")
     else:
         flash(f"已登记送达：{method}，{day.isoformat()}")
@@ -358,22 +346,9 @@ def deliver(reply_id: int) -> BaseResponse:
 @requires("draft_replies")
 def download(reply_id: int, kind: str) -> Response:
     """A reply's .docx, PDF or signed PDF, for users who may see its letter; audited."""
-    if kind not in DOWNLOADS:
+    try:
+        data, name, mimetype = letter_view.reply_file(instance(), user(), reply_id, kind)
+    except letter_view.LetterNotFound:
         abort(404)
-    column, suffix, mimetype = DOWNLOADS[kind]
-    with instance().db.session() as session:
-        reply, letter = _reply(session, reply_id)
-        sha256 = getattr(reply, column)
-        if sha256 is None or not instance().blobs.exists(sha256):
-            abort(404)
-        name = f"{reply.doc_number or letter.reg_no}-{letters.template_title(reply.template)}"
-        audit.record(session, user().username, "download", "reply", reply.id, kind=kind,
-                     sha256=sha256, letter_id=letter.id)
-    data = instance().blobs.path(sha256).read_bytes()  # a reply is small; no handle is left open
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=_safe_name(name) + suffix, max_age=0)
-
-
-def _safe_name(name: str) -> str:
-    """A file name without characters that mean something to a file system or a header."""
-    return "".join("_" if c in '/\\:*?"<>|\r\n\t' or ord(c) < 32 else c for c in name).strip()
+                     download_name=name, max_age=0)
