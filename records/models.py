@@ -91,6 +91,8 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token
+    session_token: Mapped[str] = mapped_column(String(16))  # void once the password changes
+    session_id: Mapped[int] = mapped_column(default=0)  # the sign-in's audit event
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

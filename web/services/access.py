@@ -32,6 +32,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "sign_replies": frozenset({"leader"}),
     "dashboard": frozenset({"clerk", "handler", "leader", "admin"}),
     "admin": frozenset({"admin"}),
+    "confirm_roles": frozenset({"leader"}),  # an admin's grant of a letter-reading role
 }
 
 # Password guessing is slowed, never locked: after a few free failures each further one makes
@@ -258,9 +259,12 @@ def sign_in(instance: Instance, username: str, password: str, remote_addr: str, 
 
 def sign_out(instance: Instance, me: SignedIn) -> None:
     """End this session: a copy of its cookie is refused from now on (see session_user)."""
-    if me.session_id:
-        with instance.db.session() as db:
+    from web.services.api_tokens import revoke_all
+
+    with instance.db.session() as db:
+        if me.session_id:
             audit.record(db, me.username, "logout", "session", me.session_id)
+        revoke_all(db, me.id)  # the API's tokens end with the person's sign-out
 
 
 def change_password(instance: Instance, me: SignedIn, old: str, new: str, again: str,

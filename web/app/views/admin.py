@@ -119,6 +119,8 @@ def add_user() -> Page:
                                display_name=form.get("display_name", ""),
                                role=form.get("role", ""), unit_id=_int("unit_id"),
                                password=form.get("password", ""), actor=user().username)
+        if added.role_pending:
+            return f"已添加用户 {added.username}；其读信角色须经领导在“待确认角色”页确认后才能登录"
         return f"已添加用户 {added.username}，可用初始密码登录"
 
     return _change("users", act)
@@ -490,6 +492,32 @@ def remove_seal() -> Page:
         return "已改回按单位名称生成的印章"
 
     return _file_change("signing", act)
+
+
+# ---------------------------------------------------------------- roles a leader confirms
+
+@bp.get("/pending")
+@requires("confirm_roles")
+def pending() -> str:
+    """The letter-reading roles an admin set, waiting for a leader (separation of duties)."""
+    with instance().db.session() as s:
+        waiting = admin.pending_users(s)
+    return render_template("admin/pending.html", waiting=waiting)
+
+
+@bp.post("/users/<int:user_id>/confirm")
+@requires("confirm_roles")
+def confirm_role(user_id: int) -> Page:
+    """A leader confirms the role: the user may sign in with it from now on."""
+    me = user()
+    try:
+        with instance().db.session() as s:
+            confirmed = admin.confirm_role(s, user_id, actor=me.username, actor_role=me.role)
+            note = f"已确认 {confirmed.username} 的角色"
+    except admin.AdminError as e:
+        abort(400, description=str(e))
+    flash(note)
+    return redirect(url_for("admin.pending"))
 
 
 # ---------------------------------------------------------------- failed sign-ins

@@ -22,7 +22,15 @@ from records.privacy import mask_personal
 from web.app import auth
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import access, case_actions, dashboard, letter_search, letter_view, review
+from web.services import (
+    access,
+    api_tokens,
+    case_actions,
+    dashboard,
+    letter_search,
+    letter_view,
+    review,
+)
 from web.services import intake as intake_files
 from web.services.access import case_scope, letter_scope, may_see_case
 from web.services.errors import ServiceError
@@ -92,6 +100,14 @@ def token() -> Any:
         return {"error": refused[0], "status": refused[1]}, refused[1]
     return {"token": auth.api_token(who), "expires_in": auth.API_TOKEN_HOURS * 3600,
             "role": who.role}
+
+
+@route("/logout", "POST", "dashboard", "注销：本令牌立即失效")
+def logout() -> Any:
+    """End the token this request carries (a copy of it is refused from now on)."""
+    ended = api_tokens.revoke(instance(), auth.bearer(request.headers.get("Authorization", "")),
+                              user().username)
+    return {"revoked": ended}
 
 
 @route("/me", "GET", "dashboard", "当前用户")
