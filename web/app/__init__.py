@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["home_page"] = auth.home_page
     app.before_request(_require_login)
     app.after_request(_security_headers)
+    app.after_request(_audit_refusal)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(OverflowError, _number_too_large)
     app.register_error_handler(DataError, _number_too_large)
@@ -158,6 +159,18 @@ def _require_login() -> Any:
     if current_user.is_authenticated:
         return None
     return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+
+
+def _audit_refusal(response: Response) -> Response:
+    """A signed-in user refused (403), or sent a 404 for a record it may not see (or that does
+    not exist: the two are not told apart), leaves an audit event: probing is not invisible."""
+    if (response.status_code in (403, 404) and request.endpoint not in (None, "static")
+            and current_user and current_user.is_authenticated):
+        from web.services.letter_view import record_refusal
+
+        record_refusal(current_app.extensions["huiyin"], current_user, str(request.endpoint),
+                       response.status_code, dict(request.view_args or {}))
+    return response
 
 
 def _security_headers(response: Response) -> Response:

@@ -214,7 +214,8 @@ def case(case_id: int) -> Any:
         row["letters"] = [_letter_row(x) for x in found.letters]
         row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "detail": e.detail} for e in audit.history(db, "case", found.id)]
-        return row
+    letter_view.record_read(instance(), user(), "case", case_id, via="api")
+    return row
 
 
 @route("/letters", "POST", "intake", "上传一份扫描件",
