@@ -7,11 +7,10 @@ declared once with `route(...)`, which also writes its entry of the OpenAPI desc
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from typing import Any, BinaryIO, cast
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
@@ -21,11 +20,13 @@ from records import Case, Letter, Page, RecordsError, audit, cases
 from records.privacy import mask_personal
 from web.app import auth
 from web.app.auth import requires, user
+from web.app.files import reply_file_response
 from web.app.views import instance
 from web.services import (
     access,
     api_tokens,
     case_actions,
+    case_view,
     dashboard,
     letter_search,
     letter_view,
@@ -192,15 +193,8 @@ def _paged(model: Any, where: list[Any], name: str,
 
 
 def _case_row(case: Case) -> dict[str, Any]:
-    due = cases.deadline(case, instance().calendar)
-    return {"case_id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
-            "status": case.status, "unit": case.unit.name if case.unit else None,
-            "township": case.township, "category": case.category,
-            "opened_on": case.opened_on.isoformat(), "flags": case.flags,
-            "deadline": due.due.isoformat() if due else None,
-            "deadline_for": due.what if due else None,
-            "days_left": (due.due - instance().today()).days if due else None,
-            "version": case.version}
+    row = case_view.case_row(case, cases.deadline(case, instance().calendar), instance().today())
+    return _jsonable(row)
 
 
 @route("/cases/<int:case_id>", "GET", "read_letters", "一个案件")
@@ -345,12 +339,7 @@ def sign(reply_id: int) -> Any:
        "下载文书（kind: docx | pdf | signed）")
 def reply_file(reply_id: int, kind: str) -> Any:
     """The file itself, from the blob store by its recorded hash; audited."""
-    try:
-        data, name, mimetype = letter_view.reply_file(instance(), user(), reply_id, kind)
-    except letter_view.LetterNotFound:
-        abort(404)
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=name, max_age=0)
+    return reply_file_response(reply_id, kind)
 
 
 def _reply_row(reply_id: int) -> dict[str, Any]:

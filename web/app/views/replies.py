@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from sqlalchemy import select
@@ -34,9 +32,11 @@ from werkzeug.wrappers import Response as BaseResponse
 import letters
 from records import BlobError, Letter, RecordsError, Reply, intake
 from web.app.auth import requires, user
+from web.app.files import reply_file_response
 from web.app.views import instance
 from web.services import letter_view
 from web.services.access import letter_scope
+from web.services.dates import parse_day
 from web.services.errors import ReplyError, ServiceError
 from web.services.replies import (
     DELIVERY_METHODS,
@@ -327,17 +327,10 @@ def deliver(reply_id: int) -> BaseResponse:
         _reply(session, reply_id)
     method = request.form.get("method", "")
     try:
-        day = dt.date.fromisoformat(request.form.get("on", ""))
-    except ValueError:
-        flash("送达日期不正确（年-月-日）")
-        return redirect(url_for("replies.show", reply_id=reply_id))
-    if day > instance().today():
-        flash("送达日期不能晚于今天")
-        return redirect(url_for("replies.show", reply_id=reply_id))
-    try:
+        day = parse_day(request.form.get("on", ""), what="送达日期")
         record_delivery(instance(), reply_id, method, day, user().username)
-    except (ReplyError, RecordsError):
-        flash(f"送达方式只能是{'、'.join(DELIVERY_METHODS)}")
+    except ServiceError as e:
+        flash(str(e))
     else:
         flash(f"已登记送达：{method}，{day.isoformat()}")
     return redirect(url_for("replies.show", reply_id=reply_id))
@@ -347,9 +340,4 @@ def deliver(reply_id: int) -> BaseResponse:
 @requires("draft_replies")
 def download(reply_id: int, kind: str) -> Response:
     """A reply's .docx, PDF or signed PDF, for users who may see its letter; audited."""
-    try:
-        data, name, mimetype = letter_view.reply_file(instance(), user(), reply_id, kind)
-    except letter_view.LetterNotFound:
-        abort(404)
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=name, max_age=0)
+    return reply_file_response(reply_id, kind)
