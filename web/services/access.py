@@ -156,7 +156,7 @@ def _wait(session: Session, column: Any, value: str, free: int,
         column == value, LoginAttempt.success.is_(True), LoginAttempt.at >= since))
     counted = select(func.count(), func.max(LoginAttempt.at)).where(
         column == value, LoginAttempt.success.is_(False), LoginAttempt.delayed.is_(False),
-        LoginAttempt.at >= (last_ok if last_ok and last_ok > since else since))
+        LoginAttempt.at >= (last_ok or since))
     failures, last = session.execute(counted).one()
     if not failures or last is None:
         return dt.timedelta(0)

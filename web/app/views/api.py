@@ -89,7 +89,7 @@ def _json() -> dict[str, Any]:
 @route("/token", "POST", None, "登录，取得令牌",
        body={"username": "用户名", "password": "密码"})
 def token() -> Any:
-    """A bearer token valid 8 hours; wrong credentials and lockouts as on the sign-in page."""
+    """A bearer token valid 8 hours; wrong credentials and delays as on the sign-in page."""
     data = _json()
     refused: tuple[str, int] | None = None
     try:
