@@ -55,7 +55,8 @@ def test_an_admin_made_clerk_reads_nothing_until_a_leader_confirms(
         .status_code == 302
     assert _can_sign_in(app, "newclerk", NEW_PASSWORD)
     assert _actions(app, user_id) == [("admin1", "add-user"), ("admin1", "request-role"),
-                                      ("leader1", "confirm-role"), ("newclerk", "login")]
+                                      ("admin1", "refused"), ("leader1", "confirm-role"),
+                                      ("newclerk", "login")]
 
 
 def test_an_admin_cannot_promote_an_admin_into_a_reader_alone(
