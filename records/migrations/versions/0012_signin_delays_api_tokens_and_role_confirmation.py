@@ -1,7 +1,7 @@
 """sign-in delays, revocable API tokens, roles that wait for a leader's confirmation
 
 Revision ID: 0012
-Revises: 0010 (the lead chains it after 0011)
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
