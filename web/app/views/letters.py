@@ -221,6 +221,8 @@ def same_person(letter_id: int) -> str:
             hits = [{**rows[h.letter_id], "snippet": ""} for h in result.hits
                     if h.letter_id in rows]
     by = ("身份证号" if "id_number" in key else "电话" if "phone" in key else "姓名")
+    letter_view.record_read(instance(), user(), "letter", letter_id, via="person",
+                            letters=[h["id"] for h in hits])  # who looked up whose letters
     return render_template("letters/related.html", letter=letter, hits=hits, error=error,
                            heading=f"同一信访人的来信：{who}", by=by, kind="person")
 
