@@ -7,7 +7,8 @@ highest probability of every other Chinese character over the time steps is read
 is sure of clean glyphs (the runner-ups get 1e-3 and far less), so the order matters, not the
 value: each rendering gives its TOP runner-ups TOP, TOP-1, ... points, and a character's
 look-alikes (形近) are the KEEP with most points over the eight renderings (the weight written
-is the share of the best possible points). No evaluation data is read: the table comes from the model alone.
+is the share of the best possible points). No evaluation data is read: the table comes from
+the model alone.
 
     .venv/bin/python scripts/build_confusables.py            # writes search/confusable.tsv
 """

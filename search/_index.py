@@ -17,6 +17,7 @@ from types import TracebackType
 
 from search._analysis import EDGE_END, EDGE_START, index_text, tokens
 from search._engine import DEFAULT_ENGINE, Engine, EngineName, Found, Sort, open_engine
+from search._likeness import band, bigrams_of, likeness, shared_phrases, weights
 from search._query import Filters, Plan, Word, make_filters, parse, word_of
 from search._schema import FACET_FIELDS, to_record
 from search._snippet import snippet
@@ -30,6 +31,7 @@ SIMILAR_CANDIDATES = 300  # pieces of the letter whose document frequency is loo
 SIMILAR_MAX_SHARE = 0.3  # pieces in more than this share of letters say nothing
 SIMILAR_MIN_MATCH = 0.3  # share of the chosen pieces a similar letter must contain
 SIMILAR_PERSON_BOOST = 3.0  # the same name, ID number or phone counts like this many pieces
+PERSON_REASONS = {"petitioner": "同一信访人姓名", "id_number": "同一身份证号", "phone": "同一电话"}
 MAX_SUGGESTIONS = 5
 SUGGEST_EACH = 2  # variants of a word offered as searches of their own
 SHORTER_FROM = 4  # a single word this long is also tried a character shorter
@@ -228,21 +230,33 @@ class LetterIndex:
         stored = self._engine.stored(letter_id)
         if stored is None:
             raise SearchError(f"来信 {letter_id} 不在搜索索引中。")
-        terms = self._telling_terms(stored.text)
+        terms, weight = self._telling_terms(stored.text)
         if not terms and not stored.people:
             return SearchResult(query=f"#{letter_id}", total=0, hits=())
         found = self._engine.similar(
             terms, stored.people, exclude=letter_id, filters=filters, limit=limit
         )
         needles = [t for t, _ in terms[:8] if not t.startswith(EDGE_START)]
-        hits = tuple(
-            Hit(letter_id=i, score=score, snippet=snippet(text, needles))
-            for i, score, text in found.hits
-        )
-        return SearchResult(query=f"#{letter_id}", total=found.total, hits=hits)
+        own = bigrams_of(stored.text)
+        hits = []
+        for i, score, text in found.hits:
+            other = bigrams_of(text)
+            alike = round(likeness(own, other, weight), 3)
+            reasons = [f"{band(alike)}（{alike:.0%}）"]
+            theirs = self._engine.stored(i)
+            same = set(stored.people) & set(theirs.people if theirs else ())
+            reasons += list(dict.fromkeys(PERSON_REASONS[name] for name, _ in sorted(same)))
+            phrases = shared_phrases(stored.text, own & other, weight)
+            if phrases:
+                reasons.append("共同内容：" + "、".join(phrases))
+            hits.append(Hit(letter_id=i, score=score, snippet=snippet(text, needles),
+                            similarity=alike, reasons=tuple(reasons)))
+        hits.sort(key=lambda h: -(h.similarity or 0.0))
+        return SearchResult(query=f"#{letter_id}", total=found.total, hits=tuple(hits))
 
-    def _telling_terms(self, text: str) -> list[tuple[str, float]]:
-        """The pieces of a letter's text that best tell it apart, with tf-idf weights."""
+    def _telling_terms(self, text: str) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        """The pieces of a letter's text that best tell it apart, with tf-idf weights, and
+        the rarity weight of every piece whose frequency in the index was looked up."""
         counts = Counter(
             tok
             for tok, _ in tokens(index_text(text))
@@ -250,7 +264,7 @@ class LetterIndex:
         )
         candidates = [t for t, _ in counts.most_common(SIMILAR_CANDIDATES)]
         if not candidates:
-            return []
+            return [], {}
         n_docs, freqs = self._engine.doc_freqs(candidates)
         scored: list[tuple[str, float]] = []
         for term, df in zip(candidates, freqs, strict=True):
@@ -258,7 +272,7 @@ class LetterIndex:
                 continue  # only in this letter, or in too many to tell letters apart
             scored.append((term, counts[term] * math.log(1 + n_docs / df)))
         scored.sort(key=lambda item: (-item[1], item[0]))
-        return scored[:SIMILAR_TERMS]
+        return scored[:SIMILAR_TERMS], weights(dict(zip(candidates, freqs, strict=True)), n_docs)
 
     def _run(
         self,

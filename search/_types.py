@@ -55,6 +55,11 @@ class Hit:
     snippet: str
     match: MatchKind = "exact"
     corrections: tuple[str, ...] = ()
+    # more-like-this only: how alike the two letters are, 0..1, the same scale for every
+    # letter (≥ 0.6 内容几乎相同, ≥ 0.12 内容相似; search._likeness), and why it is shown
+    # ("内容几乎相同（83%）", "同一身份证号", "共同内容：征地补偿款、承包地").
+    similarity: float | None = None
+    reasons: tuple[str, ...] = ()
 
     @property
     def note(self) -> str:
