@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -71,7 +72,7 @@ def render(ch: str, font: ImageFont.FreeTypeFont, small: bool) -> np.ndarray:
 
 def main() -> None:
     engine = RapidOcrEngine()
-    rec = engine._ocr.text_rec
+    rec: Any = engine._ocr.text_rec
     charset = list(rec.postprocess_op.character)
     chars = gb2312()
     fonts = [ImageFont.truetype(path, 40, index=index) for path, index in FONTS]

@@ -299,13 +299,12 @@ class LetterIndex:
             found: Found = self._engine.search(
                 plan, filters, limit, sort=sort, facets=fields, offset=offset
             )
-            rows = [(i, score, text, "exact", ()) for i, score, text in found.hits]
-            return self._result(query, plan, found, rows, 0, snippets)
+            return self._result(query, plan, found, _exact_rows(found), 0, snippets)
         counted = self._engine.search(
             _union(plan, tiers), filters, 1, sort=sort, facets=fields, offset=0
         )
         exact = self._engine.search(plan, filters, limit, sort=sort, facets=(), offset=offset)
-        rows = [(i, score, text, "exact", ()) for i, score, text in exact.hits]
+        rows = _exact_rows(exact)
         if exact.total < limit:  # the page reaches past the exact matches
             rows += self._tolerant_rows(plan, tiers, filters, limit, offset, exact, sort)
         counted.total = max(counted.total, exact.total)
@@ -438,6 +437,11 @@ class LetterIndex:
 
 
 _Row = tuple[int, float, str, Match, tuple[Correction, ...]]
+
+
+def _exact_rows(found: Found) -> list[_Row]:
+    """An engine's hits as exact matches."""
+    return [(i, score, text, "exact", ()) for i, score, text in found.hits]
 
 
 def _union(plan: Plan, tiers: dict[Match, dict[Word, list[Variant]]]) -> Plan:

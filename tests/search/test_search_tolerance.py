@@ -67,16 +67,16 @@ def test_a_name_spelled_by_ear_is_found_by_its_sound(tolerant_index: LetterIndex
 def test_pages_keep_every_exact_hit_before_every_tolerant_one(
     tmp_path: Path, open_index: Open
 ) -> None:
-    ix = open_index(tmp_path / "pages")
     docs = [LetterDoc(i, f"第{i}封：我个人被欠工资。") for i in range(1, 8)]
     at = MISREAD.index("久")
     docs += [LetterDoc(10 + i, MISREAD, alternatives=((at, "欠"),)) for i in range(5)]
-    ix.add(docs)
-    whole = ix.search("个人被欠", limit=50)
+    with open_index(tmp_path / "pages") as ix:
+        ix.add(docs)
+        whole = ix.search("个人被欠", limit=50)
+        pages = [ix.search("个人被欠", limit=end, offset=end - 4).hits for end in (4, 8, 12)]
     assert whole.total == 12 and whole.tolerant_total == 5
     kinds = [h.match for h in whole.hits]
     assert kinds == ["exact"] * 7 + ["ocr"] * 5
-    pages = [ix.search("个人被欠", limit=end, offset=end - 4).hits for end in (4, 8, 12)]
     assert [h.letter_id for page in pages for h in page] == [h.letter_id for h in whole.hits]
 
 
@@ -94,11 +94,12 @@ def test_zero_hits_come_with_suggestions(tolerant_index: LetterIndex) -> None:
 
 
 def test_alternatives_are_checked(tmp_path: Path, open_index: Open) -> None:
-    ix = open_index(tmp_path / "bad")
-    with pytest.raises(SearchError, match="alternatives"):
-        ix.add([LetterDoc(1, "文字", alternatives=(("1", "字"),))])  # type: ignore[arg-type]
-    with pytest.raises(SearchError, match="alternatives"):
-        ix.add([LetterDoc(1, "文字", alternatives=((1,),))])  # type: ignore[arg-type]
+    with open_index(tmp_path / "bad") as ix:
+        with pytest.raises(SearchError, match="alternatives"):
+            ix.add([LetterDoc(1, "文字", alternatives=(("1", "字"),))])  # type: ignore[arg-type]
+        with pytest.raises(SearchError, match="alternatives"):
+            ix.add([LetterDoc(1, "文字", alternatives=((1,),))])  # type: ignore[arg-type]
+        assert ix.letter_ids() == set()
 
 
 def test_alternative_bigrams_stand_at_the_positions_of_the_bigrams_they_replace() -> None:
