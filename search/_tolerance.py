@@ -225,6 +225,8 @@ def variants(
         for at, ch in enumerate(text):
             others = table.get(ch, ()) if table is not None else same_sound(ch)
             for other in others:
+                if fold(other) == ch:
+                    continue  # a traditional form: the index folds it to this character
                 changed = text[:at] + other + text[at + 1 :]
                 made = word_of(changed)
                 if made is None:

@@ -83,9 +83,12 @@ def test_pages_keep_every_exact_hit_before_every_tolerant_one(
 def test_zero_hits_come_with_suggestions(tolerant_index: LetterIndex) -> None:
     off = tolerant_index.search("个人被欠", tolerant=False, received_from=D(2025, 4, 1))
     assert off.total == 0
-    kinds = {s.kind: s for s in off.suggestions}
-    assert kinds["tolerant"].total == 1 and kinds["tolerant"].tolerant
-    assert kinds["dates"].total == 1 and not kinds["dates"].keep_dates
+    first = off.suggestions[0]  # the same search with tolerance on
+    assert (first.kind, first.query, first.total, first.tolerant) == ("tolerant", "个人被欠", 1, True)
+    said = {(s.kind, s.query, s.label, s.total, s.tolerant) for s in off.suggestions}
+    assert ("tolerant", "个人被久", "形近字：个人被久", 1, False) in said  # as the OCR read it
+    dates = next(s for s in off.suggestions if s.kind == "dates")
+    assert dates.total == 1 and not dates.keep_dates
     shorter = tolerant_index.search("物业公司 个人被欠款")
     assert shorter.total == 0
     assert ("shorter", "物业公司", 1) in {(s.kind, s.query, s.total) for s in shorter.suggestions}
@@ -119,3 +122,13 @@ def test_the_tables_know_look_alikes_and_sounds() -> None:
     assert len(table) > 6000  # every GB2312 character rendered and read by the model
     assert "久" in table["欠"]  # the issue's own misreading, from the model's runner-ups
     assert "巨" in same_sound("菊") and "菊" not in same_sound("菊")
+
+
+def test_a_look_alike_finds_what_the_ocr_misread_without_its_alternatives(
+    tmp_path: Path, open_index: Open
+) -> None:
+    with open_index(tmp_path / "shape") as ix:
+        ix.add([LetterDoc(1, MISREAD), LetterDoc(2, "我个人被欠工资。")])
+        result = ix.search("个人被欠")
+        assert [(h.letter_id, h.match) for h in result.hits] == [(2, "exact"), (1, "shape")]
+        assert result.hits[1].note == "识别可能有误（形近字）：被久 → 被欠"
