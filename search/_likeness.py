@@ -8,8 +8,8 @@ same text, near 0 for letters that share only what every letter says.
 
 Bands, calibrated on the labelled repeat set (tests/web/repeat_set.py, 120 letters, every
 letter's 20 most alike; tests/search/test_search_likeness.py): letters on another matter
-reach at most 0.27 (median 0.04), so from LIKE = 0.3 a letter is 内容相似 and no unrelated
-letter is; follow-ups of the same matter lie at 0.14–0.98 (median 0.52). From NEAR = 0.6
+reach at most 0.26 (median 0.04), so from LIKE = 0.3 a letter is 内容相似 and no unrelated
+letter is; follow-ups of the same matter lie at 0.13–0.97 (median 0.49). From NEAR = 0.6
 two letters say the same thing in nearly the same words — in that set also other people's
 letters on the same matter against the same company in the same words (a joint complaint):
 the reasons then say whether it is the same person.
