@@ -29,6 +29,7 @@ from records.calendar import SHIPPED, CalendarError, parse_rows
 from records.models import Route, utcnow
 from web.services import access
 from web.services.instance import Instance
+from web.services.labels import certificate_name
 from web.services.replies import ensure_office_certificate, import_certificate
 
 ROLE_NAMES = {"clerk": "登记员", "handler": "承办人", "leader": "领导", "admin": "管理员"}
@@ -472,6 +473,9 @@ def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
     with SHIPPED.open(encoding="utf-8") as f:
         shipped = {day: (kind, name) for day, kind, name in parse_rows(f, str(SHIPPED))}
     office = _office_rows(instance)
+    # A year whose State Council notice is entered has its make-up working days (调休); until
+    # then the shipped rows are only the statutory days, an estimate.
+    announced = any(d.year == year and kind == "workday" for d, (kind, _) in shipped.items())
     rows = []
     for day in sorted(set(shipped) | set(office)):
         if day.year != year:
@@ -479,7 +483,7 @@ def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
         kind, name = office.get(day) or shipped[day]
         rows.append({"date": day, "kind": kind, "kind_name": DAY_KINDS[kind], "name": name,
                      "office": day in office, "weekday": "一二三四五六日"[day.weekday()],
-                     "overrides": day in office and day in shipped})
+                     "overrides": day in office and day in shipped, "announced": announced})
     return rows
 
 
@@ -566,7 +570,8 @@ def certificate_info(instance: Instance) -> dict[str, Any]:
     cert = letters.certificate_of(p12, passphrase)
     validity = cert["tbs_certificate"]["validity"]
     not_after = validity["not_after"].native
-    return {"subject": cert.subject.human_friendly, "issuer": cert.issuer.human_friendly,
+    return {"subject": certificate_name(cert.subject.native),
+            "issuer": certificate_name(cert.issuer.native),
             "not_before": validity["not_before"].native, "not_after": not_after,
             "expired": not_after < dt.datetime.now(dt.UTC),
             "fingerprint": cert.sha256_fingerprint, "self_signed": cert.self_signed != "no",

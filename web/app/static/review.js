@@ -129,6 +129,7 @@
       if (box) box.classList.toggle("edited", edited);
       setVersion(data.version);
       fillFound(data.found || {});
+      followName(data.before || "", data.text, (data.found || {}).names || []);
       stopEditing(li, false);
     } catch (error) {
       say("网络错误，未保存：" + error.message);
@@ -155,6 +156,17 @@
           present.push(value.toUpperCase());
         }
       });
+    });
+  }
+
+  // A name field holding the old reading of the corrected line takes the line's new reading.
+  function followName(before, after, names) {
+    if (!meta || !names.length) return;
+    meta.querySelectorAll('input[name$="_name"]').forEach(function (input) {
+      const value = input.value.trim();
+      if (!value || before.indexOf(value) < 0 || after.indexOf(value) >= 0) return;
+      input.value = names[0];
+      input.classList.add("filled");
     });
   }
 
