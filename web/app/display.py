@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from web.app.views import instance
 from web.services import labels
+from web.services.settings import setup_problems
 
 
 def person(username: str | None) -> str:
@@ -47,8 +48,14 @@ def template_version(version: str | None) -> Markup:
         head, digest.rstrip("）"), "）")
 
 
+def office_setup_problems() -> list[str]:
+    """What the office must still set before replies reach citizens (admin pages warn)."""
+    return setup_problems(instance().settings)
+
+
 def register(app: Flask) -> None:
     """The filters, available to every template."""
+    app.jinja_env.globals["setup_problems"] = office_setup_problems
     app.add_template_filter(person, "person")
     app.add_template_filter(local, "local")
     app.add_template_filter(labels.event_label, "event")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -37,6 +38,7 @@ def login() -> str | Response | tuple[str, int]:
         who = replace(access.signed_in(db, user), session_id=event.id)
     session.clear()  # a new session on sign-in: nothing planted before it survives (fixation)
     login_user(who)
+    session["password_at"] = time.time()  # a signature soon after needs no second password
     return redirect(auth.safe_next(request.form.get("next"), who.role))
 
 

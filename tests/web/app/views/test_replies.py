@@ -116,7 +116,8 @@ def signed(app: Flask, generated: int) -> int:
     """The module's reply, signed by the leader."""
     leader = client_of(app, "leader1")
     token = csrf_token(leader, f"/replies/{generated}")
-    response = leader.post(f"/replies/{generated}/sign", data={"csrf_token": token})
+    response = leader.post(f"/replies/{generated}/sign",
+                           data={"csrf_token": token, "confirmed": "1"})
     assert response.status_code == 302
     return generated
 
@@ -239,9 +240,9 @@ def test_only_a_leader_signs(app: Flask, generated: int) -> None:
         client = client_of(app, username)
         token = csrf_token(client, f"/replies/{generated}")
         assert client.post(f"/replies/{generated}/sign",
-                           data={"csrf_token": token}).status_code == 403
+                           data={"csrf_token": token, "confirmed": "1"}).status_code == 403
     leader = client_of(app, "leader1")
-    assert ">签章</button>" in leader.get(f"/replies/{generated}").get_data(as_text=True)
+    assert ">签章…</a>" in leader.get(f"/replies/{generated}").get_data(as_text=True)
 
 
 @pytest.mark.slow
@@ -272,7 +273,8 @@ def test_a_signed_reply_verifies_here_and_on_the_public_page(app: Flask, home: P
     shown = sum(red(leader.get(f"/replies/{signed}/pages/{n}.png").data)
                 for n in range(1, pages + 1))
     assert shown > unsigned + 2000  # the page images show the red seal
-    again = leader.post(f"/replies/{signed}/sign", data={"csrf_token": csrf_token(leader)})
+    again = leader.post(f"/replies/{signed}/sign",
+                        data={"csrf_token": csrf_token(leader), "confirmed": "1"})
     assert again.status_code == 302
     assert "此文书已由 leader1 签章" in leader.get(f"/replies/{signed}").get_data(as_text=True)
 
@@ -285,7 +287,7 @@ def test_a_word_only_reply_is_converted_when_signed(app: Flask, home: Path) -> N
                                  pdf=False)
     leader = client_of(app, "leader1")
     response = leader.post(f"/replies/{outcome.reply_id}/sign",
-                           data={"csrf_token": csrf_token(leader)})
+                           data={"csrf_token": csrf_token(leader), "confirmed": "1"})
     assert response.status_code == 302
     (row,) = [r for r in replies(home) if r.id == outcome.reply_id]
     assert row.pdf_sha256 and row.signed_pdf_sha256 and row.signed_by == "leader1"
@@ -376,6 +378,6 @@ def test_regenerating_supersedes_and_keeps_the_old_version(app: Flask, home: Pat
     assert handler.get(f"/replies/{signed}/signed").status_code == 200
     leader = client_of(app, "leader1")
     token = csrf_token(leader, f"/replies/{newer}")
-    refused = leader.post(f"/replies/{signed}/sign", data={"csrf_token": token},
+    refused = leader.post(f"/replies/{signed}/sign", data={"csrf_token": token, "confirmed": "1"},
                           follow_redirects=True)
     assert "未能签章：此文书已被新版本替代" in refused.get_data(as_text=True)
