@@ -30,6 +30,7 @@ EVENT_LABELS = {
     "sign-reply": "签章", "sign": "签章", "deliver-reply": "送达", "deliver": "送达",
     "download": "下载文书", "search": "检索", "login": "登录", "logout": "退出",
     "add-user": "新增用户", "change-user": "修改用户", "disable-user": "停用用户",
+    "enable-user": "启用用户",
     "set-password": "设置密码", "reset-password": "重置密码", "change-password": "修改密码",
     "add-unit": "新增单位", "rename-unit": "修改单位名称", "add-place": "新增地名",
     "remove-place": "删除地名", "import-places": "导入地名", "add-category": "新增类别",
