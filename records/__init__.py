@@ -18,7 +18,7 @@ from records import (
 from records.audit import AuditLogIsAppendOnly
 from records.blobs import BlobError, BlobStore, sha256_file
 from records.db import Database, create_database, database_exists, drop_database, sqlite_url
-from records.intake import RecordsError
+from records.errors import RecordsError
 from records.models import (
     CHANNELS,
     INGEST_STATES,

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from records.intake import RecordsError
+from records.errors import RecordsError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -12,11 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from records import audit
+from records.errors import RecordsError
 from records.models import CHANNELS, Counter, Letter, Page, Petitioner
-
-
-class RecordsError(Exception):
-    """A request the records cannot honour; the message says why."""
 
 
 def find_by_sha(session: Session, sha256: str) -> Letter | None:

@@ -86,8 +86,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[search.LetterInd
     """A real index (the instance's engine) holding hostile letters."""
     import datetime as dt
 
-    from web.cli.register import register_written
     from web.services.instance import Instance
+    from web.services.registration import register_written
 
     home: Path = tmp_path_factory.mktemp("fuzz-search") / "instance"
     with Instance(home) as instance:

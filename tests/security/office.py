@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from records import Page, Unit, audit, cases, intake
 from tests.web.signin import HANDLER_UNIT, add_users
-from web.cli.register import register_written
 from web.services.indexing import index_letters
 from web.services.instance import Instance
+from web.services.registration import register_written
 
 SCRIPT = '<script>alert("huiyin")</script>'
 TAG = "<img src=x onerror=alert(2)>"

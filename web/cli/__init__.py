@@ -273,27 +273,30 @@ def search(ctx: CliContext, query: str, limit: int, township: str | None,
            id_number: str | None, phone: str | None, name: str | None, as_json: bool) -> None:
     """Search the letters (hits with highlighted snippets), or all letters from one person."""
     import search as search_pkg
+    from web.services import access, letter_search
 
     person = bool(id_number or phone or name)
     if person == bool(query):
         raise click.UsageError("give either a query or a person (--id-number, --phone, --name)")
-    index = ctx.instance().index
+    instance = ctx.instance()
     try:
         if person:
-            found = index.letters_from(id_number=id_number, phone=phone, name=name,
-                                       township=township, limit=limit)
+            found = instance.index.letters_from(id_number=id_number, phone=phone, name=name,
+                                                township=township, limit=limit)
+            total, shown = found.total, list(found.hits)
         else:
-            found = index.search(
-                query, limit=limit, township=township, category=category, status=status,
-                unit=unit, received_from=received_from.date() if received_from else None,
-                received_to=received_to.date() if received_to else None,
-                sort="date" if sort == "date" else "relevance")
+            filters = {"township": township, "category": category, "status": status,
+                       "unit": unit, "received_from": received_from.date() if received_from
+                       else None, "received_to": received_to.date() if received_to else None}
+            result = letter_search.search_letters(instance, access.console(ACTOR), query,
+                                                  filters, sort=sort, limit=limit, via="cli")
+            total, shown = result.total, result.hits
     except search_pkg.QueryError as e:
         fail(str(e))
     hits = [{"letter_id": h.letter_id, "score": round(h.score, 4), "snippet": h.snippet}
-            for h in found.hits]
-    emit(as_json, {"query": query, "total": found.total, "hits": hits}, lambda: click.echo(
-        f"{found.total} letter(s)\n" + "\n".join(
+            for h in shown]
+    emit(as_json, {"query": query, "total": total, "hits": hits}, lambda: click.echo(
+        f"{total} letter(s)\n" + "\n".join(
             f"  {h['letter_id']:>6}  {h['snippet']}" for h in hits)
     ))
 

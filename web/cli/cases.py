@@ -12,18 +12,20 @@ from records import MEETING_KINDS, Case, Hearing, Unit, User, audit, cases, inta
 from records import supervision as supervising
 from records.calendar import WorkCalendar
 from records.models import Instruction, Supervision
-from records.routing import assign_owner, mark_accusation
 from records.workflow import ACTION_LABELS, DECISIONS, STAGE_LABELS, Stage, allowed_actions
 from web.cli.common import (
     ACTOR,
     DATE,
     CliContext,
-    day_or_today,
     emit,
     fail,
     json_option,
     pass_ctx,
 )
+from web.services import case_actions
+from web.services.access import CONSOLE
+from web.services.case_actions import Outcome
+from web.services.instance import Instance
 
 
 def case_summary(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str, Any]:
@@ -148,10 +150,8 @@ def show(ctx: CliContext, case_ref: str, as_json: bool) -> None:
 def open_command(ctx: CliContext, letter: str, title: str, as_json: bool) -> None:
     """Open a new case from a letter (id or registration number)."""
     instance = ctx.instance()
-    with instance.db.session() as session:
-        case = cases.open_case(session, intake.find_letter(session, letter), actor=ACTOR,
-                               title=title)
-        document = case_summary(case, instance.calendar, instance.today())
+    case_id = case_actions.open_case(instance, letter, actor=ACTOR, title=title)
+    document = _summary(instance, case_id)
     emit(as_json, document, lambda: click.echo(f"{document['case_no']} opened"))
 
 
@@ -190,11 +190,10 @@ def propose(ctx: CliContext, letter: str, limit: int, as_json: bool) -> None:
 def link(ctx: CliContext, letter: str, case_ref: str, reason: str, as_json: bool) -> None:
     """Link a letter to an existing case."""
     instance = ctx.instance()
+    case_id = case_actions.link_letter(instance, letter, case_ref, actor=ACTOR, reason=reason)
     with instance.db.session() as session:
-        the_letter = intake.find_letter(session, letter)
-        case = cases.get_case(session, case_ref)
-        cases.link_letter(session, the_letter, case, actor=ACTOR, reason=reason)
-        document = {"letter_id": the_letter.id, "case_id": case.id, "case_no": case.case_no}
+        document = {"letter_id": intake.find_letter(session, letter).id, "case_id": case_id,
+                    "case_no": cases.get_case(session, case_id).case_no}
     emit(as_json, document, lambda: click.echo(f"{letter} → {document['case_no']}"))
 
 
@@ -207,27 +206,39 @@ def link(ctx: CliContext, letter: str, case_ref: str, reason: str, as_json: bool
               help="With reply: 支持, 解释说明 or 不予支持.")
 @click.option("--days", "extension_days", type=int, default=30, show_default=True,
               help="With extend: how many days (at most 30).")
+@click.option("--unit", default=None, help="With transfer or assign: the unit it goes to.")
+@click.option("--lead", default=None, metavar="USER",
+              help="With assign: the responsible leader (包案领导).")
 @click.option("--reason", default="", help="Why (kept in the audit log).")
 @json_option
 @pass_ctx
 def transition(ctx: CliContext, case_ref: str, action: str, on: dt.datetime | None,
-               decision: str | None, extension_days: int, reason: str, as_json: bool) -> None:
+               decision: str | None, extension_days: int, unit: str | None, lead: str | None,
+               reason: str, as_json: bool) -> None:
     """Take a workflow action on a case; illegal ones are refused with the reason."""
-    from records.workflow import IllegalTransition
-
     instance = ctx.instance()
-    day = day_or_today(on, instance)
-    with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        try:
-            cases.transition(session, case, action, day, actor=ACTOR,
-                             calendar=instance.calendar, reason=reason, decision=decision,
-                             extension_days=extension_days)
-        except IllegalTransition as e:
-            raise click.ClickException(str(e)) from e
-        document = case_summary(case, instance.calendar, instance.today())
+    outcome = _act(instance, case_ref, action, on=_iso(on), reason=reason, decision=decision,
+                   days=str(extension_days), unit=unit, lead=lead)
+    document = _summary(instance, outcome.case_id)
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: {document['stage_label']}"))
+
+
+def _act(instance: Instance, case_ref: str, action: str, **form: str | None) -> Outcome:
+    """One action through the same service as the pages and the API (the console's role)."""
+    return case_actions.act_on(instance, case_ref, action,
+                               {k: v for k, v in form.items() if v is not None},
+                               actor=ACTOR, role=CONSOLE)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
+
+
+def _summary(instance: Instance, case_id: int) -> dict[str, Any]:
+    with instance.db.session() as session:
+        return case_summary(cases.get_case(session, case_id), instance.calendar,
+                            instance.today())
 
 
 SUPERVISION_LABELS = {"reminder": "催办", "note": "督办记录", "escalation": "挂牌督办"}
@@ -272,11 +283,11 @@ def flag_command(ctx: CliContext, case_ref: str, add: tuple[str, ...], remove: t
     if not add and not remove:
         raise click.UsageError("give --add FLAG or --remove FLAG")
     instance = ctx.instance()
-    with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        cases.set_flags(session, case, add=add, remove=remove, actor=ACTOR, reason=reason)
-        flags = [str(f) for f in case.flags]
-        document = {"case_id": case.id, "case_no": case.case_no, "flags": flags}
+    outcome = _act(instance, case_ref, "flag", add=",".join(add), remove=",".join(remove),
+                   reason=reason)
+    flags = [str(f) for f in outcome.details["flags"]]
+    document = {"case_id": outcome.case_id, "case_no": _summary(instance, outcome.case_id)[
+        "case_no"], "flags": flags}
     emit(as_json, document, lambda: click.echo(f"{case_ref}: {'、'.join(flags) or '无标记'}"))
 
 
@@ -291,15 +302,9 @@ def assign(ctx: CliContext, case_ref: str, unit: str, lead: str | None, reason: 
            as_json: bool) -> None:
     """Give a case its handling unit and leader, or reassign it; never to the accused (§30)."""
     instance = ctx.instance()
-    with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        the_unit = units.get_unit(session, unit)
-        leader = units.get_user(session, lead) if lead else None
-        if not reason.strip():
-            fail("--reason must say why this unit handles the case")
-        assign_owner(session, case, the_unit, leader, actor=ACTOR, reason=reason)
-        document = {"case_id": case.id, "case_no": case.case_no, "unit": the_unit.name,
-                    "lead": leader.username if leader else None}
+    outcome = _act(instance, case_ref, "owner", unit=unit, lead=lead, reason=reason)
+    document = {"case_id": outcome.case_id, "case_no": _summary(instance, outcome.case_id)[
+        "case_no"], "unit": outcome.details["unit"], "lead": lead}
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']} → {document['unit']}"
         + (f"（包案领导 {document['lead']}）" if document["lead"] else "")))
@@ -317,12 +322,9 @@ def accuse(ctx: CliContext, case_ref: str, unit: str | None, person: str | None,
     if not unit and not person:
         raise click.UsageError("give --unit U or --person NAME (or both)")
     instance = ctx.instance()
-    with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        accused = units.get_unit(session, unit) if unit else None
-        mark_accusation(session, case, accused_unit=accused, accused_person=person, actor=ACTOR)
-        document = {"case_id": case.id, "case_no": case.case_no,
-                    "accused": {"unit": accused.name if accused else None, "person": person}}
+    outcome = _act(instance, case_ref, "accuse", unit=unit, person=person)
+    document = {"case_id": outcome.case_id, "case_no": _summary(instance, outcome.case_id)[
+        "case_no"], "accused": {"unit": outcome.details["unit"], "person": person}}
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: 被检举 {unit or ''} {person or ''}".rstrip()))
 
@@ -338,13 +340,12 @@ def supervise(ctx: CliContext, case_ref: str, kind: str, text: str, due: dt.date
               as_json: bool) -> None:
     """督办: a reminder (催办), a note, or an escalation (挂牌督办) on a case."""
     instance = ctx.instance()
-    due_on = due.date() if due else None
-    if due_on is not None and due_on < instance.today():
-        fail(f"--due {due_on} is in the past (today is {instance.today()})")
+    outcome = _act(instance, case_ref, "supervise", kind=kind, text=text, due=_iso(due))
     with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        item = supervising.supervise(session, case, kind, text, actor=ACTOR, due_on=due_on)
-        document = {"case_no": case.case_no, **supervision_dict(item)}
+        item = session.get(Supervision, outcome.details["supervision_id"])
+        assert item is not None
+        document = {"case_no": cases.get_case(session, outcome.case_id).case_no,
+                    **supervision_dict(item)}
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: {document['label']} #{document['id']}"))
 
@@ -360,13 +361,20 @@ def resolve(ctx: CliContext, case_ref: str, item_id: int, on: dt.datetime | None
             as_json: bool) -> None:
     """A reminder or escalation has been answered: it leaves `huiyin supervision`."""
     instance = ctx.instance()
+    outcome = _act(instance, case_ref, "resolve", item=str(item_id), on=_iso(on))
     with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
+        case = cases.get_case(session, outcome.case_id)
         item = supervising.get_item(session, case, item_id)
-        supervising.resolve(session, item, day_or_today(on, instance), actor=ACTOR)
         document = {"case_no": case.case_no, **supervision_dict(item)}
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: {document['label']} #{item_id} resolved"))
+
+
+def _instruction(instance: Instance, case_id: int, instruction_id: int) -> dict[str, Any]:
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_id)
+        order = supervising.get_instruction(session, case, instruction_id)
+        return {"case_no": case.case_no, **instruction_dict(order)}
 
 
 @click.command("supervision")
@@ -410,12 +418,9 @@ def instruct(ctx: CliContext, case_ref: str, leader: str, text: str, actions: tu
              on: dt.datetime | None, as_json: bool) -> None:
     """领导阅批: record a leader's instruction on a case and the actions it orders."""
     instance = ctx.instance()
-    with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        order = supervising.instruct(session, case, leader=leader, text=text,
-                                     given_on=day_or_today(on, instance), actions=list(actions),
-                                     actor=ACTOR)
-        document = {"case_no": case.case_no, **instruction_dict(order)}
+    outcome = _act(instance, case_ref, "instruct", leader=leader, text=text,
+                   actions="\n".join(actions), on=_iso(on))
+    document = _instruction(instance, outcome.case_id, outcome.details["instruction_id"])
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: 批示 #{document['id']}, {len(document['actions'])} action(s)"))
 
@@ -431,12 +436,9 @@ def done(ctx: CliContext, case_ref: str, instruction_id: int, action_number: int
          on: dt.datetime | None, as_json: bool) -> None:
     """Tick off one action of an instruction (numbered from 1, as `case show` lists them)."""
     instance = ctx.instance()
-    with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        order = supervising.get_instruction(session, case, instruction_id)
-        supervising.carry_out(session, order, action_number - 1, day_or_today(on, instance),
-                              actor=ACTOR)
-        document = {"case_no": case.case_no, **instruction_dict(order)}
+    outcome = _act(instance, case_ref, "done", instruction=str(instruction_id),
+                   number=str(action_number), on=_iso(on))
+    document = _instruction(instance, outcome.case_id, instruction_id)
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: 批示 #{instruction_id} action {action_number} done"
         + ("; all done" if document["done_on"] else "")))
@@ -455,10 +457,12 @@ def hearing(ctx: CliContext, case_ref: str, kind: str, start: dt.datetime, end: 
             note: str, as_json: bool) -> None:
     """Record a hearing or joint meeting; a hearing's days move the handling deadline."""
     instance = ctx.instance()
+    outcome = _act(instance, case_ref, "hearing", kind=kind, start=_iso(start), end=_iso(end),
+                   note=note)
     with instance.db.session() as session:
-        case = cases.get_case(session, case_ref)
-        held = cases.record_hearing(session, case, kind, start.date(), end.date(), note=note,
-                                    actor=ACTOR, calendar=instance.calendar)
+        case = cases.get_case(session, outcome.case_id)
+        held = session.get(Hearing, outcome.details["hearing_id"])
+        assert held is not None
         document = {**case_summary(case, instance.calendar, instance.today()),
                     "hearing": hearing_dict(held)}
     emit(as_json, document, lambda: click.echo(

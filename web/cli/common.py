@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from records import RecordsError
+from web.services.errors import ServiceError
 from web.services.instance import Instance, InstanceError
 from web.services.settings import SettingsError
 
@@ -65,8 +66,10 @@ class HuiyinGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (RecordsError, BlobError, OcrError, SearchError, LettersError, InstanceError,
-                SettingsError) as e:
+                SettingsError, ServiceError) as e:
             raise click.ClickException(str(e)) from e
+
+
 DATE = click.DateTime(["%Y-%m-%d"])  # every date option: 2026-11-24
 
 

@@ -6,12 +6,10 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy import select
 
-from records import LEVELS, ROLES, Unit, User, audit, routing, units
-from records.models import Route
+from records import LEVELS, ROLES, Unit, units
 from web.cli.common import ACTOR, CliContext, emit, fail, json_option, pass_ctx
-from web.services import access
+from web.services import access, admin
 
 ANY = "*"  # a routing row's township or category that matches any
 
@@ -33,7 +31,8 @@ def unit_add(ctx: CliContext, name: str, parent: str | None, level: str, as_json
     instance = ctx.instance()
     with instance.db.session() as session:
         above = units.get_unit(session, parent) if parent else None
-        unit = units.add_unit(session, name, level=level, parent=above, actor=ACTOR)
+        unit = admin.add_unit(session, name, level=level, parent_id=above.id if above else None,
+                              actor=ACTOR)
         document = _unit_dict(unit, above)
     emit(as_json, document, lambda: click.echo(f"unit {name} ({level}) added"))
 
@@ -96,16 +95,13 @@ def _read_password(from_stdin: bool, username: str) -> str:
 def user_add(ctx: CliContext, name: str, role: str, unit: str | None, display_name: str,
              password_stdin: bool, no_password: bool, as_json: bool) -> None:
     """Add a user who signs in with NAME and a password."""
-    if role == "handler" and not unit:
-        fail("a handler works for a unit: give --unit (a handler sees only its unit's cases)")
     password = None if no_password else _read_password(password_stdin, name)
     instance = ctx.instance()
     with instance.db.session() as session:
         the_unit = units.get_unit(session, unit) if unit else None
-        user = units.add_user(session, name, role=role, display_name=display_name,
-                              unit=the_unit, actor=ACTOR)
-        if password is not None:
-            user.password_hash = access.hash_password(password)
+        user = admin.add_user(session, username=name, display_name=display_name, role=role,
+                              unit_id=the_unit.id if the_unit else None, password=password,
+                              actor=ACTOR)
         document = {"user_id": user.id, "username": user.username,
                     "display_name": user.display_name, "role": role, "unit": unit,
                     "can_sign_in": password is not None}
@@ -121,9 +117,8 @@ def user_passwd(ctx: CliContext, name: str, password_stdin: bool) -> None:
     password = _read_password(password_stdin, name)
     with ctx.instance().db.session() as session:
         user = units.get_user(session, name)
-        user.password_hash = access.hash_password(password)
-        user.active = True
-        audit.record(session, ACTOR, "set-password", "user", user.id)
+        admin.reset_password(session, user.id, password, actor=ACTOR)
+        admin.set_active(session, user.id, True, actor=ACTOR, actor_id=0)
     click.echo(f"password of {name} set")
 
 
@@ -133,9 +128,8 @@ def user_passwd(ctx: CliContext, name: str, password_stdin: bool) -> None:
 def user_disable(ctx: CliContext, name: str) -> None:
     """Stop a user signing in (their open sessions end; their records stay)."""
     with ctx.instance().db.session() as session:
-        user = units.get_user(session, name)
-        user.active = False
-        audit.record(session, ACTOR, "disable-user", "user", user.id)
+        admin.set_active(session, units.get_user(session, name).id, False, actor=ACTOR,
+                         actor_id=0)
     click.echo(f"user {name} disabled")
 
 
@@ -151,12 +145,9 @@ def route_list(ctx: CliContext, as_json: bool) -> None:
     """The routing table; * matches any township or category."""
     instance = ctx.instance()
     with instance.db.session() as session:
-        rows = session.execute(
-            select(Route, Unit.name, User.username).join(Unit, Route.unit_id == Unit.id)
-            .outerjoin(User, Route.lead_id == User.id).order_by(Route.township, Route.category)
-        ).all()
-        listed = [{"township": r.township or ANY, "category": r.category or ANY, "unit": unit,
-                   "lead": lead} for r, unit, lead in rows]
+        listed = [{"township": r["township"] or ANY, "category": r["category"] or ANY,
+                   "unit": r["unit"], "lead": r["lead_username"]}
+                  for r in admin.list_routes(session)]
 
     def human() -> None:
         for r in listed:
@@ -182,8 +173,8 @@ def route_set(ctx: CliContext, township: str, category: str, unit: str, lead: st
     with instance.db.session() as session:
         the_unit = units.get_unit(session, unit)
         leader = units.get_user(session, lead) if lead else None
-        routing.set_route(session, township=township, category=category, unit=the_unit,
-                          lead=leader, actor=ACTOR)
+        admin.set_route(session, township=township, category=category, unit_id=the_unit.id,
+                        lead_id=leader.id if leader else None, actor=ACTOR)
     document = {"township": township or ANY, "category": category or ANY, "unit": unit,
                 "lead": lead}
     emit(as_json, document, lambda: click.echo(

@@ -28,6 +28,7 @@ from records import LEVELS, ROLES, Category, Place, Unit, User, audit, routing, 
 from records.calendar import SHIPPED, CalendarError, parse_rows
 from records.models import Route, utcnow
 from web.services import access
+from web.services.errors import ServiceError
 from web.services.instance import Instance
 from web.services.labels import certificate_name
 from web.services.replies import ensure_office_certificate, import_certificate
@@ -41,7 +42,7 @@ SEAL_MAX = 2 << 20
 SEAL_PIXELS = (300, 4000)  # smallest and largest side: 40 mm at 300 dpi is 472 px
 
 
-class AdminError(Exception):
+class AdminError(ServiceError):
     """A refused change; the message (Chinese) says why and is safe to show."""
 
 
@@ -81,8 +82,8 @@ def _check_role(role: str, unit: Unit | None) -> None:
 
 
 def add_user(session: Session, *, username: str, display_name: str, role: str,
-             unit_id: int | None, password: str, actor: str) -> User:
-    """A new user who can sign in at once with the password the admin set."""
+             unit_id: int | None, password: str | None, actor: str) -> User:
+    """A new user who can sign in at once with the password set (None: not until one is)."""
     username, display_name = username.strip(), display_name.strip()
     if not username or len(username) > NAME_MAX or any(c.isspace() for c in username):
         raise AdminError("用户名不能为空、不能含空格，最多 64 个字符")
@@ -90,13 +91,15 @@ def add_user(session: Session, *, username: str, display_name: str, role: str,
         raise AdminError(f"用户名 {username} 已存在")
     unit = _unit_or_none(session, unit_id)
     _check_role(role, unit)
-    try:
-        access.check_password_strength(password, username)
-    except ValueError as e:
-        raise AdminError(f"初始密码不合格：{e}") from e
+    if password is not None:
+        try:
+            access.check_password_strength(password, username)
+        except ValueError as e:
+            raise AdminError(f"初始密码不合格：{e}") from e
     user = units.add_user(session, username, role=role, display_name=display_name[:NAME_MAX],
                           unit=unit, actor=actor)
-    user.password_hash = access.hash_password(password)
+    if password is not None:
+        user.password_hash = access.hash_password(password)
     return user
 
 
@@ -343,11 +346,13 @@ def set_category_active(session: Session, category_id: int, active: bool, *,
 def list_routes(session: Session) -> list[dict[str, Any]]:
     """The routing table, most general rows last; "" is any township or category."""
     rows = session.execute(
-        select(Route, Unit.name, User.display_name).join(Unit, Route.unit_id == Unit.id)
+        select(Route, Unit.name, User.display_name, User.username)
+        .join(Unit, Route.unit_id == Unit.id)
         .outerjoin(User, Route.lead_id == User.id).order_by(Route.township, Route.category)
     ).all()
     return [{"id": r.id, "township": r.township, "category": r.category, "unit": unit,
-             "unit_id": r.unit_id, "lead": lead, "lead_id": r.lead_id} for r, unit, lead in rows]
+             "unit_id": r.unit_id, "lead": name or username, "lead_username": username,
+             "lead_id": r.lead_id} for r, unit, name, username in rows]
 
 
 def set_route(session: Session, *, township: str, category: str, unit_id: int,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from records import sha256_file
 from records.models import Base
 from web.services.consistency import referenced_blobs
+from web.services.errors import ServiceError
 from web.services.instance import Instance
 
 MANIFEST = "manifest.json"
@@ -32,7 +33,7 @@ BLOBS = "blobs"  # the originals' folder inside a backup, wherever blob_dir put 
 KEPT = ("config.toml", "holidays.csv", "secret_key", "signing", "replies", "templates")
 
 
-class BackupError(Exception):
+class BackupError(ServiceError):
     """The backup or restore cannot go ahead; the message says why and what to do."""
 
 

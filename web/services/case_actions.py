@@ -26,10 +26,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from records import AuditEvent, Case, Letter, RecordsError, Reply, Unit, User, cases
+from records import AuditEvent, Case, Letter, RecordsError, Reply, Unit, User, cases, intake
 from records import supervision as supervising
 from records.models import utcnow
-from records.routing import AccusationConflict, assign_owner
+from records.routing import AccusationConflict, assign_owner, mark_accusation, route_case
 from records.workflow import (
     ACTION_LABELS,
     DECISIONS,
@@ -38,6 +38,9 @@ from records.workflow import (
     Stage,
     allowed_actions,
 )
+from web.services.access import CONSOLE
+from web.services.dates import DateError, optional_day, parse_day
+from web.services.errors import ServiceError
 from web.services.instance import Instance
 
 log = logging.getLogger("huiyin.cases")
@@ -51,19 +54,19 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "request_review": OFFICE, "answer_review": OFFICE, "request_recheck": OFFICE,
     "answer_recheck": OFFICE, "close": OFFICE, "withdraw": OFFICE,
     "owner": OFFICE, "hearing": ALL, "supervise": OFFICE, "resolve": OFFICE,
-    "instruct": ("leader",), "done": ALL, "flag": OFFICE,
+    "instruct": ("leader",), "done": ALL, "flag": OFFICE, "accuse": OFFICE,
 }
 OTHER_LABELS = {"owner": "指定承办单位、包案领导", "hearing": "听证、联席会议", "supervise": "督办",
                 "resolve": "督办事项办结", "instruct": "领导批示", "done": "批示事项落实",
-                "flag": "标记"}
+                "flag": "标记", "accuse": "记录被检举对象"}
 LABELS = {**ACTION_LABELS, "transfer": "转送", "assign": "交办", **OTHER_LABELS}
 # Workflow actions that send the case to a unit: the unit is chosen in the same form.
 TO_UNIT = ("transfer", "assign")
 # Actions that change what the search index holds for the case's letters (status, unit).
-REINDEX = frozenset(ACTION_LABELS) | {"owner"}
+REINDEX = frozenset(ACTION_LABELS) | {"owner", "transfer", "assign"}
 
 
-class ActionError(Exception):
+class ActionError(ServiceError):
     """An action refused; the message is for the user."""
 
 
@@ -105,6 +108,40 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def open_case(instance: Instance, letter_ref: str | int, *, actor: str,
+              title: str = "") -> int:
+    """Open a matter from a letter; the routing table gives it its owner; the index follows."""
+    with instance.db.session() as session:
+        letter = intake.find_letter(session, str(letter_ref))
+        case = cases.open_case(session, letter, actor=actor, title=title)
+        route_case(session, case, actor=actor)
+        case_id = case.id
+    reindex_case(instance, case_id, actor=actor)
+    return case_id
+
+
+def link_letter(instance: Instance, letter_ref: str | int, case_ref: str | int, *, actor: str,
+                reason: str = "") -> int:
+    """Link a letter to an existing matter (its status and unit in the index follow)."""
+    with instance.db.session() as session:
+        letter = intake.find_letter(session, str(letter_ref))
+        case = cases.get_case(session, case_ref)
+        cases.link_letter(session, letter, case, actor=actor, reason=reason)
+        case_id = case.id
+    reindex_case(instance, case_id, actor=actor)
+    return case_id
+
+
+def act_on(instance: Instance, case_ref: str | int, action: str, form: Mapping[str, str], *,
+           actor: str, role: str) -> Outcome:
+    """`act` on the case as it is now, by id or number (the command line has no stale form)."""
+    with instance.db.session() as session:
+        case = cases.get_case(session, case_ref)
+        case_id, version = case.id, case.version
+    return act(instance, case_id, action, form, actor=actor, role=role,
+               expected_version=version)
+
+
 def available(case: Case, role: str) -> list[str]:
     """The actions this role may take on the case now (workflow ones only when legal)."""
     stage = Stage(case.status)
@@ -131,7 +168,7 @@ def act(instance: Instance, case_id: int, action: str, form: Mapping[str, str], 
     """
     if action not in ACTION_ROLES:
         raise ActionError(f"没有“{action}”这项操作")
-    if role not in ACTION_ROLES[action]:
+    if role != CONSOLE and role not in ACTION_ROLES[action]:
         raise NotAllowed(f"您的角色不能{LABELS[action]}")
     try:
         with instance.db.session() as session:
@@ -212,20 +249,18 @@ def reindex_case(instance: Instance, case_id: int, *, actor: str = "") -> None:
 
 
 def _day(form: Mapping[str, str], name: str, instance: Instance, *,
-         required: bool = False) -> dt.date:
-    """A date field (YYYY-MM-DD); blank means today unless required."""
+         required: bool = False, future: bool = False) -> dt.date:
+    """A date field (YYYY-MM-DD); blank means today unless required; not after today unless
+    ``future`` (the last day of a hearing that has begun)."""
     text = (form.get(name) or "").strip()
     if not text:
         if required:
             raise ActionError(f"请填写日期（{name}）")
         return instance.today()
     try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise ActionError(f"日期“{text[:20]}”格式不对，应为 2026-01-31") from None
-    if day > instance.today():
-        raise ActionError(f"日期 {day} 在今天之后")
-    return day
+        return parse_day(text, not_after=None if future else instance.today())
+    except DateError as e:
+        raise ActionError(str(e)) from None
 
 
 def _unit(session: Session, form: Mapping[str, str], *, required: bool) -> Unit | None:
@@ -321,21 +356,22 @@ def _other(instance: Instance, session: Session, case: Case, action: str,
     if action == "hearing":
         kind = (form.get("kind") or "hearing").strip()
         start = _day(form, "start", instance, required=True)
-        end = _day(form, "end", instance) if (form.get("end") or "").strip() else start
+        end = (_day(form, "end", instance, future=True) if (form.get("end") or "").strip()
+               else start)
         held = cases.record_hearing(session, case, kind, start, end,
                                     note=_text(form, "note", "说明", required=False),
                                     actor=actor, calendar=instance.calendar)
         paused = f"，办理期限顺延 {held.paused_days} 天" if held.paused_days else ""
-        return f"已记录{'听证' if kind == 'hearing' else '联席会议'}{paused}", {}
+        return (f"已记录{'听证' if kind == 'hearing' else '联席会议'}{paused}",
+                {"hearing_id": held.id})
     if action == "supervise":
         kind = (form.get("kind") or "reminder").strip()
-        due_text = (form.get("due") or "").strip()
-        due_on = None
-        if due_text:
-            try:
-                due_on = dt.date.fromisoformat(due_text)
-            except ValueError:
-                raise ActionError(f"日期“{due_text[:20]}”格式不对，应为 2026-01-31") from None
+        try:
+            due_on = optional_day(form.get("due"), what="答复期限")
+        except DateError as e:
+            raise ActionError(str(e)) from None
+        if due_on is not None and due_on < instance.today():
+            raise ActionError(f"答复期限 {due_on} 已经过去（今天是 {instance.today()}）")
         item = supervising.supervise(session, case, kind,
                                      _text(form, "text", "督办内容", required=kind != "reminder"),
                                      actor=actor, due_on=due_on)
@@ -357,12 +393,24 @@ def _other(instance: Instance, session: Session, case: Case, action: str,
                               _day(form, "on", instance), actor=actor)
         return "批示事项已落实", {}
     if action == "flag":
-        wanted = {f for f in cases.FLAGS if form.get(f"flag_{f}")}
         current = set(case.flags)
-        cases.set_flags(session, case, add=sorted(wanted - current),
-                        remove=sorted(current - wanted), actor=actor,
+        if "add" in form or "remove" in form:  # the command line names the changes
+            add = {f for f in (form.get("add") or "").split(",") if f}
+            remove = {f for f in (form.get("remove") or "").split(",") if f}
+        else:  # a form of check boxes gives the flags wanted
+            wanted = {f for f in cases.FLAGS if form.get(f"flag_{f}")}
+            add, remove = wanted - current, current - wanted
+        cases.set_flags(session, case, add=sorted(add), remove=sorted(remove), actor=actor,
                         reason=_text(form, "reason", "理由", required=False))
-        return f"标记：{'、'.join(case.flags) or '无'}", {}
+        return f"标记：{'、'.join(case.flags) or '无'}", {"flags": list(case.flags)}
+    if action == "accuse":
+        accused = _unit(session, form, required=False)
+        person = _text(form, "person", "被检举人", required=False)
+        if accused is None and not person:
+            raise ActionError("请填写被检举的单位或个人")
+        mark_accusation(session, case, accused_unit=accused, accused_person=person or None,
+                        actor=actor)
+        return "已记录被检举对象", {"unit": accused.name if accused else None, "person": person}
     raise ActionError(f"没有“{action}”这项操作")
 
 

@@ -22,12 +22,13 @@ from sqlalchemy import select
 
 import ocr
 from records import Letter, Page
+from web.services.errors import ServiceError
 from web.services.instance import Instance
 
 MAX_WIDTH = 1200  # pixels: wide enough to read handwriting beside the text on one screen
 
 
-class PageImageError(Exception):
+class PageImageError(ServiceError):
     """No image for this page; the message says why (no such page, unreadable original)."""
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 import letters
 from records import Letter, RecordsError, Reply, audit, cases, intake, sha256_file, workflow
 from records.models import utcnow
+from web.services.errors import ReplyError
 from web.services.instance import Instance
 from web.services.settings import setup_problems
 
@@ -116,7 +117,7 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
     """The plain data a template fills in, taken from the records and the office's settings."""
     names = intake.petitioner_names(letter)
     if not names:
-        raise RecordsError(
+        raise ReplyError(
             f"letter {letter.reg_no} has no petitioner name yet: confirm who wrote it first"
         )
     settings = instance.settings
@@ -138,11 +139,11 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
 
 def _check_data(template: str, context: dict[str, Any]) -> None:
     if template == "handling_opinion" and context.get("decision") not in DECISIONS:
-        raise RecordsError(f"decision must be one of {', '.join(DECISIONS)}; "
+        raise ReplyError(f"decision must be one of {', '.join(DECISIONS)}; "
                            f"got {context.get('decision')!r}")
     method = context.get("delivery_method")
     if template == "service_receipt" and method not in DELIVERY_METHODS:
-        raise RecordsError(f"delivery_method must be one of {', '.join(DELIVERY_METHODS)}")
+        raise ReplyError(f"delivery_method must be one of {', '.join(DELIVERY_METHODS)}")
 
 
 def generate_reply(
@@ -153,7 +154,7 @@ def generate_reply(
     """Render one reply for a letter (.docx, PDF/A, signed PDF); it is recorded, files kept."""
     if template not in letters.template_names(instance.templates_dir):
         known = ", ".join(letters.template_names(instance.templates_dir))
-        raise RecordsError(f"no template named {template!r} (known: {known})")
+        raise ReplyError(f"no template named {template!r} (known: {known})")
     out_dir = out_dir or instance.replies_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     if not str(instance.settings["office_phone"] or "").strip():
@@ -226,12 +227,12 @@ def sign_reply(instance: Instance, reply_id: int, *, actor: str,
     with instance.db.session() as session:
         reply = session.get(Reply, reply_id)
         if reply is None:
-            raise RecordsError(f"no reply {reply_id}")
+            raise ReplyError(f"no reply {reply_id}")
         if reply.superseded_by_id is not None:
-            raise RecordsError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
+            raise ReplyError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
                                " sign the current version")
         if reply.signed_pdf_sha256 is not None:
-            raise RecordsError(f"reply {reply_id} is already signed by {reply.signed_by}")
+            raise ReplyError(f"reply {reply_id} is already signed by {reply.signed_by}")
         data = reply.data or {}
         instance.replies_dir.mkdir(parents=True, exist_ok=True)
         letter = intake.get_letter(session, reply.letter_id)
@@ -241,7 +242,7 @@ def sign_reply(instance: Instance, reply_id: int, *, actor: str,
             files["docx"] = str(instance.blobs.path(reply.docx_sha256))
         if reply.pdf_sha256 is None:
             if reply.docx_sha256 is None:
-                raise RecordsError(f"reply {reply_id} has no document to sign")
+                raise ReplyError(f"reply {reply_id} has no document to sign")
             docx = stem.with_suffix(".docx")  # LibreOffice goes by the name's suffix
             shutil.copyfile(instance.blobs.path(reply.docx_sha256), docx)
             made = letters.convert_to_pdf(docx, stem.with_suffix(".pdf"), converter)
@@ -251,7 +252,7 @@ def sign_reply(instance: Instance, reply_id: int, *, actor: str,
         try:
             issue_date = dt.date.fromisoformat(str(data["issue_date"]))
         except (KeyError, ValueError) as e:
-            raise RecordsError(f"reply {reply_id} has no issue date recorded: "
+            raise ReplyError(f"reply {reply_id} has no issue date recorded: "
                                "generate it again") from e
         office_name = str(data.get("office_name") or instance.settings["office_name"])
         signed = _sign_file(instance, reply, pdf, stem, office_name, issue_date, actor)
@@ -279,7 +280,7 @@ def generate_many(
                 results.append({"letter_id": letter_id, "reply_id": outcome.reply_id,
                                 "doc_number": outcome.doc_number, "files": outcome.files,
                                 "error": None})
-            except (RecordsError, letters.LettersError) as e:
+            except (ReplyError, RecordsError, letters.LettersError) as e:
                 results.append({"letter_id": letter_id, "reply_id": None, "error": str(e)})
             if progress:
                 progress(done, len(ids))
@@ -290,11 +291,11 @@ def record_delivery(instance: Instance, reply_id: int, method: str, on: dt.date,
                     actor: str) -> None:
     """Note how (邮寄, 当面, 网上) and when a reply reached the petitioner."""
     if method not in DELIVERY_METHODS:
-        raise RecordsError(f"delivery method must be one of {', '.join(DELIVERY_METHODS)}")
+        raise ReplyError(f"delivery method must be one of {', '.join(DELIVERY_METHODS)}")
     with instance.db.session() as session:
         reply = session.get(Reply, reply_id)
         if reply is None:
-            raise RecordsError(f"no reply {reply_id}")
+            raise ReplyError(f"no reply {reply_id}")
         reply.delivery_method, reply.delivered_on = method, on
         audit.record(session, actor, "deliver-reply", "reply", reply_id, method=method,
                      on=on.isoformat())
@@ -432,7 +433,7 @@ def _dates(data: dict[str, Any]) -> dict[str, Any]:
             try:
                 out[key] = dt.date.fromisoformat(value)
             except ValueError as e:
-                raise RecordsError(f"{key}: not a date (YYYY-MM-DD): {value!r}") from e
+                raise ReplyError(f"{key}: not a date (YYYY-MM-DD): {value!r}") from e
     return out
 
 

@@ -34,6 +34,7 @@ from ocr.fields import extract_fields, valid_id_number
 from records import AuditEvent, Case, Letter, Page, PageEdit, RecordsError, audit, cases, intake
 from records.models import utcnow
 from records.routing import route_case
+from web.services.errors import ServiceError
 from web.services.gazetteer import categories, gazetteer
 from web.services.indexing import index_or_queue
 from web.services.instance import Instance
@@ -56,7 +57,7 @@ _LANDLINE = re.compile(r"0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}(?:-[0-9]{1,5})?")
 _ADDRESS = re.compile(r"(?:家住|住址[:：]?|现住|住在)([^，。,；;\n]{2,40})")
 
 
-class ReviewError(Exception):
+class ReviewError(ServiceError):
     """A review the records cannot take as given; the message says what to fix.
 
     ``field`` names the form field at fault (``p0_id_number``, ``township`` ...) so a page can

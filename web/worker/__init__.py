@@ -306,6 +306,7 @@ class Worker:
     def _reply(self, task: Claimed) -> str | None:
         import letters
         from records import RecordsError
+        from web.services.errors import ServiceError
         from web.services.replies import generate_reply
 
         payload = task.payload
@@ -318,7 +319,7 @@ class Worker:
                     actor=str(payload.get("actor") or "worker"),
                     data={**dict(payload.get("data") or {}), REPLY_TASK_KEY: task.id},
                     pdf=bool(payload.get("pdf", True)), sign=bool(payload.get("sign")))
-            except (RecordsError, letters.LettersError) as e:
+            except (ServiceError, RecordsError, letters.LettersError) as e:
                 return f"答复未生成：{e}"
             recorded = outcome.reply_id
         self._report(task, step="replied", reply_id=recorded)

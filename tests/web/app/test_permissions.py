@@ -17,8 +17,8 @@ from sqlalchemy import select
 from records import Category, Place, Reply, Unit, User, cases, routing
 from tests.web.signin import HANDLER_UNIT, PASSWORD, add_users, sign_in
 from web.app import create_app
-from web.cli.register import register_written
 from web.services.instance import Instance
+from web.services.registration import register_written
 
 ROLES = ("clerk", "handler", "leader", "admin")
 READERS = {"clerk", "handler", "leader"}

@@ -176,8 +176,8 @@ def test_ingest_says_when_a_page_holds_no_text(home: Path, tmp_path: Path) -> No
 
 
 def test_check_repair_mends_the_index_and_removes_leftovers(home: Path, tmp_path: Path) -> None:
-    from web.cli.register import register_written
     from web.services.instance import Instance
+    from web.services.registration import register_written
 
     assert run(home, "init").exit_code == 0
     with Instance(home) as instance:

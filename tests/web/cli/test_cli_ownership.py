@@ -45,7 +45,7 @@ def test_units_users_and_the_routing_table(instance: Instance, home: Path) -> No
         ("县自然资源局", "county", None), ("石桥镇人民政府", "township", None),
         ("枣树营村委会", "village", "石桥镇人民政府")]
     bad = run(home, "unit", "add", "县住建局", "--parent", "枣树营村委会")
-    assert bad.exit_code == 1 and "cannot sit under 枣树营村委会" in bad.stderr
+    assert bad.exit_code == 1 and "不能隶属于村/社区单位 枣树营村委会" in bad.stderr
     assert run(home, "unit", "add", "某组", "--level", "team").exit_code == 2
     run_json(home, "route", "set", "石桥镇", "*", "石桥镇人民政府", "--lead", "wangjj")
     run_json(home, "route", "set", "*", "国土资源", "县自然资源局")
@@ -91,7 +91,7 @@ def test_supervision_instructions_and_hearings(instance: Instance, home: Path) -
     run_json(home, "case", "supervise", case, "note", "已电话督促")
     high = run_json(home, "case", "supervise", case, "escalation", "县领导挂牌督办")
     past = run(home, "case", "supervise", case, "reminder", "x", "--due", "2020-01-01")
-    assert past.exit_code == 1 and "in the past" in past.stderr
+    assert past.exit_code == 1 and "已经过去" in past.stderr
     assert run(home, "case", "supervise", case, "urge", "x").exit_code == 2
     assert [i["kind"] for i in run_json(home, "supervision")["items"]] == ["reminder",
                                                                           "escalation"]
@@ -115,8 +115,11 @@ def test_supervision_instructions_and_hearings(instance: Instance, home: Path) -
     expected = next_working_day(instance.today() + dt.timedelta(days=60 + 2), instance.calendar)
     assert heard["deadline"]["due"] == expected.isoformat()  # 60 days + the hearing's two
     assert heard["hearing"]["paused_days"] == 2
-    wrong = run(home, "case", "hearing", case, "--from", end, "--to", start)
+    yesterday = (instance.today() - dt.timedelta(days=1)).isoformat()
+    wrong = run(home, "case", "hearing", case, "--from", start, "--to", yesterday)
     assert wrong.exit_code == 1 and "before it starts" in wrong.stderr
+    later = run(home, "case", "hearing", case, "--from", end, "--to", end)
+    assert later.exit_code == 1 and "在今天" in later.stderr  # not begun: recorded when it does
     shown = run_json(home, "case", "show", case)
     assert shown["paused_days"] == 2 and shown["hearings"][0]["note"] == "邀请村民代表"
     assert [a["done_on"] is not None for a in shown["instructions"][0]["actions"]] == [True,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import run, run_json
-from web.cli.register import register_written
 from web.services.instance import Instance
+from web.services.registration import register_written
 
 pytestmark = pytest.mark.slow
 

@@ -23,9 +23,10 @@ from web.app import auth
 from web.app.auth import requires, user
 from web.app.views import instance
 from web.app.views import replies as replies_view
-from web.services import access, case_actions, dashboard, review
+from web.services import access, case_actions, dashboard, letter_search, review
 from web.services import intake as intake_files
 from web.services.access import case_scope, letter_scope, may_see_case, may_see_letter
+from web.services.errors import ServiceError
 from web.services.replies import generate_reply, sign_reply
 from web.services.reply_preview import form_fields, read_form, shared_converter
 
@@ -159,41 +160,20 @@ def letter(letter_id: int) -> Any:
               "sort": "relevance|date", "limit": "最多条数（≤200）",
               "offset": "跳过前几条（翻页；offset + limit ≤ 2000）"})
 def search_letters() -> Any:
-    """Hits with highlighted snippets; a handler gets only its unit's letters."""
+    """Hits with highlighted snippets; a handler gets its unit's letters (and its sub-units')."""
     args = request.args
     count = min(args.get("limit", 50, type=int) or 50, 200)
-    offset = min(max(args.get("offset", 0, type=int) or 0, 0), 2000 - count)
+    offset = min(max(args.get("offset", 0, type=int) or 0, 0), letter_search.DEEPEST - count)
     try:
-        result = instance().index.search(
-            args.get("q", ""), limit=offset + count, offset=offset,
-            township=args.get("township") or None, category=args.get("category") or None,
-            status=args.get("status") or None,
-            unit=user().unit_name if user().unit_ids is not None else args.get("unit") or None,
-            received_from=_date(args.get("from")), received_to=_date(args.get("to")),
-            sort="date" if args.get("sort") == "date" else "relevance", facets=True)
+        found = letter_search.search_letters(
+            instance(), user(), args.get("q", ""), letter_search.parse_filters(args),
+            sort=args.get("sort", "relevance"), offset=offset, limit=count, via="api")
     except search.QueryError as e:
         abort(400, description=str(e))
-    with instance().db.session() as db:
-        visible = set(db.scalars(select(Letter.id).where(
-            Letter.id.in_([h.letter_id for h in result.hits]), letter_scope(user()))))
-        shown = [h for h in result.hits if h.letter_id in visible]
-        # snippets are the letters' words: which letters a search showed is audited (as pages)
-        audit.record(db, user().username, "search", "letter", None,
-                     query=mask_personal(args.get("q", "")),
-                     letters=[h.letter_id for h in shown], via="api")
-    return {"query": args.get("q", ""), "total": result.total, "estimated": result.estimated,
-            "facets": result.facets,
+    return {"query": found.query, "total": found.total, "estimated": found.estimated,
+            "facets": found.facets,
             "hits": [{"letter_id": h.letter_id, "score": h.score,
-                      "snippet": mask_personal(h.snippet)} for h in shown]}
-
-
-def _date(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        abort(400, description=f"日期须为 YYYY-MM-DD，而不是 {text[:20]!r}")
+                      "snippet": mask_personal(h.snippet)} for h in found.hits]}
 
 
 @route("/cases", "GET", "read_letters", "案件列表",
@@ -341,7 +321,7 @@ def generate(letter_id: int) -> Any:
     try:
         outcome = generate_reply(instance(), letter_id, template, out_dir=None,
                                  actor=user().username, data=values, converter=shared_converter())
-    except (RecordsError, documents.LettersError) as e:
+    except (ServiceError, RecordsError, documents.LettersError) as e:
         return {"error": str(e), "status": 400}, 400
     return _reply_row(outcome.reply_id), 201
 
@@ -358,7 +338,7 @@ def sign(reply_id: int) -> Any:
     _reply_row(reply_id)  # 404 for a reply the user may not see
     try:
         sign_reply(instance(), reply_id, actor=user().username, converter=shared_converter())
-    except (RecordsError, documents.LettersError) as e:
+    except (ServiceError, RecordsError, documents.LettersError) as e:
         return {"error": str(e), "status": 409}, 409
     return _reply_row(reply_id)
 

@@ -6,7 +6,6 @@ and pages are right) and every list is also filtered with letter_scope as a guar
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,14 +18,14 @@ from werkzeug.wrappers import Response
 
 import search
 from letters import template_title
-from records import Case, Letter, Petitioner, Reply, Unit, audit, intake, mask_id_numbers
+from records import Case, Letter, Petitioner, Reply, audit, intake, mask_id_numbers
 from records.models import letter_petitioner
 from records.privacy import mask_personal
 from records.workflow import STAGE_LABELS
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import exports
-from web.services.access import SignedIn, letter_scope, may_see_letter
+from web.services import exports, letter_search
+from web.services.access import letter_scope, may_see_letter
 from web.services.cache import Kept
 from web.services.gazetteer import categories
 from web.services.labels import INGEST_FILTERS
@@ -211,18 +210,18 @@ def find() -> str:
     if not query.strip() and not any(form.values()):
         return render_template("letters/search.html", **context)
     try:
-        filters = _filters(form)
-        total, hits, facets, estimated = _search(query, filters, sort, page)
+        found = letter_search.search_letters(
+            instance(), user(), query, letter_search.parse_filters(form), sort=sort,
+            offset=(page - 1) * HITS_PER_PAGE, limit=HITS_PER_PAGE)
     except search.SearchError as e:  # QueryError included: a message for the clerk
         context["error"] = str(e)
         return render_template("letters/search.html", **context)
-    rows = _rows(h.letter_id for h in hits)
-    _audit_shown(query, [h.letter_id for h in hits if h.letter_id in rows], form=form)
+    rows = _rows(h.letter_id for h in found.hits)
     context.update(
-        searched=True, total=total, facets=facets, estimated=estimated,
-        pages=max(1, min(-(-total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
+        searched=True, total=found.total, facets=found.facets, estimated=found.estimated,
+        pages=max(1, min(-(-found.total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
         hits=[{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet)),
-               "score": h.score} for h in hits if h.letter_id in rows],
+               "score": h.score} for h in found.hits if h.letter_id in rows],
     )
     return render_template("letters/search.html", **context)
 
@@ -241,7 +240,8 @@ def similar(letter_id: int) -> str:
         rows = _rows(h.letter_id for h in result.hits)
         hits = [{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet))}
                 for h in result.hits if h.letter_id in rows]
-        _audit_shown("", [h["id"] for h in hits], similar_to=letter_id)
+        letter_search.record_shown(instance(), user(), "", [h["id"] for h in hits],
+                                   similar_to=letter_id)
     return render_template("letters/related.html", letter=letter, hits=hits, error=error,
                            heading="相似来信", kind="similar")
 
@@ -293,13 +293,6 @@ def same_person(letter_id: int) -> str:
                            heading=f"同一信访人的来信：{who}", by=by, kind="person")
 
 
-def _audit_shown(query: str, letter_ids: list[int], **detail: Any) -> None:
-    """Snippets are the letters' words: the list of letters a result page showed is audited."""
-    with instance().db.session() as session:
-        audit.record(session, user().username, "search", "letter", None,
-                     query=mask_personal(query), letters=letter_ids,
-                     **{k: v for k, v in detail.items() if v})
-
 
 def _visible_letter(letter_id: int) -> dict[str, Any]:
     """The letter's list row, or 404 when it does not exist or the user may not see it."""
@@ -310,76 +303,8 @@ def _visible_letter(letter_id: int) -> dict[str, Any]:
         return _row(letter)
 
 
-def _filters(form: dict[str, str]) -> dict[str, Any]:
-    """The search filters from the form; a date that cannot be read is the user's to fix."""
-    out: dict[str, Any] = {k: form[k] or None for k in ("township", "category", "status", "unit")}
-    for name, key in (("from", "received_from"), ("to", "received_to")):
-        if form[name]:
-            try:
-                out[key] = dt.date.fromisoformat(form[name])
-            except ValueError:
-                raise search.QueryError(
-                    f"日期“{form[name]}”格式不对，应为 2026-01-31。") from None
-    return out
 
 
-def _visible_units(me: SignedIn) -> list[str] | None:
-    """The unit names whose letters this user sees; None: all letters."""
-    if me.unit_ids is None:
-        return None
-    if me.unit_ids == {me.unit_id} and me.unit_name:
-        return [me.unit_name]
-    if not me.unit_ids:
-        return []
-    with instance().db.session() as session:
-        return list(session.scalars(select(Unit.name).where(Unit.id.in_(me.unit_ids))))
-
-
-def _search(query: str, filters: dict[str, Any], sort: str, page: int
-            ) -> tuple[int, list[search.Hit], dict[str, dict[str, int]], bool]:
-    """One page of hits within the user's scope, the total, the facet counts, and whether
-    the index estimated them (PostgreSQL, very many matches)."""
-    index = instance().index
-    limit = page * HITS_PER_PAGE
-    units = _visible_units(user())
-    if units is None:
-        result = index.search(query, limit=limit, sort=sort, facets=True,  # type: ignore[arg-type]
-                              offset=limit - HITS_PER_PAGE, **filters)
-        return result.total, list(result.hits), result.facets, result.estimated
-    if filters["unit"]:
-        units = [u for u in units if _key(u) == _key(filters["unit"])]
-    if not units:
-        index.search(query, limit=1, **filters)  # still tell the user about bad search text
-        return 0, [], {}, False
-    # A handler: one search per visible unit (usually one), so that totals count only its own.
-    results = [index.search(query, limit=limit, sort=sort, facets=True,  # type: ignore[arg-type]
-                            **{**filters, "unit": u}) for u in units]
-    total = sum(r.total for r in results)
-    facets: dict[str, dict[str, int]] = {}
-    for r in results:
-        for name, counts in r.facets.items():
-            merged = facets.setdefault(name, {})
-            for value, n in counts.items():
-                merged[value] = merged.get(value, 0) + n
-    hits = [h for r in results for h in r.hits]
-    if len(results) > 1:
-        if sort == "date":
-            dates = _received(h.letter_id for h in hits)
-            hits.sort(key=lambda h: (dates.get(h.letter_id, dt.date.min), h.letter_id),
-                      reverse=True)
-        else:
-            hits.sort(key=lambda h: -h.score)
-        facets = {name: dict(sorted(c.items(), key=lambda kv: -kv[1])) for name, c in
-                  facets.items()}
-    return (total, hits[limit - HITS_PER_PAGE:limit], facets,
-            any(r.estimated for r in results))
-
-
-def _received(letter_ids: Iterable[int]) -> dict[int, dt.date]:
-    """Receipt dates, to merge several units' hits newest first."""
-    with instance().db.session() as session:
-        return {i: day for i, day in session.execute(select(Letter.id, Letter.received_on).where(
-            Letter.id.in_(list(letter_ids))))}
 
 
 def _rows(letter_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -432,8 +357,3 @@ def _reply_row(reply: Reply) -> dict[str, Any]:
             "delivery_method": reply.delivery_method,
             "superseded_by": reply.superseded_by_id}
 
-
-
-def _key(value: str) -> str:
-    """A unit name as the index compares it (cleaned, without spaces)."""
-    return "".join(search.clean_for_index(value).split())

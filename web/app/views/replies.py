@@ -41,6 +41,7 @@ from web.app.auth import requires, user
 from web.app.views import instance
 from web.services import labels, sign_confirmation
 from web.services.access import letter_scope, may_see_letter
+from web.services.errors import ReplyError, ServiceError
 from web.services.replies import (
     DELIVERY_METHODS,
     generate_reply,
@@ -152,7 +153,7 @@ def _new_page(letter_id: int, template: str, values: dict[str, str] | None = Non
         try:
             fields = form_fields(instance(), letter, template, values)
             error = None
-        except RecordsError:  # reply_context refuses a letter whose writer is not known yet
+        except (ReplyError, RecordsError):  # reply_context refuses a letter with no writer yet
             fields, error = [], NAMELESS
         current = session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == template,
@@ -205,7 +206,7 @@ def preview(letter_id: int) -> Any:
             letter = _letter(session, letter_id)
             try:
                 images = preview_pages(instance(), letter, template, values, shared_converter())
-            except (RecordsError, letters.LettersError) as e:
+            except (ServiceError, RecordsError, letters.LettersError) as e:
                 problems = [str(e)]
     urls = ["data:image/png;base64," + base64.b64encode(png).decode() for png in images]
     if wants_json:
@@ -237,7 +238,7 @@ def generate(letter_id: int) -> Any:
         outcome = generate_reply(instance(), letter_id, template, out_dir=None,
                                  actor=user().username, data=values,
                                  converter=shared_converter())
-    except (RecordsError, letters.LettersError) as e:
+    except (ServiceError, RecordsError, letters.LettersError) as e:
         return _new_page(letter_id, template, values, [str(e)], status=400)
     note = f"，替代了旧版本（第 {outcome.superseded} 号记录）" if outcome.superseded else ""
     flash(f"已生成 {outcome.doc_number}{note}")
@@ -369,7 +370,7 @@ def sign(reply_id: int) -> Any:
     try:
         outcome = sign_reply(instance(), reply_id, actor=user().username,
                              converter=shared_converter())
-    except (RecordsError, letters.LettersError) as e:
+    except (ServiceError, RecordsError, letters.LettersError) as e:
         flash(f"未能签章：{e}")
     else:
         flash(f"已签章 {outcome.doc_number}")
@@ -393,7 +394,7 @@ def deliver(reply_id: int) -> BaseResponse:
         return redirect(url_for("replies.show", reply_id=reply_id))
     try:
         record_delivery(instance(), reply_id, method, day, user().username)
-    except RecordsError:
+    except (ReplyError, RecordsError):
         flash(f"送达方式只能是{'、'.join(DELIVERY_METHODS)}")
     else:
         flash(f"已登记送达：{method}，{day.isoformat()}")

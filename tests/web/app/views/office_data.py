@@ -12,9 +12,9 @@ from sqlalchemy import select
 from records import Letter, Unit, cases, intake
 from records.routing import assign_owner
 from tests.web.signin import HANDLER_UNIT, add_users
-from web.cli.register import register_written
 from web.services.indexing import index_letters
 from web.services.instance import Instance
+from web.services.registration import register_written
 
 OTHER_UNIT = "县民政局"
 ID_HAN = "41172219630412352X"

@@ -430,7 +430,7 @@ def test_the_certificate_is_shown_and_a_ca_one_imported(admin: FlaskClient, home
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
 def test_a_signed_reply_carries_the_uploaded_seal_and_verifies(admin: FlaskClient, app: Flask,
                                                                home: Path) -> None:
-    from web.cli.register import register_written
+    from web.services.registration import register_written
     from web.services.replies import generate_reply, verify_document
 
     seal = io.BytesIO()

@@ -213,7 +213,7 @@ def test_the_registers_kept_totals_follow_the_records(instance: Instance) -> Non
     """Totals are kept until the records change: a new letter, a case opened, a state moved."""
     from records import intake
     from tests.web.signin import add_users
-    from web.cli.register import register_written
+    from web.services.registration import register_written
 
     add_users(instance.home)
 

@@ -16,9 +16,9 @@ from tests.web.app.views.review_data import CATEGORY, Reviewable, build, copy, l
 from tests.web.conftest import Scan
 from tests.web.signin import HANDLER_UNIT, csrf_token, sign_in
 from web.app import create_app
-from web.cli.register import register_written
 from web.services import review
 from web.services.instance import Instance
+from web.services.registration import register_written
 
 pytestmark = pytest.mark.slow  # the template instance is OCR'd once (a few seconds)
 
