@@ -33,7 +33,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "auth.logout": EVERYONE, "auth.password": EVERYONE,
     "letters.register": READERS, "letters.show": READERS, "letters.find": READERS,
     "letters.export": READERS, "cases.export": READERS, "replies.confirm_sign": {"leader"},
-    "dashboard.export": EVERYONE,
+    "dashboard.export": EVERYONE, "cases.add_note": READERS, "cases.attachment": READERS,
     "letters.same_person": READERS, "letters.similar": READERS,
     "intake.index": {"clerk"}, "intake.upload": {"clerk"}, "intake.progress": {"clerk"},
     "review.queue": {"clerk"}, "review.letter": {"clerk"}, "review.edit_line": {"clerk"},

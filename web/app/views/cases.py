@@ -39,7 +39,7 @@ from records.workflow import (
 )
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import case_actions, exports, labels
+from web.services import case_actions, case_notes, exports, labels
 from web.services.access import may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
 
@@ -144,6 +144,37 @@ def _rows(session: Any, case_ids: list[int]) -> list[dict[str, Any]]:
 def show(case_id: int) -> str:
     """One case: letters, clock, owner, replies, 督办, 批示, timeline and the actions open now."""
     return render_template("cases/show.html", **_case_page(case_id))
+
+
+@bp.post("/<int:case_id>/notes")
+@requires("act_on_cases")
+def add_note(case_id: int) -> Response:
+    """A progress note, an attached file, or both (audited, scoped like the case)."""
+    file = request.files.get("file")
+    try:
+        case_notes.add_note(instance(), user(), case_id, request.form.get("text", ""),
+                            file_name=file.filename if file and file.filename else None,
+                            stream=file.stream if file and file.filename else None)
+    except case_notes.NotFound:
+        abort(404)
+    except case_notes.NoteError as e:
+        flash(f"未能记录：{e}")
+    else:
+        flash("已记录办理情况")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="notes"), code=303)
+
+
+@bp.get("/<int:case_id>/attachments/<int:note_id>")
+@requires("read_letters")
+def attachment(case_id: int, note_id: int) -> Response:
+    """A file attached to a case, as an attachment (never shown inline: not our content)."""
+    try:
+        path, name, media_type = case_notes.attachment(instance(), user(), case_id, note_id)
+    except case_notes.NotFound:
+        abort(404)
+    response = send_file(path, mimetype=media_type, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/<int:case_id>/actions/<action>")
@@ -259,7 +290,9 @@ def _case_page(case_id: int) -> dict[str, Any]:
         leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
             select(User).where(User.role == "leader", User.active.is_(True))
             .order_by(User.username))]
+    notes = case_notes.notes_of(instance(), me, case_id)
     return {"case": row, "clocks": clocks, "letters": letters, "replies": replies,
+            "notes": notes, "may_note": me.can("act_on_cases"),
             "supervision": supervision, "instructions": instructions, "hearings": hearings,
             "timeline": timeline, "seen_event": seen_event, "actions": actions,
             "labels": case_actions.LABELS, "units": units, "leaders": leaders,

@@ -175,3 +175,40 @@ def test_lists_offer_export_print_and_saved_filters(app: Flask) -> None:
     static = Path(__file__).resolve().parents[4] / "web/app/static"
     css = (static / "huiyin.css").read_text()
     assert "@media print" in css and "max-width: 70rem" not in css
+
+
+def test_handlers_record_notes_and_attach_files_scoped_and_audited(app: Flask,
+                                                                   office: Office) -> None:
+    from records import AuditEvent
+    from tests.web.signin import csrf_token
+
+    handler = client(app, "handler1")
+    land, wage = office.cases["land"], office.cases["wage"]  # own unit's, another unit's
+    token = csrf_token(handler, f"/cases/{land}")
+    photo = b"\xff\xd8\xff\xe0" + b"survey photo" * 100
+    posted = handler.post(f"/cases/{land}/notes", data={
+        "csrf_token": token, "text": "已到现场核实，补偿款尚欠两万八千元",
+        "file": (io.BytesIO(photo), "现场照片.jpg")}, content_type="multipart/form-data")
+    assert posted.status_code == 303
+    page = handler.get(f"/cases/{land}").get_data(as_text=True)
+    assert "已到现场核实" in page and "现场照片.jpg" in page and "赵刚" in page
+    link = re.search(rf'href="(/cases/{land}/attachments/\d+)"', page)
+    assert link
+    download = handler.get(link.group(1))
+    assert download.status_code == 200 and download.data == photo
+    assert "attachment" in download.headers["Content-Disposition"]
+    download.close()
+    # scoped like the case: not on another unit's case, not for a stranger to the case
+    other = handler.post(f"/cases/{wage}/notes", data={"csrf_token": token, "text": "x"})
+    assert other.status_code == 404
+    refused = handler.post(f"/cases/{land}/notes", data={
+        "csrf_token": token, "file": (io.BytesIO(b"<script>"), "page.html")},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert "附件只能是" in refused.get_data(as_text=True)
+    with Instance(office.home) as instance, instance.db.session() as session:
+        actions = [e.action for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "case", AuditEvent.entity_id == land,
+                                     AuditEvent.actor == "handler1"))]
+    assert {"case-note", "case-attachment", "download"} <= set(actions)
+    timeline = text_of(page)[text_of(page).index("办理记录"):]
+    assert "办理情况记录" in timeline and "上传附件" in timeline
