@@ -137,7 +137,7 @@ def review_data(instance: Instance, session: Session, letter: Letter) -> dict[st
         "case_id": letter.case_id, "case_no": letter.case.case_no if letter.case else None,
         "case_title": letter.case.title if letter.case else None,
         "reviewed_by": letter.reviewed_by, "reviewed_at": letter.reviewed_at,
-        "pages": pages,
+        "pages": pages, "doubtful": unchecked_low_lines(letter),
         "form": _prefill(letter, fields, categories(instance)),
         "found": {"id_numbers": fields["id_numbers"], "phones": fields["phones"],
                   "unverified_id_numbers": fields["unverified_id_numbers"],
@@ -394,12 +394,21 @@ def clean_form(form: dict[str, Any], known_categories: list[str]) -> dict[str, A
     return cleaned
 
 
+def unchecked_low_lines(letter: Letter) -> int:
+    """Lines read with low confidence that nobody has corrected: the clerk must look at them."""
+    return sum(1 for page in letter.pages for line in page.lines
+               if _low(line) and "ocr_text" not in line)
+
+
 def save_metadata(instance: Instance, letter_id: int, form: dict[str, Any], *, actor: str,
-                  expected_version: int | None, case: str | int | None) -> dict[str, Any]:
+                  expected_version: int | None, case: str | int | None,
+                  low_lines_checked: bool | None = None) -> dict[str, Any]:
     """Confirm who wrote, from where, about what; open a case (``"new"``) or link to one (id).
 
     ``case=None`` leaves the letter's case as it is. The letter is marked reviewed by
-    ``actor``, reindexed, and the result says which case it now belongs to.
+    ``actor``, reindexed, and the result says which case it now belongs to. A page passes
+    ``low_lines_checked`` (its 已核对 box): False refuses a letter whose doubtful lines were
+    neither corrected nor confirmed.
     """
     cleaned = clean_form(form, categories(instance))
     if case is not None and case != "new" and not isinstance(case, int):
@@ -410,6 +419,10 @@ def save_metadata(instance: Instance, letter_id: int, form: dict[str, Any], *, a
             if letter is None:
                 raise ReviewError(f"没有编号为 {letter_id} 的来信")
             _check_version(session, letter, expected_version)
+            doubtful = unchecked_low_lines(letter)
+            if low_lines_checked is False and doubtful:
+                raise ReviewError(f"本件有 {doubtful} 行识别置信度低：请逐行核对原件后勾选"
+                                  "“已核对”，再保存", "low_lines_checked")
             before = {name: getattr(letter, name) for name in LETTER_FIELDS}
             for name in LETTER_FIELDS:
                 setattr(letter, name, cleaned[name])

@@ -33,7 +33,8 @@ def test_machine_actors_and_people_are_shown_by_name() -> None:
 
 
 def test_a_template_version_reads_in_chinese() -> None:
-    assert labels.template_version_label("builtin:01471b2c9d0e5f66") == "系统内置模板（校验码 01471b2c）"
+    shown = labels.template_version_label("builtin:01471b2c9d0e5f66")
+    assert shown == "系统内置模板（校验码 01471b2c）"
     assert labels.template_version_label("office:abcdef0123456789").startswith("本单位上传的模板")
     assert labels.template_version_label(None) == "未记录"
 

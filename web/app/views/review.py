@@ -172,7 +172,8 @@ def save(letter_id: int) -> Any:
         target = _case_choice(choice, request.form.get("case_no", ""))
         result = review.save_metadata(instance(), letter_id, form, actor=user().username,
                                       expected_version=_int(request.form.get("version")),
-                                      case=target)
+                                      case=target, low_lines_checked=request.form.get(
+                                          "low_lines_checked") == "1")
     except review.ReviewConflict as e:
         return _page(letter_id, status=409, form=form, error=str(e), conflict=e.current,
                      choice=choice)

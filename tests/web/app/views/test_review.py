@@ -72,7 +72,8 @@ def _form(office: Reviewable, **changes: str) -> dict[str, str]:
     form = {"p0_name": scan.name, "p0_id_number": scan.id_number, "p0_phone": scan.phone,
             "p0_address": "石桥镇枣树营村", "p1_name": "", "p1_id_number": "", "p1_phone": "",
             "p1_address": "", "township": "石桥镇", "village": "枣树营村",
-            "category": CATEGORY, "summary": "征地补偿款至今没有发放", "case": "new"}
+            "category": CATEGORY, "summary": "征地补偿款至今没有发放", "case": "new",
+            "low_lines_checked": "1"}
     form.update(changes)
     return form
 
@@ -405,3 +406,21 @@ def test_the_name_follows_a_corrected_signature_line(clerk: FlaskClient,
     assert data["before"] != corrected
     js = (Path(__file__).resolve().parents[4] / "web/app/static/review.js").read_text()
     assert "followName(data.before" in js
+
+
+def test_doubtful_lines_must_be_looked_at_before_filing(clerk: FlaskClient,
+                                                       office: Reviewable) -> None:
+    """A letter was marked 已校对 although its low-confidence lines were never opened."""
+    with Instance(office.home) as instance, instance.db.session() as session:
+        letter = session.get(Letter, office.jpeg)
+        assert letter is not None
+        page = letter.pages[0]
+        lines = [dict(line) for line in page.lines]
+        lines[0]["score"] = 0.3  # one line the reader was unsure of
+        page.lines = lines
+    html = clerk.get(f"/review/letters/{office.jpeg}").get_data(as_text=True)
+    assert 'name="low_lines_checked"' in html and "1 行低置信度文字" in html
+    refused = _save(clerk, office, office.jpeg, _form(office, low_lines_checked=""))
+    assert refused.status_code == 400
+    assert 'id="err-low_lines_checked"' in refused.get_data(as_text=True)
+    assert _save(clerk, office, office.jpeg, _form(office)).status_code == 302
