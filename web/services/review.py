@@ -34,6 +34,7 @@ from ocr.fields import extract_fields, valid_id_number
 from records import AuditEvent, Case, Letter, Page, PageEdit, RecordsError, audit, cases, intake
 from records.models import utcnow
 from records.routing import route_case
+from web.services import labels
 from web.services.errors import ServiceError
 from web.services.gazetteer import categories, gazetteer
 from web.services.indexing import index_or_queue
@@ -229,7 +230,7 @@ def propose_summary(text: str) -> str:
     return best.strip("，,：: ")[:60]
 
 
-def _current(session: Session, letter: Letter) -> dict[str, Any]:
+def _current(session: Session, letter: Letter, zone: str) -> dict[str, Any]:
     """The letter as it is now, and who changed it last: shown when a save is refused."""
     last = session.scalars(
         select(AuditEvent).where(AuditEvent.entity == "letter", AuditEvent.entity_id == letter.id,
@@ -238,7 +239,8 @@ def _current(session: Session, letter: Letter) -> dict[str, Any]:
     return {
         "version": letter.version,
         "changed_by": last.actor if last else None,
-        "changed_at": last.at.isoformat(timespec="seconds") if last else None,
+        "changed_at": last.at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
+        .strftime("%Y-%m-%d %H:%M:%S") if last else None,
         "change": last.action if last else None,
         "petitioners": [{"name": p.name, "phone": p.phone or ""} for p in letter.petitioners],
         **{name: getattr(letter, name) for name in LETTER_FIELDS},
@@ -247,12 +249,19 @@ def _current(session: Session, letter: Letter) -> dict[str, Any]:
     }
 
 
-def _check_version(session: Session, letter: Letter, expected: int | None) -> None:
+def _name(session: Session, username: str | None) -> str:
+    """Who changed a letter, by the name the office knows them by."""
+    if not username:
+        return "他人"
+    return labels.person(username, labels.display_names(session, [username]))
+
+
+def _check_version(session: Session, letter: Letter, expected: int | None, zone: str) -> None:
     if expected is None:
         raise ReviewError("缺少版本号（version）：请重新打开本页后再保存")
     if letter.version != expected:
-        current = _current(session, letter)
-        who = current["changed_by"] or "他人"
+        current = _current(session, letter, zone)
+        who = _name(session, current["changed_by"])
         raise ReviewConflict(f"来信 {letter.reg_no} 已被 {who} 修改（{current['changed_at']}），"
                              "请看过对方的修改后再保存", current)
 
@@ -261,8 +270,9 @@ def _conflict_after_race(instance: Instance, letter_id: int) -> ReviewConflict:
     """Two saves at the same moment: the database refused the second; say what won."""
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        current = _current(session, letter)
-    return ReviewConflict(f"来信 {letter_id} 刚被 {current['changed_by'] or '他人'} 修改，"
+        current = _current(session, letter, instance.settings["timezone"])
+        who = _name(session, current["changed_by"])
+    return ReviewConflict(f"来信 {letter_id} 刚被 {who} 修改，"
                           "请看过对方的修改后再保存", current)
 
 
@@ -279,7 +289,7 @@ def edit_line(instance: Instance, page_id: int, line: int, text: str, *, actor: 
             if page is None:
                 raise ReviewError(f"没有编号为 {page_id} 的页面")
             letter = page.letter
-            _check_version(session, letter, expected_version)
+            _check_version(session, letter, expected_version, instance.settings["timezone"])
             lines = [dict(item) for item in page.lines]
             proposed: dict[str, Any] = {}
             if not 0 <= line < len(lines):
@@ -418,7 +428,7 @@ def save_metadata(instance: Instance, letter_id: int, form: dict[str, Any], *, a
             letter = session.get(Letter, letter_id)
             if letter is None:
                 raise ReviewError(f"没有编号为 {letter_id} 的来信")
-            _check_version(session, letter, expected_version)
+            _check_version(session, letter, expected_version, instance.settings["timezone"])
             doubtful = unchecked_low_lines(letter)
             if low_lines_checked is False and doubtful:
                 raise ReviewError(f"本件有 {doubtful} 行识别置信度低：请逐行核对原件后勾选"

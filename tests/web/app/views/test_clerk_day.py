@@ -212,3 +212,27 @@ def test_handlers_record_notes_and_attach_files_scoped_and_audited(app: Flask,
     assert {"case-note", "case-attachment", "download"} <= set(actions)
     timeline = text_of(page)[text_of(page).index("办理记录"):]
     assert "办理情况记录" in timeline and "上传附件" in timeline
+
+
+def test_until_public_url_and_phone_are_set_the_admin_is_warned_and_nothing_goes_out(
+        office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The QR code encoded http://localhost:5000 and every reply said 0000-0000000."""
+    from records import RecordsError
+    from web.services.replies import generate_reply, verify_url
+
+    monkeypatch.delenv("HUIYIN_DEMO", raising=False)
+    unset = create_app({"HUIYIN_HOME": str(office.home), "TESTING": True})
+    try:
+        html = client(unset, "admin1").get("/admin/").get_data(as_text=True)
+        assert "需要设置" in html and "public_url" in html and "office_phone" in html
+    finally:
+        unset.extensions["huiyin"].close()
+    with Instance(office.home, {"public_url": "http://localhost:5000"}) as instance:
+        with pytest.raises(RecordsError, match="群众的手机打不开"):
+            verify_url(instance, 1)
+        with pytest.raises(RecordsError, match="联系电话"):
+            generate_reply(instance, office.letters["han1"], "acknowledgement", out_dir=None,
+                           actor="clerk1", pdf=False)
+    ready = {"public_url": "https://xf.qinghe.gov.cn", "office_phone": "0371-1234567"}
+    with Instance(office.home, ready) as instance:
+        assert verify_url(instance, 1).startswith("https://xf.qinghe.gov.cn/verify/1-")
