@@ -381,3 +381,32 @@ def test_regenerating_supersedes_and_keeps_the_old_version(app: Flask, home: Pat
     refused = leader.post(f"/replies/{signed}/sign", data={"csrf_token": token, "confirmed": "1"},
                           follow_redirects=True)
     assert "未能签章：此文书已被新版本替代" in refused.get_data(as_text=True)
+
+
+def test_signing_asks_to_confirm_and_for_the_password_again(app: Flask, home: Path) -> None:
+    """Signing was one click with no confirmation."""
+    with Instance(home) as instance:
+        outcome = generate_reply(instance, 2, "transfer_notice", out_dir=None, actor="clerk1",
+                                 pdf=False)
+    reply_id = outcome.reply_id
+    leader = client_of(app, "leader1")
+    page = leader.get(f"/replies/{reply_id}/sign").get_data(as_text=True)
+    assert "我已核对右侧文书的内容和收件人" in page and 'name="password"' not in page  # fresh
+    token = csrf_token(leader, f"/replies/{reply_id}/sign")
+    unconfirmed = leader.post(f"/replies/{reply_id}/sign", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400 and "请先核对文书" in unconfirmed.get_data(as_text=True)
+    settings = app.extensions["huiyin"].settings
+    before, settings["sign_again_minutes"] = settings["sign_again_minutes"], 0
+    try:
+        assert 'name="password"' in leader.get(f"/replies/{reply_id}/sign").get_data(
+            as_text=True)
+        bare = leader.post(f"/replies/{reply_id}/sign",
+                           data={"csrf_token": token, "confirmed": "1"})
+        assert bare.status_code == 400 and "再次输入您的登录密码" in bare.get_data(as_text=True)
+        wrong = leader.post(f"/replies/{reply_id}/sign",
+                            data={"csrf_token": token, "confirmed": "1", "password": "nope"})
+        assert wrong.status_code == 400 and "密码未通过" in wrong.get_data(as_text=True)
+    finally:
+        settings["sign_again_minutes"] = before
+    (row,) = [r for r in replies(home) if r.id == reply_id]
+    assert row.signed_pdf_sha256 is None and row.signed_by is None
