@@ -167,3 +167,21 @@ def test_error_pages_read_in_chinese(browser: Browser, server: str,
         assert not report, "\n".join(f"{k}: {v}" for k, v in report.items())
     finally:
         context.close()
+
+
+def test_the_id_field_shows_all_18_digits(browser: Browser, server: str,
+                                          request: pytest.FixtureRequest) -> None:
+    """At 1366×768 the review form's ID field hid its 18th digit (the check digit)."""
+    context = browser.new_context(base_url=server, locale="zh-CN", viewport=SCREEN)
+    try:
+        page = context.new_page()
+        start_shots(page, request.node.name)
+        _sign_in(page, "clerk")
+        page.goto("/review/letters/1")
+        field = page.get_by_label("第 1 位信访人身份证号")
+        field.fill("41172219630412352X")
+        shot(page, "id-number")
+        hidden = field.evaluate("e => e.scrollWidth - e.clientWidth")
+        assert hidden <= 0, f"{hidden}px of the ID number are hidden"
+    finally:
+        context.close()

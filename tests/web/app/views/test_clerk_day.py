@@ -236,3 +236,12 @@ def test_until_public_url_and_phone_are_set_the_admin_is_warned_and_nothing_goes
     ready = {"public_url": "https://xf.qinghe.gov.cn", "office_phone": "0371-1234567"}
     with Instance(office.home, ready) as instance:
         assert verify_url(instance, 1).startswith("https://xf.qinghe.gov.cn/verify/1-")
+
+
+def test_holidays_not_yet_announced_are_marked_as_an_estimate(app: Flask) -> None:
+    """The 2027 holidays were labelled 国家规定 though the State Council had not announced them."""
+    admin = client(app, "admin1")
+    estimate = admin.get("/admin/holidays?year=2027").get_data(as_text=True)
+    assert "按法定节日推算（待国务院通知）" in estimate and "<td>国家规定</td>" not in estimate
+    announced = admin.get("/admin/holidays?year=2026").get_data(as_text=True)
+    assert "<td>国家规定</td>" in announced and "按法定节日推算" not in announced
