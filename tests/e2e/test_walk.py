@@ -169,8 +169,8 @@ def test_error_pages_read_in_chinese(browser: Browser, server: str,
         context.close()
 
 
-def test_the_id_field_shows_all_18_digits(browser: Browser, server: str,
-                                          request: pytest.FixtureRequest) -> None:
+def test_the_id_and_phone_fields_show_every_digit(browser: Browser, server: str,
+                                                  request: pytest.FixtureRequest) -> None:
     """At 1366×768 the review form's ID field hid its 18th digit (the check digit)."""
     context = browser.new_context(base_url=server, locale="zh-CN", viewport=SCREEN)
     try:
@@ -178,10 +178,11 @@ def test_the_id_field_shows_all_18_digits(browser: Browser, server: str,
         start_shots(page, request.node.name)
         _sign_in(page, "clerk")
         page.goto("/review/letters/1")
-        field = page.get_by_label("第 1 位信访人身份证号")
-        field.fill("41172219630412352X")
-        shot(page, "id-number")
-        hidden = field.evaluate("e => e.scrollWidth - e.clientWidth")
-        assert hidden <= 0, f"{hidden}px of the ID number are hidden"
+        for label, value in (("身份证号", "41172219630412352X"), ("电话", "13839452176")):
+            field = page.get_by_label(f"第 1 位信访人{label}")
+            field.fill(value)
+            hidden = field.evaluate("e => e.scrollWidth - e.clientWidth")
+            assert hidden <= 0, f"{hidden}px of the {label} are hidden"
+        shot(page, "id-and-phone")
     finally:
         context.close()

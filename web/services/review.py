@@ -188,7 +188,9 @@ def _prefill(letter: Letter, fields: dict[str, Any], known: list[str]) -> dict[s
         "village": letter.village or next(iter(fields["villages"]), ""),
         "category": letter.category or (letter.case.category if letter.case else "")
         or propose_category(letter.text or "", known),
-        "summary": letter.summary or propose_summary(letter.text or "") or fields["summary"] or "",
+        # until a clerk confirms one, what the letter asks for beats the reader's first sentence
+        "summary": (letter.summary if letter.reviewed_at else "")
+        or propose_summary(letter.text or "") or letter.summary or fields["summary"] or "",
     }
 
 
@@ -226,7 +228,8 @@ def propose_summary(text: str) -> str:
     if not found:
         return ""
     best = max(found, key=lambda s: s.startswith(("请求", "要求", "恳请")))
-    best = re.sub(r"^(?:请求|恳请)(?:领导|县领导|有关部门|政府)?(?:帮忙|帮助)?", "", best)
+    best = re.sub(r"^(?:请求|恳请)(?:领导|县领导|有关部门|政府)?(?:帮忙|帮助)?|^反映(?:的问题是)?",
+                  "", best)
     return best.strip("，,：: ")[:60]
 
 

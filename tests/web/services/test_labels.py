@@ -66,3 +66,8 @@ def test_the_summary_is_what_the_letter_asks_for() -> None:
             "我多次到镇政府反映，一直没有答复。请求领导督促有关部门尽快兑现拖欠的补偿款。")
     assert propose_summary(text) == "督促有关部门尽快兑现拖欠的补偿款"
     assert propose_summary("尊敬的领导：\n您好。") == ""
+
+
+def test_a_reported_problem_is_summarised_without_its_preamble() -> None:
+    text = "我反映的问题是征地补偿款至今没有发放，请求领导督促解决。\n信访人：韩秋菊"
+    assert propose_summary(text) == "征地补偿款至今没有发放，请求领导督促解决"
