@@ -105,3 +105,19 @@ def test_the_command_line_refuses_what_the_admin_page_refuses(
         office: Office, args: tuple[str, ...], message: str) -> None:
     refused = run(office.home, *args)
     assert refused.exit_code == 1 and message in refused.stderr
+
+
+def test_a_handler_sees_id_numbers_masked_on_the_page_and_through_the_api(
+        office: Office, app: Flask) -> None:
+    from tests.web.app.views.office_data import ID_HAN
+
+    letter_id = office.letters["han1"]
+    page = sign_in(app.test_client(), "handler1").get(f"/letters/{letter_id}")
+    assert page.status_code == 200 and "韩秋菊" in page.get_data(as_text=True)
+    api = app.test_client()
+    token = api.post("/api/v1/token", json={"username": "handler1", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    record = api.get(f"/api/v1/letters/{letter_id}", headers=headers)
+    assert record.status_code == 200 and "韩秋菊" in record.get_json()["text"]
+    for shown in (page.get_data(as_text=True), record.get_data(as_text=True)):
+        assert ID_HAN not in shown and ID_HAN[:6] in shown  # the region stays, the birth goes

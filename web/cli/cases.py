@@ -12,7 +12,7 @@ from records import MEETING_KINDS, Case, Hearing, Unit, User, audit, cases, inta
 from records import supervision as supervising
 from records.calendar import WorkCalendar
 from records.models import Instruction, Supervision
-from records.workflow import ACTION_LABELS, DECISIONS, STAGE_LABELS, Stage, allowed_actions
+from records.workflow import ACTION_LABELS, DECISIONS, Stage, allowed_actions
 from web.cli.common import (
     ACTOR,
     DATE,
@@ -25,26 +25,13 @@ from web.cli.common import (
 from web.services import case_actions
 from web.services.access import CONSOLE
 from web.services.case_actions import Outcome
+from web.services.case_view import case_row, jsonable
 from web.services.instance import Instance
 
 
 def case_summary(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str, Any]:
-    """What a list of cases shows: number, stage, the clock that matters, flags."""
-    clock = cases.deadline(case, calendar)
-    return {
-        "case_id": case.id,
-        "case_no": case.case_no,
-        "title": case.title,
-        "stage": case.status,
-        "stage_label": STAGE_LABELS[Stage(case.status)],
-        "unit": case.unit.name if case.unit else None,
-        "lead_id": case.lead_id,
-        "deadline": None if clock is None else {
-            "what": clock.what, "due": clock.due.isoformat(), "kind": clock.kind,
-            "days_left": clock.days_left(today), "overdue": clock.overdue(today),
-        },
-        "flags": case.flags,
-    }
+    """What a list of cases shows (web.services.case_view.case_row), as JSON."""
+    return jsonable(case_row(case, cases.deadline(case, calendar), today))
 
 
 @click.command("cases")

@@ -9,17 +9,10 @@ the index and the replies stay in the instance folder; afterwards set ``database
 from __future__ import annotations
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from records import Database, create_database, database_exists
-from records.transfer import TransferError, TransferReport, copy_records
+from records.transfer import TransferReport
 from web.cli.common import emit, fail, json_option
-
-
-def _shown(url: str) -> str:
-    """A URL fit to print: the password masked."""
-    return make_url(url).render_as_string(hide_password=True)
+from web.services.migration import MigrationError, migrate_database, shown_url
 
 
 @click.command("migrate-db")
@@ -33,33 +26,15 @@ def _shown(url: str) -> str:
 @json_option
 def migrate_db(source_url: str, target_url: str, batch: int, as_json: bool) -> None:
     """Copy every record from one database to another (empty) one and check the copy."""
-    try:
-        same = make_url(source_url) == make_url(target_url)
-    except ArgumentError as e:
-        fail(f"not a database URL: {e}")
-    if same:
-        fail("--from and --to name the same database")
-    if not database_exists(source_url):
-        fail(f"no database at {_shown(source_url)}")
-
     def progress(table: str, done: int, total: int) -> None:
         if not as_json and total:
             click.echo(f"\r{table}: {done}/{total}", nl=done >= total, err=True)
 
-    source, target = Database(source_url), None
     try:
-        create_database(target_url)
-        target = Database(target_url)
-        report = copy_records(source, target, batch=batch, progress=progress)
-    except TransferError as e:
+        report = migrate_database(source_url, target_url, batch=batch, progress=progress)
+    except MigrationError as e:
         fail(str(e))
-    except DBAPIError as e:
-        fail(f"database error: {str(e.orig).strip().splitlines()[0]}")
-    finally:
-        source.close()
-        if target is not None:
-            target.close()
-    document = {"from": _shown(source_url), "to": _shown(target_url), **report.as_dict()}
+    document = {"from": shown_url(source_url), "to": shown_url(target_url), **report.as_dict()}
     emit(as_json, document, lambda: _print(report, target_url))
     if not report.ok:
         raise SystemExit(1)
@@ -73,6 +48,6 @@ def _print(report: TransferReport, target_url: str) -> None:
                    f"{t.target_sha256[:16]}  {mark}")
     if report.ok:
         click.echo(f"{report.rows} rows copied and checked. Now set database_url = "
-                   f"\"{_shown(target_url)}\" in the instance's config.toml.")
+                   f"\"{shown_url(target_url)}\" in the instance's config.toml.")
     else:
         click.echo("The copy differs from the source: do not switch to it.", err=True)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
-from records import Case, Letter, LoginAttempt, Unit, User
+from records import AuditEvent, Case, Letter, LoginAttempt, Unit, User, audit
+from records.models import utcnow
+from web.services.instance import Instance
 
 # What each capability allows, and which roles hold it. Routes name a capability, never a role.
 CAPABILITIES: dict[str, frozenset[str]] = {
@@ -191,3 +193,64 @@ def may_see_letter(user: SignedIn, letter: Letter) -> bool:
     if user.unit_ids is None:
         return True
     return letter.case is not None and letter.case.unit_id in user.unit_ids
+
+
+def sign_in(instance: Instance, username: str, password: str, remote_addr: str, *,
+            via: str | None = None) -> SignedIn:
+    """Check a sign-in and record it, refused or not (the count of failures must survive the
+    refusal); the SignedIn carries the sign-in's audit event as its session, so that signing
+    out ends exactly this session. Raises LoginRefused."""
+    with instance.db.session() as db:
+        try:
+            user = authenticate(db, username, password, remote_addr, utcnow())
+        except LoginRefused as e:
+            refused = e
+        else:
+            event = audit.record(db, user.username, "login", "user", user.id,
+                                 **({"via": via} if via else {}))
+            db.flush()
+            return replace(signed_in(db, user), session_id=event.id)
+    raise refused
+
+
+def sign_out(instance: Instance, me: SignedIn) -> None:
+    """End this session: a copy of its cookie is refused from now on (see session_user)."""
+    if me.session_id:
+        with instance.db.session() as db:
+            audit.record(db, me.username, "logout", "session", me.session_id)
+
+
+def change_password(instance: Instance, me: SignedIn, old: str, new: str, again: str,
+                    remote_addr: str) -> SignedIn:
+    """Change one's own password (the old one asked again); other sessions end.
+
+    Raises LoginRefused for a wrong old password (counted like a failed sign-in), ValueError
+    for a refused new one."""
+    with instance.db.session() as db:
+        try:
+            authenticate(db, me.username, old, remote_addr, utcnow())
+        except LoginRefused as e:
+            refused = e
+        else:
+            if new != again:
+                raise ValueError("两次输入的新密码不一致")
+            check_password_strength(new, me.username)
+            user = db.get(User, me.id)
+            assert user is not None
+            user.password_hash = hash_password(new)
+            audit.record(db, me.username, "change-password", "user", user.id)
+            return replace(signed_in(db, user), session_id=me.session_id)
+    raise refused
+
+
+def session_user(db: Session, user_id: int, token: str, session_id: int) -> SignedIn | None:
+    """The user of a session, if still active, its token still matches (no password change
+    since) and the session was not signed out."""
+    user = db.get(User, user_id)
+    if user is None or not user.active or session_token(user) != token:
+        return None
+    if session_id and db.scalar(select(AuditEvent.id).where(
+            AuditEvent.entity == "session", AuditEvent.entity_id == session_id,
+            AuditEvent.action == "logout").limit(1)) is not None:
+        return None
+    return replace(signed_in(db, user), session_id=session_id)

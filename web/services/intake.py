@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from records import Letter, tasks
 from web.services.instance import Instance
-from web.services.pipeline import CHANGED, IngestResult, admit
+from web.services.pipeline import IngestResult, admit
 
 MAX_BYTES = 200 << 20  # one upload; a 500-page scanner PDF at 300 dpi stays well below
 UPLOAD_DIR = "uploads.tmp"  # inside the instance folder
@@ -144,7 +144,7 @@ def register(instance: Instance, path: Path, received: Received, *, actor: str,
             received.error = f"{result.error}（原件已保留，登记号 {result.reg_no}）"
             received.letter_id, received.reg_no, received.kept = (result.letter_id,
                                                                   result.reg_no, True)
-        elif result.error == CHANGED:
+        elif result.refusal == "changed":
             received.error = ("文件在读取过程中发生了变化（扫描仪可能还在写入）："
                               "请等文件写完后重新登记")
         return received

@@ -66,9 +66,24 @@ class IngestResult:
     kept: bool = False  # an error, but the original is kept as a (failed) letter
     warning: str | None = None
     index_queued: bool = False  # read, but left to an "index" task (the index was busy)
+    refusal: str | None = None  # why, as a kind (REFUSALS) callers can act on; error says it
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def refuse(self, kind: str, message: str) -> IngestResult:
+        """Record a refusal: its kind for programs, its message for people."""
+        assert kind in REFUSALS, kind
+        self.refusal, self.error = kind, message
+        return self
+
+
+# The kinds of refusal: a file that is not a scan or is beyond the limits (nothing kept), a
+# damaged scan (kept as a failed letter), a file that changed while stored, a store that
+# refuses writes, a file that cannot be read, an original that was never stored, and pages
+# that could not be read (the letter kept as failed).
+REFUSALS = ("unreadable", "unsupported", "out_of_limits", "damaged", "changed",
+            "store_unwritable", "io_error", "not_stored", "pages_unreadable")
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:
@@ -128,8 +143,7 @@ def admit(instance: Instance, path: Path, *, actor: str, channel: str = "letter"
     result = IngestResult(file=printable(str(path)))
     problem = _unreadable(path)
     if problem:
-        result.error = problem
-        return Admitted(result)
+        return Admitted(result.refuse("unreadable", problem))
     sha256 = sha256_file(path)
     with instance.db.session() as session:
         letter = intake.find_by_sha(session, sha256)
@@ -141,23 +155,22 @@ def admit(instance: Instance, path: Path, *, actor: str, channel: str = "letter"
         try:
             kind = ocr.sniff(path)
             ocr.count_pages(path, limits=LETTER_LIMITS)
-        except (ocr.UnsupportedFile, ocr.OutOfLimits) as e:
-            result.error = str(e)
-            return Admitted(result)
+        except ocr.UnsupportedFile as e:
+            return Admitted(result.refuse("unsupported", str(e)))
+        except ocr.OutOfLimits as e:
+            return Admitted(result.refuse("out_of_limits", str(e)))
         except ocr.OcrError as e:  # damaged: still a scan of something, kept to compare
             damage = str(e)
     if known is None or not instance.blobs.exists(sha256):
         try:
             instance.blobs.put(path, sha256)
         except BlobError:
-            result.error = CHANGED
-            return Admitted(result)
+            return Admitted(result.refuse("changed", CHANGED))
         except StoreUnwritable as e:  # disk full, read-only: said as such, nothing registered
-            result.error = str(e.strerror)
-            return Admitted(result)
+            return Admitted(result.refuse("store_unwritable", str(e.strerror)))
         except OSError as e:
-            result.error = f"could not read the file: {e.strerror or e}"
-            return Admitted(result)
+            return Admitted(result.refuse("io_error", f"could not read the file: "
+                                                      f"{e.strerror or e}"))
     with instance.db.session() as session:
         if known is None:
             letter = intake.register_letter(
@@ -177,7 +190,8 @@ def admit(instance: Instance, path: Path, *, actor: str, channel: str = "letter"
             intake.set_state(session, letter, "stored")
         if damage:
             intake.set_state(session, letter, "failed", damage)
-            result.error, result.kept, result.reg_no = damage, True, letter.reg_no
+            result.refuse("damaged", damage)
+            result.kept, result.reg_no = True, letter.reg_no
     result.letter_id = known[0]
     return Admitted(result, new=new)
 
@@ -204,8 +218,7 @@ def _complete(instance: Instance, letter_id: int, result: IngestResult | None,
                                               letter.reg_no, letter.source_sha256)
     result = result or IngestResult(file=source_name)
     if state == "registered":
-        result.error = "the original was never stored; ingest the file again"
-        return result
+        return result.refuse("not_stored", "the original was never stored; ingest the file again")
     if not instance.blobs.exists(sha256):
         raise OriginalNotVisible(sha256, instance.blobs.path(sha256), reg_no)
     if state == "indexed":  # another process finished it while this one waited its turn
@@ -217,7 +230,8 @@ def _complete(instance: Instance, letter_id: int, result: IngestResult | None,
             with instance.db.session() as session:
                 letter = intake.get_letter(session, letter_id)
                 intake.set_state(session, letter, "failed", error)
-                result.error = f"{error} (original kept as letter {letter.reg_no})"
+                result.refuse("pages_unreadable",
+                              f"{error} (original kept as letter {letter.reg_no})")
                 return _describe(result, letter)
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)

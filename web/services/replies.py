@@ -291,11 +291,13 @@ def record_delivery(instance: Instance, reply_id: int, method: str, on: dt.date,
                     actor: str) -> None:
     """Note how (邮寄, 当面, 网上) and when a reply reached the petitioner."""
     if method not in DELIVERY_METHODS:
-        raise ReplyError(f"delivery method must be one of {', '.join(DELIVERY_METHODS)}")
+        raise ReplyError(f"送达方式只能是{'、'.join(DELIVERY_METHODS)}")
+    if on > instance.today():
+        raise ReplyError(f"送达日期 {on} 不能晚于今天（{instance.today()}）")
     with instance.db.session() as session:
         reply = session.get(Reply, reply_id)
         if reply is None:
-            raise ReplyError(f"no reply {reply_id}")
+            raise ReplyError(f"没有编号为 {reply_id} 的文书")
         reply.delivery_method, reply.delivered_on = method, on
         audit.record(session, actor, "deliver-reply", "reply", reply_id, method=method,
                      on=on.isoformat())

@@ -16,16 +16,23 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import letters as documents
 import search
-from records import Case, Letter, Page, RecordsError, audit, cases, intake, mask_id_numbers
-from records.models import utcnow
+from records import Case, Letter, Page, RecordsError, audit, cases
 from records.privacy import mask_personal
 from web.app import auth
 from web.app.auth import requires, user
+from web.app.files import reply_file_response
 from web.app.views import instance
-from web.app.views import replies as replies_view
-from web.services import access, case_actions, dashboard, letter_search, review
+from web.services import (
+    access,
+    case_actions,
+    case_view,
+    dashboard,
+    letter_search,
+    letter_view,
+    review,
+)
 from web.services import intake as intake_files
-from web.services.access import case_scope, letter_scope, may_see_case, may_see_letter
+from web.services.access import case_scope, letter_scope, may_see_case
 from web.services.errors import ServiceError
 from web.services.replies import generate_reply, sign_reply
 from web.services.reply_preview import form_fields, read_form, shared_converter
@@ -84,16 +91,11 @@ def token() -> Any:
     """A bearer token valid 8 hours; wrong credentials and lockouts as on the sign-in page."""
     data = _json()
     refused: tuple[str, int] | None = None
-    with instance().db.session() as db:
-        try:
-            found = access.authenticate(db, str(data.get("username", "")),
-                                      str(data.get("password", "")), request.remote_addr or "",
-                                      utcnow())
-        except access.LoginRefused as e:
-            refused = (str(e), 429 if "过多" in str(e) else 401)
-        else:
-            who = access.signed_in(db, found)
-            audit.record(db, found.username, "login", "user", found.id, via="api")
+    try:
+        who = access.sign_in(instance(), str(data.get("username", "")),
+                             str(data.get("password", "")), request.remote_addr or "", via="api")
+    except access.LoginRefused as e:
+        refused = (str(e), 429 if "过多" in str(e) else 401)
     if refused:
         return {"error": refused[0], "status": refused[1]}, refused[1]
     return {"token": auth.api_token(who), "expires_in": auth.API_TOKEN_HOURS * 3600,
@@ -109,16 +111,6 @@ def me() -> Any:
             "capabilities": sorted(c for c in access.CAPABILITIES if me_.can(c))}
 
 
-def _letter_row(letter: Letter) -> dict[str, Any]:
-    return {"letter_id": letter.id, "reg_no": letter.reg_no,
-            "received_on": letter.received_on.isoformat(), "channel": letter.channel,
-            "petitioners": intake.petitioner_names(letter),
-            "summary": mask_personal(letter.summary or ""),
-            "township": letter.township, "category": letter.category,
-            "pages": letter.page_count, "ingest_state": letter.ingest_state,
-            "case_id": letter.case_id, "reviewed": letter.reviewed_at is not None,
-            "version": letter.version}
-
 
 @route("/letters", "GET", "read_letters", "来信列表（新的在前）",
        query={"page": "页码（每页 50 件）",
@@ -133,25 +125,15 @@ def letters() -> Any:
 
 @route("/letters/<int:letter_id>", "GET", "read_letters", "一件来信")
 def letter(letter_id: int) -> Any:
-    """A letter with its petitioners, proposed fields and the text of each page (audited)."""
-    me_ = user()
-    with instance().db.session() as db:
-        found = db.get(Letter, letter_id)
-        if found is None or not may_see_letter(me_, found):
-            abort(404)
-        full_ids = me_.role in ("clerk", "leader")
-        row = _letter_row(found)
-        row.update(
-            text=found.text, extracted=found.extracted, error=found.ingest_error,
-            petitioner_details=[{
-                "name": p.name, "phone": p.phone, "address": p.address,
-                "id_number": p.id_number if full_ids else mask_id_numbers(p.id_number or ""),
-            } for p in found.petitioners],
-            pages_text=[{"page": p.number, "text": p.text, "engine": p.engine,
-                         "lines": p.lines} for p in found.pages])
-        # last: from this INSERT to the commit the database is locked for writers
-        audit.record(db, me_.username, "read", "letter", found.id, via="api")
-        return row
+    """A letter with its petitioners, proposed fields and the text of each page (audited).
+
+    The same record as the letter's page, masked the same way for the reader's role."""
+    try:
+        record = letter_view.letter_record(instance(), user(), letter_id, via="api")
+    except letter_view.LetterNotFound:
+        abort(404)
+    record["petitioner_details"] = record.pop("people")
+    return _jsonable(record)
 
 
 @route("/search", "GET", "read_letters", "全文检索",
@@ -186,6 +168,10 @@ def case_list() -> Any:
     return _paged(Case, where, "cases", _case_row)
 
 
+def _letter_row(letter: Letter) -> dict[str, Any]:
+    return _jsonable(letter_view.letter_row(letter))
+
+
 def _paged(model: Any, where: list[Any], name: str,
            row: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
     """One page (?page=N, 50 to a page) of a model's rows, newest first, with the total."""
@@ -198,15 +184,8 @@ def _paged(model: Any, where: list[Any], name: str,
 
 
 def _case_row(case: Case) -> dict[str, Any]:
-    due = cases.deadline(case, instance().calendar)
-    return {"case_id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
-            "status": case.status, "unit": case.unit.name if case.unit else None,
-            "township": case.township, "category": case.category,
-            "opened_on": case.opened_on.isoformat(), "flags": case.flags,
-            "deadline": due.due.isoformat() if due else None,
-            "deadline_for": due.what if due else None,
-            "days_left": (due.due - instance().today()).days if due else None,
-            "version": case.version}
+    row = case_view.case_row(case, cases.deadline(case, instance().calendar), instance().today())
+    return _jsonable(row)
 
 
 @route("/cases/<int:case_id>", "GET", "read_letters", "一个案件")
@@ -310,7 +289,10 @@ def generate(letter_id: int) -> Any:
     if template not in documents.template_names():
         abort(400, description=f"没有名为 {template[:40]!r} 的模板")
     with instance().db.session() as db:
-        letter_ = replies_view._letter(db, letter_id)
+        try:
+            letter_ = letter_view.visible_letter(db, user(), letter_id)
+        except letter_view.LetterNotFound:
+            abort(404)
         defaults = {f.name: f.value for f in form_fields(instance(), letter_, template)}
     given = data.get("fields") or {}
     if not isinstance(given, dict):
@@ -347,12 +329,15 @@ def sign(reply_id: int) -> Any:
        "下载文书（kind: docx | pdf | signed）")
 def reply_file(reply_id: int, kind: str) -> Any:
     """The file itself, from the blob store by its recorded hash; audited."""
-    return replies_view.download(reply_id, kind)
+    return reply_file_response(reply_id, kind)
 
 
 def _reply_row(reply_id: int) -> dict[str, Any]:
     with instance().db.session() as db:
-        found, _ = replies_view._reply(db, reply_id)
+        try:
+            found, _ = letter_view.visible_reply(db, user(), reply_id)
+        except letter_view.LetterNotFound:
+            abort(404)
         return {"reply_id": found.id, "letter_id": found.letter_id, "case_id": found.case_id,
                 "template": found.template, "doc_number": found.doc_number,
                 "signed_by": found.signed_by,
@@ -361,7 +346,7 @@ def _reply_row(reply_id: int) -> dict[str, Any]:
                 "delivery_method": found.delivery_method,
                 "delivered_on": found.delivered_on.isoformat() if found.delivered_on else None,
                 "files": {kind: f"/api/v1/replies/{found.id}/files/{kind}"
-                          for kind, (column, _, _) in replies_view.DOWNLOADS.items()
+                          for kind, (column, _, _) in letter_view.REPLY_FILES.items()
                           if getattr(found, column)}}
 
 

@@ -39,7 +39,7 @@ from records.workflow import (
 )
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import case_actions, case_notes, exports, labels
+from web.services import case_actions, case_notes, case_view, exports, labels
 from web.services.access import may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
 
@@ -87,9 +87,9 @@ def export() -> Response:
     with instance().db.session() as session:
         found, _ = _found(session, chosen)
         shown = _rows(session, [e.case_id for e in found])
-    rows = [(c["case_no"], c["title"], c["township"], c["stage"], c["unit"] or "未指定",
-             c["lead"], c["what"], c["due"], "" if c["days_left"] is None else c["days_left"],
-             "、".join(c["flags"])) for c in shown]
+    rows = [(c["case_no"], c["title"], c["township"], c["stage_label"], c["unit"] or "未指定",
+             c["lead"], *((d["what"], d["due"], d["days_left"]) if (d := c["deadline"])
+                          else ("", None, "")), "、".join(c["flags"])) for c in shown]
     try:
         data = exports.workbook(f"信访事项 {instance().today()}", EXPORT_HEADERS, rows)
     except exports.ExportTooLarge as e:
@@ -131,7 +131,7 @@ def _rows(session: Any, case_ids: list[int]) -> list[dict[str, Any]]:
         loaded.update({c.id: c for c in session.scalars(
             select(Case).where(Case.id.in_(case_ids[start:start + 500]))
             .options(joinedload(Case.unit)))})
-    shown = [_case_row(loaded[i], cases.deadline(loaded[i], calendar), today)
+    shown = [case_view.case_row(loaded[i], cases.deadline(loaded[i], calendar), today)
              for i in case_ids]
     leads = _names(session, {r["lead_id"] for r in shown if r["lead_id"]})
     for r in shown:
@@ -247,7 +247,7 @@ def _case_page(case_id: int) -> dict[str, Any]:
         if case is None or not may_see_case(me, case):
             abort(404)
         clock = cases.deadline(case, calendar)
-        row = _case_row(case, clock, today)
+        row = case_view.case_row(case, clock, today)
         lead = session.get(User, case.lead_id) if case.lead_id else None
         accused = session.get(Unit, case.accused_unit_id) if case.accused_unit_id else None
         row.update(
@@ -258,8 +258,7 @@ def _case_page(case_id: int) -> dict[str, Any]:
             extension_days=case.extension_days, paused_days=case.paused_days,
             satisfaction=case.satisfaction, category=case.category, version=case.version,
         )
-        clocks = [{"what": d.what, "due": d.due, "kind": d.kind, "days_left": d.days_left(today),
-                   "overdue": d.overdue(today), "working_days": d.working_days}
+        clocks = [case_view.deadline_dict(d, today)
                   for d in deadlines(cases.clock_of(case), calendar)]
         letters: list[dict[str, Any]] = [
             {"id": letter.id, "reg_no": letter.reg_no, "received_on": letter.received_on,
@@ -298,22 +297,6 @@ def _case_page(case_id: int) -> dict[str, Any]:
             "labels": case_actions.LABELS, "units": units, "leaders": leaders,
             "decisions": DECISIONS, "flags": cases.FLAGS, "today": today,
             "workflow_actions": set(ACTION_LABELS), "to_unit": case_actions.TO_UNIT}
-
-
-def _case_row(case: Case, clock: Any, today: dt.date) -> dict[str, Any]:
-    """What a list shows of a case: number, stage, owner, the clock that matters."""
-    return {
-        "id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
-        "status": case.status,
-        "stage": STATUS_LABELS.get(case.status, case.status),
-        "unit": case.unit.name if case.unit else "", "unit_id": case.unit_id,
-        "lead_id": case.lead_id, "township": case.township, "flags": list(case.flags),
-        "what": clock.what if clock else "", "due": clock.due if clock else None,
-        "kind": clock.kind if clock else "",
-        "days_left": clock.days_left(today) if clock else None,
-        "overdue": bool(clock and clock.overdue(today)),
-        "terminal": Stage(case.status) in TERMINAL,
-    }
 
 
 def _names(session: Any, user_ids: set[int]) -> dict[int, str]:

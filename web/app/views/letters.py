@@ -17,14 +17,12 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from werkzeug.wrappers import Response
 
 import search
-from letters import template_title
-from records import Case, Letter, Petitioner, Reply, audit, intake, mask_id_numbers
+from records import Case, Letter, Petitioner, audit
 from records.models import letter_petitioner
 from records.privacy import mask_personal
-from records.workflow import STAGE_LABELS
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import exports, letter_search
+from web.services import exports, letter_search, letter_view
 from web.services.access import letter_scope, may_see_letter
 from web.services.cache import Kept
 from web.services.gazetteer import categories
@@ -37,9 +35,7 @@ HITS_PER_PAGE = 20
 MAX_SEARCH_PAGE = 100  # 2,000 hits deep: past that, narrow the search
 RELATED_LIMIT = 50
 STATE_LABELS = {key: label for key, (label, _) in INGEST_FILTERS.items()}
-STATUS_LABELS = {s.value: label for s, label in STAGE_LABELS.items()}
-# Roles that work with whole ID numbers (registering, signing); others see them masked.
-FULL_ID_ROLES = ("clerk", "leader")
+STATUS_LABELS = letter_view.STATUS_LABELS
 
 
 @bp.get("/")
@@ -57,7 +53,7 @@ def register() -> str:
             .order_by(Letter.received_on.desc(), Letter.id.desc())
             .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
         ).unique().all()
-        letters = [_row(letter) for letter in rows]
+        letters = [letter_view.letter_row(letter) for letter in rows]
         townships = _townships(session)
     args: dict[str, Any] = {k: v for k, v in chosen.items() if v}
     return render_template(
@@ -103,7 +99,7 @@ def export() -> Response:
         rows = [(r["reg_no"], r["received_on"], r["petitioners"], r["township"] or "",
                  r["category"] or "", r["summary"], r["case_no"] or "未立案",
                  r["case_stage"] or "", "已校对" if r["reviewed"] else "未校对")
-                for r in map(_row, letters)]
+                for r in map(letter_view.letter_row, letters)]
     today = instance().today()
     try:
         data = exports.workbook(f"来信登记簿 {today}", REGISTER_HEADERS, rows)
@@ -155,40 +151,14 @@ def _townships(session: Session) -> list[str]:
 @requires("read_letters")
 def show(letter_id: int) -> str:
     """One letter: registration data, petitioners, case, pages, replies; each read audited."""
-    me = user()
-    full_ids = me.role in FULL_ID_ROLES
-    with instance().db.session() as session:
-        letter = session.get(Letter, letter_id)
-        if letter is None or not may_see_letter(me, letter):
-            abort(404)
-        row = _row(letter)
-        hide = (lambda text: text) if full_ids else mask_id_numbers
-        pages = [{"number": p.number, "text": hide(p.text), "source": p.source,
-                  "score": p.mean_score} for p in letter.pages]
-        people = [{"id": p.id, "name": p.name, "phone": p.phone or "",
-                   "id_number": hide(p.id_number or ""), "address": p.address,
-                   "place": " ".join(x for x in (p.township, p.village) if x)}
-                  for p in letter.petitioners]
-        extracted = letter.extracted or {}
-        row.update(
-            text=hide(letter.text), error=letter.ingest_error, channel=letter.channel,
-            village=letter.village, reviewed_by=letter.reviewed_by,
-            reviewed_at=letter.reviewed_at, media_type=letter.media_type,
-            found_phones=extracted.get("phones", []),
-            found_ids=[hide(n) for n in extracted.get("id_numbers", [])],
-            proposed_name=extracted.get("petitioner") or "",
-        )
-        case = letter.case
-        case_row = None if case is None else {
-            "id": case.id, "case_no": case.case_no, "title": mask_personal(case.title),
-            "stage": STATUS_LABELS.get(case.status, case.status),
-            "unit": case.unit.name if case.unit else ""}
-        replies = [_reply_row(r) for r in session.scalars(
-            select(Reply).where(Reply.letter_id == letter.id).order_by(Reply.id.desc()))]
-        # last: from this INSERT to the commit the database is locked for writers
-        audit.record(session, me.username, "read", "letter", letter.id)
-    return render_template("letters/show.html", letter=row, pages=pages, people=people,
-                           case=case_row, replies=replies, full_ids=full_ids)
+    try:
+        record = letter_view.letter_record(instance(), user(), letter_id)
+    except letter_view.LetterNotFound:
+        abort(404)
+    return render_template("letters/show.html", letter=record, pages=record["pages_text"],
+                           people=record["people"], case=record["case"],
+                           replies=record["replies"],
+                           full_ids=letter_view.sees_full_ids(user()))
 
 
 @bp.get("/search")
@@ -300,7 +270,7 @@ def _visible_letter(letter_id: int) -> dict[str, Any]:
         letter = session.get(Letter, letter_id)
         if letter is None or not may_see_letter(user(), letter):
             abort(404)
-        return _row(letter)
+        return letter_view.letter_row(letter)
 
 
 
@@ -323,37 +293,5 @@ def _rows(letter_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
                      joinedload(Letter.case).joinedload(Case.unit))
             .order_by(Letter.id, letter_petitioner.c.position)
         ).unique().all()
-        return {letter.id: _row(letter) for letter in letters}
-
-
-def _row(letter: Letter) -> dict[str, Any]:
-    """What a list shows of a letter: no ID numbers (masked wherever text may hold one)."""
-    case = letter.case
-    return {
-        "id": letter.id,
-        "reg_no": letter.reg_no,
-        "received_on": letter.received_on,
-        "petitioners": "、".join(intake.petitioner_names(letter)),
-        "summary": mask_personal(letter.summary or ""),
-        "pages": letter.page_count,
-        "state": letter.ingest_state,
-        "source_name": letter.source_name,
-        "township": letter.township,
-        "category": letter.category,
-        "reviewed": letter.reviewed_at is not None,
-        "case_id": letter.case_id,
-        "case_no": case.case_no if case else "",
-        "case_stage": STATUS_LABELS.get(case.status, case.status) if case else "",
-        "case_unit": case.unit.name if case is not None and case.unit is not None else "",
-    }
-
-
-def _reply_row(reply: Reply) -> dict[str, Any]:
-    """One reply document and where it stands (versions: a newer one supersedes it)."""
-    return {"id": reply.id, "title": template_title(reply.template),
-            "doc_number": reply.doc_number, "created_at": reply.created_at,
-            "created_by": reply.created_by, "signed_by": reply.signed_by,
-            "signed_at": reply.signed_at, "delivered_on": reply.delivered_on,
-            "delivery_method": reply.delivery_method,
-            "superseded_by": reply.superseded_by_id}
+        return {letter.id: letter_view.letter_row(letter) for letter in letters}
 

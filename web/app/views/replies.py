@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +24,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask import (
@@ -36,11 +34,13 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 import letters
-from records import BlobError, Letter, RecordsError, Reply, audit, intake
+from records import BlobError, Letter, RecordsError, Reply, intake
 from web.app.auth import requires, user
+from web.app.files import reply_file_response
 from web.app.views import instance
-from web.services import labels, sign_confirmation
-from web.services.access import letter_scope, may_see_letter
+from web.services import labels, letter_view, sign_confirmation
+from web.services.access import letter_scope
+from web.services.dates import parse_day
 from web.services.errors import ReplyError, ServiceError
 from web.services.replies import (
     DELIVERY_METHODS,
@@ -65,12 +65,6 @@ from web.services.reply_tasks import background_replies, open_reply_tasks, queue
 bp = Blueprint("replies", __name__, url_prefix="/replies")
 
 # kind in the download URL -> (Reply column, suffix of the file name, Content-Type)
-DOWNLOADS = {
-    "docx": ("docx_sha256", ".docx",
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    "pdf": ("pdf_sha256", ".pdf", "application/pdf"),
-    "signed": ("signed_pdf_sha256", "-签章.pdf", "application/pdf"),
-}
 RECENT = 30
 NAMELESS = "这封信还没有确认信访人姓名：请先在校对中确认信访人，再拟写答复。"
 REFRESH_S = 2  # how often a pending reply task's page reloads itself
@@ -78,18 +72,18 @@ REFRESH_S = 2  # how often a pending reply task's page reloads itself
 
 def _letter(session: Session, letter_id: int) -> Letter:
     """A letter the signed-in user may see, else 404."""
-    letter = session.get(Letter, letter_id)
-    if letter is None or not may_see_letter(user(), letter):
+    try:
+        return letter_view.visible_letter(session, user(), letter_id)
+    except letter_view.LetterNotFound:
         abort(404)
-    return letter
 
 
 def _reply(session: Session, reply_id: int) -> tuple[Reply, Letter]:
     """A reply whose letter the signed-in user may see, else 404."""
-    reply = session.get(Reply, reply_id)
-    if reply is None:
+    try:
+        return letter_view.visible_reply(session, user(), reply_id)
+    except letter_view.LetterNotFound:
         abort(404)
-    return reply, _letter(session, reply.letter_id)
 
 
 def _local(moment: dt.datetime | None) -> str:
@@ -110,14 +104,8 @@ def _row(reply: Reply, letter: Letter) -> dict[str, Any]:
             "superseded_by": reply.superseded_by_id,
             "delivery_method": reply.delivery_method, "delivered_on": reply.delivered_on,
             "has": {kind: getattr(reply, column) is not None
-                    for kind, (column, _, _) in DOWNLOADS.items()}}
+                    for kind, (column, _, _) in letter_view.REPLY_FILES.items()}}
 
-
-def _letter_row(letter: Letter) -> dict[str, Any]:
-    return {"id": letter.id, "reg_no": letter.reg_no, "received_on": letter.received_on,
-            "petitioners": "、".join(intake.petitioner_names(letter)),
-            "summary": letter.summary, "case_no": letter.case.case_no if letter.case else None,
-            "case_id": letter.case_id}
 
 
 @bp.get("/")
@@ -159,9 +147,8 @@ def _new_page(letter_id: int, template: str, values: dict[str, str] | None = Non
             Reply.letter_id == letter.id, Reply.template == template,
             Reply.superseded_by_id.is_(None)).order_by(Reply.id.desc())).first()
         replaces = _row(current, letter) if current else None
-        info = _letter_row(letter)
-        # last: from this INSERT to the commit the database is locked for writers
-        audit.record(session, user().username, "read", "letter", letter.id)
+        info = letter_view.letter_row(letter)
+    letter_view.record_read(instance(), user(), "letter", letter_id)
     shared_converter().warm_up()
     return render_template("replies/new.html", letter=info, template=template,
                            title=letters.template_title(template), templates=template_choices(),
@@ -256,7 +243,7 @@ def task(task_id: int) -> str:
     if found is None:
         abort(404)
     with instance().db.session() as session:
-        info = _letter_row(_letter(session, found.letter_id))
+        info = letter_view.letter_row(_letter(session, found.letter_id))
     return render_template("replies/task.html", task=found, letter=info,
                            title=letters.template_title(found.template), refresh=REFRESH_S)
 
@@ -267,8 +254,7 @@ def show(reply_id: int) -> str:
     """One reply: its data, pages, versions, signature, delivery and downloads."""
     with instance().db.session() as session:
         reply, letter = _reply(session, reply_id)
-        audit.record(session, user().username, "read", "reply", reply.id,
-                     letter_id=letter.id)
+        letter_view.record_read(instance(), user(), "reply", reply.id, letter_id=letter.id)
         row = _row(reply, letter)
         versions = [_row(r, letter) for r in session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == reply.template).order_by(Reply.id))]
@@ -281,7 +267,7 @@ def show(reply_id: int) -> str:
                 if name in recorded]
         shown = reply.signed_pdf_sha256 or reply.pdf_sha256
         pages = _pages(shown)
-        info = _letter_row(letter)
+        info = letter_view.letter_row(letter)
         template_version = reply.template_version
     may_sign = (user().can("sign_replies") and not row["signed"]
                 and row["superseded_by"] is None)
@@ -327,7 +313,7 @@ def _confirm_page(reply_id: int, error: str | None = None, status: int = 200) ->
         reply, letter = _reply(session, reply_id)
         if reply.superseded_by_id is not None or reply.signed_pdf_sha256:
             return redirect(url_for("replies.show", reply_id=reply_id))
-        row, info = _row(reply, letter), _letter_row(letter)
+        row, info = _row(reply, letter), letter_view.letter_row(letter)
         pages = _pages(reply.pdf_sha256)
         recipient = (reply.data or {}).get("petitioner_name", "")
     return render_template("replies/sign.html", reply=row, letter=info, pages=pages,
@@ -385,17 +371,10 @@ def deliver(reply_id: int) -> BaseResponse:
         _reply(session, reply_id)
     method = request.form.get("method", "")
     try:
-        day = dt.date.fromisoformat(request.form.get("on", ""))
-    except ValueError:
-        flash("送达日期不正确（年-月-日）")
-        return redirect(url_for("replies.show", reply_id=reply_id))
-    if day > instance().today():
-        flash("送达日期不能晚于今天")
-        return redirect(url_for("replies.show", reply_id=reply_id))
-    try:
+        day = parse_day(request.form.get("on", ""), what="送达日期")
         record_delivery(instance(), reply_id, method, day, user().username)
-    except (ReplyError, RecordsError):
-        flash(f"送达方式只能是{'、'.join(DELIVERY_METHODS)}")
+    except ServiceError as e:
+        flash(str(e))
     else:
         flash(f"已登记送达：{method}，{day.isoformat()}")
     return redirect(url_for("replies.show", reply_id=reply_id))
@@ -405,22 +384,4 @@ def deliver(reply_id: int) -> BaseResponse:
 @requires("draft_replies")
 def download(reply_id: int, kind: str) -> Response:
     """A reply's .docx, PDF or signed PDF, for users who may see its letter; audited."""
-    if kind not in DOWNLOADS:
-        abort(404)
-    column, suffix, mimetype = DOWNLOADS[kind]
-    with instance().db.session() as session:
-        reply, letter = _reply(session, reply_id)
-        sha256 = getattr(reply, column)
-        if sha256 is None or not instance().blobs.exists(sha256):
-            abort(404)
-        name = f"{reply.doc_number or letter.reg_no}-{letters.template_title(reply.template)}"
-        audit.record(session, user().username, "download", "reply", reply.id, kind=kind,
-                     sha256=sha256, letter_id=letter.id)
-    data = instance().blobs.path(sha256).read_bytes()  # a reply is small; no handle is left open
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=_safe_name(name) + suffix, max_age=0)
-
-
-def _safe_name(name: str) -> str:
-    """A file name without characters that mean something to a file system or a header."""
-    return "".join("_" if c in '/\\:*?"<>|\r\n\t' or ord(c) < 32 else c for c in name).strip()
+    return reply_file_response(reply_id, kind)

@@ -23,10 +23,10 @@ from flask import (
 from werkzeug.wrappers import Response
 
 import search
-from records import Letter, Page, RecordsError, audit, cases
+from records import Letter, Page, RecordsError, cases
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import review
+from web.services import letter_view, review
 from web.services.access import letter_scope, may_see_letter
 from web.services.linking import propose_cases
 from web.services.page_images import PageImageError
@@ -71,8 +71,7 @@ def _page(letter_id: int, *, status: int = 200, form: dict[str, Any] | None = No
         if found is None or not may_see_letter(user(), found):
             abort(404)
         data = review.review_data(instance(), session, found)
-        # last: from this INSERT to the commit the database is locked for writers
-        audit.record(session, user().username, "read", "letter", found.id, via="review")
+    letter_view.record_read(instance(), user(), "letter", letter_id, via="review")
     if version is not None:  # refused for bad input: the form stays on the version it was typed on
         data["version"] = version
     if form is not None:  # a refused save: what the clerk typed
@@ -110,9 +109,9 @@ def page_image(letter_id: int, number: int) -> Response:
         image = render_page_image(instance(), letter_id, number)
     except PageImageError as e:
         abort(404, description=str(e))
-    with instance().db.session() as session:  # the scan is the letter itself: its read audited
-        audit.record(session, user().username, "read", "letter", letter_id, via="page-image",
-                     page=number)
+    # the scan is the letter itself: its read audited
+    letter_view.record_read(instance(), user(), "letter", letter_id, via="page-image",
+                            page=number)
     response = send_file(image.path, mimetype="image/png", conditional=False, etag=False)
     response.headers["Cache-Control"] = "private, no-store"  # personal data: keep no copy
     response.headers["X-Page-Scale"] = f"{image.scale:.6f}"

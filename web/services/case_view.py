@@ -1,0 +1,44 @@
+"""What a user is shown of a case: one row for every list (pages, API, command line)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from records import Case
+from records.privacy import mask_personal
+from records.workflow import STAGE_LABELS, TERMINAL, Deadline, Stage
+
+
+def deadline_dict(clock: Deadline | None, today: dt.date) -> dict[str, Any] | None:
+    """The clock that matters now: what is due, by when, how many days are left."""
+    if clock is None:
+        return None
+    return {"what": clock.what, "due": clock.due, "kind": clock.kind,
+            "days_left": clock.days_left(today), "overdue": clock.overdue(today),
+            "working_days": clock.working_days}
+
+
+def case_row(case: Case, clock: Deadline | None, today: dt.date) -> dict[str, Any]:
+    """A case in a list: number, stage, owner, flags and its running clock (dates as dates)."""
+    stage = Stage(case.status)
+    return {
+        "case_id": case.id, "id": case.id, "case_no": case.case_no,
+        "title": mask_personal(case.title), "stage": case.status,
+        "stage_label": STAGE_LABELS[stage], "terminal": stage in TERMINAL,
+        "unit": case.unit.name if case.unit else None, "unit_id": case.unit_id,
+        "lead_id": case.lead_id, "township": case.township, "category": case.category,
+        "opened_on": case.opened_on, "flags": list(case.flags), "version": case.version,
+        "deadline": deadline_dict(clock, today),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """A row for JSON: dates as YYYY-MM-DD, everything else as it is."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
