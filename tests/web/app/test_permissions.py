@@ -57,7 +57,7 @@ ADMIN_ONLY = "admin."  # every administration route is for the admin alone
 PARAMETERS = {"letter_id": "1", "case_id": "1", "reply_id": "1", "number": "1", "line": "0",
               "task_id": "1", "unit_id": "1", "place_id": "1", "route_id": "1", "category_id": "1",
               "name": "acknowledgement", "kind": "pdf", "action": "accept", "code": "nothing",
-              "filename": "huiyin.css"}
+              "filename": "huiyin.css", "note_id": "1"}
 
 
 def _expected(endpoint: str) -> set[str] | str:
