@@ -148,8 +148,8 @@ def extension_notice() -> DocxDocument:
     doc = _letter("信访事项延期办理告知书")
     _body(doc, _RECEIVED,
           "该信访事项已于{{ accepted_date }}受理。因{{ extension_reason|sentence }}"
-          "根据《信访工作条例》第三十五条的规定，经本机关负责人批准，办理期限延长30日，"
-          "将于{{ new_due_date }}前办结并书面答复你。",
+          "根据《信访工作条例》第三十四条的规定，经本机关负责人批准，办理期限延长"
+          "{{ extension_days }}日，将于{{ new_due_date }}前办结并书面答复你。",
           "请你保持通信畅通，配合做好调查核实工作。" + _CONTACT)
     _closing(doc, "特此告知。")
     return doc

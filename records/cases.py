@@ -17,17 +17,28 @@ from records import audit
 from records.calendar import WorkCalendar
 from records.flags import propose_flags
 from records.intake import RecordsError, next_number
-from records.models import MEETING_KINDS, Case, Hearing, Letter
+from records.models import MEETING_KINDS, RECEIPT_BASES, Case, Hearing, Letter, Reply
 from records.workflow import (
+    ANSWERS,
+    DOCUMENT_LABELS,
+    STEP_DOCUMENTS,
     TERMINAL,
+    Agenda,
     CaseClock,
     Deadline,
+    Evidence,
     IllegalTransition,
     Stage,
+    agenda,
     apply,
+    assignment_due,
     current_deadline,
+    deliver,
+    extension_terms,
+    handling_due,
     pause,
 )
+from records.workflow import correct_receipt as correct_receipt_clock
 
 _CLOCK_FIELDS = [f.name for f in dataclasses.fields(CaseClock) if f.name not in ("stage",
                                                                                   "received_on")]
@@ -102,23 +113,161 @@ def transition(
     reason: str = "",
     decision: str | None = None,
     extension_days: int = 30,
+    evidence: Evidence | None = None,
+    approved_by: str = "",
 ) -> Case:
-    """Take one workflow action; IllegalTransition leaves the case untouched."""
+    """Take one workflow action; IllegalTransition leaves the case untouched.
+
+    A step that a document makes (workflow.STEP_DOCUMENTS) needs ``evidence``: the signed
+    document (document_signed gives it), or how the petitioner was told where the law allows.
+    """
     before = clock_of(case)
     after = apply(before, action, on, calendar=calendar, decision=decision,
-                  extension_days=extension_days)
-    case.status = after.stage.value
-    for name in _CLOCK_FIELDS:
-        setattr(case, name, getattr(after, name))
+                  extension_days=extension_days, evidence=evidence, approved_by=approved_by)
+    _store(case, after)
+    how: dict[str, object] = {}
+    if evidence is not None and action in STEP_DOCUMENTS:
+        how = {k: v for k, v in dataclasses.asdict(evidence).items() if v}
+        case.steps = {**(case.steps or {}), action: how}
     audit.record(session, actor, "transition", "case", case.id, step=action,
                  on=on.isoformat(), from_stage=before.stage.value, to_stage=after.stage.value,
-                 reason=reason, decision=decision)
+                 reason=reason, decision=decision, evidence=how,
+                 approved_by=approved_by or None,
+                 extension_days=after.extension_asked_days if action == "ask_extension"
+                 else None)
     return case
+
+
+def _store(case: Case, clock: CaseClock) -> None:
+    case.status = clock.stage.value
+    for name in _CLOCK_FIELDS:
+        setattr(case, name, getattr(clock, name))
 
 
 def deadline(case: Case, calendar: WorkCalendar) -> Deadline | None:
     """The clock a clerk should watch for this case now."""
     return current_deadline(clock_of(case), calendar)
+
+
+def agenda_of(case: Case, calendar: WorkCalendar, today: dt.date) -> Agenda:
+    """What is due on this case, by when, and which actions are allowed today."""
+    return agenda(clock_of(case), calendar, today)
+
+
+# ---------------------------------------------------------------- 收信日期
+
+def correct_receipt(session: Session, letter: Letter, on: dt.date, *, basis: str,
+                    reason: str, actor: str, today: dt.date) -> None:
+    """The clerk's receipt date (postmark, date stamp): every clock of its case recounts."""
+    if basis not in RECEIPT_BASES:
+        raise RecordsError(f"收信日期的依据须为{'、'.join(RECEIPT_BASES)}之一")
+    if not reason.strip():
+        raise RecordsError("更正收信日期须写明理由")
+    if on > today:
+        raise RecordsError(f"收信日期 {on} 晚于今天 {today}")
+    before = letter.received_on
+    case = letter.case
+    if case is not None:
+        others = [x.received_on for x in case.letters if x.id != letter.id]
+        first = min([on, *others])
+        try:
+            clock = correct_receipt_clock(clock_of(case), first, today)
+        except IllegalTransition as e:
+            raise RecordsError(str(e)) from e
+        case.opened_on = clock.received_on
+    letter.received_on, letter.received_basis = on, basis
+    audit.record(session, actor, "correct-receipt", "letter", letter.id,
+                 before=before.isoformat(), after=on.isoformat(), basis=basis, reason=reason,
+                 case_id=case.id if case is not None else None)
+
+
+# ---------------------------------------------------------------- documents make the steps
+
+# The step each signed document makes (service_receipt records a delivery, not a step).
+DOCUMENT_STEPS = {document: step for step, document in STEP_DOCUMENTS.items()}
+OUTSIDE = "outside"  # 流程外文书: signed while its step was not open
+
+
+@dataclasses.dataclass(frozen=True)
+class Signed:
+    """What signing a document did to its case: the step it made, or why it is outside."""
+
+    step: str  # a workflow action, OUTSIDE, or "" (a 送达回证)
+    reason: str = ""
+
+    @property
+    def in_flow(self) -> bool:
+        return self.step not in ("", OUTSIDE)
+
+
+def document_dates(case: Case, template_key: str, calendar: WorkCalendar,
+                   on: dt.date) -> dict[str, object]:
+    """The dates a document states, from the same clock as the agenda (issued on `on`)."""
+    clock = clock_of(case)
+    if template_key == "assignment":
+        return {"due_date": assignment_due(on, calendar)}
+    if template_key == "acknowledgement":
+        return {"due_date": handling_due(dataclasses.replace(clock, accepted_on=on), calendar)}
+    if template_key == "extension_notice":
+        if not clock.extension_days:
+            return {}  # no approved extension: a notice printed outside the flow states none
+        days, new_due = extension_terms(clock, calendar)
+        return {"extension_days": days, "new_due_date": new_due,
+                "original_due_date": handling_due(clock, calendar, with_extension=False),
+                **({"accepted_date": clock.accepted_on} if clock.accepted_on else {})}
+    return {}
+
+
+def document_signed(session: Session, case: Case, template_key: str, *, on: dt.date,
+                    actor: str, calendar: WorkCalendar, decision: str | None = None,
+                    reply: Reply | None = None) -> Signed:
+    """A reply was signed: the step it makes is taken, or it is named 流程外文书 with the reason.
+
+    The reply service calls this when a document of a case is signed; ``decision`` is the
+    处理意见书's own decision, which becomes the case's.
+    """
+    step = DOCUMENT_STEPS.get(template_key)
+    if step is None:
+        result = Signed("" if template_key == "service_receipt" else OUTSIDE,
+                        "" if template_key == "service_receipt" else
+                        f"{template_key} 不是流程中的文书")
+    else:
+        reason = agenda_of(case, calendar, on).refusal(step)
+        if reason:
+            result = Signed(OUTSIDE, reason)
+        else:
+            evidence = Evidence(document=template_key,
+                                note=f"reply {reply.id}" if reply is not None else "")
+            try:
+                transition(session, case, step, on, actor=actor, calendar=calendar,
+                           decision=decision, evidence=evidence,
+                           reason=f"签发{DOCUMENT_LABELS[template_key]}")
+            except IllegalTransition as e:
+                raise RecordsError(str(e)) from e
+            if reply is not None:
+                case.steps = {**case.steps, step: {"document": template_key,
+                                                   "reply_id": reply.id}}
+            result = Signed(step)
+    if reply is not None:
+        reply.step = result.step
+    audit.record(session, actor, "document-signed", "case", case.id, template=template_key,
+                 step=result.step, reason=result.reason,
+                 reply_id=reply.id if reply is not None else None)
+    return result
+
+
+def document_delivered(session: Session, case: Case, template_key: str, on: dt.date, *,
+                       actor: str) -> None:
+    """A written answer reached the petitioner: its date starts the §35/§36 window."""
+    if template_key not in ANSWERS:
+        return  # only the answers start a window; other deliveries stay on their reply
+    try:
+        after = deliver(clock_of(case), template_key, on)
+    except IllegalTransition as e:
+        raise RecordsError(str(e)) from e
+    _store(case, after)
+    audit.record(session, actor, "document-delivered", "case", case.id, template=template_key,
+                 on=on.isoformat())
 
 
 def due(
@@ -183,7 +332,8 @@ def set_flags(session: Session, case: Case, *, add: Iterable[str] = (),
 
 def record_hearing(session: Session, case: Case, kind: str, start_on: dt.date, end_on: dt.date,
                    *, note: str = "", actor: str, calendar: WorkCalendar) -> Hearing:
-    """听证 or 联席会议; a hearing held while the case is handled moves its handling deadline."""
+    """听证 or 联席会议; only a hearing during 复核 is outside a period (§36 ¶2), so only it
+    moves a deadline; at other stages it is recorded and the clock runs on (§34 excludes none)."""
     if kind not in MEETING_KINDS:
         raise RecordsError(f"kind must be one of {', '.join(MEETING_KINDS)}, not {kind!r}")
     if end_on < start_on:
@@ -192,7 +342,7 @@ def record_hearing(session: Session, case: Case, kind: str, start_on: dt.date, e
         raise RecordsError(f"the meeting starts ({start_on}) before the case was received "
                            f"({case.opened_on})")
     paused = 0
-    if kind == "hearing":
+    if kind == "hearing" and Stage(case.status) is Stage.RECHECK_REQUESTED:
         for other in session.scalars(select(Hearing).where(Hearing.case_id == case.id,
                                                            Hearing.paused_days > 0)):
             if start_on <= other.end_on and other.start_on <= end_on:

@@ -47,6 +47,11 @@ ROLES = ("clerk", "handler", "leader", "admin")
 LEVELS = ("county", "township", "village", "group")
 # How an item reached the office: 来信, 来访, 来电, 领导信箱, 网上信访.
 CHANNELS = ("letter", "visit", "phone", "mailbox", "online")
+# The level of the organ a petitioner wrote or went to (§20: a visit goes to the competent
+# organ's own level or the one above; going further is 越级), lowest first.
+ADDRESSED_LEVELS = ("group", "village", "township", "county", "city", "province", "national")
+# Where the receipt date (收信日期) was read from; the scan day is the default.
+RECEIPT_BASES = ("扫描日期", "邮戳", "收文章", "来访登记")
 # 听证 pauses the handling clock; 联席会议 is recorded but does not.
 MEETING_KINDS = ("hearing", "joint_meeting")
 
@@ -122,15 +127,26 @@ class Case(Base):
     # The clocks (records.workflow.CaseClock): the day the matter was received, then each step.
     opened_on: Mapped[dt.date] = mapped_column(Date)
     assigned_on: Mapped[dt.date | None] = mapped_column(Date)
+    assignment_received_on: Mapped[dt.date | None] = mapped_column(Date)  # the unit's (§23)
     accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    extension_asked_days: Mapped[int] = mapped_column(default=0, server_default="0")
     extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
-    paused_days: Mapped[int] = mapped_column(default=0, server_default="0")  # hearings (听证)
+    extension_approved_by: Mapped[str | None] = mapped_column(String(64))
+    extension_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    # hearing (听证) days during 复核, outside its period (§36 ¶2)
+    paused_days: Mapped[int] = mapped_column(default=0, server_default="0")
     replied_on: Mapped[dt.date | None] = mapped_column(Date)
     decision: Mapped[str | None] = mapped_column(String(16))
+    replied_delivered_on: Mapped[dt.date | None] = mapped_column(Date)
     review_requested_on: Mapped[dt.date | None] = mapped_column(Date)
     review_replied_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_delivered_on: Mapped[dt.date | None] = mapped_column(Date)
     recheck_requested_on: Mapped[dt.date | None] = mapped_column(Date)
     recheck_replied_on: Mapped[dt.date | None] = mapped_column(Date)
+    recheck_delivered_on: Mapped[dt.date | None] = mapped_column(Date)
+    waived_on: Mapped[dt.date | None] = mapped_column(Date)  # the petitioner's written waiver
+    # How each step was made: {step: {"document": reply key, "reply_id": n} or {"told": ...}}
+    steps: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     last_action_on: Mapped[dt.date | None] = mapped_column(Date)
     # Flags of DESIGN.md: 重复, 越级, 集体, 联名; an accusation (检举) and whom it accuses (§30).
     flags: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
@@ -152,8 +168,13 @@ class Letter(Base):
     __tablename__ = "letter"
     id: Mapped[int] = mapped_column(primary_key=True)
     reg_no: Mapped[str] = mapped_column(String(20), unique=True)
-    received_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date, index=True)  # 收信日期 (RECEIPT_BASES)
+    received_basis: Mapped[str] = mapped_column(String(16), default="扫描日期",
+                                                server_default="扫描日期")
     channel: Mapped[str] = mapped_column(String(16), default="letter")
+    addressed_level: Mapped[str] = mapped_column(String(16), default="county",
+                                                 server_default="county")  # ADDRESSED_LEVELS
+    people: Mapped[int] = mapped_column(default=1, server_default="1")  # who came (来访人数)
     # The original scan, immutable in the blob store under its SHA-256.
     source_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     source_name: Mapped[str] = mapped_column(String(255))
@@ -226,6 +247,8 @@ class Reply(Base):
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     delivery_method: Mapped[str | None] = mapped_column(String(16))  # 邮寄 / 当面 / 网上
     delivered_on: Mapped[dt.date | None] = mapped_column(Date)
+    # "" while unsigned; the workflow step its signing made, or "outside" (流程外文书)
+    step: Mapped[str] = mapped_column(String(24), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("reply.id"))
 

@@ -1,7 +1,9 @@
 """The rates the office reports (两个提高、三个降低 and more), each with its definition.
 
-Facts are read from the records and the audit log once (three queries); the rates are pure
-functions of those facts, grouped by month of receipt, township or handling unit.
+Facts are read from the records and the audit log in a few queries; the rates are pure
+functions of those facts. Every date a rate compares is the workflow's own (records.workflow:
+the same clock as the case page, the CLI, the API and the documents). RATE_TERMS writes each
+rate's numerator, denominator and source beside it; docs/regulation.md repeats them.
 """
 
 from __future__ import annotations
@@ -11,16 +13,26 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from records.calendar import WorkCalendar
-from records.models import AuditEvent, Case, Letter, Unit
-from records.workflow import ROUTE_DAYS, CaseClock, Stage, handling_due, next_working_day
+from records.calendar import OutsideCalendar, WorkCalendar
+from records.models import ADDRESSED_LEVELS, AuditEvent, Case, Letter, Unit
+from records.workflow import (
+    HANDLE_DAYS,
+    MAX_EXTENSION_DAYS,
+    REQUEST_DAYS,
+    ROUTE_DAYS,
+    Stage,
+    due_on,
+)
 
 ROUTING = ("accept", "assign", "transfer", "not_accept")
 REPLIED = frozenset({Stage.REPLIED, Stage.REVIEW_REQUESTED, Stage.REVIEW_REPLIED,
                      Stage.RECHECK_REQUESTED, Stage.RECHECK_REPLIED, Stage.CLOSED})
+COLLECTIVE_PEOPLE = 5  # §20 ¶3: 多人……走访……代表人数不得超过5人
+# How far back a handling deadline can lie from its acceptance (60 + 30 days and a holiday).
+_LONGEST_HANDLING = dt.timedelta(days=HANDLE_DAYS + MAX_EXTENSION_DAYS + 15)
 
 
 @dataclass(frozen=True)
@@ -34,12 +46,19 @@ class CaseFacts:
     unit_level: str  # county / township / village / group; "" when not assigned
     stage: Stage
     flags: frozenset[str]
-    letters: int
-    letters_after_reply: int
+    received_in_period: bool  # else only its handling deadline fell in the period
+    route_due: dt.date
     routed_on: dt.date | None
+    unrouted_late: bool  # still registered after its routing deadline
+    accepted_on: dt.date | None
     replied_on: dt.date | None
     handling_due: dt.date | None
+    due_in_period: bool  # the handling deadline fell in the period and has passed
+    window_closed: bool  # the §35 window is over: used, waived, or its last day passed
     review_requested: bool  # 复查 asked (复核 can only follow it)
+    came_back: bool  # a letter after the answer's delivery, or to a second organ
+    bypass: bool  # a visit beyond the competent organ's level and the one above (§20)
+    collective: bool  # a visit of five or more people (§20 ¶3)
     satisfaction: str | None
 
 
@@ -58,11 +77,13 @@ class Rate:
     def as_dict(self) -> dict[str, object]:
         return {"key": self.key, "name": self.name, "value": self.value,
                 "numerator": self.numerator, "denominator": self.denominator,
-                "definition": self.definition}
+                "definition": self.definition, **dict(zip(
+                    ("numerator_is", "denominator_is", "source"),
+                    RATE_TERMS.get(self.key, ("", "", "")), strict=True))}
 
 
-def _first_time(f: CaseFacts) -> bool:
-    return "重复" not in f.flags
+def _received(f: CaseFacts) -> bool:
+    return f.received_in_period
 
 
 def _replied(f: CaseFacts) -> bool:
@@ -82,33 +103,74 @@ Test = Callable[[CaseFacts], bool]
 # key, name, definition, who counts (denominator), who succeeds (numerator)
 RATES: tuple[tuple[str, str, str, Test, Test], ...] = (
     ("first_time_resolution", "初信初访办结率",
-     "初信初访事项（未标记重复）中已出具处理意见书的比例",
-     _first_time, _replied),
+     "已受理的初信初访事项中，已出具处理意见书的比例",
+     lambda f: _received(f) and not f.came_back and "重复" not in f.flags
+     and f.accepted_on is not None,
+     lambda f: f.replied_on is not None),
     ("settled", "息诉罢访率",
-     "已出具处理意见书的事项中，信访人未申请复查、复核且答复后未再来信的比例",
-     _replied, lambda f: not f.review_requested and f.letters_after_reply == 0),
+     f"请求复查期限（送达之日起 {REQUEST_DAYS} 日）已过的已答复事项中，信访人未请求复查、"
+     "答复后也未再来信来访的比例",
+     lambda f: _received(f) and _replied(f) and f.window_closed,
+     lambda f: not f.review_requested and not f.came_back),
     ("repeat", "重复来信来访率",
-     "事项中标记重复或有两件以上来信的比例",
-     lambda f: True, lambda f: "重复" in f.flags or f.letters > 1),
-    ("bypass", "越级上访率", "事项中标记越级的比例", lambda f: True, lambda f: "越级" in f.flags),
-    ("collective", "集体上访率", "事项中标记集体（五人以上或以群体名义）的比例",
-     lambda f: True, lambda f: "集体" in f.flags),
+     "事项中答复送达后又来信来访、向第二个机关提出或经登记人标记重复的比例（同一事项的补充材料不计）",
+     _received, lambda f: f.came_back or "重复" in f.flags),
+    ("bypass", "越级上访率",
+     "事项中有走访越过有权处理机关本级和上一级（第二十条）的比例（来信不是走访）",
+     _received, lambda f: f.bypass),
+    ("collective", "集体上访率", f"事项中有 {COLLECTIVE_PEOPLE} 人以上共同走访的比例",
+     _received, lambda f: f.collective),
     ("timely_acceptance", "及时受理率",
-     f"已作出受理、交办、转送或不予受理决定的事项中，在收信之日起 {ROUTE_DAYS} 日内作出的比例",
-     lambda f: f.routed_on is not None,
-     lambda f: f.routed_on is not None and (f.routed_on - f.opened_on).days <= ROUTE_DAYS),
+     f"已分办或分办期限（收信之日起 {ROUTE_DAYS} 日）已过的事项中，在期限内作出受理、交办、"
+     "转送或不予受理决定的比例",
+     lambda f: _received(f) and (f.routed_on is not None or f.unrouted_late),
+     lambda f: f.routed_on is not None and f.routed_on <= f.route_due),
     ("on_time", "按期办结率",
-     "已出具处理意见书的事项中，在办理期限（含延期）内出具的比例",
-     lambda f: f.replied_on is not None and f.handling_due is not None,
+     "办理期限（含经批准的延期）在统计期内届满的事项中，在期限内出具处理意见书的比例（未答复的计为逾期）",
+     lambda f: f.due_in_period,
      lambda f: f.replied_on is not None and f.handling_due is not None
      and f.replied_on <= f.handling_due),
-    ("satisfaction", "满意率", "已评价的事项中评价为满意或基本满意的比例",
-     lambda f: f.satisfaction is not None, lambda f: f.satisfaction in ("满意", "基本满意")),
+    ("satisfaction", "满意率", "信访人作出评价的事项中评价为满意或基本满意的比例",
+     lambda f: _received(f) and f.satisfaction is not None,
+     lambda f: f.satisfaction in ("满意", "基本满意")),
     ("settled_locally", "四个不出率",
      "已出具处理意见书的事项中，由乡镇、村（社区）或组一级承办单位办理、"
      "且信访人未申请复查或复核的比例（矛盾就地化解）",
-     _replied, _settled_locally),
+     lambda f: _received(f) and _replied(f), _settled_locally),
 )
+
+# key: (numerator, denominator, source): what each rate counts, written beside it.
+RATE_TERMS: dict[str, tuple[str, str, str]] = {
+    "first_time_resolution": (
+        "其中已出具处理意见书（签发）的", "统计期内收信、已受理、不是重复的事项",
+        "case.accepted_on、case.replied_on；重复见重复来信来访率"),
+    "settled": (
+        "其中未请求复查且送达后无来信来访的",
+        "统计期内收信、已答复、复查期限已过（或已请求、已书面放弃）的事项",
+        "case.replied_delivered_on（送达）、review_requested_on、waived_on、letter.received_on"),
+    "repeat": (
+        "其中送达后又来信来访、向第二个层级机关提出或标记重复的", "统计期内收信的事项",
+        "letter.received_on、letter.addressed_level、case.replied_delivered_on、case.flags"),
+    "bypass": (
+        "其中有走访去向高于承办单位上一级的", "统计期内收信的事项",
+        "letter.channel = visit、letter.addressed_level、unit.level（未交办按县级）"),
+    "collective": (
+        f"其中有 {COLLECTIVE_PEOPLE} 人以上走访的", "统计期内收信的事项",
+        "letter.channel = visit、letter.people"),
+    "timely_acceptance": (
+        f"其中分办日期不晚于收信之日起 {ROUTE_DAYS} 日（顺延至工作日）的",
+        "统计期内收信、已分办或分办期限已过仍未分办的事项",
+        "审计日志中第一次受理、交办、转送或不予受理的日期；case.opened_on（收信日期）"),
+    "on_time": (
+        "其中处理意见书签发日期不晚于期限的", "办理期限在统计期内届满（且已届满）的已受理事项",
+        "case.accepted_on、extension_days（经批准）、case.replied_on"),
+    "satisfaction": (
+        "其中满意或基本满意的", "统计期内收信、信访人作出评价的事项",
+        "case.satisfaction（登记的评价）"),
+    "settled_locally": (
+        "其中由乡镇、村、组承办且未请求复查复核的", "统计期内收信、已答复的事项",
+        "unit.level、case.review_requested_on、recheck_requested_on"),
+}
 
 
 def rates(facts: Iterable[CaseFacts]) -> list[Rate]:
@@ -139,34 +201,46 @@ def grouped_rates(facts: Iterable[CaseFacts], by: str | None) -> dict[str, list[
     return {name: rates(members) for name, members in sorted(groups.items())}
 
 
-def case_facts(session: Session, start: dt.date, end: dt.date,
-               calendar: WorkCalendar) -> list[CaseFacts]:
-    """Read the facts of every case received between start and end (inclusive)."""
-    in_period = (Case.opened_on >= start, Case.opened_on <= end)
+def _rank(level: str | None) -> int:
+    return ADDRESSED_LEVELS.index(level) if level in ADDRESSED_LEVELS else \
+        ADDRESSED_LEVELS.index("county")
+
+
+def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCalendar,
+               today: dt.date | None = None) -> list[CaseFacts]:
+    """The facts of every case received between start and end (inclusive), and of every case
+    whose handling deadline fell between them; `today` (default: the day after `end`) says
+    which deadlines and windows are over."""
+    today = today or end + dt.timedelta(days=1)
+    received = and_(Case.opened_on >= start, Case.opened_on <= end)
+    due_maybe = and_(Case.accepted_on >= start - _LONGEST_HANDLING, Case.accepted_on <= end)
+    in_scope = or_(received, due_maybe)
     # Columns, not Case objects: building 143,000 ORM objects (a prefecture's year) was most
     # of the time.
     rows = session.execute(
         select(Case.id, Case.status, Case.opened_on, Case.accepted_on, Case.extension_days,
-               Case.paused_days, Case.township, Case.flags, Case.replied_on,
-               Case.review_requested_on, Case.recheck_requested_on, Case.satisfaction,
-               Unit.name, Unit.level)
-        .outerjoin(Unit, Case.unit_id == Unit.id).where(*in_period)
+               Case.township, Case.flags, Case.replied_on, Case.replied_delivered_on,
+               Case.review_requested_on, Case.recheck_requested_on, Case.waived_on,
+               Case.satisfaction, Unit.name, Unit.level)
+        .outerjoin(Unit, Case.unit_id == Unit.id).where(in_scope)
     ).all()
     # The cases are named by a subquery, never by a list of ids: a year of a prefecture's
     # cases (~143,000 at a million letters) passes PostgreSQL's 65,535 parameters.
-    cases = select(Case.id).where(*in_period).scalar_subquery()
-    letters = dict(session.execute(
-        select(Letter.case_id, func.count()).where(Letter.case_id.in_(cases))
-        .group_by(Letter.case_id)
-    ).all())
-    after_reply: dict[int, int] = defaultdict(int)
-    replied_on = {case.id: case.replied_on for case in rows if case.replied_on}
-    replied = select(Case.id).where(*in_period, Case.replied_on.is_not(None)).scalar_subquery()
-    for case_id, received in session.execute(
-        select(Letter.case_id, Letter.received_on).where(Letter.case_id.in_(replied))
-    ):
-        if case_id is not None and received > replied_on[case_id]:
-            after_reply[case_id] += 1
+    cases = select(Case.id).where(in_scope).scalar_subquery()
+    answered = func.coalesce(Case.replied_delivered_on, Case.replied_on)
+    after_answer = set(session.scalars(
+        select(Letter.case_id).join(Case, Letter.case_id == Case.id)
+        .where(Letter.case_id.in_(cases), answered.is_not(None),
+               Letter.received_on > answered).distinct()))
+    second_organ = set(session.scalars(
+        select(Letter.case_id).where(Letter.case_id.in_(cases)).group_by(Letter.case_id)
+        .having(func.count(Letter.addressed_level.distinct()) > 1)))
+    visits: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for case_id, level, people in session.execute(
+            select(Letter.case_id, Letter.addressed_level, Letter.people)
+            .where(Letter.case_id.in_(cases), Letter.channel == "visit")):
+        if case_id is not None:
+            visits[case_id].append((level, people))
     # The first routing step of each case, found in SQL: a year of a busy office holds
     # hundreds of thousands of transition events, whose JSON Python need not read.
     first_routing = (
@@ -182,23 +256,48 @@ def case_facts(session: Session, start: dt.date, end: dt.date,
             select(AuditEvent.entity_id, AuditEvent.detail["on"].as_string())
             .where(AuditEvent.id.in_(first_routing)))
     }
+    known_until = max(end, today)
+
+    def due(start: dt.date, days: int) -> dt.date:
+        """The period's last day; past the calendar's years, the earliest it can be. Every
+        date a rate compares it with (the period, today, a reply) lies before those years, so
+        the earliest decides the same comparisons; otherwise the refusal stands."""
+        try:
+            return due_on(start, days, calendar)
+        except OutsideCalendar:
+            earliest = start + dt.timedelta(days=days)
+            if earliest <= known_until:
+                raise
+            return earliest
+
     facts = []
     for case in rows:
         stage = Stage(case.status)
-        accepted = case.accepted_on
-        due = None
-        if accepted is not None:
-            clock = CaseClock(stage, case.opened_on, accepted_on=accepted,
-                              extension_days=case.extension_days, paused_days=case.paused_days)
-            due = next_working_day(handling_due(clock), calendar)
+        handling = None
+        if case.accepted_on is not None:
+            handling = due(case.accepted_on, HANDLE_DAYS + case.extension_days)
+        window_closed = (case.review_requested_on is not None or case.waived_on is not None
+                         or (case.replied_delivered_on is not None
+                             and due(case.replied_delivered_on, REQUEST_DAYS) < today))
+        competent = _rank(case.level or "county")
+        route_due = due(case.opened_on, ROUTE_DAYS)
         facts.append(CaseFacts(
             case_id=case.id, opened_on=case.opened_on, township=case.township,
             unit=case.name or "", unit_level=case.level or "",
-            stage=stage, flags=frozenset(case.flags or ()), letters=letters.get(case.id, 0),
-            letters_after_reply=after_reply.get(case.id, 0), routed_on=routed.get(case.id),
-            replied_on=case.replied_on, handling_due=due,
+            stage=stage, flags=frozenset(case.flags or ()),
+            received_in_period=start <= case.opened_on <= end,
+            route_due=route_due, routed_on=routed.get(case.id),
+            unrouted_late=case.id not in routed and stage is Stage.REGISTERED
+            and route_due < today,
+            accepted_on=case.accepted_on,
+            replied_on=case.replied_on, handling_due=handling,
+            due_in_period=handling is not None and start <= handling <= end and handling < today,
+            window_closed=window_closed,
             review_requested=(case.review_requested_on is not None
                               or case.recheck_requested_on is not None),
+            came_back=case.id in after_answer or case.id in second_organ,
+            bypass=any(_rank(level) > competent + 1 for level, _ in visits[case.id]),
+            collective=any(people >= COLLECTIVE_PEOPLE for _, people in visits[case.id]),
             satisfaction=case.satisfaction,
         ))
     return facts

@@ -1,4 +1,9 @@
-"""A year of generated office activity: letters, cases, actions, flags and ratings (seeded)."""
+"""A year of generated office activity: letters and visits, cases walked through their
+documents, deliveries, waivers and withdrawals, flags and ratings (seeded).
+
+Among them: overdue, transferred, withdrawn, repeat (after the answer, or to a second level)
+and anonymous matters, visits beyond the level above and visits of five or more people.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +14,30 @@ import random
 from sqlalchemy.orm import Session
 
 from records import Case, Database, RecordsError, Unit, cases, intake
-from records.calendar import WorkCalendar
-from records.workflow import DECISIONS, IllegalTransition, Stage
+from records.calendar import OutsideCalendar, WorkCalendar
+from records.workflow import DECISIONS, STEP_DOCUMENTS, Evidence, IllegalTransition, Stage
 
 TOWNSHIPS = ("城关镇", "石桥镇", "李集镇", "青山乡", "柳河乡")
 UNITS = (("县住建局", "county"), ("县人社局", "county"), ("县自然资源局", "county"),
          ("石桥镇人民政府", "township"), ("枣树营村委会", "village"))
+# Where a petitioner wrote or went: mostly the county, sometimes above.
+ADDRESSED = ("county",) * 6 + ("township", "city", "city", "province", "national")
 PATHS = (
-    ("accept", "start", "reply", "close"),
-    ("assign", "start", "reply"),
-    ("accept", "start", "extend", "reply", "request_review", "answer_review"),
-    ("assign", "start", "reply", "request_review", "answer_review", "request_recheck",
-     "answer_recheck"),
+    ("accept", "start", "reply", "deliver", "close"),
+    ("assign", "receive_assignment", "start", "reply", "deliver"),
+    ("accept", "start", "ask_extension", "extend", "notify_extension", "reply", "deliver",
+     "request_review", "answer_review", "deliver_review"),
+    ("assign", "receive_assignment", "accept", "start", "reply", "deliver", "request_review",
+     "answer_review", "deliver_review", "request_recheck", "hearing", "answer_recheck"),
+    ("accept", "start", "reply", "deliver", "waive", "close"),
     ("transfer",),
     ("not_accept",),
     ("accept", "start"),
+    ("accept", "withdraw"),
     ("assign",),
     (),
 )
+DELIVERIES = {"deliver": "handling_opinion", "deliver_review": "review_opinion"}
 
 
 def generate(db: Database, calendar: WorkCalendar, *, letters: int, cases_: int,
@@ -45,6 +56,9 @@ def generate(db: Database, calendar: WorkCalendar, *, letters: int, cases_: int,
                 session, sha256=f"{n + 1:064x}", source_name=f"{n}.jpg", media_type="image/jpeg",
                 size_bytes=1, received_on=received, actor="gen")
             letter.township = rng.choice(TOWNSHIPS)
+            if rng.random() < .3:
+                letter.channel, letter.people = "visit", rng.choice((1, 1, 2, 3, 5, 8))
+            letter.addressed_level = rng.choice(ADDRESSED)
             if n < cases_:
                 case = cases.open_case(session, letter, actor="gen")
                 case.unit_id = rng.choice(units).id
@@ -60,22 +74,38 @@ def generate(db: Database, calendar: WorkCalendar, *, letters: int, cases_: int,
 
 def _walk(session: Session, case: Case, rng: random.Random, calendar: WorkCalendar) -> None:
     on = case.opened_on
+    anonymous = rng.random() < .08
     for action in rng.choice(PATHS):
         on += dt.timedelta(days=rng.choice((1, 3, 8, 14, 20, 40, 70)))
         try:
-            cases.transition(session, case, action, on, actor="gen", calendar=calendar,
-                             decision=rng.choice(DECISIONS), extension_days=rng.randint(10, 30))
-        except IllegalTransition:
-            break
-        if action == "start" and rng.random() < .1:  # a hearing (听证) pauses the clock
-            begins = on + dt.timedelta(days=rng.randint(1, 20))
-            with contextlib.suppress(RecordsError):  # refused once the handling period is over
-                cases.record_hearing(session, case, "hearing", begins,
-                                     begins + dt.timedelta(days=rng.randint(0, 6)), actor="gen",
+            if action in DELIVERIES:
+                cases.document_delivered(session, case, DELIVERIES[action], on, actor="gen")
+            elif action == "hearing":
+                cases.record_hearing(session, case, "hearing", on,
+                                     on + dt.timedelta(days=rng.randint(0, 4)), actor="gen",
                                      calendar=calendar)
-    flags = [f for f, p in (("重复", .15), ("越级", .05), ("集体", .04)) if rng.random() < p]
+            else:
+                cases.transition(session, case, action, on, actor="gen", calendar=calendar,
+                                 decision=rng.choice(DECISIONS), approved_by="县信访局局长",
+                                 extension_days=rng.randint(10, 30),
+                                 evidence=_evidence(action, anonymous, rng))
+        except (IllegalTransition, RecordsError, OutsideCalendar):
+            break  # refused, or past the holiday table (a real office is stopped there too)
+    flags = [f for f, p in (("重复", .05), ("越级", .05), ("集体", .04)) if rng.random() < p]
     if flags:
         cases.flag(session, case, flags, actor="gen")
     if Stage(case.status) in (Stage.REPLIED, Stage.REVIEW_REPLIED, Stage.RECHECK_REPLIED,
                               Stage.CLOSED) and rng.random() < .6:
-        cases.rate_satisfaction(session, case, rng.choice(cases.SATISFACTION), actor="gen")
+        with contextlib.suppress(RecordsError):
+            cases.rate_satisfaction(session, case, rng.choice(cases.SATISFACTION), actor="gen")
+
+
+def _evidence(action: str, anonymous: bool, rng: random.Random) -> Evidence | None:
+    document = STEP_DOCUMENTS.get(action)
+    if document is None:
+        return None
+    if action in ("accept", "not_accept", "transfer") and anonymous:
+        return Evidence(told="信访人匿名")  # §23 ¶2: no notice to an unknown address
+    if action == "accept" and rng.random() < .2:
+        return Evidence(told="当面告知")
+    return Evidence(document=document)

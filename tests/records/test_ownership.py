@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from records import Case, Database, RecordsError, Unit, audit, cases, intake, supervision, units
 from records.calendar import load_calendar
+from records.workflow import Evidence
 
 D = dt.date
 CAL = load_calendar()
@@ -75,25 +76,22 @@ def test_flags_are_proposed_on_opening_and_linking_and_the_clerk_decides(db: Dat
             "clerk2", ["越级"], "本县来信误写")
 
 
-def test_a_hearing_moves_the_handling_deadline_and_a_joint_meeting_does_not(
+def test_a_hearing_during_handling_is_recorded_and_the_deadline_stands(
         db: Database) -> None:
+    """§34 excludes no time from the 60 days; only §36 ¶2 (复核) does (test_cases)."""
     letter_id = _letter(db, "a" * 64)
     with db.session() as session:
         case = cases.open_case(session, intake.get_letter(session, letter_id), actor="c")
-        cases.transition(session, case, "accept", D(2026, 3, 10), actor="c", calendar=CAL)
+        cases.transition(session, case, "accept", D(2026, 3, 10), actor="c", calendar=CAL,
+                         evidence=Evidence(told="当面告知"))
         assert cases.deadline(case, CAL).due == D(2026, 5, 9)  # type: ignore[union-attr]
         held = cases.record_hearing(session, case, "hearing", D(2026, 4, 1), D(2026, 4, 3),
                                     note="邀请村民代表参加", actor="c", calendar=CAL)
-        assert held.paused_days == 3 and case.paused_days == 3
-        assert cases.deadline(case, CAL).due == D(2026, 5, 12)  # type: ignore[union-attr]
+        assert held.paused_days == 0 and case.paused_days == 0
+        assert cases.deadline(case, CAL).due == D(2026, 5, 9)  # type: ignore[union-attr]
         meeting = cases.record_hearing(session, case, "joint_meeting", D(2026, 4, 2),
                                        D(2026, 4, 2), actor="c", calendar=CAL)
-        assert meeting.paused_days == 0 and case.paused_days == 3
-        cases.transition(session, case, "start", D(2026, 4, 5), actor="c", calendar=CAL)
-        assert case.paused_days == 3  # a transition keeps the paused days
-        with pytest.raises(RecordsError, match="overlaps hearing"):
-            cases.record_hearing(session, case, "hearing", D(2026, 4, 3), D(2026, 4, 4),
-                                 actor="c", calendar=CAL)
+        assert meeting.paused_days == 0
         with pytest.raises(RecordsError, match="before it starts"):
             cases.record_hearing(session, case, "hearing", D(2026, 4, 9), D(2026, 4, 8),
                                  actor="c", calendar=CAL)

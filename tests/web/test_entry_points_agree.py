@@ -65,7 +65,7 @@ def test_a_handler_finds_the_same_letters_on_the_page_and_through_the_api(
 def test_a_cli_transition_reaches_the_search_index(office: Office) -> None:
     home = office.home
     assert run_json(home, "search", "电梯", "--status", "accepted")["total"] == 0
-    run_json(home, "case", "transition", str(office.cases["lift"]), "accept")
+    run_json(home, "case", "transition", str(office.cases["lift"]), "accept", "--told", "当面告知")
     assert run_json(home, "search", "电梯", "--status", "accepted")["total"] == 1
     run_json(home, "case", "assign", str(office.cases["lift"]), "--unit", HANDLER_UNIT,
              "--reason", "属地")

@@ -8,11 +8,22 @@ from typing import Any
 
 import click
 
-from records import MEETING_KINDS, Case, Hearing, Unit, User, audit, cases, intake, units
+from records import (
+    MEETING_KINDS,
+    Case,
+    Hearing,
+    RecordsError,
+    Unit,
+    User,
+    audit,
+    cases,
+    intake,
+    units,
+)
 from records import supervision as supervising
-from records.calendar import WorkCalendar
-from records.models import Instruction, Supervision
-from records.workflow import ACTION_LABELS, DECISIONS, Stage, allowed_actions
+from records.calendar import CalendarError, WorkCalendar
+from records.models import RECEIPT_BASES, Instruction, Supervision
+from records.workflow import ACTION_LABELS, DECISIONS, TOLD_WAYS
 from web.cli.common import (
     ACTOR,
     DATE,
@@ -22,7 +33,7 @@ from web.cli.common import (
     json_option,
     pass_ctx,
 )
-from web.services import case_actions
+from web.services import case_actions, case_clock
 from web.services.access import CONSOLE
 from web.services.case_actions import Outcome
 from web.services.case_view import case_row, jsonable
@@ -31,7 +42,7 @@ from web.services.instance import Instance
 
 def case_summary(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str, Any]:
     """What a list of cases shows (web.services.case_view.case_row), as JSON."""
-    return jsonable(case_row(case, cases.deadline(case, calendar), today))
+    return jsonable(case_row(case, calendar, today))
 
 
 @click.command("cases")
@@ -51,8 +62,11 @@ def cases_command(ctx: CliContext, overdue: bool, due_soon: int | None, unit: st
     with instance.db.session() as session:
         unit_id = units.get_unit(session, unit).id if unit else None
         lead_id = units.get_user(session, lead).id if lead else None
-        rows = cases.due(session, instance.calendar, today, within_days=due_soon,
-                         overdue_only=overdue, unit_id=unit_id, lead_id=lead_id)
+        try:
+            rows = cases.due(session, instance.calendar, today, within_days=due_soon,
+                             overdue_only=overdue, unit_id=unit_id, lead_id=lead_id)
+        except CalendarError as e:  # a deadline past the holiday table: the year to enter
+            fail(str(e))
         listed = [case_summary(case, instance.calendar, today) for case, _ in rows]
 
     def human() -> None:
@@ -83,7 +97,9 @@ def show(ctx: CliContext, case_ref: str, as_json: bool) -> None:
         document["letters"] = [{"letter_id": letter.id, "reg_no": letter.reg_no,
                                 "received_on": letter.received_on.isoformat()}
                                for letter in case.letters]
-        document["allowed_actions"] = allowed_actions(Stage(case.status))
+        document["agenda"] = case_clock.agenda_dict(instance, case)
+        document["allowed_actions"] = [a["action"] for a in document["agenda"]["actions"]
+                                       if a["allowed"]]
         lead = session.get(User, case.lead_id) if case.lead_id else None
         document["lead"] = lead.username if lead else None
         accused = session.get(Unit, case.accused_unit_id) if case.accused_unit_id else None
@@ -104,13 +120,24 @@ def show(ctx: CliContext, case_ref: str, as_json: bool) -> None:
         if document["deadline"]:
             d = document["deadline"]
             click.echo(f"  {d['what']}：{d['due']}（剩 {d['days_left']} 天）")
-        click.echo("  可以：" + "、".join(ACTION_LABELS[a] for a in document["allowed_actions"]))
+        agenda = document["agenda"]
+        if agenda["error"]:
+            click.echo(f"  {agenda['error']}")
+        for d in agenda["deadlines"]:
+            click.echo(f"  {d['what']}：{d['due']}（{d['article']}）")
+        for note in agenda["notes"]:
+            click.echo(f"  {note}")
+        click.echo("  今天可以：" + "、".join(
+            a["label"] for a in agenda["actions"] if a["allowed"]))
+        for a in agenda["actions"]:
+            if not a["allowed"]:
+                click.echo(f"  不能{a['label']}：{a['reason']}")
         if document["unit"]:
             click.echo(f"  承办单位：{document['unit']}  包案领导：{document['lead'] or '—'}")
         if document["flags"]:
             click.echo("  标记：" + "、".join(document["flags"]))
         for h in document["hearings"]:
-            paused = f"（办理期限顺延 {h['paused_days']} 天）" if h["paused_days"] else ""
+            paused = f"（{h['paused_days']} 天不计入复核期限）" if h["paused_days"] else ""
             click.echo(f"  {h['label']} {h['start_on']} 至 {h['end_on']}{paused} {h['note']}")
         for item in document["supervision"]:
             state = f"已办结 {item['resolved_on']}" if item["resolved_on"] else ""
@@ -192,20 +219,27 @@ def link(ctx: CliContext, letter: str, case_ref: str, reason: str, as_json: bool
 @click.option("--decision", type=click.Choice(DECISIONS), default=None,
               help="With reply: 支持, 解释说明 or 不予支持.")
 @click.option("--days", "extension_days", type=int, default=30, show_default=True,
-              help="With extend: how many days (at most 30).")
+              help="With ask_extension: how many days (at most 30).")
 @click.option("--unit", default=None, help="With transfer or assign: the unit it goes to.")
 @click.option("--lead", default=None, metavar="USER",
               help="With assign: the responsible leader (包案领导).")
+@click.option("--told", type=click.Choice(TOLD_WAYS), default=None,
+              help="A step made without its document: how the petitioner was told.")
+@click.option("--note", default="", help="With --told 电话告知: the call (time, number, who).")
+@click.option("--approved-by", "approved_by", default="",
+              help="With extend: the organ's 负责人 who approved it (§34).")
 @click.option("--reason", default="", help="Why (kept in the audit log).")
 @json_option
 @pass_ctx
 def transition(ctx: CliContext, case_ref: str, action: str, on: dt.datetime | None,
                decision: str | None, extension_days: int, unit: str | None, lead: str | None,
-               reason: str, as_json: bool) -> None:
-    """Take a workflow action on a case; illegal ones are refused with the reason."""
+               told: str | None, note: str, approved_by: str, reason: str,
+               as_json: bool) -> None:
+    """Take a workflow action on a case (web.services.case_actions, as the page does)."""
     instance = ctx.instance()
     outcome = _act(instance, case_ref, action, on=_iso(on), reason=reason, decision=decision,
-                   days=str(extension_days), unit=unit, lead=lead)
+                   days=str(extension_days), unit=unit, lead=lead, told=told, note=note,
+                   approved_by=approved_by)
     document = _summary(instance, outcome.case_id)
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: {document['stage_label']}"))
@@ -226,6 +260,28 @@ def _summary(instance: Instance, case_id: int) -> dict[str, Any]:
     with instance.db.session() as session:
         return case_summary(cases.get_case(session, case_id), instance.calendar,
                             instance.today())
+
+
+@case_group.command("receipt")
+@click.argument("letter")
+@click.argument("day", type=DATE)
+@click.option("--basis", type=click.Choice(RECEIPT_BASES), required=True,
+              help="Where the date was read: 邮戳 (postmark), 收文章 (date stamp) ...")
+@click.option("--reason", required=True, help="Why it is corrected (kept in the audit log).")
+@json_option
+@pass_ctx
+def receipt(ctx: CliContext, letter: str, day: dt.datetime, basis: str, reason: str,
+            as_json: bool) -> None:
+    """Enter or correct a letter's receipt date (收信日期); its case's clocks recount."""
+    instance = ctx.instance()
+    try:
+        with instance.db.session() as session:
+            document = case_clock.correct_receipt(instance, session, letter, day.date(),
+                                                  basis=basis, reason=reason, actor=ACTOR)
+    except RecordsError as e:
+        raise click.ClickException(str(e)) from e
+    emit(as_json, document, lambda: click.echo(
+        f"{document['reg_no']}: 收信日期 {document['received_on']}（{document['basis']}）"))
 
 
 SUPERVISION_LABELS = {"reminder": "催办", "note": "督办记录", "escalation": "挂牌督办"}
@@ -434,7 +490,8 @@ def done(ctx: CliContext, case_ref: str, instruction_id: int, action_number: int
 @case_group.command("hearing")
 @click.argument("case_ref")
 @click.option("--kind", type=click.Choice(MEETING_KINDS), default="hearing", show_default=True,
-              help="hearing (听证, pauses the handling clock) or joint_meeting (联席会议).")
+              help="hearing (听证; during 复核 its days are outside the period, §36 ¶2) or "
+                   "joint_meeting (联席会议).")
 @click.option("--from", "start", type=DATE, required=True, help="First day.")
 @click.option("--to", "end", type=DATE, required=True, help="Last day (the same for one day).")
 @click.option("--note", default="", help="Who took part, what was decided.")
@@ -442,7 +499,7 @@ def done(ctx: CliContext, case_ref: str, instruction_id: int, action_number: int
 @pass_ctx
 def hearing(ctx: CliContext, case_ref: str, kind: str, start: dt.datetime, end: dt.datetime,
             note: str, as_json: bool) -> None:
-    """Record a hearing or joint meeting; a hearing's days move the handling deadline."""
+    """Record a hearing or joint meeting; a hearing during 复核 moves its deadline."""
     instance = ctx.instance()
     outcome = _act(instance, case_ref, "hearing", kind=kind, start=_iso(start), end=_iso(end),
                    note=note)
@@ -454,7 +511,7 @@ def hearing(ctx: CliContext, case_ref: str, kind: str, start: dt.datetime, end: 
                     "hearing": hearing_dict(held)}
     emit(as_json, document, lambda: click.echo(
         f"{document['case_no']}: {document['hearing']['label']} recorded"
-        + (f"; handling due {document['deadline']['due']}" if document["deadline"] else "")))
+        + (f"; due {document['deadline']['due']}" if document["deadline"] else "")))
 
 
 @click.command("stats")
@@ -474,18 +531,17 @@ def stats_command(ctx: CliContext, start: dt.datetime | None, end: dt.datetime |
                   by: str | None, csv_path: Path | None, xlsx_path: Path | None,
                   as_json: bool) -> None:
     """The office's rates (两个提高、三个降低 and more), each with its definition."""
-    from records import stats
-
     instance = ctx.instance()
     today = instance.today()
     first = start.date() if start else dt.date(today.year, 1, 1)
     last = end.date() if end else today
     if last < first:
         fail(f"--to {last} is before --from {first}")
-    with instance.db.session() as session:
-        facts = stats.case_facts(session, first, last, instance.calendar)
-    groups = stats.grouped_rates(facts, by)
-    document = {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": len(facts),
+    try:
+        count, groups = case_clock.rates(instance, first, last, by)
+    except RecordsError as e:
+        raise click.ClickException(str(e)) from e
+    document = {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": count,
                 "groups": {name: [r.as_dict() for r in rates] for name, rates in groups.items()}}
     if csv_path is not None:
         _write_csv(csv_path, groups)
@@ -503,7 +559,7 @@ def stats_command(ctx: CliContext, start: dt.datetime | None, end: dt.datetime |
     emit(as_json, document, human)
 
 
-HEADER = ["分组", "指标", "比率", "分子", "分母", "口径"]
+HEADER = ["分组", "指标", "比率", "分子", "分母", "口径", "分子为", "分母为", "数据来源"]
 
 
 def _write_xlsx(path: Path, groups: dict[str, list[Any]], period: str) -> None:
@@ -520,9 +576,10 @@ def _write_xlsx(path: Path, groups: dict[str, list[Any]], period: str) -> None:
     sheet.append(HEADER)
     for name, rates in groups.items():
         for r in rates:
-            sheet.append([name, r.name, r.value, r.numerator, r.denominator, r.definition])
+            sheet.append([name, r.name, r.value, r.numerator, r.denominator, r.definition,
+                          *_terms(r.key)])
             sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"
-    for column, width in zip("ABCDEF", (12, 16, 9, 8, 8, 70), strict=True):
+    for column, width in zip("ABCDEFGHI", (12, 16, 9, 8, 8, 70, 30, 30, 40), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A3"
     book.save(path)
@@ -537,4 +594,11 @@ def _write_csv(path: Path, groups: dict[str, list[Any]]) -> None:
         for name, rates in groups.items():
             for r in rates:
                 writer.writerow([name, r.name, "" if r.value is None else r.value, r.numerator,
-                                 r.denominator, r.definition])
+                                 r.denominator, r.definition, *_terms(r.key)])
+
+
+def _terms(key: str) -> tuple[str, str, str]:
+    """What a rate's numerator and denominator count, and from which records."""
+    from records import stats
+
+    return stats.RATE_TERMS.get(key, ("", "", ""))

@@ -76,7 +76,8 @@ def reply(ctx: CliContext, letter: tuple[str, ...], template: str, sign: bool, n
                                  data=data, pdf=not no_pdf, sign=sign)
         document = {"reply_id": outcome.reply_id, "letter_id": outcome.letter_id,
                     "doc_number": outcome.doc_number, "files": outcome.files,
-                    "verify_url": outcome.verify_url, "supersedes": outcome.superseded}
+                    "verify_url": outcome.verify_url, "supersedes": outcome.superseded,
+                    "step": outcome.step, "step_note": outcome.step_note}
         emit(as_json, document, lambda: click.echo(
             f"{outcome.doc_number}: {outcome.files['signed_pdf'] or outcome.files['pdf'] or outcome.files['docx']}"))  # noqa: E501
         return

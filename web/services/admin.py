@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 import letters
 from records import LEVELS, ROLES, Category, Place, Unit, User, audit, routing, units
-from records.calendar import SHIPPED, CalendarError, parse_rows
+from records.calendar import CalendarError, library_days, library_years, parse_rows
 from records.models import Route, utcnow
 from web.services import access
 from web.services.errors import ServiceError
@@ -35,7 +35,7 @@ from web.services.replies import ensure_office_certificate, import_certificate
 
 ROLE_NAMES = {"clerk": "登记员", "handler": "承办人", "leader": "领导", "admin": "管理员"}
 LEVEL_NAMES = {"county": "县级", "township": "乡镇", "village": "村/社区", "group": "组"}
-DAY_KINDS = {"holiday": "放假", "workday": "调休上班"}
+DAY_KINDS = {"holiday": "放假", "workday": "调休上班", "year": "全年安排已录入"}
 NAME_MAX = 64
 TEMPLATE_MAX = 10 << 20  # a reply template is a few hundred kB; 10 MB leaves room for images
 SEAL_MAX = 2 << 20
@@ -475,8 +475,7 @@ def _office_rows(instance: Instance) -> dict[dt.date, tuple[str, str]]:
 
 def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
     """The year's holidays and make-up working days as in force, with where each comes from."""
-    with SHIPPED.open(encoding="utf-8") as f:
-        shipped = {day: (kind, name) for day, kind, name in parse_rows(f, str(SHIPPED))}
+    shipped = library_days(year) if year in library_years() else {}
     office = _office_rows(instance)
     # A year whose State Council notice is entered has its make-up working days (调休); until
     # then the shipped rows are only the statutory days, an estimate.
@@ -529,10 +528,11 @@ def add_office_day(instance: Instance, day_text: str, kind: str, name: str, *,
     if day in rows:
         raise AdminError(f"{day} 已在本单位节假日表中（{DAY_KINDS[rows[day][0]]}），"
                          "如需修改请先删除")
-    working = instance.calendar.is_working_day(day)
+    calendar = instance.calendar
+    working = calendar.is_working_day(day) if calendar.covers(day) else day.weekday() < 5
     if kind == "holiday" and not working:
         raise AdminError(f"{day} 本来就不上班，无需再设为放假")
-    if kind == "workday" and working:
+    if kind == "workday" and working and calendar.covers(day):
         raise AdminError(f"{day} 本来就是工作日，无需再设为上班")
     rows[day] = (kind, name)
     _write_office_rows(instance, rows)

@@ -28,12 +28,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from records import AuditEvent, Case, Letter, RecordsError, Reply, Unit, User, cases, intake
 from records import supervision as supervising
+from records.calendar import OutsideCalendar
 from records.models import utcnow
 from records.routing import AccusationConflict, assign_owner, mark_accusation, route_case
 from records.workflow import (
     ACTION_LABELS,
     DECISIONS,
     STAGE_LABELS,
+    STEP_DOCUMENTS,
+    Evidence,
     IllegalTransition,
     Stage,
     allowed_actions,
@@ -48,17 +51,21 @@ log = logging.getLogger("huiyin.cases")
 # Workflow actions (records.workflow) and the case's other records, with the roles that take
 # them: the office (clerk, leader) routes and supervises, the unit (handler) handles.
 OFFICE, UNIT, ALL = ("clerk", "leader"), ("handler", "leader"), ("clerk", "handler", "leader")
+# §34: a handler asks for an extension, the organ's 负责人 (a leader) approves it.
 ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "accept": OFFICE, "not_accept": OFFICE, "transfer": OFFICE, "assign": OFFICE,
-    "object": UNIT, "start": ALL, "extend": UNIT, "reply": UNIT,
+    "receive_assignment": UNIT, "object": UNIT, "start": ALL, "ask_extension": UNIT,
+    "extend": ("leader",), "notify_extension": ALL, "reply": UNIT,
     "request_review": OFFICE, "answer_review": OFFICE, "request_recheck": OFFICE,
-    "answer_recheck": OFFICE, "close": OFFICE, "withdraw": OFFICE,
+    "answer_recheck": OFFICE, "waive": OFFICE, "close": OFFICE, "withdraw": OFFICE,
     "owner": OFFICE, "hearing": ALL, "supervise": OFFICE, "resolve": OFFICE,
-    "instruct": ("leader",), "done": ALL, "flag": OFFICE, "accuse": OFFICE,
+    "instruct": ("leader",), "done": ALL, "flag": OFFICE, "accuse": OFFICE, "receipt": OFFICE,
+    "rate": OFFICE,
 }
 OTHER_LABELS = {"owner": "指定承办单位、包案领导", "hearing": "听证、联席会议", "supervise": "督办",
                 "resolve": "督办事项办结", "instruct": "领导批示", "done": "批示事项落实",
-                "flag": "标记", "accuse": "记录被检举对象"}
+                "flag": "标记", "accuse": "记录被检举对象", "receipt": "更正收信日期",
+                "rate": "登记信访人评价"}
 LABELS = {**ACTION_LABELS, "transfer": "转送", "assign": "交办", **OTHER_LABELS}
 # Workflow actions that send the case to a unit: the unit is chosen in the same form.
 TO_UNIT = ("transfer", "assign")
@@ -301,6 +308,8 @@ def _do(instance: Instance, session: Session, case: Case, action: str,
         if action in ACTION_LABELS:
             return _transition(instance, session, case, action, form, actor)
         return _other(instance, session, case, action, form, actor)
+    except OutsideCalendar as e:
+        raise ActionError(str(e)) from e
     except AccusationConflict as e:
         raise ActionError(f"不能交给被检举的单位或个人办理（《信访工作条例》第三十条）：{e}") from e
     except IllegalTransition as e:
@@ -311,25 +320,34 @@ def _do(instance: Instance, session: Session, case: Case, action: str,
 
 def _transition(instance: Instance, session: Session, case: Case, action: str,
                 form: Mapping[str, str], actor: str) -> tuple[str, dict[str, Any]]:
-    """A workflow step; 转送/交办 first give the case its unit (§30 checked there)."""
-    if action not in allowed_actions(Stage(case.status)):
-        allowed = "、".join(LABELS[a] for a in allowed_actions(Stage(case.status))) or "无"
-        raise ActionError(f"事项“{STAGE_LABELS[Stage(case.status)]}”时不能{LABELS[action]}"
-                          f"（可以：{allowed}）")
+    """A workflow step; 转送/交办 first give the case its unit (§30 checked there).
+
+    A step that a document makes is taken here only with how the petitioner was told
+    (``told``: 当面告知, 电话告知 with ``note``, 信访人匿名); otherwise signing the document
+    (web.services.replies) takes it. An extension is asked (``days``) by the handler and
+    approved by the leader who presses 批准延期.
+    """
     on = _day(form, "on", instance)
-    reason = _text(form, "reason", "理由", required=action in ("extend", "not_accept",
-                                                              "withdraw", "object"))
+    refused = cases.agenda_of(case, instance.calendar, on).refusal(action)
+    if refused:
+        raise ActionError(refused)
+    reason = _text(form, "reason", "理由", required=action in (
+        "ask_extension", "not_accept", "withdraw", "object", "waive"))
     decision = None
     if action == "reply":
         decision = (form.get("decision") or "").strip()
         if decision not in DECISIONS:
             raise ActionError(f"请选择处理意见：{'、'.join(DECISIONS)}")
     days = 30
-    if action == "extend":
+    if action == "ask_extension":
         raw = (form.get("days") or "30").strip()
         if not raw.isdigit():
             raise ActionError("延长天数须为 1 至 30 的整数")
         days = int(raw)
+    evidence = None
+    if action in STEP_DOCUMENTS:
+        evidence = Evidence(told=(form.get("told") or "").strip() or None,
+                            note=_text(form, "note", "说明", required=False))
     details: dict[str, Any] = {}
     if action in TO_UNIT:
         unit = _unit(session, form, required=action == "assign")
@@ -339,7 +357,9 @@ def _transition(instance: Instance, session: Session, case: Case, action: str,
                          reason=reason or LABELS[action])
             details["unit"] = unit.name
     cases.transition(session, case, action, on, actor=actor, calendar=instance.calendar,
-                     reason=reason, decision=decision, extension_days=days)
+                     reason=reason, decision=decision, extension_days=days, evidence=evidence,
+                     approved_by=(form.get("approved_by") or actor) if action == "extend"
+                     else "")
     return f"已{LABELS[action]}，事项现为“{STAGE_LABELS[Stage(case.status)]}”", details
 
 
@@ -361,7 +381,7 @@ def _other(instance: Instance, session: Session, case: Case, action: str,
         held = cases.record_hearing(session, case, kind, start, end,
                                     note=_text(form, "note", "说明", required=False),
                                     actor=actor, calendar=instance.calendar)
-        paused = f"，办理期限顺延 {held.paused_days} 天" if held.paused_days else ""
+        paused = f"，复核期限顺延 {held.paused_days} 天" if held.paused_days else ""
         return (f"已记录{'听证' if kind == 'hearing' else '联席会议'}{paused}",
                 {"hearing_id": held.id})
     if action == "supervise":
@@ -392,6 +412,20 @@ def _other(instance: Instance, session: Session, case: Case, action: str,
         supervising.carry_out(session, order, _number(form, "number") - 1,
                               _day(form, "on", instance), actor=actor)
         return "批示事项已落实", {}
+    if action == "receipt":
+        from web.services.case_clock import correct_receipt
+
+        letter = (form.get("letter") or "").strip() or str(
+            min(case.letters, key=lambda x: x.received_on).id)
+        done = correct_receipt(instance, session, letter, _day(form, "on", instance,
+                                                               required=True),
+                               basis=(form.get("basis") or "").strip(),
+                               reason=_text(form, "reason", "理由"), actor=actor)
+        return f"收信日期已更正为 {done['received_on']}（{done['basis']}）", done
+    if action == "rate":
+        rating = (form.get("rating") or "").strip()
+        cases.rate_satisfaction(session, case, rating, actor=actor)
+        return f"已登记信访人评价：{rating}", {}
     if action == "flag":
         current = set(case.flags)
         if "add" in form or "remove" in form:  # the command line names the changes

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from records import Case
-from records.calendar import WorkCalendar
+from records.calendar import OutsideCalendar, WorkCalendar
 from records.workflow import TERMINAL, CaseClock, Deadline, Stage, current_deadline
 
 CLOCK_FIELDS = [f.name for f in dataclasses.fields(CaseClock)
@@ -97,9 +97,12 @@ class ClockCache:
     def _store(self, rows: Iterable[Any], calendar: WorkCalendar) -> None:
         for case_id, status, unit_id, township, flags, opened_on, *dates in rows:
             stage = Stage(status)
-            clock = None if stage in TERMINAL else current_deadline(
-                CaseClock(stage, opened_on, **dict(zip(CLOCK_FIELDS, dates, strict=True))),
-                calendar)
+            try:
+                clock = None if stage in TERMINAL else current_deadline(
+                    CaseClock(stage, opened_on, **dict(zip(CLOCK_FIELDS, dates, strict=True))),
+                    calendar)
+            except OutsideCalendar:  # the case page names the year to enter; no guess here
+                clock = None
             self._entries[case_id] = Entry(case_id, status, unit_id, township or "",
                                            tuple(flags or ()), clock)
 

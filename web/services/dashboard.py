@@ -11,18 +11,18 @@ Metrics (`rows_behind(metric=...)`):
     overdue        open cases whose office duty is past due (records.cases.due, overdue_only)
     received       letters received in the period;  opened: cases received in the period
     rate           the cases counted by one rate of records.stats (key=..., part=numerator |
-                   denominator), received in the period
+                   denominator): received in the period, or (按期办结率) whose deadline fell in it
 
-The rates are records.stats's definitions written as SQL (a test checks they agree), so that a
-year of 60,000 cases is summed by the database in one query; the sums are kept until the
-records change (the newest audit event that is not a read tells).
+The rates are records.stats's own: which cases each counts comes from records.stats.case_facts
+(the workflow's clock), read once per state of the records and written into the SQL as id
+lists, so that the tables are summed by the database in one GROUP BY; the sums are kept until
+the records change (the newest audit event that is not a read tells).
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -35,11 +35,12 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     exists,
+    false,
     func,
     literal,
-    or_,
     select,
     true,
 )
@@ -49,7 +50,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from records import AuditEvent, Case, Letter, Reply, Unit, User, audit, cases, stats
+from records import Case, Letter, Reply, Unit, User, audit, cases, stats
 from records.calendar import WorkCalendar
 from records.workflow import (
     ANSWER_DAYS,
@@ -57,7 +58,6 @@ from records.workflow import (
     ROUTE_DAYS,
     STAGE_LABELS,
     Stage,
-    next_working_day,
 )
 from web.services.cache import Kept
 from web.services.instance import Instance
@@ -143,11 +143,6 @@ def _scope(scope: Scope) -> ColumnElement[bool]:
     return true() if scope is None else Case.unit_id.in_(sorted(scope))
 
 
-def _flagged(flag: str) -> ColumnElement[bool]:
-    """The JSON list of flags holds `flag` (stored as json.dumps writes it, \\u escaped)."""
-    return cast(Case.flags, String).contains(json.dumps(flag), autoescape=True)
-
-
 def _last_working_day_before(day: dt.date, calendar: WorkCalendar) -> dt.date:
     day -= dt.timedelta(days=1)
     while not calendar.is_working_day(day):
@@ -162,15 +157,20 @@ def _duty_base() -> ColumnElement[dt.date]:
     The real due day is the first working day on or after it.
     """
     handling_start = func.coalesce(Case.accepted_on, Case.last_action_on, Case.opened_on)
+    # an approved extension not yet told to the petitioner is due by the first period's end
+    untold = and_(Case.extension_days > 0, Case.extension_notified_on.is_(None))
     return when(
-        (Case.status.in_([Stage.REGISTERED.value, Stage.ASSIGNED.value]),
-         days_after(Case.opened_on, literal(ROUTE_DAYS))),
+        (Case.status == Stage.REGISTERED.value, days_after(Case.opened_on, literal(ROUTE_DAYS))),
+        (Case.status == Stage.ASSIGNED.value,  # the unit's own receipt (§23 ¶3)
+         days_after(Case.assignment_received_on, literal(ROUTE_DAYS))),
+        (and_(Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value]), untold),
+         days_after(handling_start, literal(HANDLE_DAYS))),
         (Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value]),
-         days_after(handling_start, HANDLE_DAYS + Case.extension_days + Case.paused_days)),
+         days_after(handling_start, HANDLE_DAYS + Case.extension_days)),
         (Case.status == Stage.REVIEW_REQUESTED.value,
          days_after(Case.review_requested_on, literal(ANSWER_DAYS))),
-        (Case.status == Stage.RECHECK_REQUESTED.value,
-         days_after(Case.recheck_requested_on, literal(ANSWER_DAYS))),
+        (Case.status == Stage.RECHECK_REQUESTED.value,  # hearings are outside it (§36 ¶2)
+         days_after(Case.recheck_requested_on, ANSWER_DAYS + Case.paused_days)),
         else_=None,
     )
 
@@ -204,107 +204,20 @@ def _work_where(metric: str, today: dt.date, calendar: WorkCalendar) -> ColumnEl
     raise ValueError(f"unknown metric {metric!r}")
 
 
-def _longest_rest(calendar: WorkCalendar, start: dt.date, end: dt.date) -> int:
-    """The most consecutive days of rest between start and end (a weekend: 2; 春节: 9)."""
-    longest = run = 0
-    day = start
-    while day <= end:
-        run = 0 if calendar.is_working_day(day) else run + 1
-        longest = max(longest, run)
-        day += dt.timedelta(days=1)
-    return longest
-
-
-class _FirstRouting:
-    """The day each case was first accepted, assigned, transferred or refused, read from the
-    audit log as records.stats reads it, but incrementally: the log is append-only, so only
-    events newer than the last one seen are read (the first read of a large log takes a while).
-
-    Most cases need none of it: their columns tell the same day (`_routed_on`). Only a case a
-    unit objected to (异议, back to 登记) lost its first assignment day; those are `corrections`.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seen: dict[str, int] = {}  # database URL -> last audit event id read
-        self.first: dict[str, dict[int, dt.date]] = {}
-        self.objected: dict[str, set[int]] = {}
-
-    def corrections(self, session: Session, url: str) -> dict[int, dt.date]:
-        """{case id: first routing day} for the cases whose columns no longer tell it."""
-        with self.lock:
-            newest = session.scalar(select(func.max(AuditEvent.id))) or 0
-            if newest < self.seen.get(url, 0):  # a restored (older) database: start again
-                self.seen.pop(url)
-            if url not in self.seen:
-                self.seen[url], self.first[url], self.objected[url] = 0, {}, set()
-            first, objected = self.first[url], self.objected[url]
-            step = AuditEvent.detail["step"].as_string()
-            for case_id, action, on in session.execute(
-                select(AuditEvent.entity_id, step, AuditEvent.detail["on"].as_string())
-                .where(AuditEvent.id > self.seen[url], AuditEvent.id <= newest,
-                       AuditEvent.entity == "case", AuditEvent.action == "transition",
-                       step.in_([*stats.ROUTING, "object"]))
-                .order_by(AuditEvent.id)
-            ):
-                if action == "object":
-                    objected.add(case_id)
-                elif case_id not in first:
-                    first[case_id] = dt.date.fromisoformat(on)
-            self.seen[url] = newest
-            return {case_id: first[case_id] for case_id in objected if case_id in first}
-
-
-FIRST_ROUTING = _FirstRouting()
-
-
-def _routed_on(corrections: dict[int, dt.date]) -> ColumnElement[dt.date]:
-    """The first routing day: assigned, else accepted, else the day it was transferred or
-    refused (records.workflow keeps these columns), corrected for objected cases."""
-    ended = when((Case.status.in_([Stage.TRANSFERRED.value, Stage.NOT_ACCEPTED.value]),
-                  Case.last_action_on), else_=None)
-    from_columns = func.coalesce(Case.assigned_on, Case.accepted_on, ended)
-    if not corrections:
-        return from_columns
-    fixed = {case_id: literal(day, Date) for case_id, day in sorted(corrections.items())}
-    return when(fixed, value=Case.id, else_=from_columns)
-
-
 class _Rates:
-    """records.stats.RATES as SQL: (counts, succeeds) clauses over Case and its Unit."""
+    """records.stats' rates as clauses over Case and its Unit: which cases each rate counts
+    and which succeed come from records.stats.case_facts (the same clock as the case pages and
+    `huiyin stats`), named in SQL as literal id lists (no bound parameter per case)."""
 
-    def __init__(self, session: Session, period: Period, scope: Scope, calendar: WorkCalendar
-                 ) -> None:
-        url = str(session.get_bind().engine.url)
-        routed_on = _routed_on(FIRST_ROUTING.corrections(session, url))
-        replied = Case.status.in_(REPLIED)
-        asked_again = or_(Case.review_requested_on.is_not(None),
-                          Case.recheck_requested_on.is_not(None))
-        several = (select(Letter.case_id).where(Letter.case_id.is_not(None))
-                   .group_by(Letter.case_id).having(func.count() > 1))
-        after_reply = exists().where(Letter.case_id == Case.id,
-                                     Letter.received_on > Case.replied_on)
-        handling_base = days_after(Case.accepted_on,
-                                   HANDLE_DAYS + Case.extension_days + Case.paused_days)
-        on_time = or_(Case.replied_on <= handling_base,
-                      Case.id.in_(_replied_on_next_working_day(session, period, scope,
-                                                               handling_base, calendar)))
-        first_time = ~_flagged("重复")
-        self.tests: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {
-            "first_time_resolution": (first_time, replied),
-            "settled": (replied, and_(~asked_again, ~after_reply)),
-            "repeat": (true(), or_(_flagged("重复"), Case.id.in_(several))),
-            "bypass": (true(), _flagged("越级")),
-            "collective": (true(), _flagged("集体")),
-            "timely_acceptance": (routed_on.is_not(None),
-                                  routed_on <= days_after(Case.opened_on, literal(ROUTE_DAYS))),
-            "on_time": (and_(Case.replied_on.is_not(None), Case.accepted_on.is_not(None)),
-                        on_time),
-            "satisfaction": (Case.satisfaction.is_not(None),
-                             Case.satisfaction.in_(["满意", "基本满意"])),
-            "settled_locally": (replied, and_(func.coalesce(Unit.level, "").in_(
-                sorted(stats.LOCAL_LEVELS)), ~asked_again)),
-        }
+    def __init__(self, session: Session, period: Period, scope: Scope, calendar: WorkCalendar,
+                 today: dt.date) -> None:
+        facts = _facts(session, period, calendar, min(period.end + dt.timedelta(days=1), today))
+        self.cases = _ids(f.case_id for f in facts)
+        self.tests: dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]] = {}
+        for key, _name, _definition, counts, succeeds in stats.RATES:
+            counted = [f for f in facts if counts(f)]
+            self.tests[key] = (_ids(f.case_id for f in counted),
+                               _ids(f.case_id for f in counted if succeeds(f)))
         missing = set(RATE_NAMES) ^ set(self.tests)
         assert not missing, f"rates not written as SQL: {missing}"
 
@@ -323,18 +236,31 @@ class _Rates:
         raise ValueError(f"part must be numerator or denominator, not {part!r}")
 
 
-def _replied_on_next_working_day(session: Session, period: Period, scope: Scope,
-                                 base: ColumnElement[dt.date],
-                                 calendar: WorkCalendar) -> list[int]:
-    """Cases replied after the handling period's last day but on time, because that day was a
-    day of rest and the period ran on to the next working day (few: read them in Python)."""
-    rest = _longest_rest(calendar, period.start, period.end + dt.timedelta(days=400))
-    query = (select(Case.id, base, Case.replied_on)
-             .where(_scope(scope), _in_period(Case.opened_on, period),
-                    Case.accepted_on.is_not(None), Case.replied_on > base,
-                    Case.replied_on <= days_after(base, literal(rest))))
-    return [case_id for case_id, day, replied in session.execute(query)
-            if replied is not None and replied <= next_working_day(day, calendar)]
+def _ids(ids: Iterable[int]) -> ColumnElement[bool]:
+    """Case.id among these, written into the statement (a year at a prefecture holds more
+    cases than PostgreSQL's 65,535 parameters)."""
+    chosen = sorted(set(ids))
+    if not chosen:
+        return false()
+    return Case.id.in_(bindparam(None, chosen, expanding=True, literal_execute=True))
+
+
+_FACTS: dict[tuple[Any, ...], list[stats.CaseFacts]] = {}
+_FACTS_LOCK = threading.Lock()
+
+
+def _facts(session: Session, period: Period, calendar: WorkCalendar,
+           today: dt.date) -> list[stats.CaseFacts]:
+    """The period's facts, read once per state of the records (the newest change)."""
+    key = (*_records_state(session), period, today, calendar.holidays, calendar.workdays)
+    with _FACTS_LOCK:
+        kept = _FACTS.get(key)
+    if kept is None:
+        kept = stats.case_facts(session, period.start, period.end, calendar, today=today)
+        with _FACTS_LOCK:
+            _FACTS.clear()  # one state at a time: older ones are never asked again
+            _FACTS[key] = kept
+    return kept
 
 
 def _month_of(day: Any) -> ColumnElement[str]:
@@ -384,8 +310,10 @@ def _query(session: Session, metric: str, *, scope: Scope, today: dt.date,
     query = select(*columns)
     if metric == "rate":
         assert period is not None and key is not None
-        rates = _Rates(session, period, scope, calendar)
-        return rates.base(query).where(*where, rates.where(key, part))
+        rates = _Rates(session, period, scope, calendar, today)
+        # the facts decide which cases each rate counts (by receipt, or by deadline)
+        return rates.base(query).where(*where[:1], *where[2:], rates.cases,
+                                       rates.where(key, part))
     if kind == "letter" and not join_case:
         if scope is not None or (flt.unit, flt.lead, flt.township) != ("*", "*", None):
             raise ValueError("a letter's scope and cell are its case's: join the cases")
@@ -501,7 +429,7 @@ def _records_state(session: Session) -> tuple[str, int | None]:
 def _sum_rate_tables(session: Session, calendar: WorkCalendar, period: Period, today: dt.date,
                      scope: Scope, units: dict[int, str]) -> dict[str, Any]:
     """All rates of the period, overall and by township, unit and month, from one GROUP BY."""
-    rates = _Rates(session, period, scope, calendar)
+    rates = _Rates(session, period, scope, calendar, today)
     month = _month_of(Case.opened_on)
     sums = []
     for key in RATE_NAMES:
@@ -509,7 +437,7 @@ def _sum_rate_tables(session: Session, calendar: WorkCalendar, period: Period, t
         sums += [func.sum(when((counts, 1), else_=0)),
                  func.sum(when((and_(counts, succeeds), 1), else_=0))]
     query = rates.base(select(Case.township, Case.unit_id, month, func.count(), *sums))
-    query = query.where(_scope(scope), _in_period(Case.opened_on, period)).group_by(
+    query = query.where(_scope(scope), rates.cases).group_by(
         Case.township, Case.unit_id, month)
     zero = [0] * (1 + 2 * len(RATE_NAMES))
     groups: dict[str, dict[Any, list[int]]] = {

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from ocr import synthetic
 from ocr.fields import valid_id_number
-from records import Category, Letter, Place, Unit, User, audit, cases, intake, routing
+from records import Category, Letter, Place, Unit, User, audit, cases, intake, routing, workflow
 from web.services.access import hash_password
 from web.services.indexing import index_letters
 from web.services.instance import Instance
@@ -178,9 +178,10 @@ def _confirm(instance: Instance, letter_id: int, demo: DemoLetter) -> None:
         audit.record(session, "demo", "confirm", "letter", letter.id)
         case = cases.open_case(session, letter, actor="demo")
         routing.route_case(session, case, actor="demo")
-        for n, action in enumerate(demo.actions, 1):
+        for n, action in enumerate(demo.actions, 1):  # as if each step's document was signed
             cases.transition(session, case, action, letter.received_on + dt.timedelta(days=n),
-                             actor="demo", calendar=instance.calendar)
+                             actor="demo", calendar=instance.calendar,
+                             evidence=workflow.document_evidence(action))
         index_letters(instance, [letter])
 
 

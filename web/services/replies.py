@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import letters
-from records import Letter, RecordsError, Reply, audit, cases, intake, sha256_file, workflow
+from records import Case, Letter, RecordsError, Reply, audit, cases, intake, sha256_file, workflow
+from records.calendar import OutsideCalendar
 from records.models import utcnow
 from web.services.errors import ReplyError
 from web.services.instance import Instance
@@ -49,6 +51,8 @@ class ReplyOutcome:
     files: dict[str, str | None] = field(default_factory=dict)
     verify_url: str | None = None
     superseded: int | None = None
+    step: str = ""  # the workflow step its signing made, "outside" (流程外文书) or ""
+    step_note: str = ""  # why a signed document is outside the flow
 
 
 def _signing_dir(instance: Instance) -> Path:
@@ -133,8 +137,35 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
         "handling_unit": unit,
         "issue_date": instance.today(),
         "contact_phone": settings["office_phone"],
-        "due_date": letter.received_on + dt.timedelta(days=60),
     }
+
+
+def clock_dates(instance: Instance, letter: Letter, template: str) -> dict[str, Any]:
+    """The dates a document states (交办单's 办理期限, 延期告知书's length and new date), from
+    the case's own clock (records.cases.document_dates), never counted here."""
+    try:
+        if letter.case is None:  # a 交办单 printed before the case is opened
+            return ({"due_date": workflow.assignment_due(instance.today(), instance.calendar)}
+                    if template == "assignment" else {})
+        return cases.document_dates(letter.case, template, instance.calendar, instance.today())
+    except OutsideCalendar as e:
+        raise RecordsError(str(e)) from e
+
+
+def _take_step(instance: Instance, session: Session, reply: Reply, letter: Letter,
+               on: dt.date, actor: str) -> cases.Signed:
+    """Signing is the step the document makes (受理告知书 is 受理 ...), or it is named
+    流程外文书 with the reason (records.cases.document_signed)."""
+    if letter.case is None:
+        reply.step = cases.OUTSIDE
+        return cases.Signed(cases.OUTSIDE, "来信尚未立为信访事项")
+    decision = (reply.data or {}).get("decision")
+    try:
+        return cases.document_signed(session, letter.case, reply.template, on=on, actor=actor,
+                                     calendar=instance.calendar, decision=decision,
+                                     reply=reply)
+    except OutsideCalendar as e:
+        raise RecordsError(str(e)) from e
 
 
 def _check_data(template: str, context: dict[str, Any]) -> None:
@@ -165,7 +196,9 @@ def generate_reply(
         year = instance.today().year
         number = intake.next_number(session, f"reply-{template}", year)
         doc_number = document_number(instance, template, year, number)
-        context = {**reply_context(instance, letter, doc_number), **_dates(data or {})}
+        # the clock's dates win over typed ones: a document states the case's real dates
+        context = {**reply_context(instance, letter, doc_number), **_dates(data or {}),
+                   **clock_dates(instance, letter, template)}
         context["doc_number"] = doc_number
         _check_data(template, context)
         reply = Reply(letter_id=letter.id, case_id=letter.case_id, template=template,
@@ -188,6 +221,8 @@ def generate_reply(
                 signed = _sign_file(instance, reply, made, stem, context["office_name"],
                                     context["issue_date"], actor)
                 files["signed_pdf"] = str(signed)
+                step = _take_step(instance, session, reply, letter, context["issue_date"],
+                                  actor)
         older = session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == template, Reply.id != reply.id,
             Reply.superseded_by_id.is_(None))).all()
@@ -198,7 +233,8 @@ def generate_reply(
                      supersedes=[o.id for o in older])
         return ReplyOutcome(reply_id=reply.id, letter_id=letter.id, doc_number=doc_number,
                             files=files, verify_url=link,
-                            superseded=older[-1].id if older else None)
+                            superseded=older[-1].id if older else None,
+                            step=step.step if sign else "", step_note=step.reason if sign else "")
 
 
 def _sign_file(instance: Instance, reply: Reply, pdf: Path, stem: Path, office_name: str,
@@ -257,11 +293,13 @@ def sign_reply(instance: Instance, reply_id: int, *, actor: str,
         office_name = str(data.get("office_name") or instance.settings["office_name"])
         signed = _sign_file(instance, reply, pdf, stem, office_name, issue_date, actor)
         files["signed_pdf"] = str(signed)
+        step = _take_step(instance, session, reply, letter, issue_date, actor)
         audit.record(session, actor, "sign-reply", "reply", reply.id, letter_id=reply.letter_id,
                      doc_number=reply.doc_number, signed_pdf_sha256=reply.signed_pdf_sha256)
         return ReplyOutcome(reply_id=reply.id, letter_id=reply.letter_id,
                             doc_number=reply.doc_number, files=files,
-                            verify_url=verify_url(instance, reply.id))
+                            verify_url=verify_url(instance, reply.id), step=step.step,
+                            step_note=step.reason)
 
 
 def generate_many(
@@ -301,6 +339,10 @@ def record_delivery(instance: Instance, reply_id: int, method: str, on: dt.date,
         reply.delivery_method, reply.delivered_on = method, on
         audit.record(session, actor, "deliver-reply", "reply", reply_id, method=method,
                      on=on.isoformat())
+        case = session.get(Case, reply.case_id) if reply.case_id else None
+        if case is not None and reply.step not in ("", cases.OUTSIDE):
+            # an answer that made its step: its delivery starts the §35/§36 window
+            cases.document_delivered(session, case, reply.template, on, actor=actor)
 
 
 def letters_without_reply(instance: Instance) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from web.services.replies import (
     DELIVERY_METHODS,
     _check_data,
     _dates,
+    clock_dates,
     document_number,
     reply_context,
 )
@@ -36,6 +37,7 @@ FIELD_LABELS = {
     "petitioner_name": "信访人", "reg_no": "登记编号", "received_date": "收信日期",
     "summary": "反映的主要问题", "request": "信访请求", "handling_unit": "承办单位",
     "accepted_date": "受理日期", "due_date": "办理期限", "new_due_date": "延长后的办结日期",
+    "extension_days": "延长天数",
     "extension_reason": "延期理由", "reason": "不予受理的理由", "channel": "告知的其他途径",
     "facts": "查明的事实", "decision": "处理结论", "legal_basis": "依据（法规条款）",
     "opinion": "处理意见", "conclusion": "复查/复核结论", "original_office": "原处理机关",
@@ -101,7 +103,7 @@ def _text(value: Any) -> str:
 def form_fields(instance: Instance, letter: Letter, template: str,
                 values: Mapping[str, Any] | None = None) -> list[Field]:
     """The form of a template, filled from the records (or from values a user typed)."""
-    known = reply_context(instance, letter, "")
+    known = {**reply_context(instance, letter, ""), **clock_dates(instance, letter, template)}
     fields = []
     for name in editable_fields(template):
         value = values.get(name) if values is not None and name in values else known.get(name)
@@ -198,7 +200,8 @@ def preview_pages(instance: Instance, letter: Letter, template: str, values: Map
     """Render a reply as it would be generated, but unnumbered and unrecorded: PNG pages."""
     year = instance.today().year
     number = document_number(instance, template, year, "×")
-    context = {**reply_context(instance, letter, number), **_dates(dict(values))}
+    context = {**reply_context(instance, letter, number), **_dates(dict(values)),
+               **clock_dates(instance, letter, template)}
     context["doc_number"] = number
     _check_data(template, context)
     instance.replies_dir.mkdir(parents=True, exist_ok=True)

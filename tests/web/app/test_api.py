@@ -66,7 +66,10 @@ def test_case_actions_follow_role_version_and_workflow(app: Flask) -> None:
     url = "/api/v1/cases/1/actions/accept"
     refused = client.post(url, json={"version": case["version"]}, headers=handler)
     assert refused.status_code == 403
-    done = client.post(url, json={"version": case["version"]}, headers=clerk)
+    untold = client.post(url, json={"version": case["version"]}, headers=clerk)
+    assert untold.status_code == 422 and "受理告知书" in untold.get_json()["error"]
+    assert case["agenda"]["deadlines"][0]["article"] == "第二十二条、第二十三条第二款"
+    done = client.post(url, json={"version": case["version"], "told": "当面告知"}, headers=clerk)
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["version"] > case["version"]
     stale = client.post("/api/v1/cases/1/actions/flag", json={"version": case["version"]},
@@ -80,6 +83,9 @@ def test_case_actions_follow_role_version_and_workflow(app: Flask) -> None:
     assert any(e["detail"].get("step") == "accept" and e["actor"] == "clerk1" for e in events)
     figures = client.get("/api/v1/dashboard", headers=_token(client, "admin1")).get_json()
     assert figures["today"]
+    rates = client.get("/api/v1/rates", headers=clerk).get_json()  # huiyin stats' service
+    [whole] = rates["groups"].values()
+    assert {r["key"]: r["source"] != "" for r in whole}["on_time"]
 
 
 def test_a_session_cookie_does_not_open_the_api(app: Flask) -> None:

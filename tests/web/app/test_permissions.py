@@ -49,7 +49,7 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.upload": {"clerk"}, "api.intake_progress": {"clerk"}, "api.edit_line": {"clerk"},
     "api.review_letter": {"clerk"}, "api.generate": READERS, "api.reply": READERS,
     "api.reply_file": READERS, "api.sign": {"leader"}, "api.case_action": READERS,
-    "api.dashboard_figures": EVERYONE,
+    "api.dashboard_figures": EVERYONE, "api.rates": EVERYONE,
 }
 ADMIN_ONLY = "admin."  # every administration route is for the admin alone
 

@@ -35,11 +35,16 @@ def test_open_act_and_list(instance: Instance, home: Path) -> None:
     assert [c["case_no"] for c in overdue] == [opened["case_no"]]
     assert [c["title"] for c in run_json(home, "cases")["cases"]] == ["第1件来信的事项", "电梯停运"]
 
+    refused = run(home, "case", "transition", opened["case_no"], "accept")
+    assert refused.exit_code == 1 and "须签发受理告知书" in refused.stderr  # a notice is owed
     accepted = run_json(home, "case", "transition", opened["case_no"], "accept",
-                        "--reason", "属本机关职责")
+                        "--told", "当面告知", "--reason", "属本机关职责")
     assert accepted["stage"] == "accepted" and accepted["deadline"]["days_left"] >= 59
     shown = run_json(home, "case", "show", str(opened["case_id"]))
-    assert shown["allowed_actions"] == ["start", "withdraw"]
+    assert shown["allowed_actions"] == ["start", "ask_extension", "reply", "withdraw"]
+    refusals = {a["action"]: a["reason"] for a in shown["agenda"]["actions"] if not a["allowed"]}
+    assert "尚未申请延期" in refusals["extend"]  # a leader approves what a handler asked
+    assert shown["agenda"]["deadlines"][0]["article"] == "第三十四条"
     assert [e["action"] for e in shown["timeline"]] == ["open-case", "transition"]
     assert shown["timeline"][1]["reason"] == "属本机关职责"
 
@@ -71,7 +76,8 @@ def test_stats_by_month_with_definitions_and_csv(instance: Instance, home: Path,
     first, second = _letters(instance, today, today)
     run_json(home, "case", "open", first)
     case = run_json(home, "case", "open", second)
-    run_json(home, "case", "transition", case["case_no"], "accept")
+    run_json(home, "case", "transition", case["case_no"], "accept", "--told", "电话告知",
+             "--note", "拨 13839452176，本人接听")
     document = run_json(home, "stats", "--by", "month", "--csv", str(tmp_path / "rates.csv"))
     assert document["cases"] == 2
     [month] = document["groups"]
@@ -81,16 +87,18 @@ def test_stats_by_month_with_definitions_and_csv(instance: Instance, home: Path,
     assert rates["timely_acceptance"]["name"] == "及时受理率"
     assert all(r["definition"] for r in rates.values())
     table = (tmp_path / "rates.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert table[0] == "分组,指标,比率,分子,分母,口径" and len(table) == 1 + len(rates)
+    assert table[0] == "分组,指标,比率,分子,分母,口径,分子为,分母为,数据来源"
+    assert len(table) == 1 + len(rates)
+    assert rates["on_time"]["denominator_is"] and rates["on_time"]["source"]
 
 
 def test_letters_without_reply_show_their_case_clock(instance: Instance, home: Path) -> None:
     today = instance.today()
     loose, in_case = _letters(instance, today - dt.timedelta(days=3), today - dt.timedelta(days=1))
     case = run_json(home, "case", "open", in_case)
-    run_json(home, "case", "transition", case["case_no"], "accept")
+    run_json(home, "case", "transition", case["case_no"], "accept", "--told", "信访人匿名")
     rows = {r["reg_no"]: r for r in run_json(home, "letters", "--without-reply")["letters"]}
     assert rows[loose]["case_no"] is None and rows[loose]["deadline_for"].startswith("书面告知")
     assert rows[in_case]["case_no"] == case["case_no"]
-    assert rows[in_case]["deadline_for"] == "出具信访事项处理意见书"
+    assert rows[in_case]["deadline_for"] == "出具信访处理意见书"  # §31(六), §34
     assert rows[in_case]["days_left"] >= 59

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from records import intake
-from records.workflow import next_working_day
+from records import cases, intake
+from records.workflow import document_evidence, next_working_day
 from tests.web.conftest import Scan, run, run_json
 from web.services.instance import Instance
 
@@ -107,21 +107,21 @@ def test_supervision_instructions_and_hearings(instance: Instance, home: Path) -
     assert missing.exit_code == 1 and "numbered 1 to 2" in missing.stderr
     assert run(home, "case", "instruct", case, "--leader", "王", "--text", "t").exit_code == 2
 
-    run_json(home, "case", "transition", case, "accept")
+    run_json(home, "case", "transition", case, "accept", "--told", "当面告知")
     start = instance.today().isoformat()
     end = (instance.today() + dt.timedelta(days=1)).isoformat()
     heard = run_json(home, "case", "hearing", case, "--kind", "hearing", "--from", start,
                      "--to", end, "--note", "邀请村民代表")
-    expected = next_working_day(instance.today() + dt.timedelta(days=60 + 2), instance.calendar)
-    assert heard["deadline"]["due"] == expected.isoformat()  # 60 days + the hearing's two
-    assert heard["hearing"]["paused_days"] == 2
+    expected = next_working_day(instance.today() + dt.timedelta(days=60), instance.calendar)
+    assert heard["deadline"]["due"] == expected.isoformat()  # §34 excludes no hearing time
+    assert heard["hearing"]["paused_days"] == 0
     yesterday = (instance.today() - dt.timedelta(days=1)).isoformat()
     wrong = run(home, "case", "hearing", case, "--from", start, "--to", yesterday)
     assert wrong.exit_code == 1 and "before it starts" in wrong.stderr
     later = run(home, "case", "hearing", case, "--from", end, "--to", end)
     assert later.exit_code == 1 and "在今天" in later.stderr  # not begun: recorded when it does
     shown = run_json(home, "case", "show", case)
-    assert shown["paused_days"] == 2 and shown["hearings"][0]["note"] == "邀请村民代表"
+    assert shown["paused_days"] == 0 and shown["hearings"][0]["note"] == "邀请村民代表"
     assert [a["done_on"] is not None for a in shown["instructions"][0]["actions"]] == [True,
                                                                                       False]
     assert [s["kind"] for s in shown["supervision"]] == ["reminder", "note", "escalation"]
@@ -178,15 +178,20 @@ def test_stats_as_xlsx_with_the_local_rate(instance: Instance, home: Path,
     _office(home)
     case = _case(instance, home)["case_no"]
     run_json(home, "case", "assign", case, "--unit", "枣树营村委会", "--reason", "属地")
-    for step in ("accept", "start"):
-        run_json(home, "case", "transition", case, step)
-    run_json(home, "case", "transition", case, "reply", "--decision", "支持")
+    run_json(home, "case", "transition", case, "accept", "--told", "当面告知")
+    run_json(home, "case", "transition", case, "start")
+    refused = run(home, "case", "transition", case, "reply", "--decision", "支持")
+    assert refused.exit_code == 1 and "须签发处理意见书" in refused.stderr
+    with instance.db.session() as session:  # as `huiyin reply ... --sign` does when it signs
+        cases.transition(session, cases.get_case(session, case), "reply", instance.today(),
+                         actor="h1", calendar=instance.calendar, decision="支持",
+                         evidence=document_evidence("reply"))
     document = run_json(home, "stats", "--xlsx", str(tmp_path / "rates.xlsx"))
     local = next(r for r in document["groups"]["全部"] if r["key"] == "settled_locally")
     assert (local["name"], local["numerator"], local["denominator"]) == ("四个不出率", 1, 1)
     sheet = load_workbook(tmp_path / "rates.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert rows[1] == ("分组", "指标", "比率", "分子", "分母", "口径")
+    assert rows[1][:6] == ("分组", "指标", "比率", "分子", "分母", "口径")
     assert ("全部", "四个不出率", 1, 1, 1) == rows[-1][:5]
     bad = run(home, "stats", "--from", "2026-03-01", "--to", "2026-02-01")
     assert bad.exit_code == 1 and "before --from" in bad.stderr

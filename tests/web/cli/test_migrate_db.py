@@ -34,6 +34,7 @@ from records import (
 )
 from records.calendar import load_calendar
 from records.transfer import verify
+from records.workflow import document_evidence
 from tests.pg import pg_url
 from tests.records import activity
 from tests.records.databases import ON_POSTGRES, fresh_url, postgres_database
@@ -80,7 +81,7 @@ def _populate(db: Database) -> None:
                        after="联系电话：13839452176。", by="clerk1"))
         case = cases.open_case(s, letter, actor="clerk1")
         cases.transition(s, case, "accept", dt.date(2025, 12, 29), actor="clerk1",
-                         calendar=CAL)
+                         calendar=CAL, evidence=document_evidence("accept"))
         supervision.supervise(s, case, "escalation", "挂牌督办：月底前答复", actor="leader1",
                               due_on=dt.date(2026, 1, 31))
         supervision.instruct(s, case, leader="王建军", text="请石桥镇核实", actor="leader1",

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from records import Reply, intake
+from records.workflow import due_on
 from tests.web.conftest import run, run_json
 from web.services.instance import Instance
 from web.services.replies import ensure_office_certificate, reply_id_of_code, verify_code
@@ -105,6 +106,40 @@ def test_batch_goes_on_after_a_failure(home: Path) -> None:
     result = run(home, "reply", "1", "3", "--template", "transfer_notice", "--json")
     assert result.exit_code == 0, result.output
     assert [r["error"] for r in json.loads(result.stdout)["results"]] == [None, None]
+
+
+@NEEDS_LO
+def test_signing_makes_the_step_and_delivery_starts_the_window(
+        ingested: Path, tmp_path: Path) -> None:
+    """§23, §31(六), §35: the signed notice is 受理, the signed opinion is 已答复 with its
+    decision, and the 复查 window runs from the delivery; a notice signed again is outside."""
+    home = tmp_path / "instance"
+    shutil.copytree(ingested, home)
+    with Instance(home) as instance, instance.db.session() as session:
+        intake.attach_petitioner(session, intake.get_letter(session, 1), name="韩秋菊",
+                                 actor="test")
+        today = instance.today()
+    case = run_json(home, "case", "open", "1")["case_no"]
+    notice = run_json(home, "reply", "1", "--template", "acknowledgement", "--sign")
+    assert notice["step"] == "accept"
+    assert run_json(home, "case", "show", case)["stage"] == "accepted"
+    again = run_json(home, "reply", "1", "--template", "acknowledgement", "--sign")
+    assert again["step"] == "outside" and "不能受理" in again["step_note"]
+    data = tmp_path / "opinion.json"
+    data.write_text(json.dumps(OPINION, ensure_ascii=False))
+    opinion = run_json(home, "reply", "1", "--template", "handling_opinion", "--data",
+                       str(data), "--sign")
+    shown = run_json(home, "case", "show", case)
+    assert opinion["step"] == "reply" and shown["stage"] == "replied"
+    assert shown["agenda"]["deadlines"] == [] and "尚未送达" in shown["agenda"]["notes"][0]
+    run_json(home, "delivered", str(opinion["reply_id"]), "--method", "当面",
+             "--on", today.isoformat())
+    [window] = run_json(home, "case", "show", case)["agenda"]["deadlines"]
+    with Instance(home) as instance:
+        assert window["due"] == due_on(today, 30, instance.calendar).isoformat()
+    assert window["article"] == "第三十五条" and window["kind"] == "window"
+    refused = run(home, "case", "transition", case, "close")
+    assert refused.exit_code == 1 and "期满前不能办结" in refused.stderr
 
 
 def test_delivery_is_recorded_and_audited(home: Path) -> None:

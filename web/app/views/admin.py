@@ -387,8 +387,12 @@ def _year() -> int:
 
 def _holidays_data() -> dict[str, Any]:
     year = _year()
+    calendar = instance().calendar
     return {"year": year, "days": admin.effective_days(instance(), year),
-            "kinds": list(admin.DAY_KINDS.items())}
+            "kinds": list(admin.DAY_KINDS.items()),
+            # the years whose arrangement is known, and from where; others are refused
+            "coverage": [row for row in calendar.coverage() if row["year"] >= year - 2],
+            "covered": calendar.covers(dt.date(year, 1, 1))}
 
 
 @bp.get("/holidays")

@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 import letters as documents
 import search
-from records import Case, Letter, Page, RecordsError, audit, cases
+from records import Case, Letter, Page, RecordsError, audit
 from records.privacy import mask_personal
 from web.app import auth
 from web.app.auth import requires, user
@@ -25,6 +25,7 @@ from web.app.views import instance
 from web.services import (
     access,
     case_actions,
+    case_clock,
     case_view,
     dashboard,
     letter_search,
@@ -33,6 +34,7 @@ from web.services import (
 )
 from web.services import intake as intake_files
 from web.services.access import case_scope, letter_scope, may_see_case
+from web.services.dates import DateError, optional_day
 from web.services.errors import ServiceError
 from web.services.replies import generate_reply, sign_reply
 from web.services.reply_preview import form_fields, read_form, shared_converter
@@ -184,7 +186,7 @@ def _paged(model: Any, where: list[Any], name: str,
 
 
 def _case_row(case: Case) -> dict[str, Any]:
-    row = case_view.case_row(case, cases.deadline(case, instance().calendar), instance().today())
+    row = case_view.case_row(case, instance().calendar, instance().today())
     return _jsonable(row)
 
 
@@ -196,6 +198,8 @@ def case(case_id: int) -> Any:
         if found is None or not may_see_case(user(), found):
             abort(404)
         row = _case_row(found)
+        row["agenda"] = case_clock.agenda_dict(instance(), found, roles=case_actions.ACTION_ROLES,
+                                               role=user().role)
         row["letters"] = [_letter_row(x) for x in found.letters]
         row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "detail": e.detail} for e in audit.history(db, "case", found.id)]
@@ -387,16 +391,30 @@ def dashboard_figures() -> Any:
             **_jsonable(dashboard.summary(instance(), user().unit_ids, today))}
 
 
+@route("/rates", "GET", "dashboard", "各项比率（分子、分母及其口径和数据来源）",
+       query={"from": "开始日期（默认今年 1 月 1 日）", "to": "结束日期（默认今天）",
+              "by": "分组：month、township 或 unit"})
+def rates() -> Any:
+    """The office's rates over a period, counted by the same service as `huiyin stats`."""
+    today = instance().today()
+    try:
+        first = optional_day(request.args.get("from")) or dt.date(today.year, 1, 1)
+        last = optional_day(request.args.get("to")) or today
+    except DateError as e:
+        abort(400, description=str(e))
+    by = request.args.get("by") or None
+    if by not in (None, "month", "township", "unit"):
+        abort(400, description="by 须为 month、township 或 unit")
+    try:
+        count, groups = case_clock.rates(instance(), first, last, by)
+    except RecordsError as e:
+        return {"error": str(e), "status": 422}, 422
+    return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": count,
+            "groups": {name: [r.as_dict() for r in rs] for name, rs in groups.items()}}
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value)
+    return case_view.jsonable(value)
 
 
 @bp.get("/openapi.json")

@@ -28,18 +28,22 @@ from werkzeug.wrappers import Response
 
 from records import AuditEvent, Case, Reply, Unit, User, cases, intake
 from records import supervision as supervising
+from records.models import RECEIPT_BASES
 from records.privacy import mask_personal
 from records.workflow import (
     ACTION_LABELS,
     DECISIONS,
+    DOCUMENT_LABELS,
     STAGE_LABELS,
+    STEP_DOCUMENTS,
+    TELLS,
     TERMINAL,
+    TOLD_WAYS,
     Stage,
-    deadlines,
 )
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import case_actions, case_notes, case_view, exports, labels
+from web.services import case_actions, case_clock, case_notes, case_view, exports, labels
 from web.services.access import may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
 
@@ -131,7 +135,7 @@ def _rows(session: Any, case_ids: list[int]) -> list[dict[str, Any]]:
         loaded.update({c.id: c for c in session.scalars(
             select(Case).where(Case.id.in_(case_ids[start:start + 500]))
             .options(joinedload(Case.unit)))})
-    shown = [case_view.case_row(loaded[i], cases.deadline(loaded[i], calendar), today)
+    shown = [case_view.case_row(loaded[i], calendar, today)
              for i in case_ids]
     leads = _names(session, {r["lead_id"] for r in shown if r["lead_id"]})
     for r in shown:
@@ -241,25 +245,32 @@ def _case_page(case_id: int) -> dict[str, Any]:
     """Everything the case page shows, read in one session; 404 outside the user's scope."""
     me = user()
     inst = instance()
-    today, calendar, tz = inst.today(), inst.calendar, inst.settings["timezone"]
+    today, tz = inst.today(), inst.settings["timezone"]
     with inst.db.session() as session:
         case = session.get(Case, case_id)
         if case is None or not may_see_case(me, case):
             abort(404)
-        clock = cases.deadline(case, calendar)
-        row = case_view.case_row(case, clock, today)
+        row = case_view.case_row(case, inst.calendar, today)
         lead = session.get(User, case.lead_id) if case.lead_id else None
         accused = session.get(Unit, case.accused_unit_id) if case.accused_unit_id else None
         row.update(
             lead=(lead.display_name or lead.username) if lead else "",
             accused_unit=accused.name if accused else "", accused_person=case.accused_person,
             opened_on=case.opened_on, assigned_on=case.assigned_on,
+            assignment_received_on=case.assignment_received_on,
+            replied_delivered_on=case.replied_delivered_on,
+            extension_approved_by=case.extension_approved_by,
             accepted_on=case.accepted_on, replied_on=case.replied_on, decision=case.decision,
             extension_days=case.extension_days, paused_days=case.paused_days,
             satisfaction=case.satisfaction, category=case.category, version=case.version,
         )
-        clocks = [case_view.deadline_dict(d, today)
-                  for d in deadlines(cases.clock_of(case), calendar)]
+        agenda = case_clock.agenda_dict(inst, case, roles=case_actions.ACTION_ROLES,
+                                        role=me.role)
+        clocks = agenda["deadlines"]
+        current = agenda["current"] or {}
+        row.update(what=current.get("what", ""), due=current.get("due"),
+                   kind=current.get("kind", ""), days_left=current.get("days_left"),
+                   overdue=bool(current.get("overdue")))
         letters: list[dict[str, Any]] = [
             {"id": letter.id, "reg_no": letter.reg_no, "received_on": letter.received_on,
                     "petitioners": "、".join(intake.petitioner_names(letter)),
@@ -296,7 +307,10 @@ def _case_page(case_id: int) -> dict[str, Any]:
             "timeline": timeline, "seen_event": seen_event, "actions": actions,
             "labels": case_actions.LABELS, "units": units, "leaders": leaders,
             "decisions": DECISIONS, "flags": cases.FLAGS, "today": today,
-            "workflow_actions": set(ACTION_LABELS), "to_unit": case_actions.TO_UNIT}
+            "workflow_actions": set(ACTION_LABELS), "to_unit": case_actions.TO_UNIT,
+            "agenda": agenda, "told_ways": TOLD_WAYS, "tells": TELLS,
+            "documents": {step: DOCUMENT_LABELS[doc] for step, doc in STEP_DOCUMENTS.items()},
+            "receipt_bases": RECEIPT_BASES, "ratings": cases.SATISFACTION}
 
 
 def _names(session: Any, user_ids: set[int]) -> dict[int, str]:
@@ -351,7 +365,7 @@ def _event(event: AuditEvent | case_actions.Change, tz: str,
     if event.action in ("hearing", "joint-meeting"):
         parts.append(f"{d.get('start_on')} 至 {d.get('end_on')}")
         if d.get("paused_days"):
-            parts.append(f"办理期限顺延 {d['paused_days']} 天")
+            parts.append(f"复核期限顺延 {d['paused_days']} 天")
     if event.action.startswith("supervise-") and d.get("due_on"):
         parts.append(f"限 {d['due_on']} 前答复")
     if event.action == "instruction" and d.get("leader"):

@@ -3,6 +3,7 @@ optimistic locking (409), §30 refusals."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from records import AuditEvent, Case, Unit, cases
 from records.routing import mark_accusation
+from records.workflow import due_on
 from tests.web.app.views.office_data import OTHER_UNIT, Office, build
 from tests.web.signin import HANDLER_UNIT, sign_in
 from web.app import create_app
@@ -107,7 +109,9 @@ def test_accept_then_start_follows_the_state_machine_and_is_audited(
     # only what is legal from 已登记 is offered: no 延期 or 办结 yet
     assert "/actions/accept" in page and "/actions/not_accept" in page
     assert "/actions/extend" not in page and "/actions/close" not in page
-    done = post(c, case_id, "accept", reason="属本单位职责")
+    untold = post(c, case_id, "accept", reason="属本单位职责")  # no notice, no document
+    assert untold.status_code == 422 and "受理告知书" in untold.get_data(as_text=True)
+    done = post(c, case_id, "accept", reason="属本单位职责", told="当面告知")
     assert done.status_code == 303
     assert stage(office, "land") == "accepted"
     shown = c.get(f"/cases/{case_id}").get_data(as_text=True)
@@ -122,10 +126,15 @@ def test_accept_then_start_follows_the_state_machine_and_is_audited(
     handler = client(app, "handler1")
     assert post(handler, case_id, "start").status_code == 303
     assert stage(office, "land") == "handling"
-    assert post(handler, case_id, "extend", days="20", reason="需要现场勘查").status_code == 303
+    # §34: the handler asks, the organ's 负责人 approves; a handler cannot extend alone
+    assert post(handler, case_id, "extend").status_code == 403
+    assert post(handler, case_id, "ask_extension", days="20",
+                reason="需要现场勘查").status_code == 303
+    assert post(client(app, "leader1"), case_id, "extend").status_code == 303
     with Instance(office.home) as instance, instance.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None and case.extension_days == 20
+        assert case.extension_approved_by == "leader1"
 
 
 def test_an_illegal_action_is_refused_and_changes_nothing(app: Flask, office: Office) -> None:
@@ -160,14 +169,14 @@ def test_a_stale_version_gets_409_with_what_changed(app: Flask, office: Office) 
     first, second = client(app, "clerk1"), client(app, "leader1")
     case_id = office.cases["lift"]
     old = form_of(second, case_id)  # the leader opens the page ...
-    assert post(first, case_id, "assign", unit=str(unit_id(office, OTHER_UNIT)),
-                reason="物业归口").status_code == 303  # ... the clerk acts meanwhile
+    assert post(first, case_id, "accept", told="当面告知",
+                reason="本单位职责").status_code == 303  # ... the clerk acts meanwhile
     stale = second.post(f"/cases/{case_id}/actions/not_accept",
                         data={**old, "reason": "不属于信访事项"})
     assert stale.status_code == 409
     html = stale.get_data(as_text=True)
-    assert "已被修改" in html and "交办" in html and "clerk1" in html
-    assert stage(office, "lift") == "assigned"
+    assert "已被修改" in html and "受理" in html and "clerk1" in html
+    assert stage(office, "lift") == "accepted"
     with Instance(office.home) as instance, instance.db.session() as session:
         assert not session.scalars(select(AuditEvent).where(
             AuditEvent.actor == "leader1", AuditEvent.action == "transition")).all()
@@ -181,12 +190,15 @@ def test_an_accusation_is_never_sent_to_the_accused(app: Flask, office: Office) 
         assert case is not None
         mark_accusation(session, case, accused_unit=accused, accused_person=None, actor="clerk1")
     c = client(app, "clerk1")
-    refused = post(c, case_id, "assign", unit=str(unit_id(office, HANDLER_UNIT)), reason="x")
+    # the unit is chosen first (the 交办 itself is the signing of the 交办单)
+    refused = post(c, case_id, "owner", unit=str(unit_id(office, HANDLER_UNIT)), reason="x")
     assert refused.status_code == 422
     assert "第三十条" in refused.get_data(as_text=True)
-    assert stage(office, "lift") == "registered"
-    assert post(c, case_id, "assign", unit=str(unit_id(office, OTHER_UNIT)),
+    assert post(c, case_id, "owner", unit=str(unit_id(office, OTHER_UNIT)),
                 reason="另一单位").status_code == 303
+    unsigned = post(c, case_id, "assign", unit=str(unit_id(office, OTHER_UNIT)), reason="y")
+    assert unsigned.status_code == 422 and "交办单" in unsigned.get_data(as_text=True)
+    assert stage(office, "lift") == "registered"
 
 
 def test_case_page_shows_letters_deadline_and_timeline(app: Flask, office: Office) -> None:
@@ -202,8 +214,9 @@ def test_case_page_shows_letters_deadline_and_timeline(app: Flask, office: Offic
 
 def test_the_service_is_usable_without_the_pages(office: Office) -> None:
     with Instance(office.home) as instance:
-        outcome = case_actions.act(instance, office.cases["wage"], "accept", {}, actor="api",
-                                   role="clerk", expected_version=_version(office, "wage"))
+        outcome = case_actions.act(instance, office.cases["wage"], "accept",
+                                   {"told": "信访人匿名"}, actor="api", role="clerk",
+                                   expected_version=_version(office, "wage"))
         assert outcome.stage == "accepted"
         with pytest.raises(case_actions.StaleCase):
             case_actions.act(instance, office.cases["wage"], "start", {}, actor="api",
@@ -232,10 +245,10 @@ def test_supervision_hearing_and_flags_are_recorded(app: Flask, office: Office) 
     assert post(handler, case_id, "supervise", kind="note", text="x").status_code == 403
     assert post(clerk, case_id, "flag", **{"flag_重复": "1"}, reason="同一事项").status_code == 303
     assert "重复" in clerk.get("/cases/", query_string={"flag": "重复"}).get_data(as_text=True)
-    # a hearing pauses the handling clock only while the case is handled
-    refused = post(handler, case_id, "hearing", kind="hearing", start=str(_today(office)))
-    assert refused.status_code == 422
-    assert post(clerk, case_id, "accept").status_code == 303
+    # a hearing is recorded at any stage; only during 复核 is its time outside a period
+    held = post(handler, case_id, "hearing", kind="hearing", start=str(_today(office)))
+    assert held.status_code == 303
+    assert post(clerk, case_id, "accept", told="当面告知").status_code == 303
     assert post(handler, case_id, "hearing", kind="joint_meeting",
                 start=str(_today(office)), note="联席会议").status_code == 303
     with Instance(office.home) as instance, instance.db.session() as session:
@@ -247,3 +260,35 @@ def test_supervision_hearing_and_flags_are_recorded(app: Flask, office: Office) 
 def _today(office: Office):  # type: ignore[no-untyped-def]
     with Instance(office.home) as instance:
         return instance.today()
+
+
+def test_the_page_corrects_the_receipt_date_and_says_why_an_action_is_refused(
+        app: Flask, office: Office) -> None:
+    """The clerk enters the postmark's date with its basis and reason; the clock recounts from
+    it; each action refused today is listed with the reason (records.workflow.agenda)."""
+    clerk = client(app, "clerk1")
+    case_id = office.cases["lift"]
+    with Instance(office.home) as instance, instance.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        letter_id, scanned = case.letters[0].id, case.letters[0].received_on
+    postmark = scanned - dt.timedelta(days=3)
+    future = post(clerk, case_id, "receipt", letter=str(letter_id), basis="邮戳",
+                  on=str(_today(office) + dt.timedelta(days=1)), reason="x")
+    assert future.status_code == 422
+    done = post(clerk, case_id, "receipt", letter=str(letter_id), basis="邮戳",
+                on=str(postmark), reason="信封邮戳早三天")
+    assert done.status_code == 303
+    with Instance(office.home) as instance, instance.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.opened_on == postmark
+        due = cases.deadline(case, instance.calendar)
+        assert due is not None and due.due == due_on(postmark, 15, instance.calendar)
+    page = clerk.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "第二十二条" in page and str(due.due) in page
+    assert "当面告知" in page and "信访人匿名" in page  # how a step may be made without a notice
+    assert post(clerk, case_id, "accept", told="当面告知").status_code == 303
+    assert "今天不能批准延期：" in client(app, "leader1").get(f"/cases/{case_id}").get_data(
+        as_text=True)
+    rated = post(clerk, case_id, "rate", rating="满意")  # only once the matter is answered
+    assert rated.status_code == 422

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import Case, Unit, cases, intake, stats
+from records.workflow import document_evidence
 from tests.records import activity
 from tests.web.signin import HANDLER_UNIT, add_users, sign_in
 from web.app import create_app
@@ -53,10 +54,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def object_to(session: Session, instance: Instance, case: Case, then: str) -> None:
-    """Assigned, objected to by the unit (异议), then routed again 20 days after receipt."""
-    for action, days in (("assign", 1), ("object", 2), (then, 20)):
+    """Assigned, received and objected to by the unit (异议), then routed again 20 days after
+    receipt; each step as if its document was signed."""
+    for action, days in (("assign", 1), ("receive_assignment", 1), ("object", 2), (then, 20)):
         cases.transition(session, case, action, case.opened_on + dt.timedelta(days=days),
-                         actor="clerk1", calendar=instance.calendar)
+                         actor="clerk1", calendar=instance.calendar,
+                         evidence=document_evidence(action))
 
 
 @pytest.fixture
@@ -125,8 +128,9 @@ def test_rates_equal_records_stats(home: Path) -> None:
         today = instance.today()
         period = dashboard.Period.year(today.year)
         figures = dashboard.summary(instance, None, today, period)
-        with instance.db.session() as session:
-            facts = stats.case_facts(session, period.start, period.end, instance.calendar)
+        with instance.db.session() as session:  # what is over by today
+            facts = stats.case_facts(session, period.start, period.end, instance.calendar,
+                                     today=min(period.end + dt.timedelta(days=1), today))
 
         def pairs(rates: list[dict]) -> dict[str, tuple[int, int]]:  # type: ignore[type-arg]
             return {r["key"]: (r["numerator"], r["denominator"]) for r in rates}
@@ -142,8 +146,10 @@ def test_rates_equal_records_stats(home: Path) -> None:
 
 
 def stats_pairs(instance: Instance, period: dashboard.Period) -> dict[str, tuple[int, int]]:
+    today = min(period.end + dt.timedelta(days=1), instance.today())  # what is over by today
     with instance.db.session() as session:
-        facts = stats.case_facts(session, period.start, period.end, instance.calendar)
+        facts = stats.case_facts(session, period.start, period.end, instance.calendar,
+                                 today=today)
     return {r.key: (r.numerator, r.denominator) for r in stats.rates(facts)}
 
 

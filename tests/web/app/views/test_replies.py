@@ -350,6 +350,7 @@ def test_the_index_puts_signatures_first_for_leaders(app: Flask, home: Path) -> 
     with Instance(home) as instance:
         generate_reply(instance, 1, "extension_notice", out_dir=None, actor="cli", pdf=False,
                        data={"accepted_date": "2026-01-05", "new_due_date": "2026-04-05",
+                             "extension_days": "30",
                              "extension_reason": "需要现场核实"})
     leader = client_of(app, "leader1").get("/replies/").get_data(as_text=True)
     assert leader.index("待签章") < leader.index("尚未答复的来信")
