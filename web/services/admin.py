@@ -477,9 +477,8 @@ def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
     """The year's holidays and make-up working days as in force, with where each comes from."""
     shipped = library_days(year) if year in library_years() else {}
     office = _office_rows(instance)
-    # A year whose State Council notice is entered has its make-up working days (调休); until
-    # then the shipped rows are only the statutory days, an estimate.
-    announced = any(d.year == year and kind == "workday" for d, (kind, _) in shipped.items())
+    # Only a year whose State Council notice the library carries is 国家规定; never an estimate.
+    announced = year in library_years()
     rows = []
     for day in sorted(set(shipped) | set(office)):
         if day.year != year:

@@ -1,7 +1,8 @@
 """case notes and attachments: a handler's progress notes and files on a case
 
 Revision ID: 0013
-Revises: 0010 (for now: the branch's migrations 0011 and 0012 are being written elsewhere)
+Revises: 0011 (0010 when written; main gained 0011 meanwhile, and two heads cannot both be
+"head"; 0012 is being written elsewhere: whichever lands second chains onto the other)
 Create Date: 2026-12-07
 """
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
