@@ -31,11 +31,12 @@ class Proposal:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     repeat: bool = False  # the same matter while the case is open, or after 复核 (重复信访)
+    category: str = ""  # the case's 事项分类: a follow-up letter is proposed the same
 
     def as_dict(self) -> dict[str, object]:
         return {"case_id": self.case_id, "case_no": self.case_no, "title": self.title,
                 "stage": self.stage, "score": round(self.score, 3), "reasons": self.reasons,
-                "repeat": self.repeat}
+                "repeat": self.repeat, "category": self.category}
 
 
 def propose_cases(instance: Instance, letter_id: int, *, limit: int = 5) -> list[Proposal]:
@@ -87,8 +88,8 @@ def _by_case(instance: Instance, evidence: dict[int, dict[str, float]],
             if case.id == own_case:
                 continue
             score = sum(evidence[letter_id].values())
-            proposal = proposals.setdefault(case.id, Proposal(case.id, case.case_no, case.title,
-                                                              case.status))
+            proposal = proposals.setdefault(case.id, Proposal(
+                case.id, case.case_no, case.title, case.status, category=case.category or ""))
             if score > proposal.score:
                 proposal.score = score
             proposal.reasons = sorted(set(proposal.reasons) | set(reasons[letter_id]))
