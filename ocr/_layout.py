@@ -131,8 +131,15 @@ def merge_line(parts: Sequence[Line]) -> Line:
     if len(parts) == 1:
         return parts[0]
     text = parts[0].text
+    known = all(p.confidences for p in parts)
+    confidences = list(parts[0].confidences) if known else []
+    alternatives = list(parts[0].alternatives) if known else []
     for prev, part in zip(parts, parts[1:], strict=False):
-        text += _joiner(prev.text, part.text) + part.text
+        joiner = _joiner(prev.text, part.text)
+        text += joiner + part.text
+        if known:
+            confidences += [1.0] * len(joiner) + list(part.confidences)
+            alternatives += [()] * len(joiner) + list(part.alternatives)
     first = sorted(parts[0].box, key=lambda p: p[0])[:2]
     last = sorted(parts[-1].box, key=lambda p: p[0])[-2:]
     top_left, bottom_left = sorted(first, key=lambda p: p[1])
@@ -140,7 +147,13 @@ def merge_line(parts: Sequence[Line]) -> Line:
     box: tuple[Point, ...] = (top_left, top_right, bottom_right, bottom_left)
     weights = [max(len(p.text), 1) for p in parts]
     score = sum(p.score * w for p, w in zip(parts, weights, strict=True)) / sum(weights)
-    return Line(text=text, box=box, score=score)
+    return Line(
+        text=text,
+        box=box,
+        score=score,
+        confidences=tuple(confidences),
+        alternatives=tuple(alternatives),
+    )
 
 
 def reading_order(

@@ -16,6 +16,10 @@ eval set (45 real handwritten lines, 12 synthetic A4 pages; docs/ocr.md has the 
 - one ONNX Runtime thread (two processes of one thread beat one of two);
 - pages go in as greyscale: in colour (blue ink, tinted paper) the recogniser drifts to
   traditional forms (synthetic pages: 2.8% -> 1.0% CER clean, 10.0% -> 2.8% degraded).
+
+The recogniser's output is also read per character (:mod:`ocr._ctc`): rapidocr's decoder is
+wrapped so that each text it returns carries its characters' probabilities and other
+readings, and they come back in the same order as its boxes whatever it sorts or filters.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from ._ctc import read_characters
 from ._errors import EngineUnavailable
 from ._layout import LINE_ASPECT
 from ._types import Line
@@ -122,6 +127,50 @@ def prepare(image: Image.Image, settings: RapidSettings = DEFAULTS) -> tuple[Ima
     return grey, scale
 
 
+class _Read(str):
+    """A text as rapidocr returns it, carrying its per-character probabilities and readings."""
+
+    confidences: tuple[float, ...]
+    alternatives: tuple[tuple[tuple[str, float], ...], ...]
+
+
+class _CharacterDecoder:
+    """rapidocr's CTC decoder, its texts carrying what :func:`read_characters` finds."""
+
+    def __init__(self, decoder: Any) -> None:
+        self.decoder = decoder
+        self.character = decoder.character
+
+    def __call__(self, preds: np.ndarray, return_word_box: bool = False, **kwargs: Any) -> Any:
+        lines, words = self.decoder(preds, return_word_box, **kwargs)
+        out = []
+        for (text, score), probs in zip(lines, preds, strict=True):
+            chars, confidences, alternatives = read_characters(probs, self.character)
+            read = _Read(text)
+            if chars == text:  # the same greedy decoding: it always is
+                read.confidences, read.alternatives = confidences, alternatives
+            out.append((read, score))
+        return out, words
+
+
+def _line(text: str, box: Any, score: float, scale: float) -> Line:
+    """A Line from one rapidocr result, its per-character data trimmed with its text."""
+    points = tuple((float(x) / scale, float(y) / scale) for x, y in box)
+    stripped = text.strip()
+    confidences = getattr(text, "confidences", ())
+    if not confidences:
+        return Line(text=stripped, box=points, score=float(score))
+    start = len(text) - len(text.lstrip())
+    end = start + len(stripped)
+    return Line(
+        text=stripped,
+        box=points,
+        score=float(score),
+        confidences=confidences[start:end],
+        alternatives=getattr(text, "alternatives", ())[start:end],
+    )
+
+
 class RapidOcrEngine:
     """PP-OCRv6 detection + recognition through RapidOCR, models from the wheel."""
 
@@ -144,6 +193,9 @@ class RapidOcrEngine:
         _quiet()
         for load in ("_load_det_model", "_load_rec_model"):  # load now, not on first page
             getattr(self._ocr, load, lambda: None)()
+        recogniser = getattr(self._ocr, "text_rec", None)
+        if recogniser is not None and hasattr(recogniser, "postprocess_op"):
+            recogniser.postprocess_op = _CharacterDecoder(recogniser.postprocess_op)
         self._lock = threading.Lock()  # the detector's side limit changes per image
 
     def _run(self, grey: Image.Image, line: bool) -> Any:
@@ -168,13 +220,11 @@ class RapidOcrEngine:
         scores = getattr(result, "scores", None)
         if boxes is None or texts is None or scores is None:
             return []
-        lines = []
-        for box, text, score in zip(boxes, texts, scores, strict=True):
-            if not text.strip():
-                continue
-            points = tuple((float(x) / scale, float(y) / scale) for x, y in box)
-            lines.append(Line(text=text.strip(), box=points, score=float(score)))
-        return lines
+        return [
+            _line(text, box, score, scale)
+            for box, text, score in zip(boxes, texts, scores, strict=True)
+            if text.strip()
+        ]
 
 
 ENVIRONMENT = "HUIYIN_OCR_RAPIDOCR"

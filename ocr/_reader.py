@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
@@ -64,7 +65,7 @@ def _turn_back(line: Line, width: int, height: int, rotation: int) -> Line:
             return y, height - x
         return width - y, x  # 270
 
-    return Line(text=line.text, box=tuple(back(x, y) for x, y in line.box), score=line.score)
+    return replace(line, box=tuple(back(x, y) for x, y in line.box))
 
 
 def _sideways(fragments: list[Line]) -> bool:
