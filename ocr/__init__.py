@@ -9,6 +9,7 @@ from ._cer import (
     character_error_rate,
     character_errors,
     edit_distance,
+    lines_found,
     normalize_for_cer,
 )
 from ._engine import DEFAULT_ENGINE, Engine, engine_names, get_engine, register_engine
@@ -43,6 +44,7 @@ __all__ = [
     "edit_distance",
     "engine_names",
     "get_engine",
+    "lines_found",
     "normalize_for_cer",
     "ocr_image",
     "read_pages",

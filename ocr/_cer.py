@@ -132,3 +132,24 @@ class DoubtTally:
                 round(self.characters_marked / self.characters, 3) if self.characters else 0.0
             ),
         }
+
+
+# A written line counts as found when this share of its characters is read, in place.
+FOUND_SHARE = 0.5
+
+
+def lines_found(reference_lines: Sequence[str], text: str) -> tuple[int, int]:
+    """How many written lines of a page were read (half their characters matched in order
+    against the page's text), and how many there are: a lost line shows here, not in CER."""
+    refs = [normalize_for_cer(line) for line in reference_lines]
+    owner = [n for n, ref in enumerate(refs) for _ in ref]
+    matched = [0] * len(refs)
+    joined = "".join(refs)
+    hyp = normalize_for_cer(text)
+    for r, h in _alignment(joined, hyp):
+        if r is not None and h is not None and joined[r] == hyp[h]:
+            matched[owner[r]] += 1
+    found = sum(
+        1 for ref, m in zip(refs, matched, strict=True) if ref and m >= FOUND_SHARE * len(ref)
+    )
+    return found, sum(1 for ref in refs if ref)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from ._columns import is_tall, upright_line
 from ._ctc import read_characters
 from ._errors import EngineUnavailable
 from ._layout import LINE_ASPECT
@@ -57,6 +58,7 @@ class RapidSettings:
     min_line_height: int = 72  # shorter images are enlarged to this height (0: never)
     line_det_limit_side: int = 1600  # detector side for an image of a single line
     autocontrast: bool = False  # stretch grey levels before OCR
+    pale_print: bool = False  # grey as the lightest channel: coloured grid/rules fade out
     threads: int = 1  # ONNX Runtime threads per process
 
 
@@ -114,9 +116,17 @@ def params(models: Path, settings: RapidSettings = DEFAULTS) -> dict[str, Any]:
     }
 
 
+def _lightest(image: Image.Image) -> Image.Image:
+    """Grey as each pixel's lightest channel: red grid squares and blue rules printed on
+    稿纸 and 信纸 turn pale, while black, blue-black and blue ink stay dark."""
+    if image.mode != "RGB":
+        return image.convert("L")
+    return Image.fromarray(np.asarray(image).max(axis=2), "L")
+
+
 def prepare(image: Image.Image, settings: RapidSettings = DEFAULTS) -> tuple[Image.Image, float]:
     """The greyscale image the engine sees, and its scale against the page."""
-    grey = image.convert("L")
+    grey = _lightest(image) if settings.pale_print else image.convert("L")
     if settings.autocontrast:
         grey = ImageOps.autocontrast(grey, cutoff=1)
     scale = 1.0
@@ -225,6 +235,34 @@ class RapidOcrEngine:
             for box, text, score in zip(boxes, texts, scores, strict=True)
             if text.strip()
         ]
+
+
+    def read_upright(self, image: Image.Image, columns: list[Line]) -> list[Line]:
+        """Tall boxes (columns of vertical writing) read again with their characters upright."""
+        recogniser = getattr(self._ocr, "text_rec", None)
+        if recogniser is None:
+            return columns
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        grey = np.asarray(prepare(image, replace(self.settings, min_line_height=0))[0])
+        strips, kept = [], []
+        for column in columns:
+            left, top, right, bottom = (round(v) for v in column.bounds)
+            crop = grey[max(top, 0) : bottom, max(left, 0) : right]
+            if not is_tall(column) or crop.size == 0:
+                continue
+            strip = upright_line(crop)
+            strips.append(np.ascontiguousarray(np.repeat(strip[:, :, None], 3, axis=2)))
+            kept.append(column)
+        if not strips:
+            return columns
+        with self._lock:
+            result = recogniser(TextRecInput(img=strips))
+        read = {
+            id(c): _line(t, c.box, s, 1.0)
+            for c, t, s in zip(kept, result.txts, result.scores, strict=True)
+        }
+        return [read.get(id(c), c) for c in columns]
 
 
 ENVIRONMENT = "HUIYIN_OCR_RAPIDOCR"
