@@ -17,9 +17,10 @@ from ._engine import (
     unavailable_message,
 )
 from ._errors import EngineUnavailable, OcrError
-from ._layout import column_order, reading_order
+from ._layout import LINE_ASPECT, column_order, reading_order
 from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits, open_source, open_unmanaged
 from ._parallel import default_workers, parallel_pages
+from ._photo import flatten
 from ._script import unify_script
 from ._types import Line, PageText
 
@@ -81,29 +82,46 @@ def _sideways(fragments: list[Line]) -> bool:
     return tall > wide
 
 
-# A column read with its characters upright must be this believable against the same
-# column read sideways for the page to count as written in columns (a page scanned sideways
-# reads far better sideways: 340 against 14 on a ruled page).
-COLUMNS_MARGIN = 0.9
-# ... and carry this confidence per character (a page upside down reads poorly both ways).
-COLUMNS_SCORE = 0.6
+def _upright(engine: object, image: Image.Image, fragments: list[Line]) -> list[Line] | None:
+    """The page's tall boxes read as columns of vertical writing, each column as it reads
+    best (upright or sideways), or None when reading them upright is no more believable.
 
-
-def _columns(engine: object, image: Image.Image, fragments: list[Line]) -> list[Line] | None:
-    """The page read as vertical writing (each column upright), or None if it is not."""
+    Vertical writing and a page scanned sideways both give tall boxes; the upright reading
+    is kept only if it beats the sideways one here and, in :func:`ocr_image`, the page turned
+    either way (measured: 144 against 126/114 on a grid page in columns; 18 against 343 on a
+    ruled page scanned sideways).
+    """
     read_upright = getattr(engine, "read_upright", None)
     if read_upright is None:
         return None
     upright: list[Line] = read_upright(image, fragments)
-    evidence = _evidence(upright)
-    chars = sum(len(f.text) for f in upright)
-    if not chars or evidence < COLUMNS_MARGIN * _evidence(fragments):
+    if _evidence(upright) <= _evidence(fragments):
         return None
-    if evidence / chars < COLUMNS_SCORE:
-        return None
-    # Each column as it reads best, upright or sideways (a column of digits may read sideways).
     pairs = zip(upright, fragments, strict=True)
     return [max(a, b, key=lambda f: _evidence([f])) for a, b in pairs]
+
+
+# A tall box on a page written across must read as this many characters upright to be taken
+# for a note written down the margin.
+NOTE_CHARS = 3
+
+
+def _notes(engine: object, image: Image.Image, fragments: list[Line]) -> list[Line] | None:
+    """On a page written across, tall boxes that read better upright: a note written down
+    the margin, read as a column (None when there is none)."""
+    read_upright = getattr(engine, "read_upright", None)
+    tall = [f for f in fragments if is_tall(f)]
+    if read_upright is None or not tall:
+        return None
+    upright: list[Line] = read_upright(image, tall)
+    notes = {
+        id(f): u
+        for f, u in zip(tall, upright, strict=True)
+        if len(u.text) >= NOTE_CHARS and _evidence([u]) > _evidence([f])
+    }
+    if not notes:
+        return None
+    return [notes.get(id(f), f) for f in fragments]
 
 
 def _turns(fragments: list[Line]) -> tuple[int, ...]:
@@ -116,26 +134,37 @@ def _turns(fragments: list[Line]) -> tuple[int, ...]:
 
 
 def ocr_image(image: Image.Image, *, engine: str | None = None, number: int = 1) -> PageText:
-    """OCR one page image into a PageText in reading order (turning it if upside down)."""
+    """OCR one page image into a PageText in reading order (turning it if upside down,
+    reading columns right to left, flattening a photographed sheet)."""
     name = engine or DEFAULT_ENGINE
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    photo = image if image.mode == "RGB" else image.convert("RGB")
+    flat = None if photo.width >= LINE_ASPECT * photo.height else flatten(photo)
+    rgb = flat.image if flat is not None else photo
     try:
         ocr_engine = get_engine(name)
         fragments = ocr_engine.recognize(rgb)
         rotation = 0
+        notes: list[Line] | None = None
         sideways = _sideways(fragments)
-        columns = _columns(ocr_engine, rgb, fragments) if sideways else None
-        if columns is not None:
-            fragments = columns
+        columns = _upright(ocr_engine, rgb, fragments) if sideways else None
         # A page whose lines run down it is read turned if that reads nearly as well (the
         # recogniser reads sideways crops too, but the lines come out in the wrong order);
         # an upright page only if the turned reading is far more believable.
         best = _evidence(fragments) * (SIDEWAYS_MARGIN if sideways else TURN_MARGIN)
-        for turn in _turns(fragments) if columns is None else ():
+        best_turned = 0.0
+        for turn in _turns(fragments):
             # Image.rotate turns counter-clockwise: -turn is ``turn`` degrees clockwise.
             turned = ocr_engine.recognize(rgb.rotate(-turn, expand=True))
+            best_turned = max(best_turned, _evidence(turned))
             if _evidence(turned) > best and not _sideways(turned):
                 fragments, rotation, best = turned, turn, _evidence(turned)
+        if columns is not None and _evidence(columns) > best_turned:
+            fragments, rotation = columns, 0
+        elif rotation == 0 and rgb.width < LINE_ASPECT * rgb.height:
+            columns = None
+            notes = _notes(ocr_engine, rgb, fragments)
+        else:
+            columns = None
     except OcrError:
         raise
     except Exception as e:  # the engine's runtime failing on this page
@@ -144,14 +173,21 @@ def ocr_image(image: Image.Image, *, engine: str | None = None, number: int = 1)
     size = (rgb.height, rgb.width) if rotation in (90, 270) else rgb.size
     if columns is not None:
         lines = unify_script(column_order(fragments, [is_tall(f) for f in fragments]))
+    elif notes is not None:  # the body across the page first, then the notes, right to left
+        tall = [f for f in notes if is_tall(f)]
+        body = reading_order([f for f in notes if not is_tall(f)])
+        lines = unify_script(body + column_order(tall, [True] * len(tall)))
     else:
         lines = unify_script(reading_order(fragments, size=size))
     if rotation:
         lines = tuple(_turn_back(line, rgb.width, rgb.height, rotation) for line in lines)
+    if flat is not None:  # boxes back onto the photo as taken
+        lines = tuple(replace(line, box=tuple(flat.point(x, y) for x, y in line.box))
+                      for line in lines)
     return PageText(
         number=number,
-        width=rgb.width,
-        height=rgb.height,
+        width=photo.width,
+        height=photo.height,
         lines=lines,
         source="ocr",
         rotation=rotation,

@@ -56,6 +56,15 @@ def _ink(line: Image.Image) -> np.ndarray:
     return np.clip(1.0 - grey / background, 0.0, 1.0)
 
 
+def _trim(ink: np.ndarray) -> np.ndarray:
+    """The ink cut to where something is written (a line image has margins)."""
+    rows = np.flatnonzero(ink.max(axis=1) > 0.3)
+    cols = np.flatnonzero(ink.max(axis=0) > 0.3)
+    if len(rows) < 2 or len(cols) < 2:
+        return ink
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
 def _fit(ink: np.ndarray, height: int, max_width: int) -> np.ndarray:
     """The ink scaled to ``height`` pixels high, narrower if it would not fit ``max_width``."""
     h, w = ink.shape
@@ -85,7 +94,7 @@ def characters(ink: np.ndarray, count: int) -> list[np.ndarray]:
 def _glyphs(image: Image.Image, text: str) -> list[np.ndarray]:
     """A written line as its characters, each scaled to be at most CHAR wide."""
     glyphs = []
-    for piece in characters(_fit(_ink(image), CHAR, 10**6), len(text)):
+    for piece in characters(_fit(_trim(_ink(image)), CHAR, 10**6), len(text)):
         ph, pw = piece.shape
         scale = min(CHAR / max(pw, 1), 1.2)
         glyphs.append(_fit(piece, max(1, round(ph * scale)), CHAR))
