@@ -129,23 +129,27 @@ def _written_only(grey: np.ndarray) -> np.ndarray:
     return np.where(pen > 0, grey, paper).astype(np.uint8)
 
 
-def upright_line(grey: np.ndarray) -> np.ndarray:
-    """A column crop's characters laid side by side, upright: a line the recogniser reads."""
+def upright_line(grey: np.ndarray, turn: int = 0) -> np.ndarray:
+    """A column crop's characters laid side by side, upright: a line the recogniser reads.
+
+    ``turn``: each character turned by that many quarter turns counter-clockwise first (1 or
+    -1), to ask whether the characters are lying on their side (a page scanned sideways).
+    """
     grey = _written_only(grey)
     across = np.flatnonzero(_ink(grey).sum(axis=0) > 0)
     if len(across) >= 2:  # the detector's box is wider than the writing in it
         grey = grey[:, max(int(across[0]) - 2, 0) : int(across[-1]) + 3]
     width = grey.shape[1]
-    pieces = characters(grey)
+    pieces = [np.rot90(grey[top:bottom], turn) for top, bottom in characters(grey)]
     if not pieces:
         return grey
     gap = max(2, round(GAP * width))
-    height = max(width, max(b - t for t, b in pieces))
+    height = max(max(p.shape[0] for p in pieces), width)
     paper = np.uint8(np.percentile(grey, 90))
-    line = np.full((height, (width + gap) * len(pieces) + gap), paper, dtype=np.uint8)
+    line = np.full((height, sum(p.shape[1] + gap for p in pieces) + gap), paper, dtype=np.uint8)
     x = gap
-    for top, bottom in pieces:
-        y = (height - (bottom - top)) // 2
-        line[y:y + bottom - top, x:x + width] = grey[top:bottom]
-        x += width + gap
+    for piece in pieces:
+        y = (height - piece.shape[0]) // 2
+        line[y : y + piece.shape[0], x : x + piece.shape[1]] = piece
+        x += piece.shape[1] + gap
     return line

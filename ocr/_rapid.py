@@ -60,6 +60,7 @@ class RapidSettings:
     autocontrast: bool = False  # stretch grey levels before OCR
     pale_print: bool = False  # grey as the lightest channel: coloured grid/rules fade out
     threads: int = 1  # ONNX Runtime threads per process
+    text_score: float = 0.5  # boxes read with less are dropped (tall ones: by the reader)
 
 
 SETTINGS = tuple(f.name for f in fields(RapidSettings))
@@ -102,6 +103,7 @@ def params(models: Path, settings: RapidSettings = DEFAULTS) -> dict[str, Any]:
         "Global.log_level": "error",
         "Global.use_cls": settings.use_cls,
         "Global.use_vertical_padding": settings.vertical_padding,
+        "Global.text_score": 0.0,  # filtered in recognize(): a column read sideways scores low
         "Det.model_path": str(models / DET_MODEL),
         "Rec.model_path": str(models / REC_MODEL),
         "Cls.model_path": str(models / CLS_MODEL),
@@ -230,15 +232,19 @@ class RapidOcrEngine:
         scores = getattr(result, "scores", None)
         if boxes is None or texts is None or scores is None:
             return []
-        return [
+        lines = [
             _line(text, box, score, scale)
             for box, text, score in zip(boxes, texts, scores, strict=True)
             if text.strip()
         ]
+        # A tall box read poorly may be a column of vertical writing, which the reader reads
+        # again upright; it drops those still below the cut-off.
+        return [f for f in lines if f.score >= self.settings.text_score or is_tall(f)]
 
 
-    def read_upright(self, image: Image.Image, columns: list[Line]) -> list[Line]:
-        """Tall boxes (columns of vertical writing) read again with their characters upright."""
+    def read_upright(self, image: Image.Image, columns: list[Line], turn: int = 0) -> list[Line]:
+        """Tall boxes (columns of vertical writing) read again with their characters upright
+        (or each turned ``turn`` quarter turns counter-clockwise: see upright_line)."""
         recogniser = getattr(self._ocr, "text_rec", None)
         if recogniser is None:
             return columns
@@ -251,7 +257,7 @@ class RapidOcrEngine:
             crop = grey[max(top, 0) : bottom, max(left, 0) : right]
             if not is_tall(column) or crop.size == 0:
                 continue
-            strip = upright_line(crop)
+            strip = upright_line(crop, turn)
             strips.append(np.ascontiguousarray(np.repeat(strip[:, :, None], 3, axis=2)))
             kept.append(column)
         if not strips:
