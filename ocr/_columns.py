@@ -9,8 +9,6 @@ line. Pure functions on numpy arrays; the engine does the reading.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from ._types import Line
@@ -29,12 +27,6 @@ def is_tall(line: Line) -> bool:
     """A box taller than wide by TALL: a column, or a sideways line."""
     left, top, right, bottom = line.bounds
     return bottom - top > TALL * (right - left)
-
-
-def mostly_vertical(fragments: Sequence[Line]) -> bool:
-    """Most of the text found sits in tall boxes."""
-    tall = sum(len(f.text) for f in fragments if is_tall(f))
-    return tall > sum(len(f.text) for f in fragments) - tall
 
 
 def _ink(grey: np.ndarray) -> np.ndarray:

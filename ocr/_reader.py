@@ -107,7 +107,7 @@ def _upright(engine: object, image: Image.Image, fragments: list[Line]) -> list[
 
 
 # Tall boxes read upright must carry this share of the sideways reading's evidence to be
-# taken for columns at all (a page scanned sideways: 3-6%).
+# taken for columns at all (a page scanned sideways: 3-11%).
 UPRIGHT_MARGIN = 0.7
 # A page read as columns unless turned it reads this much more believably (the recogniser
 # reads a clean hand's characters lying on their side too; handwriting it does not).
