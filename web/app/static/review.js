@@ -1,7 +1,9 @@
 // 校对: keyboard and fetch on top of plain forms (the page works without this file).
 // Keys (also listed on the page): j/↓ k/↑ next/previous line, n / Shift+N next/previous
 // low-confidence line, Enter or e edit, Enter or Ctrl+Enter save the line, Esc cancel,
-// Ctrl+S or Ctrl+Enter (not editing) save the details form, m jump to the details form.
+// Ctrl+S or Ctrl+Enter (not editing) save the details form, m jump to the details form,
+// 1/2/3 put the recogniser's 1st/2nd/3rd other reading in place of the selected line's first
+// doubtful character (marked) and save the line.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -185,6 +187,26 @@
     });
   }
 
+  // The first doubtful character of a line, replaced by its n-th other reading, then saved
+  // through the same path as a typed correction (so it is audited and the OCR kept).
+  function takeAlternative(li, n) {
+    const mark = li.querySelector(".text mark.doubt");
+    if (!mark) return false;
+    const choice = Array.from(mark.dataset.alt || "")[n - 1];
+    if (!choice) return false;
+    const input = li.querySelector('input[name="text"]');
+    let at = 0;
+    for (let node = mark.previousSibling; node; node = node.previousSibling) {
+      at += Array.from(node.textContent).length;
+    }
+    const chars = Array.from(input.value);
+    input.dataset.before = input.value;
+    chars[at] = choice;
+    input.value = chars.join("");
+    save(li);
+    return true;
+  }
+
   function nextLow(step) {
     for (let i = current + step; i >= 0 && i < lines.length; i += step) {
       if (lines[i].classList.contains("low")) { select(i); return; }
@@ -240,6 +262,9 @@
       case "n": nextLow(1); break;
       case "N": nextLow(-1); break;
       case "Enter": case "e": if (current >= 0) edit(current); else select(0); break;
+      case "1": case "2": case "3":
+        if (current < 0 || !takeAlternative(lines[current], Number(event.key))) return;
+        break;
       case "m": {
         const first = meta && meta.querySelector("input:not([type=hidden]), select, textarea");
         if (first) { first.focus(); first.scrollIntoView({ block: "center" }); }

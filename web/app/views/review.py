@@ -39,6 +39,7 @@ KEYS = (  # documented on the page; review.js implements them
     ("Enter / Ctrl+Enter", "保存正在编辑的行"), ("Esc", "取消编辑"),
     ("Ctrl+S / Ctrl+Enter", "保存登记信息并进入下一件"), ("m", "跳到登记信息表"),
     ("Enter（表中）", "下一个输入框"),
+    ("1 / 2 / 3", "把所选行第一个存疑的字（标黄）换成第 1、2、3 个候选字并保存"),
 )
 
 
