@@ -40,7 +40,9 @@ def next_years_statutory_days() -> Iterator[None]:
     a year whose State Council notice the `holidays` library may not carry yet: Huiyin refuses
     such a date (records/calendar.py, shown by tests/records/test_calendar.py) until the
     office enters that year. Here the library's statutory days of the next years stand in for
-    the notice, as an office would enter them, so that the pages can be tested any day."""
+    the notice, as an office would enter them, so that the pages can be tested any day.
+    tests/records puts the library's own years back (tests/records/conftest.py): it tests
+    the refusal itself."""
     import records.calendar as calendar
 
     saved = calendar.library_years
