@@ -447,12 +447,6 @@ def template_file(instance: Instance, name: str) -> Path:
     return own if own.is_file() else Path(letters.__file__).parent / "templates" / f"{name}.docx"
 
 
-def _sample(fields: frozenset[str]) -> dict[str, Any]:
-    """Values of the right kind for every field, to prove a template renders."""
-    return {name: dt.date(2026, 1, 2) if name == "date" or name.endswith("_date") else "示例"
-            for name in fields}
-
-
 def upload_template(instance: Instance, name: str, filename: str, data: bytes, *,
                     actor: str) -> str:
     """Check an uploaded .docx and make it the template's new version; return the version."""
@@ -468,7 +462,7 @@ def upload_template(instance: Instance, name: str, filename: str, data: bytes, *
         raise AdminError(f"模板文件过大（{len(data) >> 20} MB，最大 {TEMPLATE_MAX >> 20} MB）")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise AdminError("这不是有效的 Word 文档（.docx）：文件内容不是 Word 格式")
-    needed = letters.required_fields(name, folder)
+    needed = letters.required_fields(name)  # the built-in's: a bad office upload is replaceable
     with tempfile.TemporaryDirectory(dir=instance.home, prefix=".upload-") as tmp:
         candidate = Path(tmp) / f"{name}.docx"
         candidate.write_bytes(data)
@@ -478,7 +472,8 @@ def upload_template(instance: Instance, name: str, filename: str, data: bytes, *
             if extra:
                 raise AdminError("模板中有系统不提供的字段：" + "、".join(extra)
                                  + "；可用的字段：" + "、".join(sorted(needed)))
-            letters.render_docx(candidate, _sample(fields), Path(tmp) / "sample.docx")
+            letters.render_docx(candidate, letters.sample_context(fields),
+                                Path(tmp) / "sample.docx")
         except letters.LettersError as e:
             raise AdminError(f"模板无法使用：{e}") from e
     digest = hashlib.sha256(data).hexdigest()

@@ -146,7 +146,7 @@ def clock_dates(instance: Instance, letter: Letter, template: str) -> dict[str, 
     the case's own clock (records.cases.document_dates), never counted here."""
     try:
         if letter.case is None:  # a 交办单 printed before the case is opened
-            return ({"due_date": workflow.assignment_due(instance.today(), instance.calendar)}
+            return ({"deadline_date": workflow.assignment_due(instance.today(), instance.calendar)}
                     if template == "assignment" else {})
         return cases.document_dates(letter.case, template, instance.calendar, instance.today())
     except OutsideCalendar as e:
