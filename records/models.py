@@ -327,6 +327,22 @@ class Supervision(Base):
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class CaseNote(Base):
+    """办理情况: a handler's progress note on a case, or a file attached to it (a survey, a
+    photo, a signed receipt), the file kept in the blob store by its SHA-256."""
+
+    __tablename__ = "case_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Instruction(Base):
     """领导批示: a leader's written instruction on a letter or case, tracked until carried out."""
 

@@ -1,10 +1,11 @@
-"""A clerk's working day in a real browser, against the real server and its background worker.
+"""A working day in a real browser, against the real server and its background worker.
 
-Sign in; upload two scans on the intake page; wait for OCR; correct a line on the review screen
-and link the letter to a new case; find it by the petitioner's name; draft the acknowledgement
-(受理告知书); a leader signs it; the signed PDF is downloaded and checked on the public
-verification page; the dashboard's counts follow. A screenshot of every step goes to
-test-artifacts/e2e/test_working_day/.
+The clerk signs in, uploads two scans on the intake page, waits for OCR, corrects a line on
+the review screen and files the letter with a new case; finds it by the petitioner's name;
+assigns the case (交办) and accepts it (受理); the handler starts work and records a note with
+a photo; the clerk drafts the acknowledgement (受理告知书); a leader confirms and signs it; the
+signed PDF is checked on the public verification page; the clerk records its delivery; the
+dashboard's counts follow. A screenshot of every step goes to test-artifacts/e2e/test_working_day/.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.browser import share_shots, shot, sign_in
 from tests.web.conftest import ID_NUMBERS, LETTERS, draw
+from tests.web.signin import HANDLER_UNIT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -46,6 +48,16 @@ def dashboard_figures(page: Page) -> dict[str, int]:
     cases = re.search(r"收到的事项\s*(\d+)\s*件", period)
     assert cases, period
     return {"without_reply": int(without_reply.strip()), "cases": int(cases.group(1))}
+
+
+def act(page: Page, action: str, **fields: str) -> None:
+    """Take one action on the case page: open its form, fill it, submit."""
+    form = page.locator("details").filter(
+        has=page.locator("summary", has_text=re.compile(f"^{action}$")))
+    form.locator("summary").click()
+    if "unit" in fields:
+        form.get_by_label("承办单位").select_option(label=fields["unit"])
+    form.get_by_role("button", name=action).click()
 
 
 def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) -> None:
@@ -91,7 +103,11 @@ def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) 
     # 4. registration details and a new case for the letter
     page.get_by_label("第 1 位信访人姓名").fill(name)
     page.get_by_label("第 1 位信访人电话").fill(phone)
+    page.get_by_label("乡镇（街道）").fill("石桥镇")
     page.get_by_label(re.compile("新建案件")).check()
+    doubtful = page.locator("#low-lines-checked")
+    if doubtful.count():  # lines the reader was unsure of: looked at on the scan, confirmed
+        doubtful.check()
     shot(page, "new-case-chosen")
     page.get_by_role("button", name=re.compile("保存并进入下一件")).click()
     expect(page.locator(".error")).to_have_count(0)
@@ -112,12 +128,43 @@ def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) 
                                                                         name=re.compile("XF-"))
     case_no = case_link.inner_text().strip()
     shot(page, "letter-with-case")
+    letter_url = page.url
     case_link.click()
     expect(page.get_by_role("heading", name=re.compile(case_no))).to_be_visible()
+    case_url = page.url
     shot(page, "case")
 
+    # 5b. the office assigns the case to the handler's unit (交办), then accepts it (受理)
+    act(page, "交办", unit=HANDLER_UNIT)
+    expect(page.locator(".flash")).to_contain_text("已交办")
+    act(page, "受理")
+    expect(page.locator(".flash")).to_contain_text("已受理")
+    shot(page, "assigned-and-accepted")
+
+    # 5c. the handler starts work and records a note with the survey's photo
+    handler_context = browser.new_context(base_url=server, locale="zh-CN",
+                                          viewport={"width": 1366, "height": 768})
+    try:
+        handler = share_shots(handler_context.new_page(), page)
+        handler.set_default_timeout(15_000)
+        sign_in(handler, "handler1")
+        handler.goto(case_url)
+        act(handler, "开始办理")
+        expect(handler.locator(".flash")).to_contain_text("已开始办理")
+        photo = tmp_path / "现场照片.jpg"
+        photo.write_bytes(scans(tmp_path)[0].read_bytes())
+        handler.locator("#note-text").fill("已到现场核实，补偿款尚欠两万八千元")
+        handler.get_by_label("附件").set_input_files(str(photo))
+        handler.get_by_role("button", name="记录").click()
+        notes = handler.locator("ol.notes li")
+        expect(notes.first).to_contain_text("已到现场核实")
+        expect(notes.first).to_contain_text("现场照片.jpg")
+        shot(handler, "handler-note-and-photo")
+    finally:
+        handler_context.close()
+
     # 6. draft the acknowledgement (受理告知书) from the letter
-    page.go_back()
+    page.goto(letter_url)
     page.get_by_role("link", name="起草答复").first.click()
     page.get_by_role("navigation", name="选择文书").get_by_role(
         "link", name="受理告知书", exact=True).click()
@@ -138,7 +185,11 @@ def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) 
         leader.set_default_timeout(15_000)
         sign_in(leader, "leader1")
         leader.goto(reply_url)
-        leader.get_by_role("button", name="签章").click()
+        leader.get_by_role("link", name="签章…").click()
+        expect(leader.get_by_role("img", name="第 1 页")).to_be_visible()  # the page to sign
+        shot(leader, "confirming-signature")
+        leader.get_by_label("我已核对右侧文书的内容和收件人").check()
+        leader.get_by_role("button", name="确认签章").click()
         expect(leader.get_by_text("已签章").first).to_be_visible(timeout=120_000)
         document_pages_shown(leader)
         shot(leader, "signed-by-leader")
@@ -163,6 +214,13 @@ def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) 
         shot(check, "verified-on-public-page")
     finally:
         public.close()
+
+    # 8b. the clerk records the delivery (送达) of the signed reply
+    page.goto(reply_url)
+    page.get_by_label("邮寄").check()
+    page.get_by_role("button", name="登记送达").click()
+    expect(page.locator(".flash")).to_contain_text("已登记送达")
+    shot(page, "delivered")
 
     # 9. the clerk's dashboard: two letters came, one has its answer; one case was opened
     after = dashboard_figures(page)

@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from records.privacy import MaskingFilter
-from web.app import auth
+from web.app import auth, display
 from web.app.integers import BoundedIntConverter, BoundedParams
 from web.services.instance import Instance, default_home
 from web.services.settings import trusted_proxies
@@ -67,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if area == "api":
             csrf.exempt(blueprint)  # bearer tokens, no cookies: nothing for CSRF to forge
     app.jinja_env.globals["home_page"] = auth.home_page
+    display.register(app)
     app.before_request(_require_login)
     app.after_request(_security_headers)
     app.after_request(_audit_refusal)
@@ -199,4 +200,28 @@ def _error_page(error: HTTPException) -> Any:
     code = error.code or 500
     if request.path.startswith("/api/"):
         return {"error": error.description, "status": code}, code
-    return render_template("error.html", error=error), code
+    return render_template("error.html", error=error, message=_error_message(error)), code
+
+
+# What an error page says when the view gave no reason of its own (Werkzeug's is English).
+ERROR_MESSAGES = {
+    400: "请求的内容不完整或格式不对，请返回上一页重试。",
+    401: "请先登录。",
+    403: "您的角色没有查看或办理此项的权限；如需办理，请联系系统管理员。",
+    404: "没有找到这个页面，或您无权查看它；请检查地址，或从上方菜单进入。",
+    405: "不支持这种操作，请从页面上的按钮进入。",
+    409: "此项已被他人修改，请刷新页面查看最新情况后再操作。",
+    413: "上传的文件过大。",
+    429: "操作过于频繁，请稍后再试。",
+}
+
+
+SERVER_ERROR = "系统出错了，请稍后再试；如一再出现，请联系系统管理员。"
+
+
+def _error_message(error: HTTPException) -> str:
+    """The view's own (Chinese) reason, or a Chinese one in place of Werkzeug's default."""
+    own = error.description
+    if own and own != type(error).description:
+        return own
+    return ERROR_MESSAGES.get(error.code or 500, SERVER_ERROR)

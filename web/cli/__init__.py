@@ -50,18 +50,43 @@ def main(ctx: click.Context, home: Path | None) -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Add the sample letters (made by Huiyin itself).")
+@click.option("--office-name", default=None, help="The issuing office printed on replies.")
+@click.option("--office-phone", default=None, help="The contact telephone printed on replies.")
+@click.option("--public-url", default=None,
+              help="The address citizens open the verification page at (the QR code's).")
 @json_option
 @pass_ctx
-def init(ctx: CliContext, demo: bool, as_json: bool) -> None:
+def init(ctx: CliContext, demo: bool, office_name: str | None, office_phone: str | None,
+         public_url: str | None, as_json: bool) -> None:
     """Create the instance: database, blob store, search index, signing certificate.
 
-    Safe to run again: it also brings an existing instance to the current schema.
+    Safe to run again: it also brings an existing instance to the current schema. Outside the
+    demo it asks (at a terminal) for the office's name, telephone and public address.
     """
     from web.services import demo as demo_data
     from web.services.replies import SELF_SIGNED_NOTICE, ensure_office_certificate
+    from web.services.settings import load_settings, save_settings, setup_problems
 
+    ctx.home.mkdir(parents=True, exist_ok=True)
+    given = {"office_name": office_name, "office_phone": office_phone, "public_url": public_url}
+    changes: dict[str, Any] = {k: v.strip() for k, v in given.items() if v and v.strip()}
+    if demo:
+        changes["demo"] = True
+    elif sys.stdin.isatty() and not as_json:
+        current = load_settings(ctx.home)
+        for name, question in (("office_name", "发文机关（答复上的单位名称）"),
+                               ("office_phone", "答复上的联系电话"),
+                               ("public_url", "群众访问验证页面的网址（如 https://xf.example.gov.cn）")):
+            if name not in changes and (name == "office_name" or not current[name]):
+                answer = click.prompt(question, default=current[name] or "", show_default=True)
+                if answer.strip():
+                    changes[name] = answer.strip()
+    if changes:
+        save_settings(ctx.home, changes)
     instance = ctx.instance(ready=False)
     instance.create()
+    for problem in setup_problems(instance.settings):
+        click.echo(f"注意：{problem}", err=True)
     had_certificate = (instance.home / "signing" / "office.p12").is_file()
     certificate = ensure_office_certificate(instance)
     if not had_certificate:
@@ -97,6 +122,10 @@ def serve(ctx: CliContext, host: str, port: int, processes: int | None, threads:
     except QueueError as e:
         fail(str(e))
     _log_to_stderr()
+    from web.services.settings import setup_problems
+
+    for problem in setup_problems(instance.settings):
+        click.echo(f"警告：{problem}（在 {ctx.home / 'config.toml'} 中设置）", err=True)
     processes = processes or server.default_processes()
     click.echo(f"Huiyin on http://{host}:{port}/  ({processes} processes x {threads} threads; "
                "Ctrl+C stops)")

@@ -30,6 +30,7 @@ from records.models import Route, utcnow
 from web.services import access
 from web.services.errors import ServiceError
 from web.services.instance import Instance
+from web.services.labels import certificate_name
 from web.services.replies import ensure_office_certificate, import_certificate
 
 ROLE_NAMES = {"clerk": "登记员", "handler": "承办人", "leader": "领导", "admin": "管理员"}
@@ -513,6 +514,8 @@ def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
     """The year's holidays and make-up working days as in force, with where each comes from."""
     shipped = library_days(year) if year in library_years() else {}
     office = _office_rows(instance)
+    # Only a year whose State Council notice the library carries is 国家规定; never an estimate.
+    announced = year in library_years()
     rows = []
     for day in sorted(set(shipped) | set(office)):
         if day.year != year:
@@ -520,7 +523,7 @@ def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
         kind, name = office.get(day) or shipped[day]
         rows.append({"date": day, "kind": kind, "kind_name": DAY_KINDS[kind], "name": name,
                      "office": day in office, "weekday": "一二三四五六日"[day.weekday()],
-                     "overrides": day in office and day in shipped})
+                     "overrides": day in office and day in shipped, "announced": announced})
     return rows
 
 
@@ -608,7 +611,8 @@ def certificate_info(instance: Instance) -> dict[str, Any]:
     cert = letters.certificate_of(p12, passphrase)
     validity = cert["tbs_certificate"]["validity"]
     not_after = validity["not_after"].native
-    return {"subject": cert.subject.human_friendly, "issuer": cert.issuer.human_friendly,
+    return {"subject": certificate_name(cert.subject.native),
+            "issuer": certificate_name(cert.issuer.native),
             "not_before": validity["not_before"].native, "not_after": not_after,
             "expired": not_after < dt.datetime.now(dt.UTC),
             "fingerprint": cert.sha256_fingerprint, "self_signed": cert.self_signed != "no",

@@ -115,3 +115,25 @@ def clock_cache(database_url: str) -> ClockCache:
     """The cache of one database (tests run several instances in one process)."""
     with _caches_lock:
         return _caches.setdefault(database_url, ClockCache())
+
+
+def matching_text(session: Session, text: str) -> set[int]:
+    """Cases whose number, title, township, category or a petitioner's name holds ``text``."""
+    from records import Letter, Petitioner
+    from records.models import letter_petitioner
+
+    words = text.split()
+    found: set[int] | None = None
+    for word in words[:5]:
+        pattern = f"%{word.replace('%', '').replace('_', '')}%"
+        direct = set(session.scalars(select(Case.id).where(
+            Case.case_no.ilike(pattern) | Case.title.like(pattern)
+            | Case.township.like(pattern) | Case.category.like(pattern))))
+        by_person = set(session.scalars(
+            select(Letter.case_id).join(letter_petitioner,
+                                        letter_petitioner.c.letter_id == Letter.id)
+            .join(Petitioner, Petitioner.id == letter_petitioner.c.petitioner_id)
+            .where(Petitioner.name.like(pattern), Letter.case_id.is_not(None))))
+        hits = direct | {i for i in by_person if i is not None}
+        found = hits if found is None else found & hits
+    return found or set()

@@ -26,6 +26,7 @@ from records.calendar import OutsideCalendar
 from records.models import utcnow
 from web.services.errors import ReplyError
 from web.services.instance import Instance
+from web.services.settings import setup_problems
 
 # The character of a document number that names its kind: 清信受〔2026〕17号.
 DOC_CODES = {"acknowledgement": "受", "non_acceptance": "不受", "transfer_notice": "转",
@@ -103,6 +104,10 @@ def reply_id_of_code(instance: Instance, code: str) -> int | None:
 
 
 def verify_url(instance: Instance, reply_id: int) -> str:
+    """The address in a reply's QR code; refused while citizens' phones could not open it."""
+    refused = [p for p in setup_problems(instance.settings) if "public_url" in p]
+    if refused:
+        raise RecordsError(refused[0])
     base = str(instance.settings["public_url"]).rstrip("/")
     return f"{base}/verify/{verify_code(instance, reply_id)}"
 
@@ -189,6 +194,9 @@ def generate_reply(
         raise ReplyError(f"no template named {template!r} (known: {known})")
     out_dir = out_dir or instance.replies_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not str(instance.settings["office_phone"] or "").strip():
+        raise RecordsError("尚未设置答复上的联系电话（office_phone）：请系统管理员运行 huiyin init "
+                           "或在 config.toml 中设置后再生成答复")
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
         year = instance.today().year
@@ -446,8 +454,21 @@ def public_status(instance: Instance, code: str) -> dict[str, Any] | None:
                 "signed": reply.signed_pdf_sha256 is not None,
                 "superseded": reply.superseded_by_id is not None,
                 "doc_number": reply.doc_number,
+                "title": letters.template_title(reply.template),
+                "recipient": "、".join(mask_name(n) for n in str(
+                    (reply.data or {}).get("petitioner_name") or "").split("、") if n),
                 "issued_on": (reply.data or {}).get("issue_date"),
                 "office": instance.settings["office_name"]}
+
+
+def mask_name(name: str) -> str:
+    """A person's name as a public page may show it: 韩*菊, 李*, 欧阳**."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def resolve_letter(instance: Instance, reference: str) -> int:

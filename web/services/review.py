@@ -34,6 +34,7 @@ from ocr.fields import extract_fields, valid_id_number
 from records import AuditEvent, Case, Letter, Page, PageEdit, RecordsError, audit, cases, intake
 from records.models import utcnow
 from records.routing import route_case
+from web.services import labels
 from web.services.errors import ServiceError
 from web.services.gazetteer import categories, gazetteer
 from web.services.indexing import index_or_queue
@@ -44,6 +45,9 @@ LOW_SCORE = CHECK_BELOW
 MAX_LINE = 500  # characters in one corrected line
 PETITIONER_FIELDS = ("name", "id_number", "phone", "address")
 LETTER_FIELDS = ("township", "village", "category", "summary")
+# A letter is filed only with these (and a petitioner's name); the category only where the
+# office keeps a category table.
+REQUIRED = ("township", "category", "summary")
 LIMITS = {"name": 64, "address": 255, "township": 64, "village": 64, "category": 64,
           "summary": 255}
 LABELS = {"name": "姓名", "id_number": "身份证号", "phone": "电话", "address": "住址",
@@ -55,7 +59,15 @@ _ADDRESS = re.compile(r"(?:家住|住址[:：]?|现住|住在)([^，。,；;\n]{
 
 
 class ReviewError(ServiceError):
-    """A review the records cannot take as given; the message says what to fix."""
+    """A review the records cannot take as given; the message says what to fix.
+
+    ``field`` names the form field at fault (``p0_id_number``, ``township`` ...) so a page can
+    show the message beside it.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ReviewConflict(ReviewError):
@@ -126,8 +138,8 @@ def review_data(instance: Instance, session: Session, letter: Letter) -> dict[st
         "case_id": letter.case_id, "case_no": letter.case.case_no if letter.case else None,
         "case_title": letter.case.title if letter.case else None,
         "reviewed_by": letter.reviewed_by, "reviewed_at": letter.reviewed_at,
-        "pages": pages,
-        "form": _prefill(letter, fields),
+        "pages": pages, "doubtful": unchecked_low_lines(letter),
+        "form": _prefill(letter, fields, categories(instance)),
         "found": {"id_numbers": fields["id_numbers"], "phones": fields["phones"],
                   "unverified_id_numbers": fields["unverified_id_numbers"],
                   "names": fields["names"], "signature": fields["signature"],
@@ -154,7 +166,7 @@ def _line_view(index: int, line: dict[str, Any]) -> dict[str, Any]:
             "points": points}
 
 
-def _prefill(letter: Letter, fields: dict[str, Any]) -> dict[str, Any]:
+def _prefill(letter: Letter, fields: dict[str, Any], known: list[str]) -> dict[str, Any]:
     """The form as the clerk first sees it: confirmed values, else what the text proposes."""
     if letter.petitioners:
         people = [{"name": p.name, "id_number": p.id_number or "", "phone": p.phone or "",
@@ -174,12 +186,54 @@ def _prefill(letter: Letter, fields: dict[str, Any]) -> dict[str, Any]:
         "petitioners": people,
         "township": letter.township or next(iter(fields["townships"]), ""),
         "village": letter.village or next(iter(fields["villages"]), ""),
-        "category": letter.category,
-        "summary": letter.summary or fields["summary"] or "",
+        "category": letter.category or (letter.case.category if letter.case else "")
+        or propose_category(letter.text or "", known),
+        # until a clerk confirms one, what the letter asks for beats the reader's first sentence
+        "summary": (letter.summary if letter.reviewed_at else "")
+        or propose_summary(letter.text or "") or letter.summary or fields["summary"] or "",
     }
 
 
-def _current(session: Session, letter: Letter) -> dict[str, Any]:
+# Words that point at a 事项分类 when the office's category table has it (names as in the
+# demo and the provincial list); the category's own name in the text counts most.
+CATEGORY_WORDS = {
+    "征地拆迁": ("征地", "拆迁", "征收", "补偿款", "安置费", "青苗"),
+    "劳动社保": ("工资", "欠薪", "社保", "养老保险", "工伤", "劳动合同", "农民工"),
+    "民政救助": ("低保", "救助", "五保", "残疾", "优抚", "困难补助"),
+    "城乡建设": ("房屋", "物业", "小区", "道路", "住房", "违建", "施工"),
+    "农村农业": ("土地承包", "承包地", "种粮", "农业补贴", "合作社"),
+    "国土资源": ("宅基地", "土地确权", "界址", "占地"),
+    "环境保护": ("污染", "噪音", "排污", "粉尘", "异味", "垃圾"),
+}
+
+
+def propose_category(text: str, known: list[str]) -> str:
+    """The office's category the letter's words point at most, or "" when none does."""
+    best, best_score = "", 0
+    for category in known:
+        score = 3 * text.count(category) + sum(
+            text.count(word) for word in CATEGORY_WORDS.get(category, ()))
+        if score > best_score:
+            best, best_score = category, score
+    return best
+
+
+_REQUEST = re.compile(r"(?:请求|要求|希望|恳请|反映)[^。！？\n]{4,60}")
+
+
+def propose_summary(text: str) -> str:
+    """What the letter asks for (its 请求 sentence), shortened to a summary; "" if none."""
+    flat = re.sub(r"\s+", "", text)
+    found = [m.group(0) for m in _REQUEST.finditer(flat)]
+    if not found:
+        return ""
+    best = max(found, key=lambda s: s.startswith(("请求", "要求", "恳请")))
+    best = re.sub(r"^(?:请求|恳请)(?:领导|县领导|有关部门|政府)?(?:帮忙|帮助)?|^反映(?:的问题是)?",
+                  "", best)
+    return best.strip("，,：: ")[:60]
+
+
+def _current(session: Session, letter: Letter, zone: str) -> dict[str, Any]:
     """The letter as it is now, and who changed it last: shown when a save is refused."""
     last = session.scalars(
         select(AuditEvent).where(AuditEvent.entity == "letter", AuditEvent.entity_id == letter.id,
@@ -188,7 +242,8 @@ def _current(session: Session, letter: Letter) -> dict[str, Any]:
     return {
         "version": letter.version,
         "changed_by": last.actor if last else None,
-        "changed_at": last.at.isoformat(timespec="seconds") if last else None,
+        "changed_at": last.at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
+        .strftime("%Y-%m-%d %H:%M:%S") if last else None,
         "change": last.action if last else None,
         "petitioners": [{"name": p.name, "phone": p.phone or ""} for p in letter.petitioners],
         **{name: getattr(letter, name) for name in LETTER_FIELDS},
@@ -197,12 +252,19 @@ def _current(session: Session, letter: Letter) -> dict[str, Any]:
     }
 
 
-def _check_version(session: Session, letter: Letter, expected: int | None) -> None:
+def _name(session: Session, username: str | None) -> str:
+    """Who changed a letter, by the name the office knows them by."""
+    if not username:
+        return "他人"
+    return labels.person(username, labels.display_names(session, [username]))
+
+
+def _check_version(session: Session, letter: Letter, expected: int | None, zone: str) -> None:
     if expected is None:
         raise ReviewError("缺少版本号（version）：请重新打开本页后再保存")
     if letter.version != expected:
-        current = _current(session, letter)
-        who = current["changed_by"] or "他人"
+        current = _current(session, letter, zone)
+        who = _name(session, current["changed_by"])
         raise ReviewConflict(f"来信 {letter.reg_no} 已被 {who} 修改（{current['changed_at']}），"
                              "请看过对方的修改后再保存", current)
 
@@ -211,8 +273,9 @@ def _conflict_after_race(instance: Instance, letter_id: int) -> ReviewConflict:
     """Two saves at the same moment: the database refused the second; say what won."""
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        current = _current(session, letter)
-    return ReviewConflict(f"来信 {letter_id} 刚被 {current['changed_by'] or '他人'} 修改，"
+        current = _current(session, letter, instance.settings["timezone"])
+        who = _name(session, current["changed_by"])
+    return ReviewConflict(f"来信 {letter_id} 刚被 {who} 修改，"
                           "请看过对方的修改后再保存", current)
 
 
@@ -229,8 +292,9 @@ def edit_line(instance: Instance, page_id: int, line: int, text: str, *, actor: 
             if page is None:
                 raise ReviewError(f"没有编号为 {page_id} 的页面")
             letter = page.letter
-            _check_version(session, letter, expected_version)
+            _check_version(session, letter, expected_version, instance.settings["timezone"])
             lines = [dict(item) for item in page.lines]
+            proposed: dict[str, Any] = {}
             if not 0 <= line < len(lines):
                 raise ReviewError(f"第 {page.number} 页没有第 {line + 1} 行")
             before = str(lines[line].get("text", ""))
@@ -241,8 +305,8 @@ def edit_line(instance: Instance, page_id: int, line: int, text: str, *, actor: 
                 page.lines = lines
                 page.text = "\n".join(str(item["text"]) for item in lines if item.get("text"))
                 letter.text = "\n\n".join(p.text for p in letter.pages)
-                intake.propose_fields(
-                    letter, extract_fields(letter.text, gazetteer=gazetteer(instance)).as_dict())
+                proposed = extract_fields(letter.text, gazetteer=gazetteer(instance)).as_dict()
+                intake.propose_fields(letter, proposed)
                 session.add(PageEdit(page_id=page.id, line=line, before=before, after=text,
                                      by=actor, at=utcnow()))
                 audit.record(session, actor, "edit-line", "letter", letter.id, page=page.number,
@@ -251,11 +315,18 @@ def edit_line(instance: Instance, page_id: int, line: int, text: str, *, actor: 
                 index_or_queue(instance, session, [letter], actor=actor, why="a line edit")
             return {"letter_id": letter.id, "page_id": page.id, "page": page.number,
                     "line": line, "text": text, "ocr_text": lines[line].get("ocr_text"),
-                    "changed": changed, "version": letter.version,
+                    "changed": changed, "version": letter.version, "before": before,
                     "found": {k: list(letter.extracted.get(k) or []) for k in
-                              ("id_numbers", "phones", "unverified_id_numbers")}}
+                              ("id_numbers", "phones", "unverified_id_numbers")}
+                    | {"names": _names_in(proposed, text)}}
     except StaleDataError as e:
         raise _conflict_after_race(instance, _letter_of(instance, page_id)) from e
+
+
+def _names_in(proposed: dict[str, Any], line: str) -> list[str]:
+    """The names the text proposes that the corrected line holds (a signature, a 我叫 line)."""
+    names = [*proposed.get("names", []), proposed.get("signature"), proposed.get("petitioner")]
+    return list(dict.fromkeys(n for n in names if n and n in line))
 
 
 def _letter_of(instance: Instance, page_id: int) -> int:
@@ -306,30 +377,51 @@ def clean_form(form: dict[str, Any], known_categories: list[str]) -> dict[str, A
         if not any(values.values()):
             continue  # an empty row of the form
         if not values["name"]:
-            raise ReviewError(f"第 {n} 位信访人没有填写姓名")
-        values["id_number"] = normalize_id_number(values["id_number"])
-        values["phone"] = normalize_phone(values["phone"])
+            raise ReviewError(f"第 {n} 位信访人没有填写姓名", f"p{n - 1}_name")
+        for name, normalize in (("id_number", normalize_id_number), ("phone", normalize_phone)):
+            try:
+                values[name] = normalize(values[name])
+            except ReviewError as e:
+                raise ReviewError(str(e), f"p{n - 1}_{name}") from None
+        for name in ("name", "address"):
+            if len(values[name]) > LIMITS[name]:
+                raise ReviewError(f"{LABELS[name]}最多 {LIMITS[name]} 个字", f"p{n - 1}_{name}")
         people.append(values)
+    if not people:
+        raise ReviewError("请填写信访人姓名（匿名来信填“匿名”）", "p0_name")
     ids = [p["id_number"] for p in people if p["id_number"]]
     if len(ids) != len(set(ids)):
-        raise ReviewError("同一个身份证号填了两次：每位信访人的身份证号应各不相同")
+        raise ReviewError("同一个身份证号填了两次：每位信访人的身份证号应各不相同",
+                          f"p{len(people) - 1}_id_number")
     cleaned: dict[str, Any] = {"petitioners": people}
     for name in LETTER_FIELDS:
         cleaned[name] = " ".join(str(form.get(name) or "").split())
-    for name, value in [*cleaned.items(), *((k, v) for p in people for k, v in p.items())]:
-        if name in LIMITS and len(value) > LIMITS[name]:
-            raise ReviewError(f"{LABELS[name]}最多 {LIMITS[name]} 个字")
+        if len(cleaned[name]) > LIMITS[name]:
+            raise ReviewError(f"{LABELS[name]}最多 {LIMITS[name]} 个字", name)
+    for name in REQUIRED:
+        if not cleaned[name] and (name != "category" or known_categories):
+            raise ReviewError(f"请填写{LABELS[name]}", name)
     if cleaned["category"] and known_categories and cleaned["category"] not in known_categories:
-        raise ReviewError(f"事项分类“{cleaned['category']}”不在分类表中，请从列表中选择")
+        raise ReviewError(f"事项分类“{cleaned['category']}”不在分类表中，请从列表中选择",
+                          "category")
     return cleaned
 
 
+def unchecked_low_lines(letter: Letter) -> int:
+    """Lines read with low confidence that nobody has corrected: the clerk must look at them."""
+    return sum(1 for page in letter.pages for line in page.lines
+               if _low(line) and "ocr_text" not in line)
+
+
 def save_metadata(instance: Instance, letter_id: int, form: dict[str, Any], *, actor: str,
-                  expected_version: int | None, case: str | int | None) -> dict[str, Any]:
+                  expected_version: int | None, case: str | int | None,
+                  low_lines_checked: bool | None = None) -> dict[str, Any]:
     """Confirm who wrote, from where, about what; open a case (``"new"``) or link to one (id).
 
     ``case=None`` leaves the letter's case as it is. The letter is marked reviewed by
-    ``actor``, reindexed, and the result says which case it now belongs to.
+    ``actor``, reindexed, and the result says which case it now belongs to. A page passes
+    ``low_lines_checked`` (its 已核对 box): False refuses a letter whose doubtful lines were
+    neither corrected nor confirmed.
     """
     cleaned = clean_form(form, categories(instance))
     if case is not None and case != "new" and not isinstance(case, int):
@@ -339,7 +431,11 @@ def save_metadata(instance: Instance, letter_id: int, form: dict[str, Any], *, a
             letter = session.get(Letter, letter_id)
             if letter is None:
                 raise ReviewError(f"没有编号为 {letter_id} 的来信")
-            _check_version(session, letter, expected_version)
+            _check_version(session, letter, expected_version, instance.settings["timezone"])
+            doubtful = unchecked_low_lines(letter)
+            if low_lines_checked is False and doubtful:
+                raise ReviewError(f"本件有 {doubtful} 行识别置信度低：请逐行核对原件后勾选"
+                                  "“已核对”，再保存", "low_lines_checked")
             before = {name: getattr(letter, name) for name in LETTER_FIELDS}
             for name in LETTER_FIELDS:
                 setattr(letter, name, cleaned[name])

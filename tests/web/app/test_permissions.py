@@ -34,6 +34,8 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.token": PUBLIC, "api.openapi": PUBLIC, "api.docs": PUBLIC,
     "auth.logout": EVERYONE, "auth.password": EVERYONE,
     "letters.register": READERS, "letters.show": READERS, "letters.find": READERS,
+    "letters.export": READERS, "cases.export": READERS, "replies.confirm_sign": {"leader"},
+    "dashboard.export": EVERYONE, "cases.add_note": READERS, "cases.attachment": READERS,
     "letters.same_person": READERS, "letters.similar": READERS,
     "intake.index": {"clerk"}, "intake.upload": {"clerk"}, "intake.progress": {"clerk"},
     "review.queue": {"clerk"}, "review.letter": {"clerk"}, "review.edit_line": {"clerk"},
@@ -58,7 +60,7 @@ ADMIN_ONLY = "admin."  # every administration route is for the admin alone
 PARAMETERS = {"letter_id": "1", "case_id": "1", "reply_id": "1", "number": "1", "line": "0",
               "task_id": "1", "unit_id": "1", "place_id": "1", "route_id": "1", "category_id": "1",
               "name": "acknowledgement", "kind": "pdf", "action": "accept", "code": "nothing",
-              "filename": "huiyin.css"}
+              "filename": "huiyin.css", "note_id": "1"}
 
 
 def _expected(endpoint: str) -> set[str] | str:

@@ -6,11 +6,28 @@ from pathlib import Path
 
 import pytest
 
-from web.services.settings import SETTINGS, SettingsError, load_settings
+from web.services.settings import SETTINGS, SettingsError, load_settings, setup_problems
 
 
-def test_defaults_when_nothing_is_configured(tmp_path: Path) -> None:
+def test_defaults_when_nothing_is_configured(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUIYIN_DEMO", raising=False)
     assert load_settings(tmp_path) == {s.name: s.default for s in SETTINGS}
+
+
+def test_outside_the_demo_the_office_must_set_its_address_and_phone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUIYIN_DEMO", raising=False)
+    assert [p.split("（")[1].split("）")[0] for p in setup_problems(load_settings(tmp_path))
+            ] == ["public_url", "office_phone"]
+    local = load_settings(tmp_path, {"public_url": "http://127.0.0.1:5000",
+                                     "office_phone": "0371-1234567"})
+    assert ["群众的手机打不开" in p for p in setup_problems(local)] == [True]
+    ready = load_settings(tmp_path, {"public_url": "https://xf.qinghe.gov.cn",
+                                     "office_phone": "0371-1234567"})
+    assert setup_problems(ready) == []
+    demo = load_settings(tmp_path, {"demo": True})
+    assert (demo["office_phone"], setup_problems(demo)) == ("0000-0000000", [])
 
 
 def test_config_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

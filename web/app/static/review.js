@@ -15,6 +15,20 @@
     return document.querySelector('polygon[data-line="' + li.id + '"]');
   }
 
+  // The 已核对 box of the doubtful lines ticks itself once the clerk has looked at each one
+  // (selected it by n, arrows or a click; the page's own first selection does not count).
+  const lowChecked = document.getElementById("low-lines-checked");
+  const seenLow = new Set();
+  let started = false;
+  function noteSeen(li) {
+    if (!started || !lowChecked || !li.classList.contains("low")) return;
+    seenLow.add(li.id);
+    const doubtful = lines.filter(function (l) {
+      return l.classList.contains("low") && !l.classList.contains("edited");
+    });
+    if (doubtful.every(function (l) { return seenLow.has(l.id); })) lowChecked.checked = true;
+  }
+
   function select(i, scroll) {
     if (i < 0 || i >= lines.length) return;
     if (current >= 0) {
@@ -24,6 +38,7 @@
     }
     current = i;
     const li = lines[i];
+    noteSeen(li);
     li.classList.add("current");
     const box = boxOf(li);
     if (box) box.classList.add("current");
@@ -129,6 +144,7 @@
       if (box) box.classList.toggle("edited", edited);
       setVersion(data.version);
       fillFound(data.found || {});
+      followName(data.before || "", data.text, (data.found || {}).names || []);
       stopEditing(li, false);
     } catch (error) {
       say("网络错误，未保存：" + error.message);
@@ -155,6 +171,17 @@
           present.push(value.toUpperCase());
         }
       });
+    });
+  }
+
+  // A name field holding the old reading of the corrected line takes the line's new reading.
+  function followName(before, after, names) {
+    if (!meta || !names.length) return;
+    meta.querySelectorAll('input[name$="_name"]').forEach(function (input) {
+      const value = input.value.trim();
+      if (!value || before.indexOf(value) < 0 || after.indexOf(value) >= 0) return;
+      input.value = names[0];
+      input.classList.add("filled");
     });
   }
 
@@ -226,4 +253,5 @@
   // Start where the address says (after a plain-form save), else at the first line.
   const start = lines.findIndex(function (li) { return "#" + li.id === location.hash; });
   if (lines.length) select(start >= 0 ? start : 0, start >= 0);
+  started = true;
 })();

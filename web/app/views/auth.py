@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
@@ -28,6 +30,7 @@ def login() -> str | Response | tuple[str, int]:
                                next=request.form.get("next", "")), status
     session.clear()  # a new session on sign-in: nothing planted before it survives (fixation)
     login_user(who)
+    session["password_at"] = time.time()  # a signature soon after needs no second password
     return redirect(auth.safe_next(request.form.get("next"), who.role))
 
 

@@ -8,10 +8,20 @@ the user's right to see the case checked (404 otherwise), and the outcome shown.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
@@ -33,9 +43,9 @@ from records.workflow import (
 )
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import case_actions, case_clock, case_view
+from web.services import case_actions, case_clock, case_notes, case_view, exports, labels
 from web.services.access import may_see_case
-from web.services.case_list import Entry, clock_cache
+from web.services.case_list import Entry, clock_cache, matching_text
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -44,58 +54,93 @@ STATUS_LABELS = {s.value: label for s, label in STAGE_LABELS.items()}
 OPEN = [s.value for s in Stage if s not in TERMINAL]
 SUPERVISION_LABELS = {"reminder": "催办", "note": "督办记录", "escalation": "挂牌督办"}
 MEETING_LABELS = {"hearing": "听证", "joint_meeting": "联席会议"}
-# What each audit action is called in the timeline.
-EVENT_LABELS = {
-    "open-case": "立案", "link-letter": "关联来信", "transition": "办理", "flag": "标记",
-    "assign-owner": "指定承办单位", "mark-accusation": "记录被检举对象", "hearing": "听证",
-    "joint-meeting": "联席会议", "supervise-reminder": "催办", "supervise-note": "督办记录",
-    "supervise-escalation": "挂牌督办", "supervision-resolved": "督办办结",
-    "instruction": "领导批示", "instruction-action-done": "批示事项落实", "rate": "满意度评价",
-    "register": "来信登记", "read": "阅览", "write-down": "记录来访来电",
-    "link-petitioner": "确认信访人", "confirm": "确认登记信息", "review": "校对",
-    "ingest-failed": "识别失败", "edit-line": "修改识别文字", "reply": "生成答复文书",
-    "sign": "签章", "deliver": "送达", "generate-reply": "生成答复文书",
-}
-ENTITY_LABELS = {"case": "事项", "letter": "来信", "reply": "文书"}
 
 
 @bp.get("/")
 @requires("read_letters")
 def index() -> str:
     """Cases with their clock (days left), filtered, nearest deadline first."""
-    args = request.args
-    chosen = {name: args.get(name, "").strip()[:64] for name in
-              ("status", "unit", "township", "due", "flag")}
-    if "status" not in args:
-        chosen["status"] = "open"
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    chosen = _chosen()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
     me = user()
-    calendar, today = instance().calendar, instance().today()
+    today = instance().today()
     with instance().db.session() as session:
-        entries = clock_cache(instance().database_url).entries(session, calendar, today)
-        found = [e for e in entries if _matches(e, chosen, me.unit_ids, today)]
-        found.sort(key=Entry.sort_key)
+        found, entries = _found(session, chosen)
         total = len(found)
-        page_ids = [e.case_id for e in found[(page - 1) * PER_PAGE: page * PER_PAGE]]
-        loaded = {c.id: c for c in session.scalars(
-            select(Case).where(Case.id.in_(page_ids)).options(joinedload(Case.unit)))}
-        shown = [case_view.case_row(loaded[i], calendar, today)
-                 for i in page_ids]
-        leads = _names(session, {r["lead_id"] for r in shown if r["lead_id"]})
-        for r in shown:
-            r["lead"] = leads.get(r["lead_id"], "")
+        shown = _rows(session, [e.case_id for e in found[(page - 1) * PER_PAGE: page * PER_PAGE]])
         unit_query = select(Unit).order_by(Unit.name)
         if me.unit_ids is not None:
             unit_query = unit_query.where(Unit.id.in_(me.unit_ids))
         units = [(u.id, u.name) for u in session.scalars(unit_query)]
         townships = sorted({e.township for e in entries if e.township and (
             me.unit_ids is None or e.unit_id in me.unit_ids)})
+    args: dict[str, Any] = {k: v for k, v in chosen.items() if v or k == "status"}
     return render_template(
         "cases/index.html", cases=shown, total=total, page=page,
         pages=max(1, -(-total // PER_PAGE)), chosen=chosen, statuses=STATUS_LABELS,
         units=units, townships=townships, flags=cases.FLAGS, today=today,
-        soon_days=DUE_SOON_DAYS,
-        args={k: v for k, v in chosen.items() if v or k == "status"})
+        soon_days=DUE_SOON_DAYS, args=args,
+        export_url=url_for("cases.export", **args))
+
+
+@bp.get("/export.xlsx")
+@requires("read_letters")
+def export() -> Response:
+    """The list as filtered, every page of it, as an Excel workbook."""
+    chosen = _chosen()
+    with instance().db.session() as session:
+        found, _ = _found(session, chosen)
+        shown = _rows(session, [e.case_id for e in found])
+    rows = [(c["case_no"], c["title"], c["township"], c["stage_label"], c["unit"] or "未指定",
+             c["lead"], *((d["what"], d["due"], d["days_left"]) if (d := c["deadline"])
+                          else ("", None, "")), "、".join(c["flags"])) for c in shown]
+    try:
+        data = exports.workbook(f"信访事项 {instance().today()}", EXPORT_HEADERS, rows)
+    except exports.ExportTooLarge as e:
+        abort(413, description=str(e))
+    return send_file(io.BytesIO(data), mimetype=exports.XLSX, as_attachment=True,
+                     download_name=f"信访事项-{instance().today()}.xlsx")
+
+
+EXPORT_HEADERS = ("事项编号", "事项", "乡镇", "状态", "承办单位", "包案领导", "当前期限",
+                  "到期日", "剩余天数（负数为逾期）", "标记")
+
+
+def _chosen() -> dict[str, str]:
+    """The list's filters from the address; 未办结 when no status is given."""
+    args = request.args
+    chosen = {name: args.get(name, "").strip()[:64] for name in
+              ("status", "unit", "township", "due", "flag", "q")}
+    if "status" not in args:
+        chosen["status"] = "open"
+    return chosen
+
+
+def _found(session: Any, chosen: dict[str, str]) -> tuple[list[Entry], list[Entry]]:
+    """The cases the filters and the user's scope select, in the list's order; and all."""
+    me, calendar, today = user(), instance().calendar, instance().today()
+    entries = clock_cache(instance().database_url).entries(session, calendar, today)
+    text = matching_text(session, chosen["q"]) if chosen["q"] else None
+    found = [e for e in entries if _matches(e, chosen, me.unit_ids, today)
+             and (text is None or e.case_id in text)]
+    found.sort(key=Entry.sort_key)
+    return found, entries
+
+
+def _rows(session: Any, case_ids: list[int]) -> list[dict[str, Any]]:
+    """The list's rows of these cases, in this order, with their lead's display name."""
+    calendar, today = instance().calendar, instance().today()
+    loaded: dict[int, Case] = {}
+    for start in range(0, len(case_ids), 500):
+        loaded.update({c.id: c for c in session.scalars(
+            select(Case).where(Case.id.in_(case_ids[start:start + 500]))
+            .options(joinedload(Case.unit)))})
+    shown = [case_view.case_row(loaded[i], calendar, today)
+             for i in case_ids]
+    leads = _names(session, {r["lead_id"] for r in shown if r["lead_id"]})
+    for r in shown:
+        r["lead"] = leads.get(r["lead_id"], "")
+    return shown
 
 
 @bp.get("/<int:case_id>")
@@ -103,6 +148,37 @@ def index() -> str:
 def show(case_id: int) -> str:
     """One case: letters, clock, owner, replies, 督办, 批示, timeline and the actions open now."""
     return render_template("cases/show.html", **_case_page(case_id))
+
+
+@bp.post("/<int:case_id>/notes")
+@requires("act_on_cases")
+def add_note(case_id: int) -> Response:
+    """A progress note, an attached file, or both (audited, scoped like the case)."""
+    file = request.files.get("file")
+    try:
+        case_notes.add_note(instance(), user(), case_id, request.form.get("text", ""),
+                            file_name=file.filename if file and file.filename else None,
+                            stream=file.stream if file and file.filename else None)
+    except case_notes.NotFound:
+        abort(404)
+    except case_notes.NoteError as e:
+        flash(f"未能记录：{e}")
+    else:
+        flash("已记录办理情况")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="notes"), code=303)
+
+
+@bp.get("/<int:case_id>/attachments/<int:note_id>")
+@requires("read_letters")
+def attachment(case_id: int, note_id: int) -> Response:
+    """A file attached to a case, as an attachment (never shown inline: not our content)."""
+    try:
+        path, name, media_type = case_notes.attachment(instance(), user(), case_id, note_id)
+    except case_notes.NotFound:
+        abort(404)
+    response = send_file(path, mimetype=media_type, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/<int:case_id>/actions/<action>")
@@ -216,19 +292,17 @@ def _case_page(case_id: int) -> dict[str, Any]:
                     for h in cases.hearings(session, case)]
         events = case_actions.case_events(session, case, limit=200)
         reg_nos = {x["id"]: x["reg_no"] for x in letters}
-        timeline = [_event(e, tz, reg_nos) for e in events]
-        people = dict(session.execute(select(User.username, User.display_name).where(
-            User.username.in_({e["actor"] for e in timeline}))).all())
-        for e in timeline:
-            name = people.get(e["actor"])
-            e["actor"] = f"{name}（{e['actor']}）" if name and name != e["actor"] else e["actor"]
+        people = labels.display_names(session)
+        timeline = [_event(e, tz, reg_nos, people) for e in events]
         seen_event = case_actions.last_event_id(session)
         actions = case_actions.available(case, me.role) if me.can("act_on_cases") else []
         units = [(u.id, u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
         leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
             select(User).where(User.role == "leader", User.active.is_(True))
             .order_by(User.username))]
+    notes = case_notes.notes_of(instance(), me, case_id)
     return {"case": row, "clocks": clocks, "letters": letters, "replies": replies,
+            "notes": notes, "may_note": me.can("act_on_cases"),
             "supervision": supervision, "instructions": instructions, "hearings": hearings,
             "timeline": timeline, "seen_event": seen_event, "actions": actions,
             "labels": case_actions.LABELS, "units": units, "leaders": leaders,
@@ -265,12 +339,13 @@ def _local(at: dt.datetime, tz: str) -> dt.datetime:
 
 
 def _event(event: AuditEvent | case_actions.Change, tz: str,
-           reg_nos: dict[int, str] | None = None) -> dict[str, Any]:
+           reg_nos: dict[int, str] | None = None,
+           names: dict[str, str] | None = None) -> dict[str, Any]:
     """One timeline entry: when, who, what (in Chinese), and the particulars."""
     d = dict(event.detail or {})
-    label = EVENT_LABELS.get(event.action, event.action)
+    label = labels.event_label(event.action)
     if event.action == "transition":
-        label = case_actions.LABELS.get(d.get("step", ""), d.get("step", label))
+        label = case_actions.LABELS.get(d.get("step", ""), label)
     parts = []
     if event.action == "transition" and d.get("from_stage"):
         parts.append(f"{STATUS_LABELS.get(d['from_stage'], d['from_stage'])} → "
@@ -282,7 +357,7 @@ def _event(event: AuditEvent | case_actions.Change, tz: str,
     if event.action == "assign-owner":
         parts.append(f"承办单位：{d.get('unit')}")
         if d.get("lead"):
-            parts.append(f"包案领导：{d['lead']}")
+            parts.append(f"包案领导：{labels.person(d['lead'], names or {})}")
     if event.action in ("open-case", "link-letter") and d.get("letter_id"):
         parts.append(f"来信 {(reg_nos or {}).get(d['letter_id'], d['letter_id'])}")
     if event.action == "flag":
@@ -298,9 +373,10 @@ def _event(event: AuditEvent | case_actions.Change, tz: str,
     if event.action == "mark-accusation":
         parts.append(" ".join(x for x in (d.get("accused_unit"), d.get("accused_person")) if x))
     if d.get("reason"):
-        parts.append(f"理由：{d['reason']}")
-    entity = ENTITY_LABELS.get(event.entity, event.entity)
+        parts.append(f"理由：{labels.REASON_LABELS.get(d['reason'], d['reason'])}")
+    entity = labels.ENTITY_LABELS.get(event.entity, "")
     if event.entity == "letter" and reg_nos is not None:
         entity = f"来信 {reg_nos.get(event.entity_id or 0, event.entity_id)}"
-    return {"id": event.id, "at": _local(event.at, tz), "actor": event.actor, "label": label,
+    actor = labels.person(event.actor, names) if names else event.actor
+    return {"id": event.id, "at": _local(event.at, tz), "actor": actor, "label": label,
             "entity": entity, "detail": "；".join(p for p in parts if p)}

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import dashboard
+from web.services import dashboard, exports
 from web.services.cache import Kept
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -64,6 +66,31 @@ def _body(today: dt.date, period: dashboard.Period, first: str, last: str) -> st
                                  for m in months]),
         rates_chart=line_chart(months, ("on_time", "timely_acceptance")),
     )
+
+
+@bp.get("/export.xlsx")
+@requires("dashboard")
+def export() -> Response:
+    """The statistics of the chosen period (by township, by unit) as an Excel workbook."""
+    today = instance().today()
+    period, first, last = _period(today)
+    figures = dashboard.summary(instance(), user().unit_ids, today, period)
+    rates = figures["rates"]
+    headers = ["分组", "名称", "事项（件）"]
+    for r in rates:
+        headers += [f"{r['name']}（%）", f"{r['name']} 分子", f"{r['name']} 分母"]
+    rows = []
+    for group, table in (("按乡镇", figures["by_township"]), ("按承办单位", figures["by_unit"])):
+        for row in table:
+            values: list[object] = [group, row["name"], row["cases"]]
+            for r in row["rates"]:
+                values += [None if r["value"] is None else round(r["value"] * 100, 1),
+                           r["numerator"], r["denominator"]]
+            rows.append(values)
+    title = f"信访工作统计 {first} 至 {last}"
+    data = exports.workbook(title, headers, rows)
+    return send_file(io.BytesIO(data), mimetype=exports.XLSX, as_attachment=True,
+                     download_name=f"信访工作统计-{first}-{last}.xlsx")
 
 
 @bp.get("/rows")

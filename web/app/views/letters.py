@@ -6,13 +6,15 @@ and pages are right) and every list is also filtered with letter_scope as a guar
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from werkzeug.wrappers import Response
 
 import search
 from records import Case, Letter, Petitioner, audit
@@ -20,10 +22,11 @@ from records.models import letter_petitioner
 from records.privacy import mask_personal
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import letter_search, letter_view
+from web.services import exports, letter_search, letter_view
 from web.services.access import letter_scope, may_see_letter
 from web.services.cache import Kept
 from web.services.gazetteer import categories
+from web.services.labels import INGEST_FILTERS
 
 bp = Blueprint("letters", __name__)
 bp.add_app_template_filter(mask_personal, "mask_ids")
@@ -31,8 +34,7 @@ PER_PAGE = 50
 HITS_PER_PAGE = 20
 MAX_SEARCH_PAGE = 100  # 2,000 hits deep: past that, narrow the search
 RELATED_LIMIT = 50
-STATE_LABELS = {"registered": "已登记", "stored": "已存档", "read": "已识别", "indexed": "已入库",
-                "failed": "识别失败"}
+STATE_LABELS = {key: label for key, (label, _) in INGEST_FILTERS.items()}
 STATUS_LABELS = letter_view.STATUS_LABELS
 
 
@@ -40,23 +42,8 @@ STATUS_LABELS = letter_view.STATUS_LABELS
 @requires("read_letters")
 def register() -> str:
     """The register of letters, newest first, 50 to a page, with filters."""
-    args = request.args
-    page = max(args.get("page", 1, type=int) or 1, 1)
-    chosen = {name: args.get(name, "").strip()[:64] for name in
-              ("state", "reviewed", "township", "category", "caseless")}
-    where = [letter_scope(user())]
-    if chosen["state"] in STATE_LABELS:
-        where.append(Letter.ingest_state == chosen["state"])
-    if chosen["reviewed"] == "yes":
-        where.append(Letter.reviewed_at.is_not(None))
-    elif chosen["reviewed"] == "no":
-        where.append(Letter.reviewed_at.is_(None))
-    if chosen["township"]:
-        where.append(Letter.township == chosen["township"])
-    if chosen["category"]:
-        where.append(Letter.category == chosen["category"])
-    if chosen["caseless"]:
-        where.append(Letter.case_id.is_(None))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    chosen, where = _register_filters()
     with instance().db.session() as session:
         total = _count(session, where, chosen)
         rows = session.scalars(
@@ -68,11 +55,62 @@ def register() -> str:
         ).unique().all()
         letters = [letter_view.letter_row(letter) for letter in rows]
         townships = _townships(session)
+    args: dict[str, Any] = {k: v for k, v in chosen.items() if v}
     return render_template(
         "letters/register.html", letters=letters, total=total, page=page,
         pages=max(1, -(-total // PER_PAGE)), chosen=chosen, states=STATE_LABELS,
         townships=townships, categories=categories(instance()),
-        args={k: v for k, v in chosen.items() if v})
+        args=args, export_url=url_for("letters.export", **args))
+
+
+def _register_filters() -> tuple[dict[str, str], list[Any]]:
+    """The register's filters from the address, and the conditions they make."""
+    args = request.args
+    chosen = {name: args.get(name, "").strip()[:64] for name in
+              ("state", "reviewed", "township", "category", "caseless")}
+    where = [letter_scope(user())]
+    if chosen["state"] in INGEST_FILTERS:
+        where.append(Letter.ingest_state.in_(INGEST_FILTERS[chosen["state"]][1]))
+    if chosen["reviewed"] == "yes":
+        where.append(Letter.reviewed_at.is_not(None))
+    elif chosen["reviewed"] == "no":
+        where.append(Letter.reviewed_at.is_(None))
+    if chosen["township"]:
+        where.append(Letter.township == chosen["township"])
+    if chosen["category"]:
+        where.append(Letter.category == chosen["category"])
+    if chosen["caseless"]:
+        where.append(Letter.case_id.is_(None))
+    return chosen, where
+
+
+@bp.get("/register.xlsx")
+@requires("read_letters")
+def export() -> Response:
+    """The register as filtered, every page of it, as an Excel workbook (no ID numbers)."""
+    _, where = _register_filters()
+    with instance().db.session() as session:
+        letters = session.scalars(
+            select(Letter).where(*where)
+            .options(selectinload(Letter.petitioners),
+                     joinedload(Letter.case).joinedload(Case.unit))
+            .order_by(Letter.received_on.desc(), Letter.id.desc())
+            .limit(exports.MAX_ROWS + 1)).unique().all()
+        rows = [(r["reg_no"], r["received_on"], r["petitioners"], r["township"] or "",
+                 r["category"] or "", r["summary"], r["case_no"] or "未立案",
+                 r["case_stage"] or "", "已校对" if r["reviewed"] else "未校对")
+                for r in map(letter_view.letter_row, letters)]
+    today = instance().today()
+    try:
+        data = exports.workbook(f"来信登记簿 {today}", REGISTER_HEADERS, rows)
+    except exports.ExportTooLarge as e:
+        abort(413, description=str(e))
+    return send_file(io.BytesIO(data), mimetype=exports.XLSX, as_attachment=True,
+                     download_name=f"来信登记簿-{today}.xlsx")
+
+
+REGISTER_HEADERS = ("登记编号", "收信日期", "信访人", "乡镇", "类别", "事项摘要", "信访事项",
+                    "事项状态", "校对")
 
 
 # Totals of the register's filters, kept until the records change: counting reads an index
@@ -125,26 +163,36 @@ def show(letter_id: int) -> str:
 
 @bp.get("/search")
 @requires("read_letters")
-def find() -> str:
-    """Search the letters with filters, facets and pages; the query is user text, never trusted."""
+def find() -> Any:
+    """Search the letters with filters, facets and pages; the query is user text, never trusted.
+
+    A case or registration number opens that case or letter; misread or by-ear spellings are
+    found after the exact hits unless the clerk asks for the exact text only (exact=1)."""
     args = request.args
     query = args.get("q", "")[:2000]
+    exact = args.get("exact") == "1"
+    opened = letter_search.opened_by_number(instance(), user(), query)
+    if opened is not None:
+        kind, record_id = opened
+        return redirect(url_for("cases.show", case_id=record_id) if kind == "case"
+                        else url_for("letters.show", letter_id=record_id))
     form = {name: args.get(name, "").strip()[:64] for name in
             ("township", "category", "status", "unit", "from", "to")}
     sort = "date" if args.get("sort") == "date" else "relevance"
     page = min(max(args.get("page", 1, type=int) or 1, 1), MAX_SEARCH_PAGE)
     context: dict[str, Any] = {"query": query, "form": form, "sort": sort, "page": page,
                                "hits": [], "total": 0, "facets": {}, "error": None,
-                               "estimated": False,
+                               "estimated": False, "exact": exact, "suggestions": (),
                                "searched": False, "statuses": STATUS_LABELS}
-    context["args"] = {k: v for k, v in {"q": query, **form, "sort": sort}.items()
+    context["args"] = {k: v for k, v in {"q": query, **form, "sort": sort,
+                                         "exact": "1" if exact else ""}.items()
                        if v and not (k == "sort" and v == "relevance")}
     if not query.strip() and not any(form.values()):
         return render_template("letters/search.html", **context)
     try:
         found = letter_search.search_letters(
             instance(), user(), query, letter_search.parse_filters(form), sort=sort,
-            offset=(page - 1) * HITS_PER_PAGE, limit=HITS_PER_PAGE)
+            offset=(page - 1) * HITS_PER_PAGE, limit=HITS_PER_PAGE, tolerant=not exact)
     except search.SearchError as e:  # QueryError included: a message for the clerk
         context["error"] = str(e)
         return render_template("letters/search.html", **context)
@@ -153,7 +201,8 @@ def find() -> str:
         searched=True, total=found.total, facets=found.facets, estimated=found.estimated,
         pages=max(1, min(-(-found.total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
         hits=[{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet)),
-               "score": h.score} for h in found.hits if h.letter_id in rows],
+               "score": h.score, "note": h.note} for h in found.hits if h.letter_id in rows],
+        suggestions=found.suggestions,
     )
     return render_template("letters/search.html", **context)
 

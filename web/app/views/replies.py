@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,9 @@ from flask import (
     request,
     url_for,
 )
+from flask import (
+    session as session_store,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -34,7 +38,7 @@ from records import BlobError, Letter, RecordsError, Reply, intake
 from web.app.auth import requires, user
 from web.app.files import reply_file_response
 from web.app.views import instance
-from web.services import letter_view
+from web.services import labels, letter_view, sign_confirmation
 from web.services.access import letter_scope
 from web.services.dates import parse_day
 from web.services.errors import ReplyError, ServiceError
@@ -298,17 +302,58 @@ def page(reply_id: int, number: int) -> Response:
     return Response(images[0], mimetype="image/png")
 
 
+@bp.get("/<int:reply_id>/sign")
+@requires("sign_replies")
+def confirm_sign(reply_id: int) -> str | BaseResponse:
+    """The last look before a signature: the first page, who it goes to, the password again."""
+    return _confirm_page(reply_id)
+
+
+def _confirm_page(reply_id: int, error: str | None = None, status: int = 200) -> Any:
+    with instance().db.session() as session:
+        reply, letter = _reply(session, reply_id)
+        if reply.superseded_by_id is not None or reply.signed_pdf_sha256:
+            return redirect(url_for("replies.show", reply_id=reply_id))
+        row, info = _row(reply, letter), letter_view.letter_row(letter)
+        pages = _pages(reply.pdf_sha256)
+        recipient = (reply.data or {}).get("petitioner_name", "")
+    return render_template("replies/sign.html", reply=row, letter=info, pages=pages,
+                           recipient=recipient, error=error,
+                           ask_password=not _password_fresh()), status
+
+
+def _person(session: Session, username: str | None) -> str:
+    return labels.person(username, labels.display_names(session, [username or ""]))
+
+
+def _password_fresh() -> bool:
+    return sign_confirmation.password_fresh(
+        session_store.get("password_at"), time.time(),
+        int(instance().settings["sign_again_minutes"]))
+
+
 @bp.post("/<int:reply_id>/sign")
 @requires("sign_replies")
-def sign(reply_id: int) -> BaseResponse:
+def sign(reply_id: int) -> Any:
     """Sign the reply: the signed PDF with the seal and the QR code of its verification link."""
     with instance().db.session() as session:
         reply, _ = _reply(session, reply_id)
         refusal = ("此文书已被新版本替代，请签署现行版本" if reply.superseded_by_id is not None
-                   else f"此文书已由 {reply.signed_by} 签章" if reply.signed_pdf_sha256 else None)
+                   else f"此文书已由 {_person(session, reply.signed_by)} 签章"
+                   if reply.signed_pdf_sha256 else None)
     if refusal:
         flash(f"未能签章：{refusal}")
         return redirect(url_for("replies.show", reply_id=reply_id))
+    try:
+        with instance().db.session() as session:
+            typed = sign_confirmation.confirm(
+                session, user().username, confirmed=request.form.get("confirmed") == "1",
+                password=request.form.get("password") or None, fresh=_password_fresh(),
+                remote_addr=request.remote_addr or "", now=dt.datetime.now(dt.UTC))
+    except sign_confirmation.SignRefused as e:
+        return _confirm_page(reply_id, error=str(e), status=400)
+    if typed:
+        session_store["password_at"] = time.time()
     try:
         outcome = sign_reply(instance(), reply_id, actor=user().username,
                              converter=shared_converter())

@@ -63,7 +63,8 @@ def letter(letter_id: int) -> Any:
 
 def _page(letter_id: int, *, status: int = 200, form: dict[str, Any] | None = None,
           error: str | None = None, conflict: dict[str, Any] | None = None,
-          choice: str | None = None, version: int | None = None) -> Any:
+          choice: str | None = None, version: int | None = None,
+          field: str | None = None) -> Any:
     """Render the review screen; after a refused save, with what the clerk had typed."""
     with instance().db.session() as session:
         found = session.get(Letter, letter_id)
@@ -83,12 +84,16 @@ def _page(letter_id: int, *, status: int = 200, form: dict[str, Any] | None = No
     if choice is None:
         choice = "keep" if data["case_id"] else next(
             (str(p["case_id"]) for p in proposals if p["repeat"]), "new")
+    chosen = next((p for p in proposals if str(p["case_id"]) == choice), None)
+    if chosen and chosen["category"] and not data["form"]["category"]:
+        data["form"]["category"] = chosen["category"]  # a follow-up: the case's category
     following = review.next_in_queue(instance(), letter_scope(user()), letter_id)
     rows = data["form"]["petitioners"]
     blanks = max(2, 3 - len(rows))
     return render_template("review/letter.html", l=data, proposals=proposals, choice=choice,
                            petitioner_rows=[*rows, *({} for _ in range(blanks))],
                            keys=KEYS, error=error, conflict=conflict, next_id=following,
+                           field=field,
                            low_score=review.LOW_SCORE), status
 
 
@@ -161,13 +166,14 @@ def save(letter_id: int) -> Any:
         target = _case_choice(choice, request.form.get("case_no", ""))
         result = review.save_metadata(instance(), letter_id, form, actor=user().username,
                                       expected_version=_int(request.form.get("version")),
-                                      case=target)
+                                      case=target, low_lines_checked=request.form.get(
+                                          "low_lines_checked") == "1")
     except review.ReviewConflict as e:
         return _page(letter_id, status=409, form=form, error=str(e), conflict=e.current,
                      choice=choice)
     except review.ReviewError as e:
         return _page(letter_id, status=400, form=form, error=str(e), choice=choice,
-                     version=_int(request.form.get("version")))
+                     version=_int(request.form.get("version")), field=e.field)
     if result["opened"]:
         unit = f"，按分流表交 {result['unit']}" if result["unit"] else ""
         flash(f"来信 {result['reg_no']} 已校对，新建案件 {result['case_no']}{unit}")

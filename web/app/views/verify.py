@@ -1,7 +1,7 @@
 """Public verification of a reply: the page its QR code opens, and a check of an uploaded PDF.
 
 Public on purpose: it shows only whether a document is valid, its number, date and issuing
-office, never a petitioner's name or the matter.
+office, never the matter, and the recipient only masked (韩*菊).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ def by_code(code: str) -> str:
     """The page a reply's QR code links to."""
     status = public_status(instance(), code)
     if status is None:
-        abort(404)
+        abort(404, description="没有找到与此验证码对应的文书：请核对二维码或链接是否完整；"
+                               "仍有疑问，请向发文机关咨询。")
     return render_template("verify/status.html", status=status)
 
 

@@ -116,7 +116,8 @@ def signed(app: Flask, generated: int) -> int:
     """The module's reply, signed by the leader."""
     leader = client_of(app, "leader1")
     token = csrf_token(leader, f"/replies/{generated}")
-    response = leader.post(f"/replies/{generated}/sign", data={"csrf_token": token})
+    response = leader.post(f"/replies/{generated}/sign",
+                           data={"csrf_token": token, "confirmed": "1"})
     assert response.status_code == 302
     return generated
 
@@ -240,9 +241,9 @@ def test_only_a_leader_signs(app: Flask, generated: int) -> None:
         client = client_of(app, username)
         token = csrf_token(client, f"/replies/{generated}")
         assert client.post(f"/replies/{generated}/sign",
-                           data={"csrf_token": token}).status_code == 403
+                           data={"csrf_token": token, "confirmed": "1"}).status_code == 403
     leader = client_of(app, "leader1")
-    assert ">签章</button>" in leader.get(f"/replies/{generated}").get_data(as_text=True)
+    assert ">签章…</a>" in leader.get(f"/replies/{generated}").get_data(as_text=True)
 
 
 @pytest.mark.slow
@@ -273,7 +274,8 @@ def test_a_signed_reply_verifies_here_and_on_the_public_page(app: Flask, home: P
     shown = sum(red(leader.get(f"/replies/{signed}/pages/{n}.png").data)
                 for n in range(1, pages + 1))
     assert shown > unsigned + 2000  # the page images show the red seal
-    again = leader.post(f"/replies/{signed}/sign", data={"csrf_token": csrf_token(leader)})
+    again = leader.post(f"/replies/{signed}/sign",
+                        data={"csrf_token": csrf_token(leader), "confirmed": "1"})
     assert again.status_code == 302
     assert "此文书已由 leader1 签章" in leader.get(f"/replies/{signed}").get_data(as_text=True)
 
@@ -286,7 +288,7 @@ def test_a_word_only_reply_is_converted_when_signed(app: Flask, home: Path) -> N
                                  pdf=False)
     leader = client_of(app, "leader1")
     response = leader.post(f"/replies/{outcome.reply_id}/sign",
-                           data={"csrf_token": csrf_token(leader)})
+                           data={"csrf_token": csrf_token(leader), "confirmed": "1"})
     assert response.status_code == 302
     (row,) = [r for r in replies(home) if r.id == outcome.reply_id]
     assert row.pdf_sha256 and row.signed_pdf_sha256 and row.signed_by == "leader1"
@@ -378,6 +380,35 @@ def test_regenerating_supersedes_and_keeps_the_old_version(app: Flask, home: Pat
     assert handler.get(f"/replies/{signed}/signed").status_code == 200
     leader = client_of(app, "leader1")
     token = csrf_token(leader, f"/replies/{newer}")
-    refused = leader.post(f"/replies/{signed}/sign", data={"csrf_token": token},
+    refused = leader.post(f"/replies/{signed}/sign", data={"csrf_token": token, "confirmed": "1"},
                           follow_redirects=True)
     assert "未能签章：此文书已被新版本替代" in refused.get_data(as_text=True)
+
+
+def test_signing_asks_to_confirm_and_for_the_password_again(app: Flask, home: Path) -> None:
+    """Signing was one click with no confirmation."""
+    with Instance(home) as instance:
+        outcome = generate_reply(instance, 2, "transfer_notice", out_dir=None, actor="clerk1",
+                                 pdf=False)
+    reply_id = outcome.reply_id
+    leader = client_of(app, "leader1")
+    page = leader.get(f"/replies/{reply_id}/sign").get_data(as_text=True)
+    assert "我已核对右侧文书的内容和收件人" in page and 'name="password"' not in page  # fresh
+    token = csrf_token(leader, f"/replies/{reply_id}/sign")
+    unconfirmed = leader.post(f"/replies/{reply_id}/sign", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400 and "请先核对文书" in unconfirmed.get_data(as_text=True)
+    settings = app.extensions["huiyin"].settings
+    before, settings["sign_again_minutes"] = settings["sign_again_minutes"], 0
+    try:
+        assert 'name="password"' in leader.get(f"/replies/{reply_id}/sign").get_data(
+            as_text=True)
+        bare = leader.post(f"/replies/{reply_id}/sign",
+                           data={"csrf_token": token, "confirmed": "1"})
+        assert bare.status_code == 400 and "再次输入您的登录密码" in bare.get_data(as_text=True)
+        wrong = leader.post(f"/replies/{reply_id}/sign",
+                            data={"csrf_token": token, "confirmed": "1", "password": "nope"})
+        assert wrong.status_code == 400 and "密码未通过" in wrong.get_data(as_text=True)
+    finally:
+        settings["sign_again_minutes"] = before
+    (row,) = [r for r in replies(home) if r.id == reply_id]
+    assert row.signed_pdf_sha256 is None and row.signed_by is None

@@ -72,7 +72,8 @@ def _form(office: Reviewable, **changes: str) -> dict[str, str]:
     form = {"p0_name": scan.name, "p0_id_number": scan.id_number, "p0_phone": scan.phone,
             "p0_address": "石桥镇枣树营村", "p1_name": "", "p1_id_number": "", "p1_phone": "",
             "p1_address": "", "township": "石桥镇", "village": "枣树营村",
-            "category": CATEGORY, "summary": "征地补偿款至今没有发放", "case": "new"}
+            "category": CATEGORY, "summary": "征地补偿款至今没有发放", "case": "new",
+            "low_lines_checked": "1"}
     form.update(changes)
     return form
 
@@ -349,3 +350,77 @@ def test_a_visit_written_down_has_no_scan_but_can_be_reviewed(clerk: FlaskClient
     with Instance(office.home) as instance, instance.db.session() as session:
         letter = session.get(Letter, letter_id)
         assert letter is not None and letter.reviewed_by == "clerk1" and letter.case_id is None
+
+
+# ---------------------------------------------------------------- issue 21: filing rules
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"township": ""}, "township", "请填写乡镇（街道）"),
+    ({"category": ""}, "category", "请填写事项分类"),
+    ({"summary": "  "}, "summary", "请填写事项摘要"),
+    ({"p0_name": "", "p0_id_number": "", "p0_phone": "", "p0_address": ""}, "p0_name",
+     "请填写信访人姓名"),
+    ({"p0_id_number": "411722196304123521"}, "p0_id_number", "校验位不对"),
+])
+def test_a_letter_is_not_filed_without_what_the_register_needs(
+        clerk: FlaskClient, office: Reviewable, changes: dict[str, str], field: str,
+        message: str) -> None:
+    """Ctrl+S on an untouched form filed a letter with no petitioner, place or matter."""
+    response = _save(clerk, office, office.jpeg, _form(office, **changes))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    beside = re.search(rf'name="{field}"[^>]*aria-invalid="true"[^>]*>.*?'
+                       rf'<span class="field-error" id="err-{field}" role="alert">([^<]*)</span>',
+                       html, re.S)
+    assert beside and message in beside.group(1), "the message is shown at the field"
+    assert '<p class="error">' not in html  # not (only) at the top of the page
+    with Instance(office.home) as instance, instance.db.session() as session:
+        letter = session.get(Letter, office.jpeg)
+        assert letter is not None and letter.reviewed_at is None and letter.case_id is None
+
+
+def test_a_follow_up_letter_is_proposed_its_case_s_category(clerk: FlaskClient,
+                                                            office: Reviewable) -> None:
+    assert _save(clerk, office, office.jpeg, _form(office)).status_code == 302
+    with Instance(office.home) as instance, instance.db.session() as session:
+        case = session.scalars(select(Case)).one()
+        letter = session.get(Letter, office.pdf)
+        assert letter is not None and case.category == CATEGORY
+        letter.case_id, letter.category = case.id, ""
+    html = clerk.get(f"/review/letters/{office.pdf}").get_data(as_text=True)
+    assert re.search(rf"<option selected>{CATEGORY}</option>", html)
+
+
+def test_the_name_follows_a_corrected_signature_line(clerk: FlaskClient,
+                                                     office: Reviewable) -> None:
+    """The line edit answers with the names the corrected line now holds (review.js fills
+    the name field that held the old reading)."""
+    page = _page(office.home, office.jpeg)
+    line = _line_with(page, "信访人")
+    corrected = "信访人：韩秋桂"
+    response = _edit(clerk, office.jpeg, page.id, line, corrected,
+                     letter_version(office.home, office.jpeg), as_json=True)
+    data = response.get_json()  # type: ignore[attr-defined]
+    assert "韩秋桂" in data["found"]["names"], data
+    assert data["before"] != corrected
+    js = (Path(__file__).resolve().parents[4] / "web/app/static/review.js").read_text()
+    assert "followName(data.before" in js
+
+
+def test_doubtful_lines_must_be_looked_at_before_filing(clerk: FlaskClient,
+                                                       office: Reviewable) -> None:
+    """A letter was marked 已校对 although its low-confidence lines were never opened."""
+    with Instance(office.home) as instance, instance.db.session() as session:
+        letter = session.get(Letter, office.jpeg)
+        assert letter is not None
+        page = letter.pages[0]
+        lines = [dict(line) for line in page.lines]
+        lines[0]["score"] = 0.3  # one line the reader was unsure of
+        page.lines = lines
+    html = clerk.get(f"/review/letters/{office.jpeg}").get_data(as_text=True)
+    assert 'name="low_lines_checked"' in html and "1 行低置信度文字" in html
+    refused = _save(clerk, office, office.jpeg, _form(office, low_lines_checked=""))
+    assert refused.status_code == 400
+    assert 'id="err-low_lines_checked"' in refused.get_data(as_text=True)
+    assert _save(clerk, office, office.jpeg, _form(office)).status_code == 302
