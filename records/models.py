@@ -18,7 +18,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -86,7 +85,7 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # Set by an admin to a letter-reading role: no sign-in until a leader confirms (separation
     # of duties: the keeper of the system cannot give itself, or a friend, the letters alone).
-    role_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    role_pending: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class ApiToken(Base):
@@ -433,7 +432,7 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     # Refused unchecked while the name or address was made to wait: kept for the admin's list,
     # never counted as a failure (so waiting out a delay is not made longer by knocking).
-    delayed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    delayed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class Category(Base):

@@ -236,6 +236,21 @@ def cache_folder(root: Path, n: int, seed: int) -> Path:
     return root / f"n{n}-seed{seed}"
 
 
+# An office states its phone and the address citizens verify replies at before replies go out
+# (web.services.settings): the bench's office does too (the address is never fetched).
+BENCH_OFFICE = {"office_phone": "0371-6688 1234", "public_url": "https://xinfang.example.gov.cn"}
+
+
+def _office_settings(home: Path) -> None:
+    """Give the bench instance the settings a real office has entered."""
+    path = home / "config.toml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    missing = [f'{k} = "{v}"' for k, v in BENCH_OFFICE.items() if f"{k} =" not in text]
+    if missing:
+        path.write_text(text.rstrip("\n") + ("\n" if text.strip() else "") + "\n".join(missing)
+                        + "\n", encoding="utf-8")
+
+
 def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None],
                    config: str | None = None) -> dict[str, Any]:
     """Make (or reuse) the seeded instance at ``home``; returns what was built and how long.
@@ -246,6 +261,7 @@ def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None],
 
     marker = home / "bench-web.json"
     if marker.exists():
+        _office_settings(home)
         built = json.loads(marker.read_text(encoding="utf-8"))
         if built.get("format") == BUILD_FORMAT:
             with Instance(home) as instance:
@@ -259,9 +275,9 @@ def build_instance(home: Path, n: int, seed: int, say: Callable[[str], None],
         shutil.rmtree(home)
     started = time.perf_counter()
     corpus = synthetic_corpus(n, seed)
-    if config is not None:
-        home.mkdir(parents=True)
-        (home / "config.toml").write_text(config, encoding="utf-8")
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text(config or "", encoding="utf-8")
+    _office_settings(home)
     with Instance(home) as instance:
         instance.create()
         say(f"inserting {n} letters")

@@ -18,10 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("login_attempt", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("delayed", sa.Boolean(), server_default=sa.false(),
+        batch_op.add_column(sa.Column("delayed", sa.Boolean(), server_default=sa.text("false"),
                                       nullable=False))
     with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("role_pending", sa.Boolean(), server_default=sa.false(),
+        batch_op.add_column(sa.Column("role_pending", sa.Boolean(), server_default=sa.text("false"),
                                       nullable=False))
     op.create_table(
         "api_token",
