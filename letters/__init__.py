@@ -10,6 +10,10 @@ The path of a reply: ``render_docx`` (template + data -> .docx), ``convert_to_pd
 PDF/A-2b, through a ``WarmConverter`` kept running or a ``ColdConverter`` per document),
 ``sign_pdf`` (pyHanko, PAdES B-B, seal and QR code), ``verify_pdf``; ``measure_layout`` checks a
 PDF against GB/T 9704-2012.
+
+Templates are untrusted: ``required_fields`` (and every render) refuses one that points outside
+itself or is too big, and rendering is bounded in time and size; ``sample_context`` gives the
+values an upload check renders a template with.
 """
 
 from letters._docx import docx_text
@@ -23,7 +27,7 @@ from letters._errors import (
 from letters._format import cn_date
 from letters._measure import Measurement, measure_layout
 from letters._pdf import ColdConverter, Converter, WarmConverter, convert_to_pdf
-from letters._render import render_docx
+from letters._render import render_docx, sample_context
 from letters._sign import (
     Verification,
     certificate_of,
@@ -60,6 +64,7 @@ __all__ = [
     "measure_layout",
     "render_docx",
     "required_fields",
+    "sample_context",
     "seal_image",
     "sign_pdf",
     "template_names",

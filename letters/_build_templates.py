@@ -4,9 +4,13 @@ Run ``python -m letters._build_templates [--out DIR]``; the default writes into
 ``letters/templates/``. The office edits the resulting files in Word later; each template is a
 function here returning a python-docx document whose text carries Jinja2 placeholders.
 
-The wording follows the 《信访工作条例》(2022): acceptance is told in writing, the handling unit
-answers with a 信访事项处理意见书 within 60 days of acceptance, once extendable by 30 days with
-the reason told to the petitioner.
+The wording follows the 《信访工作条例》(2022, /work/shared/law): a petition office registers and
+transfers or assigns a matter within 15 days (§22, §23); the handling unit answers with a
+信访事项处理意见书 (§32) within 60 days of acceptance, extendable once by at most 30 days with the
+approval of its head and the reason told to the petitioner (§34); 复查 within 30 days (§35),
+复核 within 30 days, which is final: the same facts and reasons are not accepted again (§36 ¶3).
+Every figure of the case (dates, days, the decision) is a field the caller fills; the figures
+printed as words of the law (60日, 30日, 5个工作日) are the law's own.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from pathlib import Path
 
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
-from docx.shared import Mm
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, Twips
+from docx.table import _Row
 
 from letters._layout import (
     ADDRESSEE,
@@ -68,8 +75,8 @@ def acknowledgement() -> DocxDocument:
     _body(doc, _RECEIVED,
           "经审查，该信访事项符合《信访工作条例》规定的受理条件，本机关决定予以受理，"
           "并已交由{{ handling_unit }}依法办理。",
-          "{{ handling_unit }}将自受理之日起60日内办结，并向你出具《信访事项处理意见书》；"
-          "情况复杂的，经批准可以延长，但不得超过30日，并将书面告知你延期理由。",
+          "根据《信访工作条例》第三十四条，该事项将自受理之日起60日内办结并向你出具"
+          "《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。",
           "请你保持通信畅通，配合调查核实。联系电话：{{ contact_phone }}。")
     _closing(doc, "特此告知。")
     return doc
@@ -113,18 +120,20 @@ def assignment() -> DocxDocument:
     _body(doc,
           "{{ received_date }}，{{ petitioner_name }}来信反映（登记编号：{{ reg_no }}）："
           "{{ summary|sentence }}",
-          "根据《信访工作条例》有关规定，现将该信访事项交由你单位办理。请你单位依法调查核实，"
-          "于{{ due_date }}前办结，向信访人出具《信访事项处理意见书》，并将办理结果及意见书"
-          "复印件报送本机关。",
-          "你单位认为该事项不属于本单位职权范围的，请于收到本交办单之日起5个工作日内"
-          "提出异议并说明理由。联系电话：{{ contact_phone }}。")
+          "根据《信访工作条例》第二十二条的规定，现将该信访事项交由你单位办理。请你单位依法"
+          "调查核实，于{{ deadline_date }}前办结，向信访人出具《信访事项处理意见书》，"
+          "并将办理结果及意见书复印件报送本机关。",
+          "根据《信访工作条例》第二十三条的规定，你单位认为该事项不属于本单位职权范围的，"
+          "请于收到本交办单之日起5个工作日内提出异议，并详细说明理由。"
+          "联系电话：{{ contact_phone }}。")
     _closing(doc, "")
     return doc
 
 
+# The three answers of §32; the renderer refuses any other decision (letters._render).
 _DECISION = ("{% if decision == '支持' %}对你的信访请求予以支持。"
              "{% elif decision == '不予支持' %}对你的信访请求不予支持。"
-             "{% else %}对你反映的问题作如下解释说明。{% endif %}")
+             "{% elif decision == '解释说明' %}对你反映的问题作如下解释说明。{% endif %}")
 
 
 def handling_opinion() -> DocxDocument:
@@ -137,14 +146,14 @@ def handling_opinion() -> DocxDocument:
           "二、调查核实的事实。{{ facts|sentence }}",
           "三、处理意见。根据{{ legal_basis }}的规定，经研究，" + _DECISION
           + "{{ opinion|sentence }}",
-          "如你对本处理意见不服，可以自收到本意见书之日起30日内，"
-          "向{{ review_authority }}请求复查。" + _CONTACT)
+          "根据《信访工作条例》第三十五条的规定，如你对本处理意见不服，可以自收到本意见书之日起"
+          "30日内，向{{ review_authority }}请求复查。" + _CONTACT)
     _closing(doc, "特此答复。")
     return doc
 
 
 def extension_notice() -> DocxDocument:
-    """延期告知书: the handling period is extended once, by at most 30 days, with the reason."""
+    """延期告知书 (§34): extended once, by the days chosen (at most 30), with the reason."""
     doc = _letter("信访事项延期办理告知书")
     _body(doc, _RECEIVED,
           "该信访事项已于{{ accepted_date }}受理。因{{ extension_reason|sentence }}"
@@ -160,13 +169,13 @@ def review_opinion() -> DocxDocument:
     doc = _letter("信访事项复查意见书")
     _body(doc,
           "你不服{{ original_office }}作出的《信访事项处理意见书》（{{ original_doc_number }}），"
-          "于{{ review_request_date }}向本机关提出复查请求。本机关依法受理并进行了复查，"
-          "现将复查意见答复如下。",
+          "于{{ review_request_date }}向本机关提出复查请求。本机关根据《信访工作条例》第三十五条"
+          "的规定受理并进行了复查，现将复查意见答复如下。",
           "一、复查请求。{{ request|sentence }}",
           "二、复查查明的事实。{{ facts|sentence }}",
           "三、复查意见。根据{{ legal_basis }}的规定，{{ conclusion|sentence }}",
-          "如你对本复查意见不服，可以自收到本意见书之日起30日内，"
-          "向{{ next_authority }}请求复核。" + _CONTACT)
+          "根据《信访工作条例》第三十六条的规定，如你对本复查意见不服，可以自收到本意见书之日起"
+          "30日内，向{{ next_authority }}请求复核。" + _CONTACT)
     _closing(doc, "特此答复。")
     return doc
 
@@ -176,19 +185,25 @@ def re_review_opinion() -> DocxDocument:
     doc = _letter("信访事项复核意见书")
     _body(doc,
           "你不服{{ original_office }}作出的《信访事项复查意见书》（{{ original_doc_number }}），"
-          "于{{ review_request_date }}向本机关提出复核请求。本机关依法受理并进行了复核，"
-          "现将复核意见答复如下。",
+          "于{{ review_request_date }}向本机关提出复核请求。本机关根据《信访工作条例》第三十六条"
+          "的规定受理并进行了复核，现将复核意见答复如下。",
           "一、复核请求。{{ request|sentence }}",
           "二、复核查明的事实。{{ facts|sentence }}",
           "三、复核意见。根据{{ legal_basis }}的规定，{{ conclusion|sentence }}",
-          "根据《信访工作条例》第三十五条的规定，本复核意见为该信访事项的最终处理意见。"
-          "你仍以同一事实和理由提出信访请求的，各级机关不再受理。" + _CONTACT)
+          "本复核意见为该信访事项的最终处理意见。根据《信访工作条例》第三十六条第三款的规定，"
+          "你对本复核意见不服，仍然以同一事实和理由提出投诉请求的，各级党委和政府信访部门和"
+          "其他机关、单位不再受理。" + _CONTACT)
     _closing(doc, "特此答复。")
     return doc
 
 
 def service_receipt() -> DocxDocument:
-    """送达回证: the receipt the petitioner signs for a document served on them."""
+    """送达回证: the receipt the petitioner signs for a document served on them.
+
+    The form and the signature under it sit in one borderless cell that may not split across
+    pages: LibreOffice keeps no table with the paragraph after it, and the signature and seal
+    must not stand alone on a page (GB/T 9704 §7.3.5).
+    """
     doc = _letter("送达回证")
     doc.paragraphs[-1]._p.getparent().remove(doc.paragraphs[-1]._p)  # no addressee line
     rows = (("送达文书", "{{ served_document }}（{{ served_doc_number }}）"),
@@ -197,26 +212,64 @@ def service_receipt() -> DocxDocument:
             ("送达方式", "{{ delivery_method }}"),
             ("受送达人签名", ""), ("签收日期", "　　年　　月　　日"),
             ("送达人", ""), ("备注", ""))
-    table = doc.add_table(rows=len(rows), cols=2)
+    holder = doc.add_table(rows=1, cols=1)
+    _no_split(holder.rows[0])
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("top", "left", "bottom", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), "0")
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    holder._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption",
+                                            "w:tblDescription", "w:tblPrChange")
+    # The form's text, not its borders, lies on the type area's left edge, as in any table:
+    # the holder starts one cell margin (108 twips) to the left.
+    indent = OxmlElement("w:tblInd")
+    indent.set(qn("w:w"), "-108")
+    indent.set(qn("w:type"), "dxa")
+    holder._tbl.tblPr.insert_element_before(indent, "w:tblBorders", "w:shd", "w:tblLayout",
+                                            "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                            "w:tblDescription", "w:tblPrChange")
+    cell = holder.cell(0, 0)
+    cell.width = holder.columns[0].width = Mm(156) + Twips(108)
+    table = cell.add_table(rows=len(rows), cols=2)
+    cell._tc.remove(cell.paragraphs[0]._p)  # the cell's first, empty paragraph
     table.style = doc.styles["Table Grid"]
     for row, (label, value) in zip(table.rows, rows, strict=True):
-        for cell, text in zip(row.cells, (label, value), strict=True):
-            cell.paragraphs[0].style = doc.styles[NORMAL[0]]
+        _no_split(row)
+        for box, text in zip(row.cells, (label, value), strict=True):
+            box.paragraphs[0].style = doc.styles[NORMAL[0]]
             if text:
-                cell.paragraphs[0].add_run(text)
+                box.paragraphs[0].add_run(text)
         row.cells[0].width, row.cells[1].width = Mm(40), Mm(116)
     for column, width in zip(table.columns, (Mm(40), Mm(116)), strict=True):
         column.width = width
-    _closing(doc, "")
+    for text, style in (("", NORMAL), ("", NORMAL), ("{{ office_name }}", SIGNATURE),
+                        ("{{ issue_date }}", SIGNATURE)):
+        paragraph = cell.add_paragraph(text, doc.styles[style[0]])
+        paragraph.paragraph_format.keep_with_next = text != "{{ issue_date }}"
+    doc.add_paragraph(style=doc.styles[NORMAL[0]]).paragraph_format.line_spacing = Pt(1)
     return doc
 
 
+def _no_split(row: _Row) -> None:
+    """Keep a table row on one page."""
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def _closing(doc: DocxDocument, formula: str) -> None:
-    """Add the closing formula and the signature block, kept together on the last page."""
+    """Add the closing formula and the signature block, kept with the body's last lines.
+
+    GB/T 9704 §7.3.5: the text, the date and the seal share a page, and no page holds the
+    signature alone (no 此页无正文). The block keeps with the body's last paragraph, which keeps
+    at least two of its lines with it (widow control): when the block does not fit under the
+    body, those lines move to the next page with it.
+    """
+    last = doc.paragraphs[-1]
+    last.paragraph_format.keep_with_next = True
+    last.paragraph_format.widow_control = True
     if formula:
         add_paragraph(doc, formula, BODY, keep_with_next=True)
-    else:  # never a signature alone on a page (GB/T 9704 §7.3.5: no 此页无正文)
-        doc.paragraphs[-1].paragraph_format.keep_with_next = True
     # Two empty lines leave room for the seal, which overlaps the signature and the date.
     add_paragraph(doc, "", NORMAL, keep_with_next=True)
     add_paragraph(doc, "", NORMAL, keep_with_next=True)

@@ -68,5 +68,8 @@ def paragraph_texts(doc: DocxDocument) -> Iterator[str]:
 
 
 def docx_text(path: Path) -> str:
-    """Return a document's paragraph text, one paragraph per line, for tests and reply search."""
-    return "\n".join(paragraph_texts(open_docx(path)))
+    """Return a document's paragraph text, one paragraph per line, for tests and reply search.
+
+    The word joiners that keep numbers on one line (U+2060) are left out: they are not text.
+    """
+    return "\n".join(paragraph_texts(open_docx(path))).replace("\u2060", "")

@@ -32,3 +32,19 @@ def xml_safe(text: str) -> str:
     """Make user text storable in a .docx: one kind of newline, no characters XML cannot hold."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
     return _NOT_XML.sub("", text)
+
+
+# U+2060 WORD JOINER: no line break at this point, nothing printed. LibreOffice breaks a line
+# after a hyphen ("2026-" / "000008"): measured on the PDF; U+2011 did not stop it.
+WORD_JOINER = "\u2060"
+# A hyphen, dash or slash between letters or digits: inside a number, a phone or a case number.
+_INSIDE_NUMBER = re.compile(r"(?<=[0-9A-Za-z])([-\u2010\u2011\u2013/])(?=[0-9A-Za-z])")
+
+
+def numbers_kept_whole(text: str) -> str:
+    """Forbid line breaks at the hyphens inside numbers (0319-8123456), nowhere else.
+
+    LibreOffice ignores a word joiner between two Chinese characters, so a document number's
+    prefix (清住建信复) may still part from its 〔2026〕17号, as two words would.
+    """
+    return _INSIDE_NUMBER.sub(WORD_JOINER + r"\1" + WORD_JOINER, text)

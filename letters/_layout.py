@@ -224,17 +224,22 @@ def _add_page_numbers(doc: DocxDocument) -> None:
     """Put "— n —" in the footers: odd pages right, even pages left, one character in."""
     doc.settings.odd_and_even_pages_header_footer = True
     section = doc.sections[0]
-    odd = section.footer.paragraphs[0]
-    odd.paragraph_format.alignment = WD_PARAGRAPH_ALIGNMENT.RIGHT
-    odd.paragraph_format.right_indent = PAGE_NUMBER_SIZE
-    even = section.even_page_footer.paragraphs[0]
-    even.paragraph_format.alignment = WD_PARAGRAPH_ALIGNMENT.LEFT
-    even.paragraph_format.left_indent = PAGE_NUMBER_SIZE
-    for paragraph in (odd, even):
-        paragraph.style = doc.styles[PAGE_NUMBER[0]]
-        paragraph.add_run(f"{EM_DASH} ")
-        _add_page_field(paragraph)
-        paragraph.add_run(f" {EM_DASH}")
+    _page_number(doc, section.footer.paragraphs[0], odd=True)
+    _page_number(doc, section.even_page_footer.paragraphs[0], odd=False)
+
+
+def _page_number(doc: DocxDocument, paragraph: Paragraph, *, odd: bool) -> None:
+    """Make a footer paragraph the page number line of an odd (right) or even (left) page."""
+    paragraph.style = doc.styles[PAGE_NUMBER[0]]
+    if odd:
+        paragraph.paragraph_format.alignment = WD_PARAGRAPH_ALIGNMENT.RIGHT
+        paragraph.paragraph_format.right_indent = PAGE_NUMBER_SIZE
+    else:
+        paragraph.paragraph_format.alignment = WD_PARAGRAPH_ALIGNMENT.LEFT
+        paragraph.paragraph_format.left_indent = PAGE_NUMBER_SIZE
+    paragraph.add_run(f"{EM_DASH} ")
+    _add_page_field(paragraph)
+    paragraph.add_run(f" {EM_DASH}")
 
 
 def _add_page_field(paragraph: Paragraph) -> None:
@@ -366,9 +371,16 @@ def add_letter_head(doc: DocxDocument, name: str) -> None:
 
 
 def add_full_head(doc: DocxDocument, name: str, number_line: int) -> None:
-    """§7.2 版头: red name 35 mm into the type area, red rule 4 mm under the number's line."""
-    anchor, _ = _first_page_header(doc)
+    """§7.2 版头: red name 35 mm into the type area, red rule 4 mm under the number's line.
+
+    Unlike a letter (§10.1: 首页不显示页码), a document in the full format numbers its first
+    page too (§7.5), so the first page's footer carries the page number.
+    """
+    anchor, footer = _first_page_header(doc)
     _framed_name(anchor, name, FULL_NAME_TOP_MM, FULL_NAME_SIZE)
     number_bottom = body_line_top_mm(number_line) + (PITCH_MM + BODY_SIZE.mm) / 2
     _add_rule(anchor, centre_mm=28.0 + 78.0, top_mm=number_bottom + 4.0, length_mm=156.0,
               width_pt=1.0, name="HeadRule")
+    footer.paragraph_format.line_spacing = None
+    footer.paragraph_format.line_spacing_rule = None
+    _page_number(doc, footer, odd=True)

@@ -6,6 +6,8 @@ character boxes (their em boxes), rules as the red lines drawn on the first page
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +90,14 @@ def rows(pdf: Path) -> tuple[list[Row], list[dict[str, float]], tuple[float, flo
     return found, rules, size
 
 
-def measure_layout(pdf: Path, *, letter_format: bool = True) -> Measurement:
-    """Measure paper, agency name, red rules, margins, line pitch, lines per page, page numbers."""
+def measure_layout(pdf: Path, *, letter_format: bool = True,
+                   unbroken: Iterable[str] = ()) -> Measurement:
+    """Measure paper, agency name, red rules, margins, line pitch, lines per page, page numbers.
+
+    Also what a reader notices first: a page without its number, a number or phone broken
+    across two lines (``unbroken`` names strings that must each stand on one line), and the
+    signature and date on a page without any line of the text (GB/T 9704 §7.3.5).
+    """
     found, rules, (width, height) = rows(pdf)
     m = Measurement(pages=max((r.page for r in found), default=0))
     m.expect("paper width", width, 210.0)
@@ -122,6 +130,9 @@ def measure_layout(pdf: Path, *, letter_format: bool = True) -> Measurement:
         # The smallest step: table rows (a 送达回证) add their borders to the pitch.
         m.expect("line pitch", min(steps), PITCH, 0.05)
     numbers = [r for r in found if r.size == NUMBER_PT and r.text.startswith("\u2014")]
+    _page_numbers(m, numbers, letter_format)
+    _numbers_whole(m, body, unbroken)
+    _signature_with_text(m, body)
     for r in numbers:
         wanted_x = (184.0 - NUMBER_PT / 72 * 25.4) if r.page % 2 else (28.0 + NUMBER_PT / 72 * 25.4)
         m.expect(f"page {r.page} number edge", r.x1 if r.page % 2 else r.x0, wanted_x)
@@ -132,11 +143,63 @@ def measure_layout(pdf: Path, *, letter_format: bool = True) -> Measurement:
             continue
         first = min(r.top for r in lines) - (PITCH - BODY_PT / 72 * 25.4) / 2
         m.expect(f"page {page} top margin", first, 37.0)
-        if page < m.pages:
-            m.expect(f"page {page} lines", float(len({round(r.top) for r in lines})), 22.0, 0)
+        count = float(len({round(r.top) for r in lines}))
+        if page < m.pages - 1:
+            m.expect(f"page {page} lines", count, 22.0, 0)
+        elif page == m.pages - 1:  # may be short: its last lines went on with the signature
+            m.values[f"page {page} lines"] = count
     # 28 characters a line: the advance of characters set solid (rows of ideographs only).
     advances = sorted((r.x1 - r.x0) / len(r.text) for r in body if len(r.text) >= 5
                       and all("\u4e00" <= c <= "\u9fff" for c in r.text))
     if advances:
         m.expect("character advance", advances[0], 156.0 / 28, 0.05)  # cells may spread wider
     return m
+
+
+# §7.3.5: 特此告知/答复/函告 are the closing formula, not text that may stand by the signature.
+_FORMULA = re.compile(r"特此\w{2}。?")
+_SPLIT_NUMBER = re.compile(r"[0-9A-Za-z][-\u2010\u2011\u2013/]?$")
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+def _page_numbers(m: Measurement, numbers: list[Row], letter_format: bool) -> None:
+    """Every page shows "— n —" with its own n; a letter's first page shows none (§10.1)."""
+    shown = {r.page: _compact(r.text) for r in numbers}
+    for page in range(1, m.pages + 1):
+        if page == 1 and letter_format:
+            if page in shown:
+                m.deviations.append("page 1 of a letter shows a page number (§10.1: "
+                                    "首页不显示页码)")
+            continue
+        wanted = f"\u2014{page}\u2014"
+        if shown.get(page) != wanted:
+            m.deviations.append(f"page {page} number: {shown.get(page)!r}, wanted {wanted!r}")
+
+
+def _numbers_whole(m: Measurement, body: list[Row], unbroken: Iterable[str]) -> None:
+    """No line ends inside a number (2026-/000008, 0319-81/23456); each unbroken on one line."""
+    ordered = sorted(body, key=lambda r: (r.page, r.top, r.x0))
+    texts = [_compact(r.text) for r in ordered]
+    for before, after in zip(texts, texts[1:], strict=False):
+        if _SPLIT_NUMBER.search(before) and after[:1].isascii() and after[:1].isalnum() \
+                and (not before[-1].isalnum() or after[:1].isdigit() == before[-1].isdigit()):
+            m.deviations.append(f"number broken across lines: “…{before[-8:]}” / “{after[:8]}…”")
+    for text in unbroken:
+        if not any(_compact(text) in line for line in texts):
+            m.deviations.append(f"“{text}” is not on one line")
+
+
+def _signature_with_text(m: Measurement, body: list[Row]) -> None:
+    """The page of the signature and date holds at least one line of the text above them."""
+    if len(body) < 2:
+        return
+    ordered = sorted(body, key=lambda r: (r.page, r.top, r.x0))
+    page = ordered[-1].page
+    text = [r for r in ordered[:-2] if r.page == page and not _FORMULA.fullmatch(_compact(r.text))]
+    m.values["text lines with the signature"] = float(len(text))
+    if not text:
+        m.deviations.append(f"page {page}: the signature and date stand without any line of the "
+                            "text (GB/T 9704 §7.3.5)")

@@ -9,10 +9,17 @@ Two converters behind one interface (``Converter``), so that a test or the bench
 
 Each converter has its own LibreOffice profile: two soffice processes sharing one do not run in
 parallel. Fonts come from the fontconfig file of ``letters._fonts``.
+
+LibreOffice fetches what a document links to (a linked image is read over HTTP while converting).
+Templates that link outside are refused (``letters._inspection``), and the converter itself
+reaches nothing: its profile blocks links from untrusted documents and sends HTTP, HTTPS and FTP
+to a proxy on a closed port, and the per-document LibreOffice runs in a network namespace of its
+own (``unshare -rn``, no root needed) where the machine allows it.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import shutil
@@ -25,6 +32,8 @@ import xmlrpc.client
 from pathlib import Path
 from typing import Protocol
 
+from lxml import etree
+
 from letters._errors import ConversionError
 from letters._fonts import fontconfig_file, missing_fonts
 
@@ -32,6 +41,60 @@ PDF_FILTER = "writer_pdf_Export"
 # SelectPdfVersion 2 = PDF/A-2b; fonts are embedded (as PDF/A requires).
 PDF_OPTIONS = ("SelectPdfVersion=2", "UseTaggedPDF=false")
 SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+# LibreOffice settings (path, name, value) that keep a conversion from fetching anything: links
+# from documents outside trusted locations (all of ours) are blocked, links are never updated,
+# and HTTP, HTTPS and FTP go to a "proxy" on the discard port, where nothing listens.
+NO_FETCH = (
+    ("/org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks", "true"),
+    ("/org.openoffice.Office.Writer/Content/Update", "Link", "0"),
+    ("/org.openoffice.Inet/Settings", "ooInetProxyType", "2"),
+    *(("/org.openoffice.Inet/Settings", f"ooInet{kind}Proxy{what}", value)
+      for kind in ("HTTP", "HTTPS", "FTP") for what, value in (("Name", "127.0.0.1"),
+                                                                 ("Port", "9"))),
+    ("/org.openoffice.Inet/Settings", "ooInetNoProxy", ""),
+)
+_OOR = "http://openoffice.org/2001/registry"
+
+
+def forbid_fetching(profile: Path) -> Path:
+    """Put the NO_FETCH settings into a LibreOffice profile (kept or created); return the file."""
+    path = profile / "user" / "registrymodifications.xcu"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = None
+    if path.is_file():
+        try:
+            root = etree.parse(str(path)).getroot()
+        except etree.XMLSyntaxError:
+            root = None
+    if root is None:
+        root = etree.Element(f"{{{_OOR}}}items", nsmap={"oor": _OOR})
+    ours = {(where, name) for where, name, _ in NO_FETCH}
+    for item in list(root):
+        prop = item.find("prop")
+        if prop is not None and (item.get(f"{{{_OOR}}}path"), prop.get(f"{{{_OOR}}}name")) in ours:
+            root.remove(item)
+    for where, name, value in NO_FETCH:
+        item = etree.SubElement(root, "item", {f"{{{_OOR}}}path": where})
+        prop = etree.SubElement(item, "prop", {f"{{{_OOR}}}name": name, f"{{{_OOR}}}op": "fuse"})
+        etree.SubElement(prop, "value").text = value
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def network_namespace() -> list[str]:
+    """The command prefix that runs a program without network, or [] where that is not allowed."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return []
+    try:
+        done = subprocess.run([unshare, "-rn", "true"], capture_output=True, timeout=10,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [unshare, "-rn"] if done.returncode == 0 else []
 
 
 class Converter(Protocol):
@@ -67,7 +130,7 @@ class ColdConverter:
 
     def __init__(self, work_dir: Path | None = None, *, timeout: float = 120.0) -> None:
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="huiyin-soffice-")
-        self.work = Path(work_dir or self._tmp.name)  # type: ignore[union-attr]
+        self.work = Path(work_dir or self._tmp.name).resolve()  # type: ignore[union-attr]
         self.work.mkdir(parents=True, exist_ok=True)
         self.timeout = timeout
 
@@ -77,7 +140,9 @@ class ColdConverter:
         options = ",".join(f'"{k}":{{"type":"long","value":"{v}"}}' if v.isdigit() else
                            f'"{k}":{{"type":"boolean","value":"{v}"}}'
                            for k, v in (o.split("=") for o in PDF_OPTIONS))
-        command = [soffice(), f"-env:UserInstallation={(self.work / 'profile').as_uri()}",
+        forbid_fetching(self.work / "profile")
+        command = [*network_namespace(), soffice(),
+                   f"-env:UserInstallation={(self.work / 'profile').as_uri()}",
                    "--headless", "--norestore", "--convert-to",
                    f"pdf:{PDF_FILTER}:{{{options}}}", "--outdir", str(out_dir), str(docx)]
         try:
@@ -135,7 +200,7 @@ class WarmConverter:
     def __init__(self, work_dir: Path | None = None, *, timeout: float = 60.0,
                  start_timeout: float = 90.0, niceness: int = 0) -> None:
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="huiyin-uno-")
-        self.work = Path(work_dir or self._tmp.name)  # type: ignore[union-attr]
+        self.work = Path(work_dir or self._tmp.name).resolve()  # type: ignore[union-attr]
         self.work.mkdir(parents=True, exist_ok=True)
         self.timeout, self.start_timeout = timeout, start_timeout
         self.niceness = niceness  # > 0: LibreOffice yields the CPU to more urgent work
@@ -158,6 +223,7 @@ class WarmConverter:
         code = _WATCH_PARENT + ("import sys; sys.path.append(sys.argv.pop(1)); "
                                 "from unoserver.server import main; sys.exit(main())")
         nice = ["nice", "-n", str(self.niceness)] if self.niceness else []
+        forbid_fetching(self.work / "profile")
         command = [*nice, SYSTEM_PYTHON, "-c", code, str(Path(unoserver.__file__).parents[1]),
                    "--port", str(self._port), "--uno-port", str(uno_port),
                    "--executable", soffice(), "--quiet",

@@ -17,8 +17,9 @@ from jinja2.sandbox import SecurityError
 from lxml import etree
 
 from letters._errors import TemplateError
-from letters._format import xml_safe
-from letters._sandbox import make_environment
+from letters._format import numbers_kept_whole, xml_safe
+from letters._inspection import check_rendered
+from letters._sandbox import RENDER_SECONDS, Budget, make_environment
 from letters._templates import PreparedTemplate, prepare, resolve
 
 # After rendering, docxtpl turns "{_{", "}_}", "{_%" and "%_}" into "{{", "}}", "{%" and "%}" (its
@@ -27,10 +28,15 @@ from letters._templates import PreparedTemplate, prepare, resolve
 _GUARD = "\ufdd0"
 _DOCXTPL_ESCAPES = ("{_{", "}_}", "{_%", "%_}")
 _PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+# The answers of §32 of the 《信访工作条例》, as the handling opinion prints them.
+DECISIONS = ("支持", "解释说明", "不予支持")
+MAX_EXTENSION_DAYS = 30  # §34: an extension of at most 30 days
 
 
 class _CheckedDocxTemplate(DocxTemplate):
     """docxtpl, refusing broken XML instead of repairing it and keeping properties plain text."""
+
+    label = ""
 
     def fix_tables(self, xml: str) -> Any:
         """Parse strictly first: docxtpl's recovering parser would silently drop broken parts."""
@@ -40,8 +46,11 @@ class _CheckedDocxTemplate(DocxTemplate):
     def render_xml_part(self, src_xml: str, part: Any, context: dict[str, Any],
                         jinja_env: Any = None) -> str:
         """Render one part, then take the guard marks out of the values."""
-        rendered: str = super().render_xml_part(src_xml, part, context, jinja_env)
-        return rendered.replace(_GUARD, "")
+        rendered: str = super().render_xml_part(src_xml, part, context, jinja_env).replace(
+            _GUARD, "")
+        check_rendered(etree.fromstring(rendered.encode("utf-8")), str(part.partname),
+                       f"模板 {self.label}")
+        return rendered
 
     def render_properties(self, context: dict[str, Any], jinja_env: Any = None) -> None:
         """Render title, subject etc. unescaped: they are plain text, not XML."""
@@ -52,17 +61,25 @@ class _CheckedDocxTemplate(DocxTemplate):
 
 
 def render_docx(template: str | Path, context: Mapping[str, Any], out: Path, *,
-                extra_dir: Path | None = None) -> Path:
-    """Render a template (a name, or a path to a .docx) with context into out, atomically."""
+                extra_dir: Path | None = None, seconds: float = RENDER_SECONDS) -> Path:
+    """Render a template (a name, or a path to a .docx) with context into out, atomically.
+
+    The rendering is bounded: past ``seconds``, or past the operation and size budget of
+    ``letters._sandbox``, it stops with a TemplateError.
+    """
     out = Path(out)
     prepared = prepare(resolve(template, extra_dir))
     values = _checked_context(prepared, context)
     label = prepared.label
     document = _CheckedDocxTemplate(io.BytesIO(prepared.data))
+    document.label = label.removeprefix("template ").strip("'")
     try:
-        document.render(values, jinja_env=make_environment())
+        with Budget(seconds):
+            document.render(values, jinja_env=make_environment())
     except TemplateError:
         raise
+    except RecursionError as e:
+        raise TemplateError(f"{label}: 模板中的宏或循环递归过深，已停止") from e
     except SecurityError as e:
         raise TemplateError(f"{label}: refused by the sandbox: {e}") from e
     except UndefinedError as e:
@@ -84,24 +101,58 @@ def render_docx(template: str | Path, context: Mapping[str, Any], out: Path, *,
 
 
 def _checked_context(prepared: PreparedTemplate, context: Mapping[str, Any]) -> dict[str, Any]:
-    """Refuse missing fields (all named at once) and non-date dates; clean the text values."""
+    """Refuse missing fields (all named at once) and wrong dates, days and decisions; clean text."""
     missing = sorted(name for name in prepared.fields if context.get(name) is None)
     if missing:
         raise TemplateError(
             f"{prepared.label}: missing fields: {', '.join(missing)}")
+    values = {str(key): _plain(value) for key, value in context.items()}
     for name in sorted(prepared.fields):
         value = context[name]
         if (name == "date" or name.endswith("_date")) and not isinstance(value, date):
             raise TemplateError(
                 f"{prepared.label}: field {name!r} must be a datetime.date, "
                 f"got {type(value).__name__} {value!r}")
-    return {str(key): _plain(value) for key, value in context.items()}
+        if name.endswith("_days"):
+            values[name] = _days(prepared.label, name, value)
+        if name == "decision" and value not in DECISIONS:
+            raise TemplateError(f"{prepared.label}：处理结论（decision）只能是"
+                                f"{'、'.join(DECISIONS)}之一（《信访工作条例》第三十二条），"
+                                f"收到的是“{value}”")
+    return values
+
+
+def sample_context(fields: frozenset[str] | set[str]) -> dict[str, Any]:
+    """Values of the right kind for every field, to prove a template renders (at upload)."""
+    def sample(name: str) -> Any:
+        if name == "date" or name.endswith("_date"):
+            return date(2026, 1, 2)
+        if name.endswith("_days"):
+            return 15
+        return DECISIONS[0] if name == "decision" else "示例"
+
+    return {name: sample(name) for name in fields}
+
+
+def _days(label: str, name: str, value: Any) -> int:
+    """A number of days: a whole number (the form sends text); an extension at most 30."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not (isinstance(value, int) or text.isdigit()):
+        raise TemplateError(f"{label}：字段 {name} 应为天数（整数），收到的是“{value}”")
+    days = int(text)
+    if name == "extension_days" and not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise TemplateError(f"{label}：延长办理期限为 {days} 日，应为 1 至 {MAX_EXTENSION_DAYS} 日"
+                            "（《信访工作条例》第三十四条：延长期限不得超过30日）")
+    return days
 
 
 def _plain(value: Any) -> Any:
-    """Turn text (Markup included, so it is escaped too) into XML-safe, guarded str, recursively."""
+    """Turn text (Markup included, so it is escaped too) into XML-safe, guarded str, recursively.
+
+    Numbers are kept whole: no line breaks inside 0319-8123456 or 2026-000017.
+    """
     if isinstance(value, str):
-        text = xml_safe(value)
+        text = numbers_kept_whole(xml_safe(value))
         for sequence in _DOCXTPL_ESCAPES:
             text = text.replace(sequence, sequence[0] + _GUARD + sequence[1:])
         return text

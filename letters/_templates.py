@@ -7,7 +7,8 @@ type is therefore adding a .docx file, not code.
 
 Checking a template (``prepare``) mends tags Word split harmlessly, refuses broken ones by name,
 compiles every part in the sandbox so that syntax errors surface before any reply is rendered,
-and collects the placeholders it uses. The result is cached per file version.
+and collects the placeholders it uses. Before any of that, ``letters._inspection`` refuses a
+package too big to handle or pointing outside itself. The result is cached per file version.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from lxml import etree
 
 from letters._docx import open_docx, text_parts
 from letters._errors import DocumentError, TemplateError
+from letters._inspection import check_package
 from letters._sandbox import make_environment
 from letters._tags import repair_tags
 
@@ -91,6 +94,8 @@ def prepare(path: Path) -> PreparedTemplate:
 def _prepare(path: Path, mtime_ns: int, size: int) -> PreparedTemplate:
     """Do the work of prepare(); the stat values are only part of the cache key."""
     label = f"template {path.name!r}"
+    if path.is_file() and zipfile.is_zipfile(path):  # what is not a zip is named by open_docx
+        check_package(path, f"模板 {path.name}")
     try:
         doc = open_docx(path)
     except DocumentError as e:

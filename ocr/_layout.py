@@ -131,8 +131,15 @@ def merge_line(parts: Sequence[Line]) -> Line:
     if len(parts) == 1:
         return parts[0]
     text = parts[0].text
+    known = all(p.confidences for p in parts)
+    confidences = list(parts[0].confidences) if known else []
+    alternatives = list(parts[0].alternatives) if known else []
     for prev, part in zip(parts, parts[1:], strict=False):
-        text += _joiner(prev.text, part.text) + part.text
+        joiner = _joiner(prev.text, part.text)
+        text += joiner + part.text
+        if known:
+            confidences += [1.0] * len(joiner) + list(part.confidences)
+            alternatives += [()] * len(joiner) + list(part.alternatives)
     first = sorted(parts[0].box, key=lambda p: p[0])[:2]
     last = sorted(parts[-1].box, key=lambda p: p[0])[-2:]
     top_left, bottom_left = sorted(first, key=lambda p: p[1])
@@ -140,7 +147,13 @@ def merge_line(parts: Sequence[Line]) -> Line:
     box: tuple[Point, ...] = (top_left, top_right, bottom_right, bottom_left)
     weights = [max(len(p.text), 1) for p in parts]
     score = sum(p.score * w for p, w in zip(parts, weights, strict=True)) / sum(weights)
-    return Line(text=text, box=box, score=score)
+    return Line(
+        text=text,
+        box=box,
+        score=score,
+        confidences=tuple(confidences),
+        alternatives=tuple(alternatives),
+    )
 
 
 def reading_order(
@@ -155,3 +168,50 @@ def reading_order(
     if size and fragments and size[0] >= LINE_ASPECT * size[1]:
         return (merge_line(sorted(fragments, key=lambda f: _edges(f.box).cx)),)
     return tuple(merge_line(group) for group in group_lines(fragments))
+
+
+def column_order(fragments: Sequence[Line], tall: Sequence[bool]) -> tuple[Line, ...]:
+    """A page written in columns: the columns right to left, each one's boxes top to bottom
+    and joined; boxes that are not columns (a date or a name written across) come after, in
+    reading order."""
+    columns: list[list[Line]] = []
+    for f in sorted((f for f, t in zip(fragments, tall, strict=True) if t),
+                    key=lambda f: -(f.bounds[0] + f.bounds[2])):
+        left, _, right, _ = f.bounds
+        for column in columns:
+            c_left = min(m.bounds[0] for m in column)
+            c_right = max(m.bounds[2] for m in column)
+            inter = min(right, c_right) - max(left, c_left)
+            if inter >= 0.5 * min(right - left, c_right - c_left):
+                column.append(f)
+                break
+        else:
+            columns.append([f])
+    joined = []
+    for column in columns:
+        column.sort(key=lambda f: f.bounds[1])
+        joined.append(_join_down(column))
+    rest = [f for f, t in zip(fragments, tall, strict=True) if not t]
+    return tuple(joined) + reading_order(rest)
+
+
+def _join_down(parts: Sequence[Line]) -> Line:
+    """One Line from the boxes of one column, ordered top to bottom."""
+    if len(parts) == 1:
+        return parts[0]
+    lefts = [p.bounds[0] for p in parts]
+    rights = [p.bounds[2] for p in parts]
+    top, bottom = parts[0].bounds[1], parts[-1].bounds[3]
+    box: tuple[Point, ...] = (
+        (min(lefts), top), (max(rights), top), (max(rights), bottom), (min(lefts), bottom)
+    )
+    weights = [max(len(p.text), 1) for p in parts]
+    score = sum(p.score * w for p, w in zip(parts, weights, strict=True)) / sum(weights)
+    known = all(p.confidences for p in parts)
+    return Line(
+        text="".join(p.text for p in parts),
+        box=box,
+        score=score,
+        confidences=tuple(c for p in parts for c in p.confidences) if known else (),
+        alternatives=tuple(a for p in parts for a in p.alternatives) if known else (),
+    )

@@ -16,6 +16,10 @@ eval set (45 real handwritten lines, 12 synthetic A4 pages; docs/ocr.md has the 
 - one ONNX Runtime thread (two processes of one thread beat one of two);
 - pages go in as greyscale: in colour (blue ink, tinted paper) the recogniser drifts to
   traditional forms (synthetic pages: 2.8% -> 1.0% CER clean, 10.0% -> 2.8% degraded).
+
+The recogniser's output is also read per character (:mod:`ocr._ctc`): rapidocr's decoder is
+wrapped so that each text it returns carries its characters' probabilities and other
+readings, and they come back in the same order as its boxes whatever it sorts or filters.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from ._columns import is_tall, upright_line
+from ._ctc import read_characters
 from ._errors import EngineUnavailable
 from ._layout import LINE_ASPECT
 from ._types import Line
@@ -52,7 +58,9 @@ class RapidSettings:
     min_line_height: int = 72  # shorter images are enlarged to this height (0: never)
     line_det_limit_side: int = 1600  # detector side for an image of a single line
     autocontrast: bool = False  # stretch grey levels before OCR
+    pale_print: bool = False  # grey as the lightest channel: coloured grid/rules fade out
     threads: int = 1  # ONNX Runtime threads per process
+    text_score: float = 0.5  # boxes read with less are dropped (tall ones: by the reader)
 
 
 SETTINGS = tuple(f.name for f in fields(RapidSettings))
@@ -95,6 +103,7 @@ def params(models: Path, settings: RapidSettings = DEFAULTS) -> dict[str, Any]:
         "Global.log_level": "error",
         "Global.use_cls": settings.use_cls,
         "Global.use_vertical_padding": settings.vertical_padding,
+        "Global.text_score": 0.0,  # filtered in recognize(): a column read sideways scores low
         "Det.model_path": str(models / DET_MODEL),
         "Rec.model_path": str(models / REC_MODEL),
         "Cls.model_path": str(models / CLS_MODEL),
@@ -109,9 +118,17 @@ def params(models: Path, settings: RapidSettings = DEFAULTS) -> dict[str, Any]:
     }
 
 
+def _lightest(image: Image.Image) -> Image.Image:
+    """Grey as each pixel's lightest channel: red grid squares and blue rules printed on
+    稿纸 and 信纸 turn pale, while black, blue-black and blue ink stay dark."""
+    if image.mode != "RGB":
+        return image.convert("L")
+    return Image.fromarray(np.asarray(image).max(axis=2), "L")
+
+
 def prepare(image: Image.Image, settings: RapidSettings = DEFAULTS) -> tuple[Image.Image, float]:
     """The greyscale image the engine sees, and its scale against the page."""
-    grey = image.convert("L")
+    grey = _lightest(image) if settings.pale_print else image.convert("L")
     if settings.autocontrast:
         grey = ImageOps.autocontrast(grey, cutoff=1)
     scale = 1.0
@@ -120,6 +137,50 @@ def prepare(image: Image.Image, settings: RapidSettings = DEFAULTS) -> tuple[Ima
         size = (max(1, round(grey.width * scale)), settings.min_line_height)
         grey = grey.resize(size, Image.Resampling.BICUBIC)
     return grey, scale
+
+
+class _Read(str):
+    """A text as rapidocr returns it, carrying its per-character probabilities and readings."""
+
+    confidences: tuple[float, ...]
+    alternatives: tuple[tuple[tuple[str, float], ...], ...]
+
+
+class _CharacterDecoder:
+    """rapidocr's CTC decoder, its texts carrying what :func:`read_characters` finds."""
+
+    def __init__(self, decoder: Any) -> None:
+        self.decoder = decoder
+        self.character = decoder.character
+
+    def __call__(self, preds: np.ndarray, return_word_box: bool = False, **kwargs: Any) -> Any:
+        lines, words = self.decoder(preds, return_word_box, **kwargs)
+        out = []
+        for (text, score), probs in zip(lines, preds, strict=True):
+            chars, confidences, alternatives = read_characters(probs, self.character)
+            read = _Read(text)
+            if chars == text:  # the same greedy decoding: it always is
+                read.confidences, read.alternatives = confidences, alternatives
+            out.append((read, score))
+        return out, words
+
+
+def _line(text: str, box: Any, score: float, scale: float) -> Line:
+    """A Line from one rapidocr result, its per-character data trimmed with its text."""
+    points = tuple((float(x) / scale, float(y) / scale) for x, y in box)
+    stripped = text.strip()
+    confidences = getattr(text, "confidences", ())
+    if not confidences:
+        return Line(text=stripped, box=points, score=float(score))
+    start = len(text) - len(text.lstrip())
+    end = start + len(stripped)
+    return Line(
+        text=stripped,
+        box=points,
+        score=float(score),
+        confidences=confidences[start:end],
+        alternatives=getattr(text, "alternatives", ())[start:end],
+    )
 
 
 class RapidOcrEngine:
@@ -144,6 +205,9 @@ class RapidOcrEngine:
         _quiet()
         for load in ("_load_det_model", "_load_rec_model"):  # load now, not on first page
             getattr(self._ocr, load, lambda: None)()
+        recogniser = getattr(self._ocr, "text_rec", None)
+        if recogniser is not None and hasattr(recogniser, "postprocess_op"):
+            recogniser.postprocess_op = _CharacterDecoder(recogniser.postprocess_op)
         self._lock = threading.Lock()  # the detector's side limit changes per image
 
     def _run(self, grey: Image.Image, line: bool) -> Any:
@@ -168,13 +232,43 @@ class RapidOcrEngine:
         scores = getattr(result, "scores", None)
         if boxes is None or texts is None or scores is None:
             return []
-        lines = []
-        for box, text, score in zip(boxes, texts, scores, strict=True):
-            if not text.strip():
+        lines = [
+            _line(text, box, score, scale)
+            for box, text, score in zip(boxes, texts, scores, strict=True)
+            if text.strip()
+        ]
+        # A tall box read poorly may be a column of vertical writing, which the reader reads
+        # again upright; it drops those still below the cut-off.
+        return [f for f in lines if f.score >= self.settings.text_score or is_tall(f)]
+
+
+    def read_upright(self, image: Image.Image, columns: list[Line], turn: int = 0) -> list[Line]:
+        """Tall boxes (columns of vertical writing) read again with their characters upright
+        (or each turned ``turn`` quarter turns counter-clockwise: see upright_line)."""
+        recogniser = getattr(self._ocr, "text_rec", None)
+        if recogniser is None:
+            return columns
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        grey = np.asarray(prepare(image, replace(self.settings, min_line_height=0))[0])
+        strips, kept = [], []
+        for column in columns:
+            left, top, right, bottom = (round(v) for v in column.bounds)
+            crop = grey[max(top, 0) : bottom, max(left, 0) : right]
+            if not is_tall(column) or crop.size == 0:
                 continue
-            points = tuple((float(x) / scale, float(y) / scale) for x, y in box)
-            lines.append(Line(text=text.strip(), box=points, score=float(score)))
-        return lines
+            strip = upright_line(crop, turn)
+            strips.append(np.ascontiguousarray(np.repeat(strip[:, :, None], 3, axis=2)))
+            kept.append(column)
+        if not strips:
+            return columns
+        with self._lock:
+            result = recogniser(TextRecInput(img=strips))
+        read = {
+            id(c): _line(t, c.box, s, 1.0)
+            for c, t, s in zip(kept, result.txts, result.scores, strict=True)
+        }
+        return [read.get(id(c), c) for c in columns]
 
 
 ENVIRONMENT = "HUIYIN_OCR_RAPIDOCR"

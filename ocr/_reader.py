@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 
 from PIL import Image
 
+from ._columns import is_tall
 from ._engine import (
     DEFAULT_ENGINE,
     engine_names,
@@ -15,9 +17,10 @@ from ._engine import (
     unavailable_message,
 )
 from ._errors import EngineUnavailable, OcrError
-from ._layout import reading_order
+from ._layout import LINE_ASPECT, column_order, reading_order
 from ._loaders import DEFAULT_LIMITS, OCR_DPI, Limits, open_source, open_unmanaged
 from ._parallel import default_workers, parallel_pages
+from ._photo import flatten
 from ._script import unify_script
 from ._types import Line, PageText
 
@@ -64,7 +67,7 @@ def _turn_back(line: Line, width: int, height: int, rotation: int) -> Line:
             return y, height - x
         return width - y, x  # 270
 
-    return Line(text=line.text, box=tuple(back(x, y) for x, y in line.box), score=line.score)
+    return replace(line, box=tuple(back(x, y) for x, y in line.box))
 
 
 def _sideways(fragments: list[Line]) -> bool:
@@ -79,6 +82,62 @@ def _sideways(fragments: list[Line]) -> bool:
     return tall > wide
 
 
+def _upright(engine: object, image: Image.Image, fragments: list[Line]) -> list[Line] | None:
+    """The page's tall boxes read as columns of vertical writing, each column as it reads
+    best (upright or sideways), or None when reading them upright is no more believable.
+
+    Vertical writing and a page scanned sideways both give tall boxes; the upright reading
+    is kept only if it nearly matches the sideways one here and, in :func:`ocr_image`, is not
+    far beaten by the page turned either way (measured: 144 against 126 / 114 on a grid page
+    in columns; 18 against 347 / 343 on a ruled page scanned sideways). A clean hand reads
+    as well lying on its side as upright: there only the upright reading tells them apart.
+    """
+    read_upright = getattr(engine, "read_upright", None)
+    if read_upright is None:
+        return None
+    upright: list[Line] = read_upright(image, fragments)
+    if _evidence(upright) < UPRIGHT_MARGIN * _evidence(fragments):
+        return None
+    # Characters lying on their side (a page scanned sideways) read better turned upright.
+    for turn in (1, -1):
+        if _evidence(read_upright(image, fragments, turn)) > _evidence(upright):
+            return None
+    pairs = zip(upright, fragments, strict=True)
+    return [max(a, b, key=lambda f: _evidence([f])) for a, b in pairs]
+
+
+# Tall boxes read upright must carry this share of the sideways reading's evidence to be
+# taken for columns at all (a page scanned sideways: 3-11%).
+UPRIGHT_MARGIN = 0.7
+# A page read as columns unless turned it reads this much more believably (the recogniser
+# reads a clean hand's characters lying on their side too; handwriting it does not).
+COLUMNS_MARGIN = 1.5
+# Tall boxes the recogniser read with less confidence than this (sideways) are dropped unless
+# they read better upright (rapidocr's own cut-off, applied once the columns are known).
+DROP_BELOW = 0.5
+# A tall box on a page written across must read as this many characters upright to be taken
+# for a note written down the margin.
+NOTE_CHARS = 3
+
+
+def _notes(engine: object, image: Image.Image, fragments: list[Line]) -> list[Line] | None:
+    """On a page written across, tall boxes that read better upright: a note written down
+    the margin, read as a column (None when there is none)."""
+    read_upright = getattr(engine, "read_upright", None)
+    tall = [f for f in fragments if is_tall(f)]
+    if read_upright is None or not tall:
+        return None
+    upright: list[Line] = read_upright(image, tall)
+    notes = {
+        id(f): u
+        for f, u in zip(tall, upright, strict=True)
+        if len(u.text) >= NOTE_CHARS and _evidence([u]) > _evidence([f])
+    }
+    if not notes:
+        return None
+    return [notes.get(id(f), f) for f in fragments]
+
+
 def _turns(fragments: list[Line]) -> tuple[int, ...]:
     """Which turns (degrees clockwise) are worth trying on a page read like this."""
     if _sideways(fragments):
@@ -89,36 +148,61 @@ def _turns(fragments: list[Line]) -> tuple[int, ...]:
 
 
 def ocr_image(image: Image.Image, *, engine: str | None = None, number: int = 1) -> PageText:
-    """OCR one page image into a PageText in reading order (turning it if upside down)."""
+    """OCR one page image into a PageText in reading order (turning it if upside down,
+    reading columns right to left, flattening a photographed sheet)."""
     name = engine or DEFAULT_ENGINE
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    photo = image if image.mode == "RGB" else image.convert("RGB")
+    flat = None if photo.width >= LINE_ASPECT * photo.height else flatten(photo)
+    rgb = flat.image if flat is not None else photo
     try:
         ocr_engine = get_engine(name)
         fragments = ocr_engine.recognize(rgb)
         rotation = 0
+        notes: list[Line] | None = None
         sideways = _sideways(fragments)
+        columns = _upright(ocr_engine, rgb, fragments) if sideways else None
         # A page whose lines run down it is read turned if that reads nearly as well (the
         # recogniser reads sideways crops too, but the lines come out in the wrong order);
         # an upright page only if the turned reading is far more believable.
         best = _evidence(fragments) * (SIDEWAYS_MARGIN if sideways else TURN_MARGIN)
+        best_turned = 0.0
         for turn in _turns(fragments):
             # Image.rotate turns counter-clockwise: -turn is ``turn`` degrees clockwise.
             turned = ocr_engine.recognize(rgb.rotate(-turn, expand=True))
+            best_turned = max(best_turned, _evidence(turned))
             if _evidence(turned) > best and not _sideways(turned):
                 fragments, rotation, best = turned, turn, _evidence(turned)
+        if columns is not None and COLUMNS_MARGIN * _evidence(columns) > best_turned:
+            fragments, rotation = columns, 0
+        elif rotation == 0 and rgb.width < LINE_ASPECT * rgb.height:
+            columns = None
+            notes = _notes(ocr_engine, rgb, fragments)
+        else:
+            columns = None
+        fragments = [f for f in (notes or fragments) if f.score >= DROP_BELOW or not is_tall(f)]
     except OcrError:
         raise
     except Exception as e:  # the engine's runtime failing on this page
         reason = (str(e).strip().splitlines() or [""])[0][:200]
         raise OcrError(f"第 {number} 页文字识别失败（{name}：{type(e).__name__}: {reason}）") from e
     size = (rgb.height, rgb.width) if rotation in (90, 270) else rgb.size
-    lines = unify_script(reading_order(fragments, size=size))
+    if columns is not None:
+        lines = unify_script(column_order(fragments, [is_tall(f) for f in fragments]))
+    elif notes is not None:  # the body across the page first, then the notes, right to left
+        tall = [f for f in fragments if is_tall(f)]
+        body = reading_order([f for f in fragments if not is_tall(f)])
+        lines = unify_script(body + column_order(tall, [True] * len(tall)))
+    else:
+        lines = unify_script(reading_order(fragments, size=size))
     if rotation:
         lines = tuple(_turn_back(line, rgb.width, rgb.height, rotation) for line in lines)
+    if flat is not None:  # boxes back onto the photo as taken
+        lines = tuple(replace(line, box=tuple(flat.point(x, y) for x, y in line.box))
+                      for line in lines)
     return PageText(
         number=number,
-        width=rgb.width,
-        height=rgb.height,
+        width=photo.width,
+        height=photo.height,
         lines=lines,
         source="ocr",
         rotation=rotation,

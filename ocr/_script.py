@@ -69,4 +69,20 @@ def unify_script(lines: Sequence[Line]) -> tuple[Line, ...]:
     """The page's lines with stray traditional forms simplified, if the page is simplified."""
     if not is_mostly_simplified("".join(line.text for line in lines)):
         return tuple(lines)
-    return tuple(replace(line, text=to_simplified(line.text)) for line in lines)
+    return tuple(_simplified_line(line) for line in lines)
+
+
+def _simplified_line(line: Line) -> Line:
+    """One line simplified, its characters' other readings too (never the character itself)."""
+    text = to_simplified(line.text)
+    alternatives = []
+    for ch, alts in zip(text, line.alternatives, strict=False):
+        seen = {ch}
+        kept = []
+        for alt, p in alts:
+            alt = to_simplified(alt)
+            if alt not in seen:
+                seen.add(alt)
+                kept.append((alt, p))
+        alternatives.append(tuple(kept))
+    return replace(line, text=text, alternatives=tuple(alternatives))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 Point = tuple[float, float]
@@ -10,6 +11,13 @@ Point = tuple[float, float]
 # 1 line, 3): line confidence is a weak signal, so the clerk still reads every line.
 CHECK_BELOW = 0.9
 Box = tuple[Point, ...]
+# The recogniser's other readings of one character: (character, probability), best first.
+Alternatives = tuple[tuple[str, float], ...]
+# A character read with less probability than this is marked as in doubt (chosen on one half
+# of the real lines, reported on the other: docs/ocr.md, "Characters in doubt").
+DOUBT_BELOW = 0.85
+# How many other readings are kept for a character in doubt.
+ALTERNATIVES = 3
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,17 @@ class Line:
     text: str
     box: Box  # 4 points (x, y), clockwise from the top-left corner
     score: float
+    # One probability per character of ``text`` (empty: the engine gives none, or an old
+    # stored line), and for each character its best other readings (empty when not in doubt).
+    confidences: tuple[float, ...] = ()
+    alternatives: tuple[Alternatives, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Per-character data must line up with the text, or marks land on wrong characters."""
+        if self.confidences and len(self.confidences) != len(self.text):
+            raise ValueError(f"{len(self.confidences)} confidences for {len(self.text)} characters")
+        if len(self.alternatives) != len(self.confidences):
+            raise ValueError("alternatives and confidences must have one entry per character")
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -32,10 +51,44 @@ class Line:
         """Read with low confidence: the interface should mark it for the clerk."""
         return self.score < CHECK_BELOW
 
+    @property
+    def doubtful(self) -> tuple[int, ...]:
+        """Positions in ``text`` of the characters read with less than DOUBT_BELOW."""
+        return tuple(i for i, p in enumerate(self.confidences) if p < DOUBT_BELOW)
+
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape of DESIGN.md: text, box as [[x, y]] * 4, score."""
-        return {"text": self.text, "box": [[round(x, 1), round(y, 1)] for x, y in self.box],
-                "score": round(self.score, 4)}
+        """The JSON shape of DESIGN.md: text, box as [[x, y]] * 4, score, and when known
+        ``conf`` (one probability per character) and ``alt`` (per character, its other
+        readings as [[character, probability], ...], empty unless it is in doubt)."""
+        shape: dict[str, object] = {
+            "text": self.text,
+            "box": [[round(x, 1), round(y, 1)] for x, y in self.box],
+            "score": round(self.score, 4),
+        }
+        if self.confidences:
+            shape["conf"] = [round(p, 3) for p in self.confidences]
+            shape["alt"] = [[[c, round(p, 3)] for c, p in alts] for alts in self.alternatives]
+        return shape
+
+    @classmethod
+    def from_dict(cls, shape: Mapping[str, object]) -> Line:
+        """A Line back from :meth:`as_dict`'s shape; lines stored before ``conf`` load too."""
+        box = shape["box"]
+        assert isinstance(box, Sequence)
+        text = str(shape["text"])
+        conf = shape.get("conf") or ()
+        alt = shape.get("alt") or ()
+        assert isinstance(conf, Sequence) and isinstance(alt, Sequence)
+        confidences = tuple(float(p) for p in conf)
+        if len(confidences) != len(text):  # edited text: the marks no longer line up
+            confidences, alt = (), ()
+        return cls(
+            text=text,
+            box=tuple((float(x), float(y)) for x, y in box),
+            score=float(shape["score"]),  # type: ignore[arg-type]
+            confidences=confidences,
+            alternatives=tuple(tuple((str(c), float(p)) for c, p in a) for a in alt),
+        )
 
 
 @dataclass(frozen=True)

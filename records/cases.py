@@ -205,7 +205,7 @@ def document_dates(case: Case, template_key: str, calendar: WorkCalendar,
     """The dates a document states, from the same clock as the agenda (issued on `on`)."""
     clock = clock_of(case)
     if template_key == "assignment":
-        return {"due_date": assignment_due(on, calendar)}
+        return {"deadline_date": assignment_due(on, calendar)}
     if template_key == "acknowledgement":
         return {"due_date": handling_due(dataclasses.replace(clock, accepted_on=on), calendar)}
     if template_key == "extension_notice":

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -83,6 +84,23 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Set by an admin to a letter-reading role: no sign-in until a leader confirms (separation
+    # of duties: the keeper of the system cannot give itself, or a friend, the letters alone).
+    role_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class ApiToken(Base):
+    """A bearer token of the JSON API: only its digest is kept; revoked on sign-out."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the token
+    session_token: Mapped[str] = mapped_column(String(16))  # void once the password changes
+    session_id: Mapped[int] = mapped_column(default=0)  # the sign-in's audit event
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 letter_petitioner = Table(
@@ -413,6 +431,9 @@ class LoginAttempt(Base):
     remote_addr: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Refused unchecked while the name or address was made to wait: kept for the admin's list,
+    # never counted as a failure (so waiting out a delay is not made longer by knocking).
+    delayed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Category(Base):

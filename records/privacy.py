@@ -15,6 +15,12 @@ _PHONE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
 _TAG = re.compile(r"<[^<>]*>")
 
 
+def personal_numbers(text: str) -> list[re.Match[str]]:
+    """Each ID number and mobile number in the text, in order (what masking hides)."""
+    found = list(_ID_NUMBER.finditer(text)) + list(_PHONE.finditer(text))
+    return sorted(found, key=lambda m: m.start())
+
+
 def mask_id_numbers(text: str) -> str:
     """Hide the birth date of each 18-digit ID number; region and tail still tell people apart."""
     return _ID_NUMBER.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(3)}", text)

@@ -109,6 +109,30 @@ def give_up_abandoned(session: Session, now: dt.datetime) -> None:
     )
 
 
+def running_workers(session: Session) -> set[str]:
+    """The workers that hold a running task's lease now (their ids as they claimed it)."""
+    query = select(Task.leased_by).where(Task.state == "running", Task.leased_by.is_not(None))
+    return {worker_id for worker_id in session.scalars(query.distinct()) if worker_id}
+
+
+def expire_leases(session: Session, worker_ids: Iterable[str], now: dt.datetime) -> int:
+    """End the leases of workers known to be gone, so their tasks are claimable at once.
+
+    The attempt still counts: a file that kills its worker every time stops after MAX_ATTEMPTS
+    whether the lease ran out or was ended here. Returns the number of tasks taken back.
+    """
+    ids = sorted(set(worker_ids))
+    if not ids:
+        return 0
+    expired = session.execute(
+        update(Task)
+        .where(Task.state == "running", Task.leased_by.in_(ids))
+        .values(leased_until=now - dt.timedelta(microseconds=1))
+        .execution_options(synchronize_session=False)
+    )
+    return int(expired.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def heartbeat(session: Session, task_id: int, worker_id: str, now: dt.datetime,
               lease: dt.timedelta) -> bool:
     """Extend this worker's lease; False when the task is no longer its own."""

@@ -7,6 +7,7 @@ an :class:`Engine`; a second engine is a new module implementing that protocol.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 from collections import Counter
@@ -16,10 +17,12 @@ from types import TracebackType
 
 from search._analysis import EDGE_END, EDGE_START, index_text, tokens
 from search._engine import DEFAULT_ENGINE, Engine, EngineName, Found, Sort, open_engine
-from search._query import Filters, Plan, make_filters, parse
+from search._likeness import band, bigrams_of, likeness, shared_phrases, weights
+from search._query import Filters, Plan, Word, make_filters, parse, word_of
 from search._schema import FACET_FIELDS, to_record
 from search._snippet import snippet
-from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult
+from search._tolerance import TIERS, Correction, Match, Variant, corrections, tier_plan, variants
+from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult, Suggestion
 
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a writer waits for another writer to finish
 MAX_LIMIT = 100_000
@@ -28,6 +31,10 @@ SIMILAR_CANDIDATES = 300  # pieces of the letter whose document frequency is loo
 SIMILAR_MAX_SHARE = 0.3  # pieces in more than this share of letters say nothing
 SIMILAR_MIN_MATCH = 0.3  # share of the chosen pieces a similar letter must contain
 SIMILAR_PERSON_BOOST = 3.0  # the same name, ID number or phone counts like this many pieces
+PERSON_REASONS = {"petitioner": "同一信访人姓名", "id_number": "同一身份证号", "phone": "同一电话"}
+MAX_SUGGESTIONS = 5
+SUGGEST_EACH = 2  # variants of a word offered as searches of their own
+SHORTER_FROM = 4  # a single word this long is also tried a character shorter
 
 
 class LetterIndex:
@@ -129,6 +136,7 @@ class LetterIndex:
         facets: bool | Sequence[str] = False,
         snippets: bool = True,
         offset: int = 0,
+        tolerant: bool = True,
     ) -> SearchResult:
         """Search letters: every space-separated word must occur (no wildcards needed).
 
@@ -141,6 +149,12 @@ class LetterIndex:
         (for callers that only need ids: evaluation, exports); ``offset`` skips the first
         hits (a deep page reads and cuts snippets only for its own). Raises QueryError (a
         message for the user) for text or filters that cannot be searched.
+
+        With ``tolerant`` (the default) a word of Chinese characters also finds letters holding
+        it one character off — through the OCR's alternatives, a look-alike character the OCR
+        may have read, or (names and places) a same-sound character — after every exact match,
+        each such hit saying how it matched (:attr:`Hit.match`, :attr:`Hit.note`). A search
+        that finds nothing comes with :attr:`SearchResult.suggestions`.
         """
         self._check_open()
         limit = _check_limit(limit)
@@ -158,8 +172,11 @@ class LetterIndex:
         )
         if plan.empty and not filters.active:
             raise QueryError("请输入姓名、身份证号、电话号码、地名或几个关键词再搜索。")
-        return self._run(query, plan, filters, limit, sort=sort, facets=facets, snippets=snippets,
-                         offset=offset)
+        result = self._run(query, plan, filters, limit, sort=sort, facets=facets,
+                           snippets=snippets, offset=offset, tolerant=tolerant)
+        if result.total == 0 and not plan.empty:
+            result = dataclasses.replace(result, suggestions=self._suggest(plan, filters, tolerant))
+        return result
 
     def letters_from(
         self,
@@ -213,21 +230,33 @@ class LetterIndex:
         stored = self._engine.stored(letter_id)
         if stored is None:
             raise SearchError(f"来信 {letter_id} 不在搜索索引中。")
-        terms = self._telling_terms(stored.text)
+        terms, weight = self._telling_terms(stored.text)
         if not terms and not stored.people:
             return SearchResult(query=f"#{letter_id}", total=0, hits=())
         found = self._engine.similar(
             terms, stored.people, exclude=letter_id, filters=filters, limit=limit
         )
         needles = [t for t, _ in terms[:8] if not t.startswith(EDGE_START)]
-        hits = tuple(
-            Hit(letter_id=i, score=score, snippet=snippet(text, needles))
-            for i, score, text in found.hits
-        )
-        return SearchResult(query=f"#{letter_id}", total=found.total, hits=hits)
+        own = bigrams_of(stored.text)
+        hits = []
+        for i, score, text in found.hits:
+            other = bigrams_of(text)
+            alike = round(likeness(own, other, weight), 3)
+            reasons = [f"{band(alike)}（{alike:.0%}）"]
+            theirs = self._engine.stored(i)
+            same = set(stored.people) & set(theirs.people if theirs else ())
+            reasons += list(dict.fromkeys(PERSON_REASONS[name] for name, _ in sorted(same)))
+            phrases = shared_phrases(stored.text, own & other, weight)
+            if phrases:
+                reasons.append("共同内容：" + "、".join(phrases))
+            hits.append(Hit(letter_id=i, score=score, snippet=snippet(text, needles),
+                            similarity=alike, reasons=tuple(reasons)))
+        hits.sort(key=lambda h: -(h.similarity or 0.0))
+        return SearchResult(query=f"#{letter_id}", total=found.total, hits=tuple(hits))
 
-    def _telling_terms(self, text: str) -> list[tuple[str, float]]:
-        """The pieces of a letter's text that best tell it apart, with tf-idf weights."""
+    def _telling_terms(self, text: str) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        """The pieces of a letter's text that best tell it apart, with tf-idf weights, and
+        the rarity weight of every piece whose frequency in the index was looked up."""
         counts = Counter(
             tok
             for tok, _ in tokens(index_text(text))
@@ -235,7 +264,7 @@ class LetterIndex:
         )
         candidates = [t for t, _ in counts.most_common(SIMILAR_CANDIDATES)]
         if not candidates:
-            return []
+            return [], {}
         n_docs, freqs = self._engine.doc_freqs(candidates)
         scored: list[tuple[str, float]] = []
         for term, df in zip(candidates, freqs, strict=True):
@@ -243,7 +272,7 @@ class LetterIndex:
                 continue  # only in this letter, or in too many to tell letters apart
             scored.append((term, counts[term] * math.log(1 + n_docs / df)))
         scored.sort(key=lambda item: (-item[1], item[0]))
-        return scored[:SIMILAR_TERMS]
+        return scored[:SIMILAR_TERMS], weights(dict(zip(candidates, freqs, strict=True)), n_docs)
 
     def _run(
         self,
@@ -256,27 +285,138 @@ class LetterIndex:
         facets: bool | Sequence[str],
         snippets: bool = True,
         offset: int = 0,
+        tolerant: bool = False,
     ) -> SearchResult:
-        """Run a parsed query on the engine and cut the snippets."""
+        """Run a parsed query on the engine (and its tolerant tiers) and cut the snippets."""
         if sort not in ("relevance", "date"):
             raise QueryError("排序方式只能是 relevance（相关度）或 date（日期）。")
         fields = _facet_fields(facets)
         if plan.empty:
             sort = "date"  # nothing to rank by: newest first
-        found: Found = self._engine.search(
-            plan, filters, min(limit, MAX_LIMIT), sort=sort, facets=fields, offset=offset
-        )
-        needles = [n for w in plan.words for n in w.needles]
-        hits = tuple(
-            Hit(
-                letter_id=letter_id,
-                score=score,
-                snippet=snippet(text, needles) if snippets else "",
+        limit = min(limit, MAX_LIMIT)
+        tiers = self._tiers(plan) if tolerant and not plan.empty else {}
+        if not tiers:
+            found: Found = self._engine.search(
+                plan, filters, limit, sort=sort, facets=fields, offset=offset
             )
-            for letter_id, score, text in found.hits
+            return self._result(query, plan, found, _exact_rows(found), 0, snippets)
+        counted = self._engine.search(
+            _union(plan, tiers), filters, 1, sort=sort, facets=fields, offset=0
         )
-        return SearchResult(query=query, total=found.total, hits=hits, facets=found.facets,
-                            estimated=found.estimated)
+        exact = self._engine.search(plan, filters, limit, sort=sort, facets=(), offset=offset)
+        rows = _exact_rows(exact)
+        if exact.total < limit:  # the page reaches past the exact matches
+            rows += self._tolerant_rows(plan, tiers, filters, limit, offset, exact, sort)
+        counted.total = max(counted.total, exact.total)
+        counted.estimated = counted.estimated or exact.estimated
+        return self._result(query, plan, counted, rows, counted.total - exact.total, snippets)
+
+    def _tiers(self, plan: Plan) -> dict[Match, dict[Word, list[Variant]]]:
+        """For each tolerant tier, the variants of the plan's words the index can match."""
+
+        def doc_freqs(terms: list[str]) -> list[int]:
+            return self._engine.doc_freqs(terms)[1]
+
+        out: dict[Match, dict[Word, list[Variant]]] = {}
+        for tier in TIERS:
+            found = {w: variants(w, tier, doc_freqs) for w in dict.fromkeys(plan.words)}
+            found = {w: v for w, v in found.items() if v}
+            if found:
+                out[tier] = found
+        return out
+
+    def _tolerant_rows(
+        self,
+        plan: Plan,
+        tiers: dict[Match, dict[Word, list[Variant]]],
+        filters: Filters,
+        limit: int,
+        offset: int,
+        exact: Found,
+        sort: Sort,
+    ) -> list[_Row]:
+        """The tolerant-only hits from ``offset`` to ``limit``, tier after tier, each once."""
+        if exact.total > len(exact.hits):  # the exact matches before this page
+            exact = self._engine.search(plan, filters, exact.total, sort=sort, facets=())
+        seen = {i for i, _, _ in exact.hits}
+        need = limit - exact.total
+        rows: list[_Row] = []
+        for tier, found in tiers.items():
+            tplan = tier_plan(plan, found)
+            if tplan is None:
+                continue
+            got = self._engine.search(
+                tplan, filters, min(MAX_LIMIT, len(seen) + need - len(rows)), sort=sort,
+                facets=(),
+            )
+            every = [v for vs in found.values() for v in vs]
+            for letter_id, score, text in got.hits:
+                if letter_id in seen:
+                    continue
+                seen.add(letter_id)
+                rows.append((letter_id, score, text, tier, tuple(corrections(text, every))))
+            if len(rows) >= need:
+                break
+        skip = max(0, offset - exact.total)
+        return rows[skip:need]
+
+    @staticmethod
+    def _result(
+        query: str, plan: Plan, found: Found, rows: list[_Row], tolerant_total: int,
+        snippets: bool,
+    ) -> SearchResult:
+        """Hits with their snippets: exact matches marked plainly, corrections as tolerant."""
+        needles = [n for w in plan.words for n in w.needles]
+        hits = []
+        for letter_id, score, text, match, fixed in rows:
+            shown = ""
+            if snippets:
+                shown = snippet(text, needles, tolerant=[(c.start, c.end) for c in fixed])
+            hits.append(Hit(
+                letter_id=letter_id, score=score, snippet=shown, match=match,
+                corrections=tuple(dict.fromkeys(f"{c.written} → {c.meant}" for c in fixed)),
+            ))
+        return SearchResult(query=query, total=found.total, hits=tuple(hits),
+                            facets=found.facets, estimated=found.estimated,
+                            tolerant_total=tolerant_total)
+
+    def _count(self, plan: Plan, filters: Filters, tolerant: bool) -> int:
+        """How many letters a plan finds (with its tolerant tiers when asked)."""
+        tiers = self._tiers(plan) if tolerant else {}
+        chosen = _union(plan, tiers) if tiers else plan
+        return self._engine.search(chosen, filters, 1, sort="relevance", facets=()).total
+
+    def _suggest(self, plan: Plan, filters: Filters, tolerant: bool) -> tuple[Suggestion, ...]:
+        """Searches that find something when this one found nothing: the words as the letters
+        may hold them, fewer or shorter words, no date range."""
+        out: list[Suggestion] = []
+        if not tolerant:
+            for tier, found in self._tiers(plan).items():
+                for word, vs in found.items():
+                    for v in vs[:SUGGEST_EACH]:
+                        if not v.written:
+                            continue
+                        text = _replace_word(plan, word, v.word.text)
+                        total = self._count(parse(text), filters, False)
+                        if total:
+                            note = "形近字" if tier == "shape" else "同音字"
+                            out.append(Suggestion("tolerant", text, f"{note}：{text}", total,
+                                                  tolerant=False))
+            total = self._count(plan, filters, True)
+            if total:
+                out.insert(0, Suggestion("tolerant", _plan_text(plan),
+                                         "包括识别可能有误和同音的字", total))
+        for text in _shorter(plan):
+            total = self._count(parse(text), filters, tolerant)
+            if total:
+                out.append(Suggestion("shorter", text, f"只搜“{text}”", total, tolerant=tolerant))
+        if filters.received_from is not None or filters.received_to is not None:
+            wider = dataclasses.replace(filters, received_from=None, received_to=None)
+            total = self._count(plan, wider, tolerant)
+            if total:
+                out.append(Suggestion("dates", _plan_text(plan), "不限日期", total,
+                                      tolerant=tolerant, keep_dates=False))
+        return tuple(out[:MAX_SUGGESTIONS])
 
     def close(self) -> None:
         """Release the index's open files; the object cannot be used afterwards."""
@@ -294,6 +434,58 @@ class LetterIndex:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_Row = tuple[int, float, str, Match, tuple[Correction, ...]]
+
+
+def _exact_rows(found: Found) -> list[_Row]:
+    """An engine's hits as exact matches."""
+    return [(i, score, text, "exact", ()) for i, score, text in found.hits]
+
+
+def _union(plan: Plan, tiers: dict[Match, dict[Word, list[Variant]]]) -> Plan:
+    """The plan with every tier's variants as alternatives to their words."""
+    merged: dict[Word, list[Variant]] = {}
+    for found in tiers.values():
+        for word, vs in found.items():
+            merged.setdefault(word, []).extend(vs)
+    union = tier_plan(plan, merged)
+    return plan if union is None else union
+
+
+def _quoted(word: Word) -> str:
+    """A word as search text again (quoted when it holds a space)."""
+    return f"“{word.text}”" if " " in word.text else word.text
+
+
+def _plan_text(plan: Plan) -> str:
+    """A plan as search text: groups joined by spaces, OR inside a group, NOT for exclusions."""
+    parts = [" OR ".join(_quoted(w) for w in group) for group in plan.groups]
+    parts += [f"NOT {_quoted(w)}" for w in plan.excluded]
+    return " ".join(parts)
+
+
+def _replace_word(plan: Plan, word: Word, text: str) -> str:
+    """The plan's text with one word written another way."""
+    groups = tuple(
+        tuple(word_of(text) or w if w == word else w for w in group) for group in plan.groups
+    )
+    return _plan_text(Plan(groups, plan.excluded))
+
+
+def _shorter(plan: Plan) -> list[str]:
+    """Fewer words (each one left out in turn), or one long word cut by a character."""
+    if len(plan.groups) > 1:
+        return [
+            _plan_text(Plan(plan.groups[:k] + plan.groups[k + 1 :], plan.excluded))
+            for k in range(len(plan.groups))
+        ][:MAX_SUGGESTIONS]
+    (group,) = plan.groups
+    if len(group) != 1 or len(group[0].text) < SHORTER_FROM:
+        return []
+    text = group[0].text
+    return [text[:-1], text[1:]]
 
 
 def _check_limit(limit: object) -> int:

@@ -48,7 +48,6 @@ import psycopg
 from psycopg import sql
 
 from search import _schema as S
-from search._analysis import tokens
 from search._engine import Found, Sort, Stored
 from search._query import Filters, Piece, Plan, Word
 from search._query import Sequence as Pieces
@@ -157,7 +156,7 @@ def key_lexeme(field: str, key: str) -> str:
 def tsvector_literal(record: S.Record, found: Sequence[tuple[str, int]] | None = None) -> str:
     """The tsvector of a record: content tokens with positions, exact keys with weights."""
     positions: dict[str, list[int]] = {}
-    for token, pos in tokens(record.content) if found is None else found:
+    for token, pos in S.record_tokens(record) if found is None else found:
         positions.setdefault(token, []).append(min(pos + 1, MAX_POSITION))
     parts = [f"{_quote(t)}:{','.join(map(str, ps[:256]))}" for t, ps in positions.items()]
     for name, keys in record.exact.items():
@@ -199,7 +198,7 @@ def grams_literal(record: S.Record, found: Sequence[tuple[str, int]] | None = No
     and a phrase's joints leave few letters whose positions ``content`` must then check.
     """
     if found is None:
-        found = list(tokens(record.content))
+        found = S.record_tokens(record)
     lexemes = {t for t, _ in found} | joints(found)
     lexemes |= {key_lexeme(name, key) for name, keys in record.exact.items() for key in keys}
     return " ".join(_quote(x) for x in sorted(lexemes))
@@ -961,7 +960,7 @@ class PostgresEngine:
 
 def _row(record: S.Record) -> tuple[Any, ...]:
     """A COPY row for one record, in the order of COLUMNS."""
-    found = list(tokens(record.content))
+    found = S.record_tokens(record)
     facets = tuple(record.exact[name][0] if record.exact[name] else None for name in S.FACET_FIELDS)
     people = [f"{name}={key}" for name in S.PERSON_FIELDS for key in record.exact[name]]
     return (

@@ -194,6 +194,11 @@ def _word(raw: str) -> Word | None:
     )
 
 
+def word_of(raw: str) -> Word | None:
+    """One word analysed as a query word is (tolerant search makes its variants with it)."""
+    return _word(raw)
+
+
 def parse(text: object) -> Plan:
     """Parse user search text into a :class:`Plan`; raise QueryError with a clear message."""
     if not isinstance(text, str):

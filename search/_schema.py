@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from search._analysis import index_text, normalize_key, normalize_number
+from search._analysis import index_text, normalize_key, normalize_number, tokens
+from search._tolerance import alternative_tokens
 from search._types import LetterDoc, SearchError
 
 SCHEMA_VERSION = 2  # bump when analysis or fields change: the index must then be rebuilt
@@ -50,6 +51,30 @@ class Record:
     exact: dict[str, tuple[str, ...]]
     received: int | None
     case_id: int | None
+    # OCR alternatives as marked bigrams at the positions of the bigrams they replace
+    alternatives: tuple[tuple[str, int], ...] = ()
+
+
+def record_tokens(record: Record) -> list[tuple[str, int]]:
+    """Every (token, position) of a record's content: the text's, then its OCR alternatives'."""
+    return [*tokens(record.content), *record.alternatives]
+
+
+def _alternatives(doc: LetterDoc) -> tuple[tuple[str, int], ...]:
+    """Check the OCR's per-character alternatives and turn them into marked bigrams."""
+    pairs = doc.alternatives
+    if not isinstance(pairs, tuple | list):
+        raise SearchError(f"来信 {doc.letter_id}：alternatives 必须是（位置, 字）的列表。")
+    for pair in pairs:
+        if (
+            not isinstance(pair, tuple | list)
+            or len(pair) != 2
+            or isinstance(pair[0], bool)
+            or not isinstance(pair[0], int)
+            or not isinstance(pair[1], str)
+        ):
+            raise SearchError(f"来信 {doc.letter_id}：alternatives 的每一项必须是（位置, 字）。")
+    return tuple(alternative_tokens(doc.text, [(int(i), c) for i, c in pairs]))
 
 
 def _keys(values: tuple[str, ...] | str, normalize: Callable[[str], str]) -> tuple[str, ...]:
@@ -91,4 +116,5 @@ def to_record(doc: LetterDoc) -> Record:
         exact=exact,
         received=doc.received.toordinal() if doc.received is not None else None,
         case_id=doc.case_id,
+        alternatives=_alternatives(doc),
     )

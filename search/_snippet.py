@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from search._analysis import clean_with_map, fold
 
@@ -45,14 +45,16 @@ def _spans(text: str, needles: Iterable[str]) -> list[tuple[int, int, int]]:
     return found
 
 
-def _merge(spans: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
-    """Merge overlapping or touching spans into one mark each."""
-    merged: list[tuple[int, int]] = []
-    for start, end, _ in spans:
+def _merge(spans: list[tuple[int, int, int]], tolerant: int) -> list[tuple[int, int, bool]]:
+    """Merge overlapping or touching spans into one mark each; a mark is tolerant when all
+    its spans are (needle number ``tolerant`` and above)."""
+    merged: list[tuple[int, int, bool]] = []
+    for start, end, k in spans:
         if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            a, b, t = merged[-1]
+            merged[-1] = (a, max(b, end), t and k >= tolerant)
         else:
-            merged.append((start, end))
+            merged.append((start, end, k >= tolerant))
     return merged
 
 
@@ -88,18 +90,32 @@ def _show(piece: str) -> str:
     return html.escape(_WHITESPACE_RE.sub(" ", joined), quote=True)
 
 
-def snippet(text: str, needles: Iterable[str], *, width: int = WIDTH) -> str:
-    """Return an HTML-safe fragment of ``text`` around the matches, each in ``<mark>``."""
+def snippet(
+    text: str,
+    needles: Iterable[str],
+    *,
+    width: int = WIDTH,
+    tolerant: Sequence[tuple[int, int]] = (),
+) -> str:
+    """Return an HTML-safe fragment of ``text`` around the matches, each in ``<mark>``.
+
+    ``tolerant`` spans (on ``text``: where a letter holds a word one character off) are
+    marked ``<mark class="tolerant">`` and count for the choice of the window like a match.
+    """
     spans = _spans(text, needles)
+    first = 1 + max((k for _, _, k in spans), default=-1)
+    spans += [(a, b, first + j) for j, (a, b) in enumerate(tolerant) if 0 <= a < b <= len(text)]
+    spans.sort()
     begin, end = _window(text, spans, width)
     parts: list[str] = ["…"] if begin > 0 else []
     cursor = begin
-    for start, stop in _merge(spans):
+    for start, stop, fuzzy in _merge(spans, first):
         start, stop = max(start, begin), min(stop, end)
         if start >= stop:
             continue
         parts.append(_show(text[cursor:start]))
-        parts.append(f"<mark>{_show(text[start:stop])}</mark>")
+        tag = '<mark class="tolerant">' if fuzzy else "<mark>"
+        parts.append(f"{tag}{_show(text[start:stop])}</mark>")
         cursor = stop
     parts.append(_show(text[cursor:end]))
     if end < len(text):

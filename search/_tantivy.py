@@ -26,7 +26,6 @@ from typing import Any
 import tantivy
 
 from search import _schema as S
-from search._analysis import tokens
 from search._engine import Found, Sort, Stored
 from search._query import Filters, Piece, Plan, Word
 from search._types import SearchError
@@ -70,7 +69,7 @@ def _document(record: S.Record) -> tantivy.Document:
     """A tantivy document for one record; the content goes in as our own tokens."""
     doc = tantivy.Document()
     doc.add_integer(S.LETTER_ID, record.letter_id)
-    pieces = [tantivy.Token(text, pos, 0, 0) for text, pos in tokens(record.content)]
+    pieces = [tantivy.Token(text, pos, 0, 0) for text, pos in S.record_tokens(record)]
     doc.add_pre_tokenized_text(S.CONTENT, tantivy.PreTokenizedString("", pieces))
     doc.add_bytes(S.TEXT, record.text.encode("utf-8", "surrogatepass"))
     for name, keys in record.exact.items():

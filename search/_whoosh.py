@@ -77,11 +77,28 @@ class _PiecesTokenizer(Tokenizer):
             yield token
 
 
+ALT_SEP = "\x1e"  # content, then the OCR alternatives' tokens (never in cleaned text)
+
+
+def _content(record: S.Record) -> str:
+    """The content field's value: the folded text, then ``token@position`` of each OCR
+    alternative (whoosh hands a field only a string)."""
+    if not record.alternatives:
+        return record.content
+    extra = " ".join(f"{t}@{p}" for t, p in record.alternatives)
+    return record.content + ALT_SEP + extra
+
+
 class BigramTokenizer(_PiecesTokenizer):
-    """Feeds :func:`search._analysis.tokens` (bigrams, edges, whole numbers) to whoosh."""
+    """Feeds :func:`search._analysis.tokens` (bigrams, edges, whole numbers) to whoosh, and
+    the OCR alternatives' marked bigrams at their positions."""
 
     def pieces(self, value: str) -> Iterable[tuple[str, int]]:
-        return tokens(value)
+        content, _, extra = value.partition(ALT_SEP)
+        yield from tokens(content)
+        for item in filter(None, extra.split(" ")):
+            token, _, pos = item.rpartition("@")
+            yield token, int(pos)
 
 
 class ExactTokenizer(_PiecesTokenizer):
@@ -115,7 +132,7 @@ def _document(record: S.Record) -> dict[str, Any]:
     """A whoosh document (field -> value) for one record."""
     doc: dict[str, Any] = {
         S.LETTER_ID: str(record.letter_id),
-        S.CONTENT: record.content,
+        S.CONTENT: _content(record),
         S.TEXT: record.text,
     }
     for name, keys in record.exact.items():

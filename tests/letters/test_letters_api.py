@@ -22,7 +22,8 @@ def test_exported_members_are_the_documented_ones() -> None:
         "ColdConverter", "ConversionError", "Converter", "DocumentError", "LettersError",
         "Measurement", "SigningError", "TemplateError", "Verification", "WarmConverter",
         "certificate_of", "cn_date", "convert_to_pdf", "docx_text", "load_seal", "make_certificate",
-        "measure_layout", "render_docx", "required_fields", "seal_image", "sign_pdf",
+        "measure_layout", "render_docx", "required_fields", "sample_context", "seal_image",
+        "sign_pdf",
         "template_names",
         "template_title", "template_version", "verify_pdf",
     ])
@@ -92,3 +93,11 @@ def test_docx_text_of_a_broken_file(tmp_path: Path) -> None:
         letters.docx_text(broken)
     with pytest.raises(letters.DocumentError, match="no such file"):
         letters.docx_text(tmp_path / "absent.docx")
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_renders_with_the_sample_values(tmp_path: Path, name: str) -> None:
+    """What an upload check renders a template with is accepted by every built-in one."""
+    out = letters.render_docx(name, letters.sample_context(required_fields(name)),
+                              tmp_path / "sample.docx")
+    assert "示例" in letters.docx_text(out)

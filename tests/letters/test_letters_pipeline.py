@@ -27,7 +27,7 @@ pytestmark = [
 ]
 
 EXTRA = {"reason": "该事项已经人民法院作出生效判决", "legal_basis": "《信访工作条例》第三十二条",
-         "channel": "你可以依法申请再审", "due_date": date(2027, 1, 9),
+         "channel": "你可以依法申请再审", "deadline_date": date(2027, 1, 9),
          "request": "要求按协议足额发放房屋拆迁补偿款", "facts": "经调查，补偿款已发放30万元",
          "decision": "支持", "opinion": "责成镇人民政府发放余款", "review_authority": "县人民政府",
          "accepted_date": date(2026, 11, 12), "extension_reason": "需进一步调查核实",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -120,3 +121,39 @@ def test_context_is_not_modified(tmp_path: Path, context: dict[str, Any]) -> Non
     render_docx("acknowledgement", context, tmp_path / "r.docx")
     assert context == before
     assert context["issue_date"] == date(2026, 11, 24)
+
+
+EXTENSION = {"accepted_date": date(2026, 11, 12), "extension_reason": "需进一步调查核实",
+             "new_due_date": date(2027, 1, 28)}
+
+
+@pytest.mark.parametrize("days", [17, "17", " 17 "])
+def test_the_extension_prints_the_days_chosen(render: Callable[..., Path], days: Any) -> None:
+    text = docx_text(render("extension_notice", extension_days=days, **EXTENSION))
+    assert "第三十四条" in text and "办理期限延长17日，将于2027年1月28日前办结" in text
+
+
+@pytest.mark.parametrize("days", [0, 31, "三十", "17.5", True])
+def test_an_extension_outside_1_to_30_days_is_refused(render: Callable[..., Path],
+                                                      days: Any) -> None:
+    with pytest.raises(TemplateError, match="extension_days|延长办理期限"):
+        render("extension_notice", extension_days=days, **EXTENSION)
+
+
+def test_a_decision_outside_section_32_is_refused(render: Callable[..., Path]) -> None:
+    opinion = {"request": "请求", "facts": "事实", "legal_basis": "《某条例》第一条",
+               "opinion": "意见", "review_authority": "县人民政府"}
+    for decision, words in (("支持", "予以支持"), ("不予支持", "不予支持"),
+                            ("解释说明", "作如下解释说明")):
+        assert words in docx_text(render("handling_opinion", decision=decision, **opinion))
+    with pytest.raises(TemplateError, match="只能是支持、解释说明、不予支持之一"):
+        render("handling_opinion", decision="部分支持", **opinion)
+
+
+def test_hyphens_inside_numbers_get_word_joiners(render: Callable[..., Path]) -> None:
+    """LibreOffice breaks a line after a hyphen (2026-/000008); joiners forbid it."""
+    out = render(reg_no="2026-000008", summary="电话0319-8123456，编号A-1，中-英不变")
+    xml = zipfile.ZipFile(out).read("word/document.xml").decode()
+    assert "2026\u2060-\u2060000008" in xml and "0319\u2060-\u20608123456" in xml
+    assert "A\u2060-\u20601" in xml and "中-英" in xml
+    assert "2026-000008" in docx_text(out)  # the joiners are no text

@@ -41,8 +41,16 @@ def test_bench_ocr_json_has_the_documented_shape(tiny_set: Path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     engine = report["engines"]["rapidocr"]
-    assert set(engine["cer"]) == {"real", "real_simp", "synthetic", "synthetic_clean"}
+    composed = {f"page_{name}" for name in engine["composed_pages"]}
+    assert composed >= {"page_grid", "page_ruled", "page_vertical", "page_grid_photo"}
+    assert set(engine["cer"]) == {"real", "real_simp", "synthetic", "synthetic_clean"} | composed
     assert engine["cer"]["real"] <= 0.2
+    # The drawn line composed onto grid paper is found and read.
+    assert engine["composed_pages"]["grid"]["lines_found"] == "1/1"
+    assert engine["cer"]["page_grid"] <= 0.3
+    marks = engine["doubt_marks"]
+    assert {"real", "real_half_A", "page_grid"} <= set(marks)
+    assert marks["real"]["characters"] == 7
     assert engine["s_per_page"] > 0 and engine["rss_mb"] > 0 and engine["cold_start_s"] > 0
     assert report["fields"]["id_numbers"]["precision"] >= 0.98
 

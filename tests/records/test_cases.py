@@ -189,7 +189,7 @@ def test_the_extension_notice_states_the_approved_length_and_the_new_date(
                               actor="h", calendar=CAL)
         assert case.extension_notified_on == D(2026, 5, 7)
         assert cases.document_dates(case, "assignment", CAL, D(2026, 8, 2)) == {
-            "due_date": D(2026, 10, 8)}
+            "deadline_date": D(2026, 10, 8)}
 
 
 def test_the_receipt_date_is_corrected_with_its_reason_and_the_clock_recounts(

@@ -38,3 +38,22 @@ def test_bench_runs_postgres_beside_tantivy() -> None:
     assert postgres["quality"]["precision"] == 1.0
     assert postgres["speed"]["query_p95_ms"] > 0 and postgres["speed"]["index_mb"] > 0
     assert "postgres" in document["ratios"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_bench_measures_tolerance_beside_todays_exact_search() -> None:
+    result = CliRunner().invoke(
+        command, ["--n", "300", "--engines", "tantivy", "--no-peers", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["quality"]["recall"] == document["exact_search"]["quality"]["recall"] == 1.0
+    assert document["quality"]["precision"] == 1.0
+    assert document["exact_below_tolerant_in_first_ten"] == 0
+    tolerance = document["tolerance"]
+    assert tolerance["misheard_name"]["recall"] >= 0.9
+    assert document["exact_search"]["tolerance"]["misheard_name"]["recall"] == 0.0
+    if document.get("real_confusions"):  # the OCR eval set is here: the recogniser's mistakes
+        assert tolerance["misread_name_ocr"]["recall"] >= 0.8
+    assert "exact_search" in document["ratios"]

@@ -37,6 +37,7 @@ def test_exports() -> None:
             "QueryError",
             "SearchError",
             "SearchResult",
+            "Suggestion",
             "clean_for_index",
         ]
     )
@@ -114,7 +115,9 @@ def test_same_letter_twice_in_one_add_keeps_the_last(tmp_path: Path, open_index:
     with open_index(tmp_path / "ix") as ix:
         assert ix.add([LetterDoc(9, "第一稿"), LetterDoc(9, "第二稿")]) == 1
         assert {h.letter_id for h in ix.search("第二稿").hits} == {9}
-        assert ix.search("第一稿").total == 0
+        assert ix.search("第一稿", tolerant=False).total == 0
+        # 一 and 二 look alike to the OCR: the tolerant search finds the letter, after saying so
+        assert [h.match for h in ix.search("第一稿").hits] == ["shape"]
         assert ix.letter_ids() == {9}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,24 +68,6 @@ def run(home: Path, *args: str) -> Result:
 def run_json(home: Path, *args: str) -> dict:  # type: ignore[type-arg]
     result = run(home, *args, "--json")
     return json.loads(result.stdout)  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def next_years_statutory_days() -> Iterator[None]:
-    """The web tests run on today's date, so a case accepted in December has its deadline in
-    a year whose State Council notice the `holidays` library may not carry yet: Huiyin refuses
-    such a date (records/calendar.py, shown by tests/records/test_calendar.py) until the
-    office enters that year. Here the library's statutory days of the next years stand in for
-    the notice, as an office would enter them, so that the pages can be tested any day."""
-    import records.calendar as calendar
-
-    saved = calendar.library_years
-    years = range(saved().start, max(saved().stop, dt.date.today().year + 3))
-    calendar.library_years = lambda: years
-    try:
-        yield
-    finally:
-        calendar.library_years = saved
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,15 @@ from flask import Flask, Request, Response, current_app, render_template, reques
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from records.privacy import MaskingFilter
 from web.app import auth, display
+from web.app.integers import BoundedIntConverter, BoundedParams
 from web.services.instance import Instance, default_home
+from web.services.settings import trusted_proxies
 
 # One blueprint per area of the working day; each module web/views/AREA.py has `bp`.
 AREAS = ("auth", "letters", "intake", "review", "cases", "replies", "dashboard", "admin", "api",
@@ -39,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.request_class = SpoolingRequest
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route: ids fit a column
     instance = Instance(Path(app.config["HUIYIN_HOME"]))
     instance.check_ready()
     if not app.config.get("SECRET_KEY"):
@@ -48,6 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                       SESSION_COOKIE_NAME="huiyin_session", WTF_CSRF_TIME_LIMIT=None,
                       PERMANENT_SESSION_LIFETIME=12 * 3600)
     app.extensions["huiyin"] = instance
+    app.wsgi_app = FromTrustedProxy(app.wsgi_app,  # type: ignore[method-assign]
+                                    trusted_proxies(instance.settings))
     app.session_interface = _SessionInterface()
 
     from web.app.views.auth import load_user
@@ -63,7 +70,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     display.register(app)
     app.before_request(_require_login)
     app.after_request(_security_headers)
+    app.after_request(_audit_refusal)
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(OverflowError, _number_too_large)
+    app.register_error_handler(DataError, _number_too_large)
     _mask_logs()
     return app
 
@@ -76,6 +86,25 @@ def _mask_logs() -> None:
             logger.addFilter(MaskingFilter())
 
 
+class FromTrustedProxy:
+    """The client's address from X-Forwarded-For, only on requests from a trusted proxy.
+
+    Behind the reverse proxy docs/deployment.md recommends every request comes from the
+    proxy's address; sign-in delays per address would then fall on the whole office. Werkzeug's
+    ProxyFix takes the address the proxy appended; a request from anywhere else keeps its own
+    address whatever headers it sends.
+    """
+
+    def __init__(self, app: Any, proxies: frozenset[str]) -> None:
+        self.app, self.proxies = app, proxies
+        self.fixed = ProxyFix(app, x_for=1, x_proto=1)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REMOTE_ADDR") in self.proxies:
+            return self.fixed(environ, start_response)
+        return self.app(environ, start_response)
+
+
 class SpoolingRequest(Request):
     """Uploads wait in the blob store's tmp/ folder, not in $TMPDIR.
 
@@ -83,6 +112,8 @@ class SpoolingRequest(Request):
     scans at once could fill a small /tmp while the instance's own disk, which the disk checks
     watch and where the original goes next, has room.
     """
+
+    parameter_storage_class = BoundedParams  # .get(..., type=int): only numbers that fit
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None,
@@ -131,6 +162,18 @@ def _require_login() -> Any:
     return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
 
 
+def _audit_refusal(response: Response) -> Response:
+    """A signed-in user refused (403), or sent a 404 for a record it may not see (or that does
+    not exist: the two are not told apart), leaves an audit event: probing is not invisible."""
+    if (response.status_code in (403, 404) and request.endpoint not in (None, "static")
+            and current_user and current_user.is_authenticated):
+        from web.services.letter_view import record_refusal
+
+        record_refusal(current_app.extensions["huiyin"], current_user, str(request.endpoint),
+                       response.status_code, dict(request.view_args or {}))
+    return response
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault(
         "Content-Security-Policy",
@@ -143,6 +186,13 @@ def _security_headers(response: Response) -> Response:
     if current_user and current_user.is_authenticated and request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"  # personal data: keep no copy anywhere
     return response
+
+
+def _number_too_large(error: Exception) -> Any:
+    """The last net behind web.app.integers: a number no column holds is the client's error."""
+    logging.getLogger("web.app").warning("refused a number out of range: %s %s",
+                                         request.method, request.path)
+    return _error_page(BadRequest("数字超出范围"))
 
 
 def _error_page(error: HTTPException) -> Any:

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import LoginManager, current_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from web.services import api_tokens
 from web.services.access import CAPABILITIES, SignedIn
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,26 +44,23 @@ def user() -> SignedIn:
     return current_user._get_current_object()
 
 
-API_TOKEN_HOURS = 8
+API_TOKEN_HOURS = api_tokens.TOKEN_HOURS
 
 
 def api_token(user: SignedIn) -> str:
-    """A bearer token for the JSON API: signed, expiring, void once the password changes."""
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
-    return serializer.dumps(user.get_id())
+    """A bearer token for the JSON API: opaque, expiring, revocable (web.services.api_tokens)."""
+    return api_tokens.issue(current_app.extensions["huiyin"], user)
 
 
-def _api_user(header: str, load: Callable[[int, str], SignedIn | None]) -> SignedIn | None:
+def bearer(header: str) -> str:
+    """The token of an ``Authorization: Bearer ...`` header ("" when there is none)."""
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
-    try:
-        ident = serializer.loads(token.strip(), max_age=API_TOKEN_HOURS * 3600)
-    except BadSignature:
-        return None
-    user_id, _, check = str(ident).partition(":")
-    return load(int(user_id), check) if user_id.isdigit() else None
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _api_user(header: str) -> SignedIn | None:
+    token = bearer(header)
+    return api_tokens.user_of(current_app.extensions["huiyin"], token) if token else None
 
 
 def login_manager(load: Callable[[int, str], SignedIn | None]) -> LoginManager:
@@ -88,7 +85,7 @@ def login_manager(load: Callable[[int, str], SignedIn | None]) -> LoginManager:
     def _load_bearer(req: Any) -> SignedIn | None:
         if not req.path.startswith("/api/"):
             return None
-        return _api_user(req.headers.get("Authorization", ""), load)
+        return _api_user(req.headers.get("Authorization", ""))
 
     @manager.unauthorized_handler
     def _unauthorized() -> Any:

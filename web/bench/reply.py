@@ -29,7 +29,7 @@ DATA = {"facts": "经调查，2025年3月，镇人民政府与你签订了补偿
         "review_authority": "清河县人民政府", "reason": "该事项已经人民法院作出生效判决",
         "channel": "你可以依法申请再审", "accepted_date": "2026-11-12",
         "extension_reason": "该事项涉及多个部门，需进一步调查核实", "new_due_date": "2027-02-10",
-        "extension_days": "30",
+        "extension_days": "30", "deadline_date": "2027-02-10",
         "original_office": "清河县住房和城乡建设局",
         "original_doc_number": "清住建信复〔2026〕17号",
         "review_request_date": "2026-12-20", "conclusion": "维持原处理意见",

@@ -101,7 +101,7 @@ def user_add(ctx: CliContext, name: str, role: str, unit: str | None, display_na
         the_unit = units.get_unit(session, unit) if unit else None
         user = admin.add_user(session, username=name, display_name=display_name, role=role,
                               unit_id=the_unit.id if the_unit else None, password=password,
-                              actor=ACTOR)
+                              actor=ACTOR, console=True)  # the operator: no confirmation
         document = {"user_id": user.id, "username": user.username,
                     "display_name": user.display_name, "role": role, "unit": unit,
                     "can_sign_in": password is not None}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,12 +32,19 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "sign_replies": frozenset({"leader"}),
     "dashboard": frozenset({"clerk", "handler", "leader", "admin"}),
     "admin": frozenset({"admin"}),
+    "confirm_roles": frozenset({"leader"}),  # an admin's grant of a letter-reading role
 }
 
-# Password guessing: this many failures within the window lock the name (or the address).
-FAILURES_PER_NAME = 5
-FAILURES_PER_ADDRESS = 20
-LOCK_WINDOW = dt.timedelta(minutes=15)
+# Password guessing is slowed, never locked: after a few free failures each further one makes
+# the next try wait longer (2 s, 4 s, ... at most a minute), counted per name and per client
+# address since that name's (address's) last success within the hour. A try while waiting is
+# refused unchecked and does not lengthen the wait, so nobody can lock a colleague (or, behind
+# a proxy, the whole office) out; a guesser gets about sixty tries an hour per name.
+FREE_FAILURES_PER_NAME = 3
+FREE_FAILURES_PER_ADDRESS = 20
+FIRST_DELAY = dt.timedelta(seconds=2)
+MAX_DELAY = dt.timedelta(seconds=60)
+COUNT_WINDOW = dt.timedelta(hours=1)
 
 _hasher = PasswordHasher()  # Argon2id, 64 MiB, 3 passes: memory-hard as DESIGN.md asks
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
@@ -99,6 +108,8 @@ def check_password_strength(password: str, username: str) -> None:
 def session_token(user: User) -> str:
     """Changes when the password changes or the user is disabled: old sessions end."""
     basis = f"{user.password_hash}|{user.active}|{user.role}|{user.unit_id}"
+    if user.role_pending:
+        basis += "|pending"
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
@@ -130,27 +141,60 @@ def _visible_units(session: Session, user: User) -> frozenset[int] | None:
     return frozenset(seen)
 
 
+def delay_after(failures: int, free: int) -> dt.timedelta:
+    """How long the next try waits after this many counted failures (none while free)."""
+    if failures < free:
+        return dt.timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(failures - free, 16), MAX_DELAY)
+
+
+def _wait(session: Session, column: Any, value: str, free: int,
+          now: dt.datetime) -> dt.timedelta:
+    """The time still to wait for this name (or address): failures since its last success."""
+    since = now - COUNT_WINDOW
+    last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(
+        column == value, LoginAttempt.success.is_(True), LoginAttempt.at >= since))
+    counted = select(func.count(), func.max(LoginAttempt.at)).where(
+        column == value, LoginAttempt.success.is_(False), LoginAttempt.delayed.is_(False),
+        LoginAttempt.at >= (last_ok or since))
+    failures, last = session.execute(counted).one()
+    if not failures or last is None:
+        return dt.timedelta(0)
+    return max(last + delay_after(failures, free) - now, dt.timedelta(0))
+
+
 def authenticate(session: Session, username: str, password: str, remote_addr: str,
                  now: dt.datetime) -> User:
-    """Check a sign-in, recording the attempt; raise LoginRefused (also when locked out)."""
+    """Check a sign-in, recording the attempt; raise LoginRefused (also while it must wait)."""
     username = username.strip()[:64]
-    since = now - LOCK_WINDOW
-    failed = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.success.is_(False), LoginAttempt.at >= since)
-    by_name = session.scalar(failed.where(LoginAttempt.username == username)) or 0
-    by_address = session.scalar(failed.where(LoginAttempt.remote_addr == remote_addr)) or 0
-    if by_name >= FAILURES_PER_NAME or by_address >= FAILURES_PER_ADDRESS:
-        session.add(LoginAttempt(username=username, remote_addr=remote_addr, at=now))
-        raise LoginRefused(f"尝试次数过多，请 {LOCK_WINDOW.seconds // 60} 分钟后再试")
+    remote_addr = remote_addr[:64]
+    wait = max(_wait(session, LoginAttempt.username, username, FREE_FAILURES_PER_NAME, now),
+               _wait(session, LoginAttempt.remote_addr, remote_addr, FREE_FAILURES_PER_ADDRESS,
+                     now))
+    if wait:
+        session.add(LoginAttempt(username=username, remote_addr=remote_addr, at=now,
+                                 delayed=True))
+        raise LoginRefused(f"尝试次数过多，请 {math.ceil(wait.total_seconds())} 秒后再试")
     user = session.scalars(select(User).where(User.username == username)).first()
     ok = _verify(user.password_hash if user and user.password_hash else None, password)
     ok = ok and user is not None and user.active
+    if ok and user is not None and user.role_pending:
+        session.add(LoginAttempt(username=username, remote_addr=remote_addr, at=now,
+                                 delayed=True))  # the password was right: not a failure
+        raise LoginRefused("账号的角色待领导确认，确认后才能登录")
     session.add(LoginAttempt(username=username, remote_addr=remote_addr, success=ok, at=now))
     if not ok or user is None:
         raise LoginRefused("用户名或密码不正确")
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user
+
+
+def recent_failures(session: Session, limit: int = 200) -> list[LoginAttempt]:
+    """The newest failed or delayed sign-in tries, for the admin's page (newest first)."""
+    query = (select(LoginAttempt).where(LoginAttempt.success.is_(False))
+             .order_by(LoginAttempt.id.desc()).limit(limit))
+    return list(session.scalars(query))
 
 
 def _verify(stored: str | None, password: str) -> bool:
@@ -215,9 +259,12 @@ def sign_in(instance: Instance, username: str, password: str, remote_addr: str, 
 
 def sign_out(instance: Instance, me: SignedIn) -> None:
     """End this session: a copy of its cookie is refused from now on (see session_user)."""
-    if me.session_id:
-        with instance.db.session() as db:
+    from web.services.api_tokens import revoke_all
+
+    with instance.db.session() as db:
+        if me.session_id:
             audit.record(db, me.username, "logout", "session", me.session_id)
+        revoke_all(db, me.id)  # the API's tokens end with the person's sign-out
 
 
 def change_password(instance: Instance, me: SignedIn, old: str, new: str, again: str,

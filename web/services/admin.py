@@ -81,9 +81,49 @@ def _check_role(role: str, unit: Unit | None) -> None:
         raise AdminError("承办人必须属于一个承办单位（承办人只看本单位的案件）")
 
 
+def _needs_confirmation(session: Session, user: User, actor: str, *, console: bool) -> None:
+    """Separation of duties: a letter-reading role set by an admin waits for a leader.
+
+    The admin keeps the system and reads no letters; were it able to make (or become through a
+    colleague's account) a clerk, handler or leader alone, it could read every letter. The
+    console (`huiyin user add`) is the machine's operator, who holds the database anyway.
+    """
+    if console or user.role not in access.CAPABILITIES["read_letters"]:
+        user.role_pending = False
+        return
+    user.role_pending = True
+    audit.record(session, actor, "request-role", "user", user.id, role=user.role,
+                 unit_id=user.unit_id)
+
+
+def pending_users(session: Session) -> list[dict[str, Any]]:
+    """Users whose letter-reading role an admin set and no leader has confirmed yet."""
+    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    rows = session.scalars(select(User).where(User.role_pending.is_(True))
+                           .order_by(User.username)).all()
+    return [{"id": u.id, "username": u.username, "display_name": u.display_name,
+             "role_name": ROLE_NAMES.get(u.role, u.role),
+             "unit": names.get(u.unit_id) if u.unit_id else None} for u in rows]
+
+
+def confirm_role(session: Session, user_id: int, *, actor: str, actor_role: str) -> User:
+    """A leader confirms the role an admin set: the user may sign in and read with it."""
+    if actor_role != "leader":
+        raise AdminError("只有领导可以确认读信角色")
+    user = _user(session, user_id)
+    if not user.role_pending:
+        raise AdminError(f"{user.username} 没有待确认的角色")
+    user.role_pending = False
+    audit.record(session, actor, "confirm-role", "user", user.id, role=user.role,
+                 unit_id=user.unit_id)
+    return user
+
+
 def add_user(session: Session, *, username: str, display_name: str, role: str,
-             unit_id: int | None, password: str | None, actor: str) -> User:
-    """A new user who can sign in at once with the password set (None: not until one is)."""
+             unit_id: int | None, password: str | None, actor: str,
+             console: bool = False) -> User:
+    """A new user who can sign in with the password set (None: not until one is); a
+    letter-reading role set on the web waits for a leader's confirmation first."""
     username, display_name = username.strip(), display_name.strip()
     if not username or len(username) > NAME_MAX or any(c.isspace() for c in username):
         raise AdminError("用户名不能为空、不能含空格，最多 64 个字符")
@@ -100,6 +140,7 @@ def add_user(session: Session, *, username: str, display_name: str, role: str,
                           unit=unit, actor=actor)
     if password is not None:
         user.password_hash = access.hash_password(password)
+    _needs_confirmation(session, user, actor, console=console)
     return user
 
 
@@ -117,6 +158,7 @@ def change_user(session: Session, user_id: int, *, role: str, unit_id: int | Non
     user.role, user.unit_id = role, unit_id
     audit.record(session, actor, "change-user", "user", user.id, before=before,
                  after={"role": role, "unit_id": unit_id})
+    _needs_confirmation(session, user, actor, console=False)
     return user
 
 
@@ -406,12 +448,6 @@ def template_file(instance: Instance, name: str) -> Path:
     return own if own.is_file() else Path(letters.__file__).parent / "templates" / f"{name}.docx"
 
 
-def _sample(fields: frozenset[str]) -> dict[str, Any]:
-    """Values of the right kind for every field, to prove a template renders."""
-    return {name: dt.date(2026, 1, 2) if name == "date" or name.endswith("_date") else "示例"
-            for name in fields}
-
-
 def upload_template(instance: Instance, name: str, filename: str, data: bytes, *,
                     actor: str) -> str:
     """Check an uploaded .docx and make it the template's new version; return the version."""
@@ -427,7 +463,7 @@ def upload_template(instance: Instance, name: str, filename: str, data: bytes, *
         raise AdminError(f"模板文件过大（{len(data) >> 20} MB，最大 {TEMPLATE_MAX >> 20} MB）")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise AdminError("这不是有效的 Word 文档（.docx）：文件内容不是 Word 格式")
-    needed = letters.required_fields(name, folder)
+    needed = letters.required_fields(name)  # the built-in's: a bad office upload is replaceable
     with tempfile.TemporaryDirectory(dir=instance.home, prefix=".upload-") as tmp:
         candidate = Path(tmp) / f"{name}.docx"
         candidate.write_bytes(data)
@@ -437,7 +473,8 @@ def upload_template(instance: Instance, name: str, filename: str, data: bytes, *
             if extra:
                 raise AdminError("模板中有系统不提供的字段：" + "、".join(extra)
                                  + "；可用的字段：" + "、".join(sorted(needed)))
-            letters.render_docx(candidate, _sample(fields), Path(tmp) / "sample.docx")
+            letters.render_docx(candidate, letters.sample_context(fields),
+                                Path(tmp) / "sample.docx")
         except letters.LettersError as e:
             raise AdminError(f"模板无法使用：{e}") from e
     digest = hashlib.sha256(data).hexdigest()

@@ -62,7 +62,32 @@ def letter_doc(letter: Letter) -> LetterDoc:
         received=letter.received_on,
         case_id=letter.case_id,
         unit=case.unit.name if case is not None and case.unit is not None else "",
+        alternatives=ocr_alternatives(letter),
     )
+
+
+def ocr_alternatives(letter: Letter) -> tuple[tuple[int, str], ...]:
+    """Where the OCR was unsure, the other characters it read there, at their place in the
+    letter's text, for the index to find the letter under them (a search for 被欠 finds the
+    letter read 被久). None once the text differs from its pages (a clerk retyped it)."""
+    import ocr  # numpy and OpenCV: not at the command line's start
+
+    pages = sorted(letter.pages, key=lambda p: p.number)
+    if not pages or letter.text != "\n\n".join(p.text for p in pages):
+        return ()
+    found: list[tuple[int, str]] = []
+    offset = 0
+    for n, page in enumerate(pages):
+        offset += 2 if n else 0
+        for k, shape in enumerate(page.lines or []):
+            offset += 1 if k else 0
+            line = ocr.Line.from_dict(shape)
+            for i, options in enumerate(line.alternatives):
+                others = "".join(c for c, _ in options if len(c) == 1 and c != line.text[i])
+                if others:
+                    found.append((offset + i, others))
+            offset += len(line.text)
+    return tuple(found)
 
 
 def index_letters(instance: Instance, letters: Iterable[Letter]) -> int:
@@ -141,7 +166,7 @@ def _load_batch(session: object, after: int, limit: int) -> list[Letter]:
             select(Letter)
             .where(Letter.id > after, Letter.ingest_state.in_(SEARCHABLE))
             .options(
-                selectinload(Letter.petitioners),
+                selectinload(Letter.petitioners), selectinload(Letter.pages),
                 selectinload(Letter.case).selectinload(Case.unit),
             )
             .order_by(Letter.id)
@@ -253,7 +278,7 @@ def check_index(
                     select(Letter)
                     .where(Letter.id.in_(ids))
                     .options(
-                        selectinload(Letter.petitioners),
+                        selectinload(Letter.petitioners), selectinload(Letter.pages),
                         selectinload(Letter.case).selectinload(Case.unit),
                     )
                 ).all()

@@ -9,6 +9,7 @@ result showed is audited, since snippets are the letters' own words.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,13 +17,15 @@ from typing import Any
 from sqlalchemy import select
 
 import search
-from records import Letter, Unit, audit
+from records import Case, Letter, Unit, audit
 from records.privacy import mask_personal
-from web.services.access import SignedIn, letter_scope
+from web.services.access import SignedIn, letter_scope, may_see_case, may_see_letter
 from web.services.dates import DateError, parse_day
 from web.services.instance import Instance
 
 FILTERS = ("township", "category", "status", "unit", "from", "to")
+CASE_NO = re.compile(r"XF-\d{4}-\d{6}")
+REG_NO = re.compile(r"\d{4}-\d{6}")
 DEEPEST = 2000  # hits past this are not paged to: narrow the search
 
 
@@ -35,6 +38,7 @@ class Found:
     hits: list[search.Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     estimated: bool = False
+    suggestions: tuple[search.Suggestion, ...] = ()  # when nothing was found: what to try
 
 
 def parse_filters(form: Mapping[str, str | None]) -> dict[str, Any]:
@@ -65,24 +69,45 @@ def visible_units(instance: Instance, reader: SignedIn) -> list[str] | None:
 
 def search_letters(instance: Instance, reader: SignedIn, query: str, filters: dict[str, Any],
                    *, sort: str = "relevance", offset: int = 0, limit: int = 20,
-                   via: str = "page") -> Found:
-    """Hits offset..offset+limit within the reader's scope; raises search.SearchError."""
+                   tolerant: bool = True, via: str = "page") -> Found:
+    """Hits offset..offset+limit within the reader's scope; raises search.SearchError.
+
+    With ``tolerant`` (the default) letters whose OCR misread a character, or whose name was
+    written by ear, follow every exact hit, each saying how it matched (search's tolerance)."""
     sort = "date" if sort == "date" else "relevance"
     offset = min(max(offset, 0), DEEPEST - limit)
     index = instance.index
     units = visible_units(instance, reader)
     if units is None:
         result = index.search(query, limit=offset + limit, sort=sort,  # type: ignore[arg-type]
-                              facets=True, offset=offset, **filters)
-        found = Found(query, result.total, list(result.hits), result.facets, result.estimated)
+                              facets=True, offset=offset, tolerant=tolerant, **filters)
+        found = Found(query, result.total, list(result.hits), result.facets, result.estimated,
+                      result.suggestions)
     else:
-        found = _search_units(instance, query, filters, units, sort, offset, limit)
+        found = _search_units(instance, query, {**filters, "tolerant": tolerant}, units, sort,
+                              offset, limit)
     shown = _visible(instance, reader, [h.letter_id for h in found.hits])
     hits = [h for h in found.hits if h.letter_id in shown]
     record_shown(instance, reader, query, [h.letter_id for h in hits],
                  via=None if via == "page" else via,
                  form={k: str(v) for k, v in filters.items() if v})
-    return Found(query, found.total, hits, found.facets, found.estimated)
+    return Found(query, found.total, hits, found.facets, found.estimated, found.suggestions)
+
+
+def opened_by_number(instance: Instance, reader: SignedIn, text: str) -> tuple[str, int] | None:
+    """A case number (XF-2026-000001) or a registration number (2026-000001) typed in the
+    search box names one record: ("case", id) or ("letter", id) when the reader may see it."""
+    typed = text.strip().upper()
+    if CASE_NO.fullmatch(typed):
+        with instance.db.session() as session:
+            case = session.scalars(select(Case).where(Case.case_no == typed)).first()
+            return ("case", case.id) if case is not None and may_see_case(reader, case) else None
+    if REG_NO.fullmatch(typed):
+        with instance.db.session() as session:
+            letter = session.scalars(select(Letter).where(Letter.reg_no == typed)).first()
+            return ("letter", letter.id) if letter is not None and may_see_letter(
+                reader, letter) else None
+    return None
 
 
 def record_shown(instance: Instance, reader: SignedIn, query: str, letter_ids: list[int],
@@ -122,7 +147,8 @@ def _search_units(instance: Instance, query: str, filters: dict[str, Any], units
         facets = {name: dict(sorted(c.items(), key=lambda kv: -kv[1]))
                   for name, c in facets.items()}
     return Found(query, sum(r.total for r in results), hits[offset:offset + limit], facets,
-                 any(r.estimated for r in results))
+                 any(r.estimated for r in results),
+                 next((r.suggestions for r in results if r.suggestions), ()))
 
 
 def _visible(instance: Instance, reader: SignedIn, letter_ids: list[int]) -> set[int]:

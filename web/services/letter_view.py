@@ -21,6 +21,7 @@ from records.workflow import STAGE_LABELS
 from web.services.access import CONSOLE, SignedIn, may_see_letter
 from web.services.errors import ServiceError
 from web.services.instance import Instance
+from web.services.page_images import PageImage, masked_page_image, page_image
 
 # Roles that work with whole ID numbers (registering, signing); others see them masked.
 FULL_ID_ROLES = ("clerk", "leader", CONSOLE)
@@ -171,6 +172,35 @@ def _hide_strings(value: Any, hide: Callable[[str], str]) -> Any:
     if isinstance(value, list):
         return [_hide_strings(v, hide) for v in value]
     return value
+
+
+def shown_page_image(instance: Instance, reader: SignedIn, letter_id: int,
+                     number: int) -> PageImage:
+    """A page of a letter's scan as this reader may see it — the original for the roles that
+    work with whole numbers, else with the ID and mobile numbers covered — its read audited.
+    LetterNotFound when the letter is not this reader's to see; PageImageError without a page."""
+    with instance.db.session() as session:
+        visible_letter(session, reader, letter_id)
+    full = sees_full_ids(reader)
+    image = (page_image if full else masked_page_image)(instance, letter_id, number)
+    record_read(instance, reader, "letter", letter_id, via="page-image", page=number,
+                masked=not full)
+    return image
+
+
+def record_refusal(instance: Instance, reader: SignedIn, endpoint: str, status: int,
+                   ids: dict[str, Any]) -> None:
+    """Audit a request refused to a signed-in user (403, or 404 for a record it may not see):
+    probing other units' letters and cases must leave a trace."""
+    entity, entity_id = "route", None
+    for key, name in (("letter_id", "letter"), ("case_id", "case"), ("reply_id", "reply"),
+                      ("user_id", "user"), ("task_id", "task")):
+        if isinstance(ids.get(key), int):
+            entity, entity_id = name, ids[key]
+            break
+    with instance.db.session() as session:
+        audit.record(session, reader.username, "refused", entity, entity_id,
+                     endpoint=endpoint, status=status)
 
 
 def record_read(instance: Instance, reader: SignedIn, entity: str, entity_id: int | None, *,

@@ -15,7 +15,10 @@ from records import Case, Letter, intake
 from records.workflow import TERMINAL, Stage
 from web.services.instance import Instance
 
-# How much each piece of evidence weighs; content adds up to CONTENT_WEIGHT for the best match.
+# Letters on another matter reach a likeness of 0.26 at most in the labelled repeat set
+# (search/_likeness.py): from 0.3 a letter's content is evidence of the same matter.
+CONTENT_SHOWN = 0.3
+# How much each piece of evidence weighs; content weighs CONTENT_WEIGHT times its likeness.
 WEIGHTS = {"id_number": 4.0, "phone": 3.0, "name": 1.5}
 CONTENT_WEIGHT = 3.0
 
@@ -67,11 +70,15 @@ def propose_cases(instance: Instance, letter_id: int, *, limit: int = 5) -> list
             if hit.letter_id != letter_id and kind not in evidence[hit.letter_id]:
                 evidence[hit.letter_id][kind] = WEIGHTS[kind]
                 reasons[hit.letter_id].append(reason)
-    similar = index.more_like_this(letter_id, limit=20).hits
-    best = max((h.score for h in similar), default=0.0) or 1.0
-    for hit in similar:
-        evidence[hit.letter_id]["content"] = CONTENT_WEIGHT * hit.score / best
-        reasons[hit.letter_id].append(f"内容相似（{hit.score / best:.0%}）")
+    for hit in index.more_like_this(letter_id, limit=20).hits:
+        # the likeness means the same for every letter (search's calibration): below
+        # "partly the same" a letter on another matter proves nothing
+        likeness = hit.similarity or 0.0
+        if likeness < CONTENT_SHOWN:
+            continue
+        evidence[hit.letter_id]["content"] = CONTENT_WEIGHT * likeness
+        reasons[hit.letter_id].append(hit.reasons[0] if hit.reasons
+                                      else f"内容相似（{likeness:.0%}）")
     return _by_case(instance, evidence, reasons, own_case, limit)
 
 

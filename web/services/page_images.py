@@ -12,16 +12,20 @@ The PNGs are derived data: cached under ``HOME/derived/pages`` by the original's
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 import ocr
 from records import Letter, Page
+from records.privacy import personal_numbers
 from web.services.errors import ServiceError
 from web.services.instance import Instance
 
@@ -90,6 +94,57 @@ def page_image(instance: Instance, letter_id: int, number: int, *,
         return _describe(target, image.size, known)
     finally:
         image.close()
+
+
+def masked_page_image(instance: Instance, letter_id: int, number: int, *,
+                      max_width: int = MAX_WIDTH) -> PageImage:
+    """The page's PNG with each ID and mobile number the OCR found covered, for the roles
+    that do not work with whole numbers (web.services.letter_view.sees_full_ids): the picture
+    must not show what the text hides.
+
+    A number is covered from a little before its estimated start to a little after its end
+    along its line's box (characters weighted: a Chinese character is about twice as wide as a
+    digit); the cache file is named by the boxes covered, so a corrected line re-renders it.
+    """
+    shown = page_image(instance, letter_id, number, max_width=max_width)
+    with instance.db.session() as session:
+        page = session.scalars(
+            select(Page).where(Page.letter_id == letter_id, Page.number == number)).first()
+        lines = list(page.lines or []) if page is not None else []
+    covers = [box for line in lines for box in _number_boxes(line)]
+    digest = hashlib.sha256(json.dumps(covers).encode()).hexdigest()[:16]
+    target = shown.path.with_name(f"{shown.path.stem}-masked-{digest}.png")
+    if not target.exists():
+        with Image.open(shown.path) as original:
+            image = original.convert("RGB")
+        draw = ImageDraw.Draw(image)
+        for x0, y0, x1, y1 in covers:
+            draw.rectangle((x0 * shown.scale, y0 * shown.scale, x1 * shown.scale,
+                            y1 * shown.scale), fill=(40, 40, 40))
+        _write_atomically(image, target)
+        image.close()
+    return replace(shown, path=target)
+
+
+def _number_boxes(line: Any) -> list[tuple[float, float, float, float]]:
+    """The page-pixel rectangles of the ID and mobile numbers in one OCR line."""
+    text, box = str(line.get("text") or ""), line.get("box")
+    if not box or not text:
+        return []
+    spans = [m.span() for m in personal_numbers(text)]
+    if not spans:
+        return []
+    xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
+    left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
+    weights = [2.0 if ord(c) > 0x2E80 else 1.0 for c in text]
+    unit = (right - left) / sum(weights)
+    found = []
+    for start, end in spans:
+        x0 = left + unit * (sum(weights[:start]) - 2)  # one Chinese character of margin
+        x1 = left + unit * (sum(weights[:end]) + 2)
+        found.append((round(max(left, x0), 1), round(top, 1), round(min(right, x1), 1),
+                      round(bottom, 1)))
+    return found
 
 
 def _describe(path: Path, size: tuple[int, int], known: tuple[int, int] | None) -> PageImage:

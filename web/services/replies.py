@@ -117,6 +117,12 @@ def document_number(instance: Instance, template: str, year: int, number: int | 
     return f"{instance.settings['office_abbrev']}{DOC_CODES.get(template, '')}〔{year}〕{number}号"
 
 
+# What identifies the issuer on a reply: given by the office's settings, its numbering and its
+# calendar when the reply is made, never by the person drafting it (a drafter could otherwise
+# print another office's name, which the leader signs and /verify then calls valid).
+ISSUER_FIELDS = frozenset({"office_name", "doc_number", "issue_date"})
+
+
 def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[str, Any]:
     """The plain data a template fills in, taken from the records and the office's settings."""
     names = intake.petitioner_names(letter)
@@ -145,7 +151,7 @@ def clock_dates(instance: Instance, letter: Letter, template: str) -> dict[str, 
     the case's own clock (records.cases.document_dates), never counted here."""
     try:
         if letter.case is None:  # a 交办单 printed before the case is opened
-            return ({"due_date": workflow.assignment_due(instance.today(), instance.calendar)}
+            return ({"deadline_date": workflow.assignment_due(instance.today(), instance.calendar)}
                     if template == "assignment" else {})
         return cases.document_dates(letter.case, template, instance.calendar, instance.today())
     except OutsideCalendar as e:
@@ -196,8 +202,10 @@ def generate_reply(
         year = instance.today().year
         number = intake.next_number(session, f"reply-{template}", year)
         doc_number = document_number(instance, template, year, number)
-        # the clock's dates win over typed ones: a document states the case's real dates
-        context = {**reply_context(instance, letter, doc_number), **_dates(data or {}),
+        # the issuer's fields are never typed; the clock's dates win over typed ones: a
+        # document states the case's real dates
+        given = {k: v for k, v in (data or {}).items() if k not in ISSUER_FIELDS}
+        context = {**reply_context(instance, letter, doc_number), **_dates(given),
                    **clock_dates(instance, letter, template)}
         context["doc_number"] = doc_number
         _check_data(template, context)

@@ -25,6 +25,7 @@ from web.services.instance import Instance
 from web.services.replies import (
     DECISIONS,
     DELIVERY_METHODS,
+    ISSUER_FIELDS,
     _check_data,
     _dates,
     clock_dates,
@@ -36,7 +37,8 @@ from web.services.replies import (
 FIELD_LABELS = {
     "petitioner_name": "信访人", "reg_no": "登记编号", "received_date": "收信日期",
     "summary": "反映的主要问题", "request": "信访请求", "handling_unit": "承办单位",
-    "accepted_date": "受理日期", "due_date": "办理期限", "new_due_date": "延长后的办结日期",
+    "accepted_date": "受理日期", "due_date": "办理期限", "deadline_date": "办结期限",
+    "new_due_date": "延长后的办结日期",
     "extension_days": "延长天数",
     "extension_reason": "延期理由", "reason": "不予受理的理由", "channel": "告知的其他途径",
     "facts": "查明的事实", "decision": "处理结论", "legal_basis": "依据（法规条款）",
@@ -51,8 +53,8 @@ FIELD_LABELS = {
 LONG_FIELDS = frozenset({"summary", "request", "facts", "opinion", "reason", "channel",
                          "extension_reason", "conclusion", "legal_basis"})
 CHOICES: dict[str, tuple[str, ...]] = {"decision": DECISIONS, "delivery_method": DELIVERY_METHODS}
-# Given when the reply is generated, never typed.
-ASSIGNED = frozenset({"doc_number"})
+# Given when the reply is generated, never typed (the issuer's name, number and date).
+ASSIGNED = ISSUER_FIELDS
 # The order documents are usually written in: notices first, opinions later, receipts last.
 TEMPLATE_ORDER = ("acknowledgement", "non_acceptance", "transfer_notice", "assignment",
                   "extension_notice", "handling_opinion", "review_opinion", "re_review_opinion",

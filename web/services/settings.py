@@ -59,6 +59,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secure_cookies", False, "true when the office serves Huiyin over HTTPS (a TLS proxy "
             "in front): the sign-in cookie then carries Secure and is never sent over plain "
             "HTTP."),
+    Setting("trusted_proxies", "", "The addresses of the reverse proxies in front of Huiyin "
+            "(comma-separated, e.g. 127.0.0.1): only a request from one of them has its client "
+            "address taken from the X-Forwarded-For header the proxy adds. Sign-in delays count "
+            "failures per client address, so behind a proxy name it here, or every client has "
+            "the proxy's address; empty trusts no header (a client cannot forge its address)."),
     Setting("background_replies", False, "true: a reply generated on the web page is rendered "
             "by `huiyin worker` (a \"reply\" task; the page shows its progress) instead of in "
             "the web process. Turn it on with several workers or Redis (queue_url), so web "
@@ -134,6 +139,13 @@ def _number(name: str, value: object) -> int:
 
 
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def trusted_proxies(settings: dict[str, Any]) -> frozenset[str]:
+    """The trusted_proxies setting as a set of addresses (a TOML list, or comma-separated)."""
+    value = settings.get("trusted_proxies") or ""
+    parts = value if isinstance(value, list) else str(value).split(",")
+    return frozenset(str(p).strip() for p in parts if str(p).strip())
 
 
 def _flag(name: str, value: object) -> bool:

@@ -25,6 +25,11 @@ the blob and the path it looked at; the task is retried, so a worker that sees t
 store finishes it, and after MAX_ATTEMPTS it stays failed with that reason (the letter and
 its original untouched).
 
+A worker killed mid-task (SIGKILL, out of memory, a power cut) cannot give its task back; its
+lease would keep the task for up to LEASE. Every worker at its start (and so `huiyin serve`,
+which starts one) ends the leases of the workers of this machine whose process is gone
+(`take_back_orphans`): a worker's id names its host and process.
+
 Several workers (threads or processes) may share one database: claims are atomic. Where the
 work comes from is the instance's queue (web.worker.queue): the database itself, or Redis for
 workers
@@ -53,7 +58,7 @@ from web.services.instance import Instance
 from web.services.pipeline import OriginalNotVisible, complete
 from web.worker.queue import Claimed, TaskQueue, open_queue
 
-__all__ = ["Claimed", "Worker"]
+__all__ = ["Claimed", "Worker", "take_back_orphans"]
 
 log = logging.getLogger("huiyin.worker")
 
@@ -74,6 +79,40 @@ def _give_back_memory() -> None:
             pass
 
 
+def worker_id_of_this_process() -> str:
+    """host:pid:random — the host and process let a later worker see that this one is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _gone(worker_id: str, host: str) -> bool:
+    """Whether the worker named by the id ran on this host and its process no longer exists."""
+    parts = worker_id.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False  # another machine's worker, or an id of another form: its lease decides
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # a process of another user has that number now
+        return False
+    return False
+
+
+def take_back_orphans(instance: Instance) -> int:
+    """End the leases of this machine's dead workers; returns the number of tasks taken back."""
+    host = socket.gethostname()
+    with instance.db.session() as session:
+        dead = [w for w in tasks.running_workers(session) if _gone(w, host)]
+        taken = tasks.expire_leases(session, dead, utcnow())
+    if taken:
+        log.warning("%s task(s) of worker(s) no longer running taken back: %s", taken,
+                    ", ".join(dead))
+    return taken
+
+
 class Stopped(Exception):
     """The worker was asked to stop in the middle of a task; the task goes back to the queue."""
 
@@ -90,7 +129,7 @@ class Worker:
                  kinds: tuple[str, ...] | None = None, watch_folder: bool = True,
                  queue: TaskQueue | None = None) -> None:
         self.instance = instance
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.worker_id = worker_id or worker_id_of_this_process()
         self.lease = lease
         self.poll_s = poll_s
         self.kinds = kinds
@@ -108,6 +147,7 @@ class Worker:
         if stop_event is not None:
             self.stop_event = stop_event
         log.info("worker %s started (%s queue)", self.worker_id, type(self.queue).__name__)
+        self._take_back_orphans()
         problem = self.originals_problem()
         if problem:
             log.error("worker %s: %s", self.worker_id, problem)
@@ -134,6 +174,7 @@ class Worker:
         a file the scanner is still writing is left for a later run.
         """
         counts = {"done": 0, "failed": 0}
+        self._take_back_orphans()
         if self.watch_folder:
             self.scan()
             time.sleep(self.poll_s if settle_s is None else settle_s)
@@ -146,6 +187,12 @@ class Worker:
                 break
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
+
+    def _take_back_orphans(self) -> None:
+        try:
+            take_back_orphans(self.instance)
+        except Exception:  # the database is not there yet: the leases run out instead
+            log.exception("worker %s could not look for dead workers' tasks", self.worker_id)
 
     def originals_problem(self) -> str | None:
         """Can this worker see the originals? The newest stored letter's blob is looked for."""

@@ -1,8 +1,7 @@
 """case notes and attachments: a handler's progress notes and files on a case
 
 Revision ID: 0013
-Revises: 0011 (0010 when written; main gained 0011 meanwhile, and two heads cannot both be
-"head"; 0012 is being written elsewhere: whichever lands second chains onto the other)
+Revises: 0012
 Create Date: 2026-12-07
 """
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

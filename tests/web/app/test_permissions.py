@@ -14,10 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from records import Category, Place, Reply, Unit, User, cases, routing
+from records import Case, Category, Page, Place, Reply, Unit, User, cases, routing
+from tests.web.conftest import draw
 from tests.web.signin import HANDLER_UNIT, PASSWORD, add_users, sign_in
 from web.app import create_app
 from web.services.instance import Instance
+from web.services.pipeline import ingest_file
 from web.services.registration import register_written
 
 ROLES = ("clerk", "handler", "leader", "admin")
@@ -49,7 +51,8 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.upload": {"clerk"}, "api.intake_progress": {"clerk"}, "api.edit_line": {"clerk"},
     "api.review_letter": {"clerk"}, "api.generate": READERS, "api.reply": READERS,
     "api.reply_file": READERS, "api.sign": {"leader"}, "api.case_action": READERS,
-    "api.dashboard_figures": EVERYONE, "api.rates": EVERYONE,
+    "api.dashboard_figures": EVERYONE, "api.rates": EVERYONE, "api.logout": EVERYONE,
+    "admin.pending": {"leader"}, "admin.confirm_role": {"leader"},  # a leader confirms roles
 }
 ADMIN_ONLY = "admin."  # every administration route is for the admin alone
 
@@ -61,6 +64,8 @@ PARAMETERS = {"letter_id": "1", "case_id": "1", "reply_id": "1", "number": "1", 
 
 
 def _expected(endpoint: str) -> set[str] | str:
+    if endpoint in EXPECTED:
+        return EXPECTED[endpoint]
     if endpoint.startswith(ADMIN_ONLY):
         return {"admin"}
     assert endpoint in EXPECTED, f"{endpoint}: a new route — say in EXPECTED who may use it"
@@ -91,6 +96,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
             routing.set_route(session, township="石桥镇", category="", unit=unit, lead=None,
                               actor="test")
             session.add(User(username="someone", role="clerk", display_name="someone"))
+        scan = draw(home.parent, "卢振东", "15903967742", "城关镇南关社区",
+                    "建筑公司拖欠农民工工资", fmt="png", seed=5)
+        scanned = ingest_file(instance, scan, actor="test").letter_id
+        with instance.db.session() as session:
+            from records import intake
+
+            letter = intake.get_letter(session, scanned)
+            letter.case = session.scalars(select(Case)).one()  # the handler's unit's case
     return create_app({"HUIYIN_HOME": str(home), "TESTING": True})
 
 
@@ -141,8 +154,8 @@ def test_every_route_for_every_role(app: Flask, role: str | None) -> None:
                                                    "password": PASSWORD}).get_json()["token"]
     wrong = []
     for endpoint, method, url in _routes(app):
-        if endpoint == "auth.logout":
-            continue  # would end this client's session: checked below
+        if endpoint in ("auth.logout", "api.logout"):
+            continue  # would end this client's session or token: checked below
         allowed = _expected(endpoint)
         status = _call(client, method, url, token)
         if status >= 500:
@@ -159,8 +172,34 @@ def test_every_route_for_every_role(app: Flask, role: str | None) -> None:
             wrong.append(f"{method} {url} ({endpoint}) -> {status}")
     assert not wrong, f"{role or 'stranger'}:\n" + "\n".join(wrong)
     if role is not None:
+        assert _call(client, "POST", "/api/v1/logout", token) == 200
+        assert _call(client, "GET", "/api/v1/me", token) == 401
         client.post("/logout", data={"csrf_token": _csrf(client)})
         assert _call(client, "GET", "/dashboard/", None) == 401
+    else:
+        assert _call(client, "POST", "/api/v1/logout", None) == 401
+
+
+IMAGE_MASKING = {"clerk": "0", "leader": "0", "handler": "1"}  # "1": ID and phone covered
+
+
+@pytest.mark.parametrize("role", [*ROLES, None], ids=[*ROLES, "stranger"])
+def test_page_images_by_role_with_masking(app: Flask, role: str | None) -> None:
+    """The scan's page image: the original for clerks and leaders, the numbers covered for a
+    handler, refused to the admin and to strangers."""
+    client = app.test_client()
+    if role is not None:
+        sign_in(client, f"{role}1")
+    with app.extensions["huiyin"].db.session() as session:
+        scanned = session.scalars(select(Page.letter_id)).one()
+    with client.get(f"/review/letters/{scanned}/pages/1.png") as response:
+        if role is None:
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        elif role not in IMAGE_MASKING:
+            assert response.status_code == 403
+        else:
+            assert response.status_code == 200 and response.mimetype == "image/png"
+            assert response.headers["X-Page-Masked"] == IMAGE_MASKING[role]
 
 
 def test_the_matrix_names_only_routes_that_exist(app: Flask) -> None:

@@ -148,8 +148,9 @@ def test_the_form_queues_a_task_and_its_page_follows_it(app: Flask,
         assert task is not None and (task.kind, task.state) == ("reply", "queued")
         assert task.letter_id == office["mine"] and task.created_by == "clerk1"
         assert task.payload == {"letter_id": office["mine"], "template": TEMPLATE,
-                                "data": {k: v for k, v in data.items()
-                                         if k not in ("template", "csrf_token")},
+                                "data": {k: v for k, v in data.items()  # the issuer's are
+                                         if k not in ("template", "csrf_token", "office_name",
+                                                      "issue_date")},  # never the form's
                                 "pdf": True, "sign": False, "actor": "clerk1"}
     queued = page(clerk, task_id)
     assert "排队等待后台工作进程生成" in queued and REFRESH.search(queued)

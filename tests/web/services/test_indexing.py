@@ -95,3 +95,34 @@ def test_cli_reindex_and_check(instance: Instance) -> None:
     assert result.exit_code == 2
     result = runner.invoke(main, ["--home", home, "reindex"])
     assert result.exit_code == 0 and f"{N} letter(s) indexed" in result.output
+
+
+def test_the_ocrs_own_alternatives_are_indexed_beside_its_reading(instance: Instance) -> None:
+    """A character the recogniser was unsure of (久, with 欠 as its runner-up) is found under
+    the runner-up, after exact hits and saying so; once the page is retyped, no longer."""
+    from records import Letter, intake
+    from web.services.indexing import index_letters, ocr_alternatives
+
+    box = [[0, 0], [10, 0], [10, 10], [0, 10]]
+    doubt = {"text": "个人被久工资", "box": box, "score": 0.93,
+             "conf": [0.99, 0.99, 0.98, 0.41, 0.99, 0.99],
+             "alt": [[], [], [], [["欠", 0.38], ["次", 0.1]], [], []]}
+    with instance.db.session() as session:
+        letter = intake.register_letter(session, sha256="d" * 64, source_name="scan.jpg",
+                                        media_type="image/jpeg", size_bytes=1,
+                                        received_on=instance.today(), actor="clerk1")
+        intake.save_page(session, letter, number=1, width=100, height=100, source="ocr",
+                         engine="rapidocr", lines=[{"text": "来信", "box": box, "score": 0.99},
+                                                   doubt])
+        intake.finish_reading(session, letter)
+        assert ocr_alternatives(letter) == ((6, "欠次"),)  # "来信\n个人被" is 6 characters
+        index_letters(instance, [letter])
+        letter_id = letter.id
+    found = instance.index.search("被欠")
+    [hit] = [h for h in found.hits if h.letter_id == letter_id]
+    assert hit.match == "ocr" and "被久" in hit.note
+    with instance.db.session() as session:
+        letter = session.get(Letter, letter_id)
+        assert letter is not None
+        letter.text = letter.text.replace("被久", "被欠")  # the clerk corrected it
+        assert ocr_alternatives(letter) == ()

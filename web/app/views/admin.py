@@ -21,14 +21,14 @@ from records import LEVELS, ROLES, Category, Place, RecordsError, Unit, User
 from records.models import Route
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import admin
+from web.services import access, admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # The sections, in the order of the sub-navigation.
 SECTIONS = (("users", "用户"), ("units", "承办单位"), ("places", "地名与分类"),
             ("routes", "分办路由"), ("templates", "文书模板"), ("holidays", "节假日"),
-            ("signing", "证书与印章"))
+            ("signing", "证书与印章"), ("signins", "登录失败"))
 Page = str | Response | tuple[str, int]
 
 
@@ -119,6 +119,8 @@ def add_user() -> Page:
                                display_name=form.get("display_name", ""),
                                role=form.get("role", ""), unit_id=_int("unit_id"),
                                password=form.get("password", ""), actor=user().username)
+        if added.role_pending:
+            return f"已添加用户 {added.username}；其读信角色须经领导在“待确认角色”页确认后才能登录"
         return f"已添加用户 {added.username}，可用初始密码登录"
 
     return _change("users", act)
@@ -496,8 +498,51 @@ def remove_seal() -> Page:
     return _file_change("signing", act)
 
 
+# ---------------------------------------------------------------- roles a leader confirms
+
+@bp.get("/pending")
+@requires("confirm_roles")
+def pending() -> str:
+    """The letter-reading roles an admin set, waiting for a leader (separation of duties)."""
+    with instance().db.session() as s:
+        waiting = admin.pending_users(s)
+    return render_template("admin/pending.html", waiting=waiting)
+
+
+@bp.post("/users/<int:user_id>/confirm")
+@requires("confirm_roles")
+def confirm_role(user_id: int) -> Page:
+    """A leader confirms the role: the user may sign in with it from now on."""
+    me = user()
+    try:
+        with instance().db.session() as s:
+            confirmed = admin.confirm_role(s, user_id, actor=me.username, actor_role=me.role)
+            note = f"已确认 {confirmed.username} 的角色"
+    except admin.AdminError as e:
+        abort(400, description=str(e))
+    flash(note)
+    return redirect(url_for("admin.pending"))
+
+
+# ---------------------------------------------------------------- failed sign-ins
+
+def _signins_data() -> dict[str, Any]:
+    with instance().db.session() as s:
+        return {"failures": [
+            {"at": a.at, "username": a.username, "remote_addr": a.remote_addr,
+             "delayed": a.delayed} for a in access.recent_failures(s)],
+            "free": access.FREE_FAILURES_PER_NAME, "most": int(access.MAX_DELAY.total_seconds())}
+
+
+@bp.get("/signins")
+@requires("admin")
+def signins() -> Page:
+    """The newest failed sign-ins: who was tried, from where, and which tries had to wait."""
+    return _render("signins")
+
+
 PAGES: dict[str, Callable[[], dict[str, Any]]] = {
     "users": _users_data, "units": _units_data, "places": _places_data,
     "routes": _routes_data, "templates": _templates_data, "holidays": _holidays_data,
-    "signing": _signing_data,
+    "signing": _signing_data, "signins": _signins_data,
 }

@@ -24,6 +24,7 @@ from web.app.files import reply_file_response
 from web.app.views import instance
 from web.services import (
     access,
+    api_tokens,
     case_actions,
     case_clock,
     case_view,
@@ -90,7 +91,7 @@ def _json() -> dict[str, Any]:
 @route("/token", "POST", None, "登录，取得令牌",
        body={"username": "用户名", "password": "密码"})
 def token() -> Any:
-    """A bearer token valid 8 hours; wrong credentials and lockouts as on the sign-in page."""
+    """A bearer token valid 8 hours; wrong credentials and delays as on the sign-in page."""
     data = _json()
     refused: tuple[str, int] | None = None
     try:
@@ -102,6 +103,14 @@ def token() -> Any:
         return {"error": refused[0], "status": refused[1]}, refused[1]
     return {"token": auth.api_token(who), "expires_in": auth.API_TOKEN_HOURS * 3600,
             "role": who.role}
+
+
+@route("/logout", "POST", "dashboard", "注销：本令牌立即失效")
+def logout() -> Any:
+    """End the token this request carries (a copy of it is refused from now on)."""
+    ended = api_tokens.revoke(instance(), auth.bearer(request.headers.get("Authorization", "")),
+                              user().username)
+    return {"revoked": ended}
 
 
 @route("/me", "GET", "dashboard", "当前用户")
@@ -203,7 +212,8 @@ def case(case_id: int) -> Any:
         row["letters"] = [_letter_row(x) for x in found.letters]
         row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "detail": e.detail} for e in audit.history(db, "case", found.id)]
-        return row
+    letter_view.record_read(instance(), user(), "case", case_id, via="api")
+    return row
 
 
 @route("/letters", "POST", "intake", "上传一份扫描件",

@@ -17,7 +17,7 @@ bp = Blueprint("auth", __name__)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
-    """The sign-in form; failures are counted and lock the name for a while."""
+    """The sign-in form; failures are counted and make the name wait a little longer each time."""
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "")

@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
@@ -163,26 +163,36 @@ def show(letter_id: int) -> str:
 
 @bp.get("/search")
 @requires("read_letters")
-def find() -> str:
-    """Search the letters with filters, facets and pages; the query is user text, never trusted."""
+def find() -> Any:
+    """Search the letters with filters, facets and pages; the query is user text, never trusted.
+
+    A case or registration number opens that case or letter; misread or by-ear spellings are
+    found after the exact hits unless the clerk asks for the exact text only (exact=1)."""
     args = request.args
     query = args.get("q", "")[:2000]
+    exact = args.get("exact") == "1"
+    opened = letter_search.opened_by_number(instance(), user(), query)
+    if opened is not None:
+        kind, record_id = opened
+        return redirect(url_for("cases.show", case_id=record_id) if kind == "case"
+                        else url_for("letters.show", letter_id=record_id))
     form = {name: args.get(name, "").strip()[:64] for name in
             ("township", "category", "status", "unit", "from", "to")}
     sort = "date" if args.get("sort") == "date" else "relevance"
     page = min(max(args.get("page", 1, type=int) or 1, 1), MAX_SEARCH_PAGE)
     context: dict[str, Any] = {"query": query, "form": form, "sort": sort, "page": page,
                                "hits": [], "total": 0, "facets": {}, "error": None,
-                               "estimated": False,
+                               "estimated": False, "exact": exact, "suggestions": (),
                                "searched": False, "statuses": STATUS_LABELS}
-    context["args"] = {k: v for k, v in {"q": query, **form, "sort": sort}.items()
+    context["args"] = {k: v for k, v in {"q": query, **form, "sort": sort,
+                                         "exact": "1" if exact else ""}.items()
                        if v and not (k == "sort" and v == "relevance")}
     if not query.strip() and not any(form.values()):
         return render_template("letters/search.html", **context)
     try:
         found = letter_search.search_letters(
             instance(), user(), query, letter_search.parse_filters(form), sort=sort,
-            offset=(page - 1) * HITS_PER_PAGE, limit=HITS_PER_PAGE)
+            offset=(page - 1) * HITS_PER_PAGE, limit=HITS_PER_PAGE, tolerant=not exact)
     except search.SearchError as e:  # QueryError included: a message for the clerk
         context["error"] = str(e)
         return render_template("letters/search.html", **context)
@@ -191,7 +201,8 @@ def find() -> str:
         searched=True, total=found.total, facets=found.facets, estimated=found.estimated,
         pages=max(1, min(-(-found.total // HITS_PER_PAGE), MAX_SEARCH_PAGE)),
         hits=[{**rows[h.letter_id], "snippet": Markup(mask_personal(h.snippet)),
-               "score": h.score} for h in found.hits if h.letter_id in rows],
+               "score": h.score, "note": h.note} for h in found.hits if h.letter_id in rows],
+        suggestions=found.suggestions,
     )
     return render_template("letters/search.html", **context)
 
@@ -259,6 +270,8 @@ def same_person(letter_id: int) -> str:
             hits = [{**rows[h.letter_id], "snippet": ""} for h in result.hits
                     if h.letter_id in rows]
     by = ("身份证号" if "id_number" in key else "电话" if "phone" in key else "姓名")
+    letter_view.record_read(instance(), user(), "letter", letter_id, via="person",
+                            letters=[h["id"] for h in hits])  # who looked up whose letters
     return render_template("letters/related.html", letter=letter, hits=hits, error=error,
                            heading=f"同一信访人的来信：{who}", by=by, kind="person")
 

@@ -298,6 +298,7 @@ def page(reply_id: int, number: int) -> Response:
     images = page_images(instance().blobs.path(shown), [number])
     if not images:
         abort(404)
+    letter_view.record_read(instance(), user(), "reply", reply_id, via="page-image", page=number)
     return Response(images[0], mimetype="image/png")
 
 

@@ -25,12 +25,12 @@ from werkzeug.wrappers import Response
 import search
 from records import Letter, Page, RecordsError, cases
 from web.app.auth import requires, user
+from web.app.integers import as_int as _int  # a number too large for a column is no number
 from web.app.views import instance
 from web.services import letter_view, review
 from web.services.access import letter_scope, may_see_letter
 from web.services.linking import propose_cases
 from web.services.page_images import PageImageError
-from web.services.page_images import page_image as render_page_image
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 KEYS = (  # documented on the page; review.js implements them
@@ -100,21 +100,16 @@ def _page(letter_id: int, *, status: int = 200, form: dict[str, Any] | None = No
 @bp.get("/letters/<int:letter_id>/pages/<int:number>.png")
 @requires("read_letters")
 def page_image(letter_id: int, number: int) -> Response:
-    """The scan of page ``number`` as a PNG, sized for the screen (cached, derived)."""
-    with instance().db.session() as session:
-        found = session.get(Letter, letter_id)
-        if found is None or not may_see_letter(user(), found):
-            abort(404)
+    """The scan of page ``number`` as a PNG, sized for the screen (cached, derived); with the
+    ID and mobile numbers covered for the roles that see them masked (letter_view)."""
     try:
-        image = render_page_image(instance(), letter_id, number)
-    except PageImageError as e:
+        image = letter_view.shown_page_image(instance(), user(), letter_id, number)
+    except (letter_view.LetterNotFound, PageImageError) as e:
         abort(404, description=str(e))
-    # the scan is the letter itself: its read audited
-    letter_view.record_read(instance(), user(), "letter", letter_id, via="page-image",
-                            page=number)
     response = send_file(image.path, mimetype="image/png", conditional=False, etag=False)
     response.headers["Cache-Control"] = "private, no-store"  # personal data: keep no copy
     response.headers["X-Page-Scale"] = f"{image.scale:.6f}"
+    response.headers["X-Page-Masked"] = "0" if letter_view.sees_full_ids(user()) else "1"
     return response
 
 
@@ -222,9 +217,3 @@ def _case_choice(choice: str, case_no: str) -> str | int | None:
         raise review.ReviewError("请选择新建案件，或选择要并入的已有案件")
     return number
 
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

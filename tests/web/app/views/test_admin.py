@@ -25,6 +25,7 @@ import letters
 from records import AuditEvent, Case, Category, Place, Unit, User, cases, routing
 from tests.web.signin import PASSWORD, add_users, csrf_token, sign_in
 from web.app import create_app
+from web.services import admin as admin_service
 from web.services import gazetteer
 from web.services.instance import Instance
 
@@ -105,10 +106,15 @@ def test_an_added_user_can_sign_in_and_the_change_is_audited(app: Flask, admin: 
                                             "password": NEW_PASSWORD})
     assert response.status_code == 302
     assert "已添加用户 wangjj" in _text(admin.get("/admin/users"))
+    added = _user(home, "wangjj")
+    assert added.role_pending  # a letter reader: a leader confirms first (separation of duties)
+    leader = sign_in(app.test_client(), "leader1")
+    assert leader.post(f"/admin/users/{added.id}/confirm", data={
+        "csrf_token": csrf_token(leader, "/admin/pending")}).status_code == 302
     sign_in(app.test_client(), "wangjj", NEW_PASSWORD)
     added = _user(home, "wangjj")
     assert (added.role, added.unit_id, added.display_name) == ("handler", unit_id, "王建军")
-    assert "add-user" in _actions(home)
+    assert {"add-user", "request-role", "confirm-role"} <= set(_actions(home))
 
 
 @pytest.mark.parametrize(("form", "message"), [
@@ -156,6 +162,9 @@ def test_changing_role_or_password_ends_the_users_sessions(app: Flask, admin: Fl
         response = post(admin, f"/admin/users/{leader_id}/password", {"password": NEW_PASSWORD})
     assert response.status_code == 302
     assert leader.get("/dashboard/").status_code == 302  # the old session is gone
+    if change == "role":  # a letter-reading role set by the admin: a leader confirms it
+        with Instance(home) as inst, inst.db.session() as s:
+            admin_service.confirm_role(s, leader_id, actor="leader2", actor_role="leader")
     sign_in(app.test_client(), "leader1", PASSWORD if change == "role" else NEW_PASSWORD)
     assert ("change-user" if change == "role" else "reset-password") in _actions(home)
 

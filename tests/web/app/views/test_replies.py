@@ -138,7 +138,8 @@ def test_the_form_lists_the_templates_and_is_filled_from_the_records(app: Flask)
     for title in ("受理告知书", "不予受理告知书", "转送告知单", "处理意见书", "送达回证"):
         assert title in page
     assert 'name="petitioner_name" value="韩秋菊"' in page
-    assert "征地补偿款至今没有发放" in page and 'name="issue_date"' in page
+    assert "征地补偿款至今没有发放" in page and 'name="received_date"' in page
+    assert 'name="issue_date"' not in page and 'name="office_name"' not in page  # the issuer's
     opinion = clerk.get("/replies/new/1?template=handling_opinion").get_data(as_text=True)
     assert "<select" in opinion and "解释说明" in opinion and 'name="facts"' in opinion
     assert clerk.get("/replies/new/1?template=../../secret_key").status_code == 404
