@@ -138,7 +138,7 @@ def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) 
 
     # 5b. the office names the handler's unit as the case's owner
     act(page, "指定承办单位、包案领导", unit=HANDLER_UNIT, reason="属地管理")
-    expect(page.locator(".flash")).to_contain_text("已指定承办单位")
+    expect(page.locator(".flash")).to_contain_text(HANDLER_UNIT)
     shot(page, "owner-named")
 
     # 5c. the handler records a note with the survey's photo
