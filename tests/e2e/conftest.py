@@ -10,6 +10,7 @@ screenshots go to test-artifacts/e2e/<test name>/; see browser.py for ``shot`` a
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, start_shots
+from tests.e2e.browser import CHROMIUM, LAUNCH_ARGS, enter_next_year, start_shots
 from tests.web.signin import add_users
 from web.bench.web import huiyin_command, start_server, stop_server
 
@@ -29,6 +30,7 @@ def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*huiyin_command(), "--home", str(home), "init"], check=True,
                    capture_output=True, timeout=300)
     add_users(home)
+    enter_next_year(home, dt.date.today().year + 1)
     return home
 
 

@@ -11,6 +11,7 @@ Screenshots of every page go to test-artifacts/e2e/test_every_page_reads_in_chin
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from pathlib import Path
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.browser import shot, start_shots
+from tests.e2e.browser import enter_next_year, shot, start_shots
 from web.bench.web import huiyin_command
 from web.services.demo import DEMO_PASSWORD, USERS
 
@@ -44,7 +45,10 @@ USER_NAMES = {username: name for username, name, _role, _unit in USERS}
 def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo instance (its letters read by the real OCR) with a signed, delivered reply."""
     home = tmp_path_factory.mktemp("walk") / "instance"
-    for command in (["init", "--demo"], ["reply", "1", "--template", "acknowledgement", "--sign"],
+    subprocess.run([*huiyin_command(), "--home", str(home), "init", "--demo"], check=True,
+                   capture_output=True, timeout=1200)
+    enter_next_year(home, dt.date.today().year + 1)
+    for command in (["reply", "1", "--template", "acknowledgement", "--sign"],
                     ["reply", "2", "--template", "acknowledgement"],
                     ["delivered", "1", "--method", "邮寄"]):
         subprocess.run([*huiyin_command(), "--home", str(home), *command], check=True,

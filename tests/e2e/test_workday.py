@@ -2,10 +2,10 @@
 
 The clerk signs in, uploads two scans on the intake page, waits for OCR, corrects a line on
 the review screen and files the letter with a new case; finds it by the petitioner's name;
-assigns the case (交办) and accepts it (受理); the handler starts work and records a note with
-a photo; the clerk drafts the acknowledgement (受理告知书); a leader confirms and signs it; the
-signed PDF is checked on the public verification page; the clerk records its delivery; the
-dashboard's counts follow. A screenshot of every step goes to test-artifacts/e2e/test_working_day/.
+names the handler's unit as the case's owner; the handler records a note with a photo; the
+clerk drafts the acknowledgement (受理告知书); a leader confirms and signs it; the signed PDF
+is checked on the public verification page; the clerk records its delivery; the dashboard's
+counts follow. A screenshot of every step goes to test-artifacts/e2e/test_working_day/.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def act(page: Page, action: str, **fields: str) -> None:
     form.locator("summary").click()
     if "unit" in fields:
         form.get_by_label("承办单位").select_option(label=fields["unit"])
+    if "reason" in fields:
+        form.get_by_label(re.compile("^理由")).fill(fields["reason"])
     form.get_by_role("button", name=action).click()
 
 
@@ -134,14 +136,12 @@ def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) 
     case_url = page.url
     shot(page, "case")
 
-    # 5b. the office assigns the case to the handler's unit (交办), then accepts it (受理)
-    act(page, "交办", unit=HANDLER_UNIT)
-    expect(page.locator(".flash")).to_contain_text("已交办")
-    act(page, "受理")
-    expect(page.locator(".flash")).to_contain_text("已受理")
-    shot(page, "assigned-and-accepted")
+    # 5b. the office names the handler's unit as the case's owner
+    act(page, "指定承办单位、包案领导", unit=HANDLER_UNIT, reason="属地管理")
+    expect(page.locator(".flash")).to_contain_text(HANDLER_UNIT)
+    shot(page, "owner-named")
 
-    # 5c. the handler starts work and records a note with the survey's photo
+    # 5c. the handler records a note with the survey's photo
     handler_context = browser.new_context(base_url=server, locale="zh-CN",
                                           viewport={"width": 1366, "height": 768})
     try:
@@ -149,8 +149,6 @@ def test_working_day(page: Page, browser: Browser, server: str, tmp_path: Path) 
         handler.set_default_timeout(15_000)
         sign_in(handler, "handler1")
         handler.goto(case_url)
-        act(handler, "开始办理")
-        expect(handler.locator(".flash")).to_contain_text("已开始办理")
         photo = tmp_path / "现场照片.jpg"
         photo.write_bytes(scans(tmp_path)[0].read_bytes())
         handler.locator("#note-text").fill("已到现场核实，补偿款尚欠两万八千元")

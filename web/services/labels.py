@@ -39,6 +39,8 @@ EVENT_LABELS = {
     "upload-template": "上传文书模板", "upload-seal": "上传印章", "remove-seal": "删除印章",
     "import-certificate": "导入签章证书", "add-office-day": "新增节假日",
     "remove-office-day": "删除节假日", "case-note": "办理情况记录",
+    "correct-receipt": "更正收信日期", "document-signed": "文书签发",
+    "document-delivered": "文书送达",
     "case-attachment": "上传附件",
 }
 ENTITY_LABELS = {"case": "事项", "letter": "来信", "reply": "文书", "user": "用户",

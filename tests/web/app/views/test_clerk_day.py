@@ -97,7 +97,7 @@ def test_the_header_shows_the_display_name(app: Flask) -> None:
     ("handler1", "/admin/", 403, "没有查看或办理此项的权限"),
     ("clerk1", "/no-such-page", 404, "没有找到这个页面"),
     ("clerk1", "/letters/999999", 404, "没有找到这个页面"),
-    ("clerk1", "/review/letters/999999/pages/1.png", 404, "没有找到"),
+    ("clerk1", "/review/letters/999999/pages/1.png", 404, "或您无权查看"),
 ])
 def test_error_pages_are_in_chinese(app: Flask, username: str, path: str, code: int,
                                     words: str) -> None:
