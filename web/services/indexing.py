@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from records import Case, Letter, Task, intake, tasks
 from search import LetterDoc, SearchError
+from web.services.doubts import doubts
 from web.services.instance import Instance
 
 log = logging.getLogger("huiyin.indexing")
@@ -70,8 +71,6 @@ def ocr_alternatives(letter: Letter) -> tuple[tuple[int, str], ...]:
     """Where the OCR was unsure, the other characters it read there, at their place in the
     letter's text, for the index to find the letter under them (a search for 被欠 finds the
     letter read 被久). None once the text differs from its pages (a clerk retyped it)."""
-    import ocr  # numpy and OpenCV: not at the command line's start
-
     pages = sorted(letter.pages, key=lambda p: p.number)
     if not pages or letter.text != "\n\n".join(p.text for p in pages):
         return ()
@@ -81,12 +80,9 @@ def ocr_alternatives(letter: Letter) -> tuple[tuple[int, str], ...]:
         offset += 2 if n else 0
         for k, shape in enumerate(page.lines or []):
             offset += 1 if k else 0
-            line = ocr.Line.from_dict(shape)
-            for i, options in enumerate(line.alternatives):
-                others = "".join(c for c, _ in options if len(c) == 1 and c != line.text[i])
-                if others:
-                    found.append((offset + i, others))
-            offset += len(line.text)
+            found += [(offset + i, "".join(others)) for i, others in doubts(shape).items()
+                      if others]
+            offset += len(str(shape.get("text", "")))
     return tuple(found)
 
 

@@ -32,6 +32,8 @@ EVENT_LABELS = {
     "add-user": "新增用户", "change-user": "修改用户", "disable-user": "停用用户",
     "enable-user": "启用用户",
     "set-password": "设置密码", "reset-password": "重置密码", "change-password": "修改密码",
+    "request-role": "申请授予读信角色", "confirm-role": "确认授予读信角色",
+    "refused": "越权访问被拒绝",
     "add-unit": "新增单位", "rename-unit": "修改单位名称", "add-place": "新增地名",
     "remove-place": "删除地名", "import-places": "导入地名", "add-category": "新增类别",
     "activate-category": "启用类别", "deactivate-category": "停用类别",

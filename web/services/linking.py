@@ -18,6 +18,7 @@ from web.services.instance import Instance
 # Letters on another matter reach a likeness of 0.26 at most in the labelled repeat set
 # (search/_likeness.py): from 0.3 a letter's content is evidence of the same matter.
 CONTENT_SHOWN = 0.3
+CONTENT_FULL = 0.6  # from here two letters say the same thing in nearly the same words
 # How much each piece of evidence weighs; content weighs CONTENT_WEIGHT times its likeness.
 WEIGHTS = {"id_number": 4.0, "phone": 3.0, "name": 1.5}
 CONTENT_WEIGHT = 3.0
@@ -71,14 +72,14 @@ def propose_cases(instance: Instance, letter_id: int, *, limit: int = 5) -> list
                 evidence[hit.letter_id][kind] = WEIGHTS[kind]
                 reasons[hit.letter_id].append(reason)
     for hit in index.more_like_this(letter_id, limit=20).hits:
-        # the likeness means the same for every letter (search's calibration): below
-        # "partly the same" a letter on another matter proves nothing
+        # the likeness means the same for every letter (search's calibration, 0..1): it
+        # weighs fully from "nearly the same words", in proportion below; it is named as a
+        # reason only from "similar", where no letter on another matter reaches
         likeness = hit.similarity or 0.0
-        if likeness < CONTENT_SHOWN:
-            continue
-        evidence[hit.letter_id]["content"] = CONTENT_WEIGHT * likeness
-        reasons[hit.letter_id].append(hit.reasons[0] if hit.reasons
-                                      else f"内容相似（{likeness:.0%}）")
+        evidence[hit.letter_id]["content"] = CONTENT_WEIGHT * min(1.0, likeness / CONTENT_FULL)
+        if likeness >= CONTENT_SHOWN:
+            reasons[hit.letter_id].append(hit.reasons[0] if hit.reasons
+                                          else f"内容相似（{likeness:.0%}）")
     return _by_case(instance, evidence, reasons, own_case, limit)
 
 

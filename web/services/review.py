@@ -29,13 +29,13 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-import ocr
 from ocr import CHECK_BELOW
 from ocr.fields import extract_fields, valid_id_number
 from records import AuditEvent, Case, Letter, Page, PageEdit, RecordsError, audit, cases, intake
 from records.models import utcnow
 from records.routing import route_case
 from web.services import labels
+from web.services.doubts import doubts
 from web.services.errors import ServiceError
 from web.services.gazetteer import categories, gazetteer
 from web.services.indexing import index_or_queue
@@ -163,21 +163,11 @@ def _line_view(index: int, line: dict[str, Any]) -> dict[str, Any]:
     points = " ".join(f"{x:g},{y:g}" for x, y in box)
     edited = "ocr_text" in line and line["ocr_text"] != line.get("text")
     text = str(line.get("text", ""))
-    marks = {} if edited else doubt_marks(line)
+    marks = doubts(line)
     return {"index": index, "text": text, "score": line.get("score"),
             "low": _low(line), "ocr_text": line.get("ocr_text"),
             "edited": edited, "points": points, "doubts": len(marks),
             "chars": [{"c": c, "alt": marks.get(i)} for i, c in enumerate(text)]}
-
-
-def doubt_marks(line: dict[str, Any]) -> dict[int, list[str]]:
-    """The characters the recogniser was unsure of (ocr.DOUBT_BELOW), each with the other
-    characters it read there, best first: what the clerk checks instead of the whole line."""
-    if "conf" not in line or "box" not in line or "score" not in line:
-        return {}
-    read = ocr.Line.from_dict(line)
-    return {i: [c for c, _ in read.alternatives[i] if len(c) == 1 and c != read.text[i]]
-            if i < len(read.alternatives) else [] for i in read.doubtful}
 
 
 def _prefill(letter: Letter, fields: dict[str, Any], known: list[str]) -> dict[str, Any]:

@@ -198,8 +198,8 @@ def test_a_case_action_while_the_index_is_busy_is_indexed_by_the_worker(
         assert letter is not None and letter.case is not None
         case_id, version = letter.case.id, letter.case.version
     with index_busy(office):
-        outcome = case_actions.act(office, case_id, "accept", {}, actor="clerk1", role="clerk",
-                                   expected_version=version)
+        outcome = case_actions.act(office, case_id, "accept", {"told": "当面告知"},
+                                   actor="clerk1", role="clerk", expected_version=version)
     assert outcome.stage == "accepted"
     assert found(office, "", status="accepted") == set()
     assert sorted(t for t, _, _ in index_tasks(office)) == ids
@@ -214,17 +214,17 @@ def test_a_case_of_many_letters_is_indexed_by_the_workers_letter_by_letter(
         letter = session.get(Letter, ids[0])
         assert letter is not None and letter.case is not None
         case_id, version = letter.case.id, letter.case.version
-    outcome = case_actions.act(office, case_id, "assign", {"unit": HANDLER_UNIT},
+    outcome = case_actions.act(office, case_id, "accept", {"told": "当面告知"},
                                actor="clerk1", role="clerk", expected_version=version)
-    outcome = case_actions.act(office, case_id, "start", {}, actor="handler1", role="handler",
-                               expected_version=outcome.version)
-    assert outcome.stage == "handling"
+    outcome = case_actions.act(office, case_id, "owner", {"unit": HANDLER_UNIT, "reason": "属地"},
+                               actor="clerk1", role="clerk", expected_version=outcome.version)
+    assert outcome.stage == "accepted"
     assert found(office, "", unit=HANDLER_UNIT) == set()  # not in the request
     queued = index_tasks(office)
     assert sorted(t for t, _, _ in queued) == ids  # one per letter for both actions
     assert {s for _, s, _ in queued} == {"queued"}
     assert worker(office).drain() == {"done": len(ids), "failed": 0}
-    assert found(office, "", unit=HANDLER_UNIT, status="handling") == set(ids)
+    assert found(office, "", unit=HANDLER_UNIT, status="accepted") == set(ids)
 
 
 def test_an_ingest_that_finds_the_index_busy_leaves_the_letter_to_an_index_task(

@@ -65,7 +65,9 @@ def test_proposals_give_reasons_and_flag_a_repeat(instance: Instance) -> None:
     [best, *_] = propose_cases(instance, later)
     assert best.case_id == opened[follow_ups[0].matter]
     assert any(r.startswith("同名信访人") for r in best.reasons)
-    assert any(r.startswith("内容相似") for r in best.reasons)
+    # this follow-up says it in other words (likeness 0.19): it is not called 内容相似, a
+    # word kept for likenesses no letter on another matter reaches (search/_likeness.py)
+    assert not any(r.startswith("内容相似") for r in best.reasons)
     assert best.repeat  # the same person about the same matter while the case is open
     assert all(p.case_id != best.case_id for p in propose_cases(instance, ids[1]))
 
