@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from records import intake
+from records.models import ADDRESSED_LEVELS
 from web.cli.common import ACTOR, DATE, CliContext, day_or_today, emit, json_option, pass_ctx
 from web.services.registration import CHANNEL_LABELS, WRITTEN_CHANNELS, register_written
 
@@ -21,11 +22,17 @@ from web.services.registration import CHANNEL_LABELS, WRITTEN_CHANNELS, register
 @click.option("--township", default="", help="The township the matter is in.")
 @click.option("--on", "on", type=DATE, default=None,
               help="The day of the visit or call (default: today).")
+@click.option("--level", "addressed_level", type=click.Choice(ADDRESSED_LEVELS),
+              default="county", show_default=True,
+              help="Where the petitioners went: a visit to a level above the competent unit's "
+                   "and the one above it is 越级 (§20).")
+@click.option("--people", type=click.IntRange(1, 10_000), default=1, show_default=True,
+              help="How many came: five or more on one matter is 集体 (§20 ¶3).")
 @json_option
 @pass_ctx
 def register(ctx: CliContext, channel: str, text: str, name: str, phone: str | None,
              id_number: str | None, township: str, on: dt.datetime | None,
-             as_json: bool) -> None:
+             addressed_level: str, people: int, as_json: bool) -> None:
     """Register a visit or call that has no scan, written down by the clerk.
 
     The clerk's record (channel, time, petitioner, text) is kept as the item's original, a
@@ -35,7 +42,8 @@ def register(ctx: CliContext, channel: str, text: str, name: str, phone: str | N
     instance = ctx.instance()
     letter_id = register_written(instance, channel=channel, text=text, name=name, phone=phone,
                                  id_number=id_number, township=township.strip(),
-                                 received_on=day_or_today(on, instance), actor=ACTOR)
+                                 received_on=day_or_today(on, instance),
+                                 addressed_level=addressed_level, people=people, actor=ACTOR)
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
         document = {"letter_id": letter.id, "reg_no": letter.reg_no, "channel": channel,

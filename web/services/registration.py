@@ -13,7 +13,7 @@ import hashlib
 import io
 
 from records import CHANNELS, intake
-from records.models import utcnow
+from records.models import ADDRESSED_LEVELS, utcnow
 from web.services.errors import ServiceError
 from web.services.gazetteer import gazetteer
 from web.services.indexing import index_or_queue
@@ -40,8 +40,13 @@ def original_record(channel: str, at: dt.datetime, received_on: dt.date, name: s
 
 def register_written(instance: Instance, *, channel: str, text: str, name: str,
                      township: str = "", phone: str | None = None, id_number: str | None = None,
-                     received_on: dt.date | None = None, actor: str) -> int:
-    """Store the record, register it as a letter with its text and petitioner, index it."""
+                     received_on: dt.date | None = None, addressed_level: str = "county",
+                     people: int = 1, actor: str) -> int:
+    """Store the record, register it as a letter with its text and petitioner, index it.
+
+    A visit says where the petitioners went (``addressed_level``: the county office by default,
+    a city or provincial one when they went above it) and how many came (``people``): the
+    越级 and 集体 rates count visits by these (§20)."""
     from ocr.fields import extract_fields
 
     if channel not in WRITTEN_CHANNELS:
@@ -50,6 +55,10 @@ def register_written(instance: Instance, *, channel: str, text: str, name: str,
         raise RegistrationError("请写下信访人反映的内容")
     if not name.strip():
         raise RegistrationError("请填写信访人姓名")
+    if addressed_level not in ADDRESSED_LEVELS:
+        raise RegistrationError(f"去往的层级应为{'、'.join(ADDRESSED_LEVELS)}之一")
+    if not 1 <= people <= 10_000:
+        raise RegistrationError("来访人数应为 1 至 10000")
     today = instance.today()
     received_on = received_on or today
     if received_on > today:
@@ -63,6 +72,7 @@ def register_written(instance: Instance, *, channel: str, text: str, name: str,
             received_on=received_on, actor=actor, channel=channel)
         intake.record_text(session, letter, text, actor=actor)
         letter.township = township
+        letter.addressed_level, letter.people = addressed_level, people
         intake.attach_petitioner(session, letter, name=name.strip(), id_number=id_number or None,
                                  phone=phone or None, township=township, actor=actor)
         intake.propose_fields(letter, extract_fields(

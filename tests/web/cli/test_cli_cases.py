@@ -102,3 +102,22 @@ def test_letters_without_reply_show_their_case_clock(instance: Instance, home: P
     assert rows[in_case]["case_no"] == case["case_no"]
     assert rows[in_case]["deadline_for"] == "出具信访处理意见书"  # §31(六), §34
     assert rows[in_case]["days_left"] >= 59
+
+
+def test_a_visit_above_the_next_level_by_six_people_counts_as_bypass_and_collective(
+        instance: Instance, home: Path) -> None:
+    """§20: 越级 and 集体 are visits, by where the petitioners went and how many came — what
+    the clerk writes down at registration (before, nothing could record either)."""
+    went = run_json(home, "register", "--channel", "visit", "--text",
+                    "六户村民到省信访局反映征地补偿", "--name", "韩秋菊", "--township", "石桥镇",
+                    "--level", "province", "--people", "6")
+    near = run_json(home, "register", "--channel", "visit", "--text", "到县信访局反映低保",
+                    "--name", "祁宝山", "--township", "青山乡")
+    for letter in (went, near):
+        run_json(home, "case", "open", letter["reg_no"])
+    rates = {r["key"]: r for r in run_json(home, "stats")["groups"]["全部"]}
+    assert (rates["bypass"]["numerator"], rates["bypass"]["denominator"]) == (1, 2)
+    assert (rates["collective"]["numerator"], rates["collective"]["denominator"]) == (1, 2)
+    bad = run(home, "register", "--channel", "visit", "--text", "t", "--name", "n",
+              "--people", "0")
+    assert bad.exit_code == 2
