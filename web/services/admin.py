@@ -527,6 +527,21 @@ def effective_days(instance: Instance, year: int) -> list[dict[str, Any]]:
     return rows
 
 
+def estimate_year(instance: Instance, year: int, *, actor: str, note: str) -> None:
+    """Enter a year the library has no State Council notice for from its statutory days alone,
+    named as an estimate (``note``): for a demonstration, never in place of the notice."""
+    rows = _office_rows(instance)
+    if any(day.year == year and kind == "year" for day, (kind, _) in rows.items()):
+        return
+    for day, (kind, name) in library_days(year).items():
+        rows.setdefault(day, (kind, f"{name}（估计）"))
+    rows[dt.date(year, 1, 1)] = ("year", note)
+    _write_office_rows(instance, rows)
+    with instance.db.session() as session:
+        audit.record(session, actor, "add-office-day", "calendar", None,
+                     date=dt.date(year, 1, 1).isoformat(), kind="year", name=note)
+
+
 def _write_office_rows(instance: Instance, rows: dict[dt.date, tuple[str, str]]) -> None:
     buffer = io.StringIO()
     buffer.write("# The office's own days off and working days (系统管理); they add to or replace"

@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from ocr import synthetic
 from ocr.fields import valid_id_number
 from records import Category, Letter, Place, Unit, User, audit, cases, intake, routing, workflow
+from records.calendar import library_years
+from web.services import admin
 from web.services.access import hash_password
 from web.services.indexing import index_letters
 from web.services.instance import Instance
@@ -153,6 +155,11 @@ def load(instance: Instance, progress: Callable[[int, int], None] | None = None)
     if present:
         return []
     _office(instance)
+    # The demo's cases fall due next year, whose 放假安排 an office enters from the State
+    # Council's notice; a demo without one counts on the statutory days, said to be an estimate.
+    for year in range(max(library_years()) + 1, instance.today().year + 2):
+        admin.estimate_year(instance, year, actor="demo",
+                            note="演示：仅按法定节假日估计，正式使用前请按国务院办公厅通知录入")
     added = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, demo in enumerate(DEMO, 1):
