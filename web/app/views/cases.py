@@ -8,7 +8,6 @@ the user's right to see the case checked (404 otherwise), and the outcome shown.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,8 +41,9 @@ from records.workflow import (
     Stage,
 )
 from web.app.auth import requires, user
+from web.app.files import xlsx_response
 from web.app.views import instance
-from web.services import case_actions, case_clock, case_notes, case_view, exports, labels
+from web.services import case_actions, case_clock, case_notes, case_view, labels
 from web.services.access import may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
 
@@ -94,12 +94,8 @@ def export() -> Response:
     rows = [(c["case_no"], c["title"], c["township"], c["stage_label"], c["unit"] or "未指定",
              c["lead"], *((d["what"], d["due"], d["days_left"]) if (d := c["deadline"])
                           else ("", None, "")), "、".join(c["flags"])) for c in shown]
-    try:
-        data = exports.workbook(f"信访事项 {instance().today()}", EXPORT_HEADERS, rows)
-    except exports.ExportTooLarge as e:
-        abort(413, description=str(e))
-    return send_file(io.BytesIO(data), mimetype=exports.XLSX, as_attachment=True,
-                     download_name=f"信访事项-{instance().today()}.xlsx")
+    today = instance().today()
+    return xlsx_response(f"信访事项 {today}", EXPORT_HEADERS, rows, f"信访事项-{today}.xlsx")
 
 
 EXPORT_HEADERS = ("事项编号", "事项", "乡镇", "状态", "承办单位", "包案领导", "当前期限",

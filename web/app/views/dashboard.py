@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from web.app.auth import requires, user
+from web.app.files import xlsx_response
 from web.app.views import instance
-from web.services import dashboard, exports
+from web.services import dashboard
 from web.services.cache import Kept
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -88,9 +88,7 @@ def export() -> Response:
                            r["numerator"], r["denominator"]]
             rows.append(values)
     title = f"信访工作统计 {first} 至 {last}"
-    data = exports.workbook(title, headers, rows)
-    return send_file(io.BytesIO(data), mimetype=exports.XLSX, as_attachment=True,
-                     download_name=f"信访工作统计-{first}-{last}.xlsx")
+    return xlsx_response(title, headers, rows, f"信访工作统计-{first}-{last}.xlsx")
 
 
 @bp.get("/rows")

@@ -6,11 +6,10 @@ and pages are right) and every list is also filtered with letter_scope as a guar
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
@@ -21,6 +20,7 @@ from records import Case, Letter, Petitioner, audit
 from records.models import letter_petitioner
 from records.privacy import mask_personal
 from web.app.auth import requires, user
+from web.app.files import xlsx_response
 from web.app.views import instance
 from web.services import exports, letter_search, letter_view
 from web.services.access import letter_scope, may_see_letter
@@ -101,12 +101,8 @@ def export() -> Response:
                  r["case_stage"] or "", "已校对" if r["reviewed"] else "未校对")
                 for r in map(letter_view.letter_row, letters)]
     today = instance().today()
-    try:
-        data = exports.workbook(f"来信登记簿 {today}", REGISTER_HEADERS, rows)
-    except exports.ExportTooLarge as e:
-        abort(413, description=str(e))
-    return send_file(io.BytesIO(data), mimetype=exports.XLSX, as_attachment=True,
-                     download_name=f"来信登记簿-{today}.xlsx")
+    return xlsx_response(f"来信登记簿 {today}", REGISTER_HEADERS, rows,
+                         f"来信登记簿-{today}.xlsx")
 
 
 REGISTER_HEADERS = ("登记编号", "收信日期", "信访人", "乡镇", "类别", "事项摘要", "信访事项",
