@@ -14,6 +14,7 @@ every exact hit unless ``tolerant=False``; each hit says how it matched (``Hit.m
 
 from search._analysis import clean_for_index
 from search._index import LetterIndex
+from search._tolerance import prepare as prepare_tolerance
 from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult, Suggestion
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "SearchResult",
     "Suggestion",
     "clean_for_index",
+    "prepare_tolerance",
 ]

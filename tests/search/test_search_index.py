@@ -39,6 +39,7 @@ def test_exports() -> None:
             "SearchResult",
             "Suggestion",
             "clean_for_index",
+            "prepare_tolerance",
         ]
     )
     assert issubclass(QueryError, SearchError)

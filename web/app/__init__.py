@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import search
 from records.privacy import MaskingFilter
 from web.app import auth, display
 from web.app.integers import BoundedIntConverter, BoundedParams
@@ -46,6 +48,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter  # before any route: ids fit a column
     instance = Instance(Path(app.config["HUIYIN_HOME"]))
     instance.check_ready()
+    # the tolerant search's tables, loaded beside the first requests rather than in one
+    threading.Thread(target=search.prepare_tolerance, name="search-tables", daemon=True).start()
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance.home)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",

@@ -127,9 +127,8 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
     """The plain data a template fills in, taken from the records and the office's settings."""
     names = intake.petitioner_names(letter)
     if not names:
-        raise ReplyError(
-            f"letter {letter.reg_no} has no petitioner name yet: confirm who wrote it first"
-        )
+        raise ReplyError(f"来信 {letter.reg_no} 还没有确认信访人姓名：请先在校对中确认信访人，"
+                         "再拟写答复")
     settings = instance.settings
     unit = letter.case.unit.name if letter.case and letter.case.unit else settings["default_unit"]
     return {

@@ -185,7 +185,7 @@ def test_a_task_that_cannot_be_done_shows_why_and_stops_refreshing(
         letter.petitioners.clear()
     assert worker(instance).run_once() is True  # refused before anything is rendered
     failed = page(clerk, task_id)
-    assert "生成失败" in failed and "答复未生成" in failed and "no petitioner name" in failed
+    assert "生成失败" in failed and "答复未生成" in failed and "还没有确认信访人姓名" in failed
     assert not REFRESH.search(failed)
     assert f"/replies/new/{office['mine']}?template={TEMPLATE}" in failed
     assert replies(instance) == []

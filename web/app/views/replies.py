@@ -141,8 +141,8 @@ def _new_page(letter_id: int, template: str, values: dict[str, str] | None = Non
         try:
             fields = form_fields(instance(), letter, template, values)
             error = None
-        except (ReplyError, RecordsError):  # reply_context refuses a letter with no writer yet
-            fields, error = [], NAMELESS
+        except (ReplyError, RecordsError) as e:  # no writer yet, a date past the calendar ...
+            fields, error = [], str(e)
         current = session.scalars(select(Reply).where(
             Reply.letter_id == letter.id, Reply.template == template,
             Reply.superseded_by_id.is_(None)).order_by(Reply.id.desc())).first()
