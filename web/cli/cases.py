@@ -311,6 +311,19 @@ def hearing_dict(hearing: Hearing) -> dict[str, Any]:
             "note": hearing.note, "paused_days": hearing.paused_days}
 
 
+@case_group.command("rate")
+@click.argument("case_ref")
+@click.argument("rating", type=click.Choice(cases.SATISFACTION))
+@json_option
+@pass_ctx
+def rate(ctx: CliContext, case_ref: str, rating: str, as_json: bool) -> None:
+    """Record the petitioner's evaluation of an answered matter (满意率 counts only these)."""
+    instance = ctx.instance()
+    outcome = _act(instance, case_ref, "rate", rating=rating)
+    document = {"case_id": outcome.case_id, "rating": rating, "message": outcome.message}
+    emit(as_json, document, lambda: click.echo(outcome.message))
+
+
 @case_group.command("flag")
 @click.argument("case_ref")
 @click.option("--add", "add", multiple=True, type=click.Choice(cases.FLAGS),

@@ -121,3 +121,21 @@ def test_a_visit_above_the_next_level_by_six_people_counts_as_bypass_and_collect
     bad = run(home, "register", "--channel", "visit", "--text", "t", "--name", "n",
               "--people", "0")
     assert bad.exit_code == 2
+
+
+def test_the_petitioners_evaluation_is_recorded_after_the_answer(instance: Instance,
+                                                                  home: Path) -> None:
+    """§18/§21: the petitioner judges the handling; 满意率 counts only recorded evaluations."""
+    answered, waiting = _letters(instance, instance.today(), instance.today())
+    case = run_json(home, "case", "open", answered)
+    other = run_json(home, "case", "open", waiting)
+    with instance.db.session() as session:  # answered: its 处理意见书 signed and delivered
+        from records import cases
+
+        found = cases.get_case(session, case["case_no"])
+        found.status, found.replied_on = "replied", instance.today()
+    refused = run(home, "case", "rate", other["case_no"], "满意")
+    assert refused.exit_code == 1
+    run_json(home, "case", "rate", case["case_no"], "基本满意")
+    rates = {r["key"]: r for r in run_json(home, "stats")["groups"]["全部"]}
+    assert (rates["satisfaction"]["numerator"], rates["satisfaction"]["denominator"]) == (1, 1)
