@@ -147,9 +147,9 @@ def test_an_office_moves_from_sqlite_to_postgresql(office: Instance, target_url:
     assert report["ok"] is True
     counts = {t["table"]: t["target_rows"] for t in report["tables"]}
     assert set(counts) == {
-        "audit_event", "case", "category", "counter", "hearing", "instruction", "letter",
-        "letter_petitioner", "login_attempt", "page", "page_edit", "petitioner", "place",
-        "reply", "route", "supervision", "task", "unit", "user"}
+        "api_token", "audit_event", "case", "case_note", "category", "counter", "hearing",
+        "instruction", "letter", "letter_petitioner", "login_attempt", "page", "page_edit",
+        "petitioner", "place", "reply", "route", "supervision", "task", "unit", "user"}
     assert all(counts[name] > 0 for name in counts), counts
     assert counts["letter"] == 241 and counts["case"] == 161
     for table in report["tables"]:
