@@ -33,6 +33,7 @@ from records import (
     units,
 )
 from records.calendar import load_calendar
+from records.models import ApiToken, CaseNote
 from records.transfer import verify
 from records.workflow import document_evidence
 from tests.pg import pg_url
@@ -96,6 +97,10 @@ def _populate(db: Database) -> None:
         first.superseded_by_id = second.id  # an older reply points at a newer one
         tasks.enqueue(s, "ingest", "ingest:1", {"letter_id": letter.id, "pages": [1]},
                       letter_id=letter.id, actor="clerk1")
+        lead_id = s.scalars(select(User.id).where(User.username == "wangjj")).one()
+        s.add_all([CaseNote(case_id=case.id, text="已到现场核实，约定下周三协调会", by="h1"),
+                   ApiToken(user_id=lead_id, digest="d" * 64, session_token="t" * 16,
+                            expires_at=dt.datetime(2026, 1, 1, 8, 0))])
 
 
 def _answers(db: Database) -> dict[str, object]:
