@@ -144,7 +144,7 @@ def letter(letter_id: int) -> Any:
     except letter_view.LetterNotFound:
         abort(404)
     record["petitioner_details"] = record.pop("people")
-    return _jsonable(record)
+    return case_view.jsonable(record)
 
 
 @route("/search", "GET", "read_letters", "全文检索",
@@ -180,7 +180,7 @@ def case_list() -> Any:
 
 
 def _letter_row(letter: Letter) -> dict[str, Any]:
-    return _jsonable(letter_view.letter_row(letter))
+    return case_view.jsonable(letter_view.letter_row(letter))
 
 
 def _paged(model: Any, where: list[Any], name: str,
@@ -196,7 +196,7 @@ def _paged(model: Any, where: list[Any], name: str,
 
 def _case_row(case: Case) -> dict[str, Any]:
     row = case_view.case_row(case, instance().calendar, instance().today())
-    return _jsonable(row)
+    return case_view.jsonable(row)
 
 
 @route("/cases/<int:case_id>", "GET", "read_letters", "一个案件")
@@ -398,7 +398,7 @@ def dashboard_figures() -> Any:
     """The same figures as the 工作台 page for this year, within the role's scope."""
     today = instance().today()
     return {"today": today.isoformat(),
-            **_jsonable(dashboard.summary(instance(), user().unit_ids, today))}
+            **case_view.jsonable(dashboard.summary(instance(), user().unit_ids, today))}
 
 
 @route("/rates", "GET", "dashboard", "各项比率（分子、分母及其口径和数据来源）",
@@ -422,9 +422,6 @@ def rates() -> Any:
     return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": count,
             "groups": {name: [r.as_dict() for r in rs] for name, rs in groups.items()}}
 
-
-def _jsonable(value: Any) -> Any:
-    return case_view.jsonable(value)
 
 
 @bp.get("/openapi.json")
