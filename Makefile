@@ -23,9 +23,15 @@ run: setup  ## init the instance with demo letters, then serve it on http://127.
 	$(BIN)/huiyin --home $(HOME_DIR) init --demo
 	$(BIN)/huiyin --home $(HOME_DIR) serve --host $(HOST) --port $(PORT)
 
-test: setup test-system lint audit  ## the whole suite, as CI runs it: on SQLite, then on PostgreSQL
-	$(BIN)/pytest
-	@$(MAKE) --no-print-directory test-postgres
+# The two passes run side by side: most tests wait on one core at a time (a browser, LibreOffice, a
+# subprocess), so together they take little longer than the longer one. The SQLite pass prints as
+# it goes; the PostgreSQL pass's log (test-artifacts/postgresql.log) is printed after it.
+test: setup test-system lint audit  ## the whole suite, as CI runs it: on SQLite and on PostgreSQL, side by side
+	@mkdir -p test-artifacts
+	@HUIYIN_TEST_POSTGRES=1 $(BIN)/pytest -p no:cacheprovider >test-artifacts/postgresql.log 2>&1 & \
+	postgres=$$!; $(BIN)/pytest; sqlite=$$?; wait $$postgres; pg=$$?; \
+	echo; echo "== the same suite on PostgreSQL (test-artifacts/postgresql.log) =="; \
+	cat test-artifacts/postgresql.log; [ $$sqlite -eq 0 ] && [ $$pg -eq 0 ]
 
 # Every test that can touch the records database runs again, slow ones included; tests/conftest.py
 # (DATABASE_FREE) leaves out those that cannot (tests/ocr, tests/letters, tests/search, ...).

@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
+from tests.artifacts import ARTIFACTS
+
 HUIYIN = str(Path(sys.executable).parent / "huiyin")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 KILLS = ARTIFACTS / "crash-kills.json"
 
 

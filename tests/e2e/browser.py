@@ -12,12 +12,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.artifacts import ARTIFACTS as RUN_ARTIFACTS
 from tests.web.signin import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright never downloads a browser
 LAUNCH_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
                "--disable-gpu"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+ARTIFACTS = RUN_ARTIFACTS / "e2e"
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 

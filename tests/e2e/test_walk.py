@@ -100,6 +100,16 @@ def _sign_in(page: Page, username: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def _visit(page: Page, path: str, report: dict[str, list[str]], label: str = "") -> int:
+    """Open a page, keep its screenshot and note its problems; its HTTP status."""
+    response = page.goto(path)
+    assert response is not None, path
+    shot(page, path)
+    if problems := _problems(page):
+        report[label + path] = problems
+    return response.status
+
+
 def walk(page: Page) -> dict[str, list[str]]:
     """Follow the menu and the links of each page opened; the problems of each page."""
     menu = page.locator("nav.areas a").evaluate_all(
@@ -139,10 +149,7 @@ def test_every_page_reads_in_chinese(browser: Browser, server: str, role: str,
         _sign_in(page, username)
         report = walk(page)
         for path in ("/no-such-page", "/letters/999999", "/cases/999999"):
-            page.goto(path)
-            shot(page, path)
-            if problems := _problems(page):
-                report[path] = problems
+            _visit(page, path, report)
         assert not report, "\n".join(f"{k}: {v}" for k, v in report.items())
     finally:
         context.close()
@@ -155,19 +162,12 @@ def test_error_pages_read_in_chinese(browser: Browser, server: str,
     try:
         page = context.new_page()
         start_shots(page, request.node.name)
-        report = {}
+        report: dict[str, list[str]] = {}
         for path in ("/no-such-page", "/verify/NO-SUCH-CODE"):
-            page.goto(path)
-            shot(page, path)
-            if problems := _problems(page):
-                report["anonymous " + path] = problems
+            _visit(page, path, report, "anonymous ")
         _sign_in(page, "handler")
         for path in ("/admin/", "/letters/999999/page/1.png", "/no-such-page"):
-            response = page.goto(path)
-            assert response is not None and response.status in (403, 404), path
-            shot(page, path)
-            if problems := _problems(page):
-                report[path] = problems
+            assert _visit(page, path, report) in (403, 404), path
         assert not report, "\n".join(f"{k}: {v}" for k, v in report.items())
     finally:
         context.close()

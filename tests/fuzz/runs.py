@@ -13,9 +13,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
+from tests.artifacts import ARTIFACTS
 from tests.soak import SOAK, budget
 
-ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "fuzz-executions.json"
+ARTIFACT = ARTIFACTS / "fuzz-executions.json"
 executions: Counter[str] = Counter()
 
 
