@@ -123,11 +123,11 @@ def _check_units(session: Session, owner: Unit, accused_id: int, case: Case) -> 
     if _related(session, owner.id, accused_id):
         accused = session.get(Unit, accused_id)
         name = accused.name if accused else str(accused_id)
-        where = ("就是" if owner.id == accused_id else
-                 "是其下级单位" if _within(session, owner.id, accused_id) else "是其上级单位")
+        where = (f"就是被检举的单位 {name}" if owner.id == accused_id else
+                 f"是被检举的单位 {name} 的" + (
+                     "下级单位" if _within(session, owner.id, accused_id) else "上级单位"))
         then = _FIRST if case.unit_id == owner.id else _ARTICLE
-        raise AccusationConflict(f"事项 {case.case_no} 的承办单位 {owner.name} {where}"
-                                 f"（被检举的单位：{name}）：{then}")
+        raise AccusationConflict(f"事项 {case.case_no} 的承办单位 {owner.name} {where}：{then}")
 
 
 def _viewers(session: Session, unit: Unit) -> list[User]:

@@ -128,7 +128,7 @@ def signed_in(session: Session, user: User) -> SignedIn:
 
 def _units_above(session: Session, unit_id: int | None) -> frozenset[int]:
     """A unit and every unit above it: an accusation of any of them is about this unit too."""
-    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    parents = {unit: parent for unit, parent in session.execute(select(Unit.id, Unit.parent_id))}
     seen: set[int] = set()
     current = unit_id
     while current is not None and current not in seen:

@@ -324,7 +324,7 @@ def _do(instance: Instance, session: Session, case: Case, action: str,
     except OutsideCalendar as e:
         raise ActionError(str(e)) from e
     except AccusationConflict as e:
-        raise ActionError(f"《信访工作条例》第三十条第三款：{e}") from e
+        raise ActionError(str(e)) from e
     except IllegalTransition as e:
         raise ActionError(str(e)) from e
     except RecordsError as e:
