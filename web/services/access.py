@@ -226,7 +226,7 @@ def case_scope(user: SignedIn) -> ColumnElement[bool]:
     if user.role == CONSOLE:
         return true()
     mine = true() if user.unit_ids is None else Case.unit_id.in_(user.unit_ids)
-    return and_(mine, ~_accusing(user))
+    return and_(mine, not_accusing(user))
 
 
 def letter_scope(user: SignedIn) -> ColumnElement[bool]:
@@ -252,6 +252,17 @@ def _accusing(user: SignedIn) -> ColumnElement[bool]:
     if not user.barred:
         return person
     return or_(person, Case.accused_unit_id.in_(sorted(user.barred)))
+
+
+def not_accusing(user: SignedIn) -> ColumnElement[bool]:
+    """The cases (or no case: an outer join's NULLs) that do not accuse this user (§30 ¶3)."""
+    if user.role == CONSOLE:
+        return true()
+    clause = or_(Case.accused_person.is_(None), Case.accused_person.not_in(_names(user)))
+    if not user.barred:
+        return clause
+    return and_(clause, or_(Case.accused_unit_id.is_(None),
+                            Case.accused_unit_id.not_in(sorted(user.barred))))
 
 
 def accuses(user: SignedIn, case: Case) -> bool:
