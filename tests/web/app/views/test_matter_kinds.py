@@ -88,7 +88,8 @@ def test_the_kind_is_proposed_and_set_on_the_page_the_api_and_the_command_line(
     assert run(office.home, "case", "classify", str(land), kinds.CLAIM).exit_code == 1
     listed = api.get("/api/v1/cases", headers=headers).get_json()["cases"]
     assert {c["case_id"]: c["matter_kind_label"] for c in listed} == {
-        lift: "申诉求决（第三十一条第一项）", wage: "建议意见", land: "申诉求决（第三十一条第六项）"}
+        lift: "申诉求决（第三十一条第一项）", wage: "建议意见",
+        land: "申诉求决（第三十一条第六项）"}
 
 
 def test_a_letter_while_the_unit_handles_the_matter_is_not_accepted_citing_the_article(
