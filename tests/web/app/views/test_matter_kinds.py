@@ -171,3 +171,30 @@ def test_the_accused_unit_and_the_accused_person_never_see_the_accusation(
     for username in ("leader2", "leader1", "handler1"):
         seen = _doors(app, username, wage, lu)
         assert not any(seen.values()), (username, seen)
+
+
+def test_the_non_acceptance_notice_names_the_channel_or_the_article_it_rests_on(
+        office: Office) -> None:
+    """§31 items 1-4: the 不予受理告知书 names where the matter belongs; a letter not accepted
+    again (§19 ¶3) states the article's words. Typed values still win (a prefill only)."""
+    from records import cases as records_cases
+    from web.services.reply_preview import form_fields
+
+    with Instance(office.home) as instance, instance.db.session() as session:
+        lift = session.get(Case, office.cases["lift"])
+        land = session.get(Case, office.cases["land"])
+        assert lift is not None and land is not None
+        records_cases.classify(session, lift, kinds.CLAIM, 2, actor="clerk1")
+        land.status, land.accepted_on = Stage.HANDLING.value, TODAY - dt.timedelta(days=19)
+        session.flush()
+        zhong = session.get(Letter, office.letters["zhong"])
+        han2 = session.get(Letter, office.letters["han2"])
+        shown = {f.name: f.value for f in form_fields(instance, zhong, "non_acceptance")}
+        assert shown["channel"] == kinds.CHANNELS[2]
+        assert "第三十一条第二项" in shown["legal_basis"]
+        again = {f.name: f.value for f in form_fields(instance, han2, "non_acceptance")}
+        assert "第十九条第三款" in again["legal_basis"] and "上级机关、单位不予受理" in again[
+            "legal_basis"]
+        typed = {f.name: f.value for f in form_fields(instance, han2, "non_acceptance",
+                                                      {"legal_basis": "另行写明"})}
+        assert typed["legal_basis"] == "另行写明"
