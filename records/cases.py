@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit
+from records import audit, kinds
 from records.calendar import WorkCalendar
 from records.flags import propose_flags
 from records.intake import RecordsError, next_number
@@ -381,3 +381,31 @@ def rate_satisfaction(session: Session, case: Case, rating: str, *, actor: str) 
         raise RecordsError("a case is rated only after it has been answered")
     case.satisfaction = rating
     audit.record(session, actor, "rate", "case", case.id, rating=rating)
+
+
+# ---------------------------------------------------------------- the kind of matter (§§29-31)
+
+def kind_proposal(case: Case) -> kinds.KindProposal:
+    """The kind the matter's letters suggest (records.kinds), its first letter weighing most."""
+    letters = sorted(case.letters, key=lambda x: (x.received_on, x.id))
+    text = "\n".join(x.text or x.summary or "" for x in letters) or case.title
+    return kinds.propose_kind(text)
+
+
+def classify(session: Session, case: Case, kind: str, sub_kind: int | None, *, actor: str,
+             reason: str = "") -> None:
+    """The clerk's word on the kind; a matter whose 复查 has begun keeps a kind that has it."""
+    try:
+        kinds.check(kind, sub_kind)
+    except ValueError as e:
+        raise RecordsError(str(e)) from e
+    if case.review_requested_on is not None and not kinds.has_chain(kind, sub_kind):
+        raise RecordsError(f"信访人已于 {case.review_requested_on} 请求复查：不能改为没有复查、"
+                           f"复核的{kinds.label(kind, sub_kind)}（第三十五条）")
+    before = kinds.label(case.kind, case.sub_kind)
+    proposal = kind_proposal(case)
+    case.kind, case.sub_kind = kind, sub_kind
+    audit.record(session, actor, "classify", "case", case.id, kind=kind, sub_kind=sub_kind,
+                 before=before, reason=reason,
+                 proposed=kinds.label(proposal.kind, proposal.sub_kind),
+                 proposed_reason=proposal.reason)

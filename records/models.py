@@ -170,6 +170,9 @@ class Case(Base):
     accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     accused_person: Mapped[str | None] = mapped_column(String(64))
     satisfaction: Mapped[str | None] = mapped_column(String(8))  # 满意 / 基本满意 / 不满意
+    # The kind of matter (records.kinds, §§29-31): NULL is 未分类 until a clerk sets it.
+    kind: Mapped[str | None] = mapped_column(String(8))  # 建议意见 / 检举控告 / 申诉求决
+    sub_kind: Mapped[int | None] = mapped_column(Integer)  # 申诉求决: §31's item, 1 to 6
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -214,6 +217,10 @@ class Letter(Base):
 
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A letter on an ended matter not accepted again (records.termination: §36 ¶3, §19 ¶3):
+    # the article, and the earlier document (or matter) it cites.
+    not_accepted_under: Mapped[str | None] = mapped_column(String(32))
+    not_accepted_citing: Mapped[str | None] = mapped_column(String(64))
 
     pages: Mapped[list[Page]] = relationship(
         back_populates="letter", order_by="Page.number", cascade="all, delete-orphan"

@@ -60,6 +60,8 @@ class CaseFacts:
     bypass: bool  # a visit beyond the competent organ's level and the one above (§20)
     collective: bool  # a visit of five or more people (§20 ¶3)
     satisfaction: str | None
+    followed_up: bool = False  # more than one letter on the matter
+    not_accepted_again: bool = False  # a letter not accepted under §36 ¶3 or §19 ¶3
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,10 @@ RATES: tuple[tuple[str, str, str, Test, Test], ...] = (
      "已出具处理意见书的事项中，由乡镇、村（社区）或组一级承办单位办理、"
      "且信访人未申请复查或复核的比例（矛盾就地化解）",
      lambda f: _received(f) and _replied(f), _settled_locally),
+    ("not_accepted_again", "再次来信不予受理率",
+     "收到再次来信的事项中，有来信因复核终结（第三十六条第三款）或在办理期限内向上级重复提出"
+     "（第十九条第三款）而不予受理的比例",
+     lambda f: _received(f) and f.followed_up, lambda f: f.not_accepted_again),
 )
 
 # key: (numerator, denominator, source): what each rate counts, written beside it.
@@ -170,6 +176,10 @@ RATE_TERMS: dict[str, tuple[str, str, str]] = {
     "settled_locally": (
         "其中由乡镇、村、组承办且未请求复查复核的", "统计期内收信、已答复的事项",
         "unit.level、case.review_requested_on、recheck_requested_on"),
+    "not_accepted_again": (
+        "其中有来信经登记人决定依第三十六条第三款或第十九条第三款不予受理的",
+        "统计期内收信、有两件以上来信的事项",
+        "letter.not_accepted_under（records.termination.decide）；这些来信仍计入重复来信来访率"),
 }
 
 
@@ -235,6 +245,10 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
     second_organ = set(session.scalars(
         select(Letter.case_id).where(Letter.case_id.in_(cases)).group_by(Letter.case_id)
         .having(func.count(Letter.addressed_level.distinct()) > 1)))
+    letters_of: dict[int | None, tuple[int, int]] = {
+        case_id: (count, refused) for case_id, count, refused in session.execute(
+            select(Letter.case_id, func.count(), func.count(Letter.not_accepted_under))
+            .where(Letter.case_id.in_(cases)).group_by(Letter.case_id))}
     visits: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for case_id, level, people in session.execute(
             select(Letter.case_id, Letter.addressed_level, Letter.people)
@@ -299,5 +313,7 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
             bypass=any(_rank(level) > competent + 1 for level, _ in visits[case.id]),
             collective=any(people >= COLLECTIVE_PEOPLE for _, people in visits[case.id]),
             satisfaction=case.satisfaction,
+            followed_up=letters_of.get(case.id, (0, 0))[0] > 1,
+            not_accepted_again=letters_of.get(case.id, (0, 0))[1] > 0,
         ))
     return facts

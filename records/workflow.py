@@ -28,6 +28,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from records import kinds
 from records.calendar import WorkCalendar
 
 
@@ -151,6 +152,8 @@ class CaseClock:
     recheck_delivered_on: dt.date | None = None
     waived_on: dt.date | None = None
     last_action_on: dt.date | None = None
+    kind: str | None = None  # records.kinds: what the kind allows (None: 未分类, all as before)
+    sub_kind: int | None = None
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,7 @@ def deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadline]:
         return running
     if stage in (Stage.REPLIED, Stage.REVIEW_REPLIED):
         due = window_due(clock, calendar)
-        if due is None or clock.waived_on is not None:
+        if due is None or clock.waived_on is not None or not _chain(clock):
             return []
         what = "信访人请求复查" if stage is Stage.REPLIED else "信访人请求复核"
         article = "第三十五条" if stage is Stage.REPLIED else "第三十六条"
@@ -351,7 +354,7 @@ def _notes(clock: CaseClock, calendar: WorkCalendar) -> list[str]:
     delivered = {Stage.REPLIED: clock.replied_delivered_on,
                  Stage.REVIEW_REPLIED: clock.review_delivered_on,
                  Stage.RECHECK_REPLIED: clock.recheck_delivered_on}
-    if clock.stage in delivered and delivered[clock.stage] is None:
+    if clock.stage in delivered and delivered[clock.stage] is None and _chain(clock):
         notes.append("书面答复尚未送达：信访人请求复查、复核的期限自收到书面答复之日起计算"
                      "（第三十五条、第三十六条）")
     if clock.waived_on is not None and clock.stage in (Stage.REPLIED, Stage.REVIEW_REPLIED):
@@ -371,6 +374,9 @@ def _refusal(clock: CaseClock, action: str, on: dt.date,
     if clock.stage not in sources:
         allowed = "、".join(ACTION_LABELS[a] for a in allowed_actions(clock.stage)) or "无"
         return f"事项“{STAGE_LABELS[clock.stage]}”时不能{label}（可以：{allowed}）"
+    barred = kinds.refusal(clock.kind, clock.sub_kind, action)
+    if barred:
+        return barred
     earliest = clock.last_action_on or clock.received_on
     if on < earliest:
         return f"{label}的日期 {on} 早于上一步的日期 {earliest}"
@@ -417,8 +423,8 @@ def _close_refusal(clock: CaseClock, on: dt.date, calendar: WorkCalendar) -> str
         if clock.recheck_delivered_on is None:
             return "复核意见书尚未送达，送达后方可办结"
         return None
-    if clock.waived_on is not None:
-        return None
+    if clock.waived_on is not None or not _chain(clock):
+        return None  # a matter without 复查/复核 (records.kinds) ends with its answer
     what = "复查" if clock.stage is Stage.REPLIED else "复核"
     due = window_due(clock, calendar)
     if due is None:
@@ -428,6 +434,10 @@ def _close_refusal(clock: CaseClock, on: dt.date, calendar: WorkCalendar) -> str
         return (f"信访人请求{what}的期限至 {due} 届满，期满前不能办结"
                 "（信访人书面放弃或撤回的，先登记）")
     return None
+
+
+def _chain(clock: CaseClock) -> bool:
+    return kinds.has_chain(clock.kind, clock.sub_kind)
 
 
 def apply(

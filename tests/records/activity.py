@@ -13,7 +13,7 @@ import random
 
 from sqlalchemy.orm import Session
 
-from records import Case, Database, RecordsError, Unit, cases, intake
+from records import Case, Database, Letter, RecordsError, Unit, cases, intake, termination
 from records.calendar import OutsideCalendar, WorkCalendar
 from records.workflow import DECISIONS, STEP_DOCUMENTS, Evidence, IllegalTransition, Stage
 
@@ -44,6 +44,7 @@ def generate(db: Database, calendar: WorkCalendar, *, letters: int, cases_: int,
              seed: int = 7, year: int = 2025) -> None:
     """`cases_` cases over one year, `letters` letters in all (the rest follow up a case)."""
     rng = random.Random(seed)
+    deciding = random.Random(seed + 1)  # its own draws: the rest of the year stays as it was
     start = dt.date(year, 1, 1)
     with db.session() as session:
         units = [Unit(name=name, level=level) for name, level in UNITS]
@@ -67,7 +68,9 @@ def generate(db: Database, calendar: WorkCalendar, *, letters: int, cases_: int,
             else:
                 earlier = [c for c in opened if c.opened_on <= received]
                 if earlier:
-                    cases.link_letter(session, letter, rng.choice(earlier), actor="gen")
+                    case = rng.choice(earlier)
+                    cases.link_letter(session, letter, case, actor="gen")
+                    _not_again(session, case, letter, deciding, calendar)
             if n % 500 == 0:
                 session.flush()
 
@@ -98,6 +101,15 @@ def _walk(session: Session, case: Case, rng: random.Random, calendar: WorkCalend
                               Stage.CLOSED) and rng.random() < .6:
         with contextlib.suppress(RecordsError):
             cases.rate_satisfaction(session, case, rng.choice(cases.SATISFACTION), actor="gen")
+
+
+def _not_again(session: Session, case: Case, letter: Letter, rng: random.Random,
+               calendar: WorkCalendar) -> None:
+    """A later letter of an ended matter (§36 ¶3) or of one in hand (§19 ¶3): mostly not
+    accepted again, as the clerk decides."""
+    proposal = termination.propose(session, case, letter, cases.clock_of(case), calendar)
+    if proposal is not None and rng.random() < .7:
+        termination.decide(session, letter, proposal, letter.received_on, actor="gen")
 
 
 def _evidence(action: str, anonymous: bool, rng: random.Random) -> Evidence | None:

@@ -56,7 +56,7 @@ def test_an_accusation_never_goes_to_the_accused(db: Database,
         routing.mark_accusation(session, case, accused_unit=town, accused_person="王建军",
                                 actor="clerk1")
         for name in ("石桥镇人民政府", "石桥镇国土所"):  # the accused unit and its sub-unit
-            with pytest.raises(routing.AccusationConflict, match="§30"):
+            with pytest.raises(routing.AccusationConflict, match="第三十条第三款"):
                 routing.assign_owner(session, case, session.get(Unit, units[name]), None,
                                      actor="clerk1")
         with pytest.raises(routing.AccusationConflict, match="王建军"):
@@ -66,6 +66,36 @@ def test_an_accusation_never_goes_to_the_accused(db: Database,
                              actor="clerk1", reason="检举件，上提一级")
         assert case.unit_id == units["县自然资源局"]
         assert [e.action for e in audit.history(session, "case", case_id)][-1] == "assign-owner"
+
+
+def test_recording_an_accusation_checks_the_owner_its_parents_its_sub_units_and_viewers(
+        db: Database, case_and_units: tuple[int, dict]) -> None:
+    """§30 ¶3, §28 ¶3: the owner may be neither the accused unit, nor above it, nor below it;
+    no handler who would see the case (its unit's or a unit's above) may be the accused."""
+    case_id, units = case_and_units
+    with db.session() as session:
+        case = session.get(Case, case_id)
+        town, bureau = (session.get(Unit, units[n]) for n in ("石桥镇人民政府", "石桥镇国土所"))
+        case.unit_id = bureau.id  # held by the sub-unit: accusing its parent is refused
+        with pytest.raises(routing.AccusationConflict, match="下级单位.*第三十条第三款"):
+            routing.mark_accusation(session, case, accused_unit=town, accused_person=None,
+                                    actor="clerk1")
+        case.unit_id = town.id  # held by the parent: accusing its sub-unit is refused too
+        with pytest.raises(routing.AccusationConflict, match="上级单位"):
+            routing.mark_accusation(session, case, accused_unit=bureau, accused_person=None,
+                                    actor="clerk1")
+        session.add(User(username="h-town", display_name="周立", role="handler",
+                         unit_id=town.id))
+        session.flush()
+        case.unit_id = bureau.id  # a handler of the parent sees the sub-unit's cases
+        with pytest.raises(routing.AccusationConflict, match="周立.*h-town"):
+            routing.mark_accusation(session, case, accused_unit=None, accused_person="周立",
+                                    actor="clerk1")
+        assert case.accused_unit_id is None and case.accused_person is None
+        case.unit_id = units["县住建局"]
+        routing.mark_accusation(session, case, accused_unit=town, accused_person="周立",
+                                actor="clerk1")
+        assert case.accused_unit_id == town.id
 
 
 def test_supervision_and_instructions_are_tracked(db: Database,

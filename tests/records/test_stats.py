@@ -66,7 +66,10 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
                (SELECT min({json_text('a.detail', 'on')}) FROM audit_event a
                 WHERE a.entity = 'case' AND a.entity_id = c.id AND a.action = 'transition'
                 AND {json_text('a.detail', 'step')}
-                    IN ('accept', 'assign', 'transfer', 'not_accept')) AS routed
+                    IN ('accept', 'assign', 'transfer', 'not_accept')) AS routed,
+               (SELECT count(*) FROM letter l WHERE l.case_id = c.id) > 1 AS followed_up,
+               EXISTS (SELECT 1 FROM letter l WHERE l.case_id = c.id
+                       AND l.not_accepted_under IS NOT NULL) AS not_again
         FROM "case" c LEFT JOIN unit u ON u.id = c.unit_id"""
 
     def day(value: str | dt.date | None) -> dt.date | None:
@@ -74,7 +77,8 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
 
     counts = {key: [0, 0] for key in ("first_time_resolution", "settled", "repeat", "bypass",
                                       "collective", "timely_acceptance", "on_time",
-                                      "satisfaction", "settled_locally")}
+                                      "satisfaction", "settled_locally",
+                                      "not_accepted_again")}
 
     def tally(key: str, counted: bool, succeeded: bool) -> None:
         counts[key][1] += counted
@@ -87,7 +91,8 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
     with db.engine.connect() as connection:
         rows = connection.execute(text(query)).all()
     for (status, opened, accepted, ext, replied_on, delivered, review, recheck, waived,
-         satisfaction, level, repeat_flag, came_back, bypass, collective, routed) in rows:
+         satisfaction, level, repeat_flag, came_back, bypass, collective, routed, followed_up,
+         not_again) in rows:
         opened, accepted, replied_on = day(opened), day(accepted), day(replied_on)
         delivered, routed = day(delivered), day(routed)
         assert opened is not None
@@ -113,6 +118,7 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
         tally("satisfaction", satisfaction is not None, satisfaction in ("满意", "基本满意"))
         tally("settled_locally", status in replied,
               review is None and recheck is None and level in ("township", "village", "group"))
+        tally("not_accepted_again", bool(followed_up), bool(not_again))
     return {key: (n, d) for key, (n, d) in counts.items()}
 
 
@@ -170,7 +176,7 @@ def test_groups_add_up_to_the_whole(year: Database) -> None:
 def test_every_rate_states_its_definition() -> None:
     names = [r.name for r in stats.rates([])]
     assert names == ["初信初访办结率", "息诉罢访率", "重复来信来访率", "越级上访率", "集体上访率",
-                     "及时受理率", "按期办结率", "满意率", "四个不出率"]
+                     "及时受理率", "按期办结率", "满意率", "四个不出率", "再次来信不予受理率"]
     assert all(r.definition and r.value is None for r in stats.rates([]))
 
 

@@ -18,6 +18,7 @@ from records import (
     audit,
     cases,
     intake,
+    kinds,
     units,
 )
 from records import supervision as supervising
@@ -106,6 +107,8 @@ def show(ctx: CliContext, case_ref: str, as_json: bool) -> None:
         document["accused"] = {"unit": accused.name if accused else None,
                                "person": case.accused_person}
         document["paused_days"] = case.paused_days
+        document["kind"] = case_actions.kind_view(case)
+        document["not_again"] = jsonable(case_actions.terminations(instance, session, case))
         items, orders = supervising.of_case(session, case)
         document["supervision"] = [supervision_dict(item) for item in items]
         document["instructions"] = [instruction_dict(order) for order in orders]
@@ -136,6 +139,12 @@ def show(ctx: CliContext, case_ref: str, as_json: bool) -> None:
             click.echo(f"  承办单位：{document['unit']}  包案领导：{document['lead'] or '—'}")
         if document["flags"]:
             click.echo("  标记：" + "、".join(document["flags"]))
+        kind = document["kind"]
+        click.echo(f"  事项性质：{kind['label']}（建议：{kind['proposed']['label']}，"
+                   f"{kind['proposed']['reason']}）")
+        for t in document["not_again"]:
+            state = "已" if t["decided"] else "建议"
+            click.echo(f"  来信 {t['reg_no']}：{state}依{t['article']}不予受理（{t['citing']}）")
         for h in document["hearings"]:
             paused = f"（{h['paused_days']} 天不计入复核期限）" if h["paused_days"] else ""
             click.echo(f"  {h['label']} {h['start_on']} 至 {h['end_on']}{paused} {h['note']}")
@@ -321,6 +330,38 @@ def rate(ctx: CliContext, case_ref: str, rating: str, as_json: bool) -> None:
     instance = ctx.instance()
     outcome = _act(instance, case_ref, "rate", rating=rating)
     document = {"case_id": outcome.case_id, "rating": rating, "message": outcome.message}
+    emit(as_json, document, lambda: click.echo(outcome.message))
+
+
+@case_group.command("classify")
+@click.argument("case_ref")
+@click.argument("kind", type=click.Choice(kinds.KINDS))
+@click.option("--sub", default=None,
+              help="申诉求决: the item of §31 (1-6, or 一 ... 六); 6 is 信访处理意见 proper.")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@json_option
+@pass_ctx
+def classify(ctx: CliContext, case_ref: str, kind: str, sub: str | None, reason: str,
+             as_json: bool) -> None:
+    """Set the kind of matter (§§29-31): what documents it takes, whether 复查/复核 exist."""
+    instance = ctx.instance()
+    outcome = _act(instance, case_ref, "classify", kind=kind, sub=sub, reason=reason)
+    document = {"case_id": outcome.case_id, **outcome.details, "message": outcome.message}
+    emit(as_json, document, lambda: click.echo(outcome.message))
+
+
+@case_group.command("not-again")
+@click.argument("case_ref")
+@click.argument("letter")
+@click.option("--on", type=DATE, default=None, help="The day of the decision (default today).")
+@json_option
+@pass_ctx
+def not_again(ctx: CliContext, case_ref: str, letter: str, on: dt.datetime | None,
+              as_json: bool) -> None:
+    """Not accept a later letter of an ended matter (§36 ¶3) or of one in hand (§19 ¶3)."""
+    instance = ctx.instance()
+    outcome = _act(instance, case_ref, "not_accept_letter", letter=letter, on=_iso(on))
+    document = {"case_id": outcome.case_id, **outcome.details, "message": outcome.message}
     emit(as_json, document, lambda: click.echo(outcome.message))
 
 

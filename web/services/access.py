@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from records import AuditEvent, Case, Letter, LoginAttempt, Unit, User, audit
@@ -66,6 +66,8 @@ class SignedIn:
     unit_ids: frozenset[int] | None  # the units whose cases this user sees; None: all
     token: str
     session_id: int = 0  # the sign-in's audit event; signing out ends this session (0: none)
+    # §30 ¶3: the units whose accusations this user never sees (its own and those above it)
+    barred: frozenset[int] = frozenset()
 
     is_authenticated = True
     is_active = True
@@ -120,7 +122,19 @@ def signed_in(session: Session, user: User) -> SignedIn:
         id=user.id, username=user.username, display_name=user.display_name or user.username,
         role=user.role, unit_id=user.unit_id, unit_name=unit.name if unit else None,
         unit_ids=_visible_units(session, user), token=session_token(user),
+        barred=_units_above(session, user.unit_id),
     )
+
+
+def _units_above(session: Session, unit_id: int | None) -> frozenset[int]:
+    """A unit and every unit above it: an accusation of any of them is about this unit too."""
+    parents = {unit: parent for unit, parent in session.execute(select(Unit.id, Unit.parent_id))}
+    seen: set[int] = set()
+    current = unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        current = parents.get(current)
+    return frozenset(seen)
 
 
 def _visible_units(session: Session, user: User) -> frozenset[int] | None:
@@ -206,26 +220,69 @@ def _verify(stored: str | None, password: str) -> bool:
 
 
 def case_scope(user: SignedIn) -> ColumnElement[bool]:
-    """A WHERE clause selecting the cases this user may see."""
+    """A WHERE clause selecting the cases this user may see (never one accusing it, §30 ¶3)."""
     if not user.can("read_letters"):
         return false()
-    if user.unit_ids is None:
+    if user.role == CONSOLE:
         return true()
-    return Case.unit_id.in_(user.unit_ids)
+    mine = true() if user.unit_ids is None else Case.unit_id.in_(user.unit_ids)
+    return and_(mine, not_accusing(user))
 
 
 def letter_scope(user: SignedIn) -> ColumnElement[bool]:
-    """A WHERE clause selecting the letters this user may see (a handler: its cases' letters)."""
+    """A WHERE clause selecting the letters this user may see (a handler: its cases' letters;
+    nobody: the letters of a case that accuses them)."""
     if not user.can("read_letters"):
         return false()
-    if user.unit_ids is None:
+    if user.role == CONSOLE:
         return true()
+    if user.unit_ids is None:
+        return or_(Letter.case_id.is_(None),
+                   Letter.case_id.not_in(select(Case.id).where(_accusing(user))))
     return Letter.case_id.in_(select(Case.id).where(case_scope(user)))
+
+
+def _names(user: SignedIn) -> list[str]:
+    return sorted({user.username, user.display_name} - {""})
+
+
+def _accusing(user: SignedIn) -> ColumnElement[bool]:
+    """The cases that accuse this user, its unit or a unit above it (§30 ¶3)."""
+    person = Case.accused_person.in_(_names(user))
+    if not user.barred:
+        return person
+    return or_(person, Case.accused_unit_id.in_(sorted(user.barred)))
+
+
+def not_accusing(user: SignedIn) -> ColumnElement[bool]:
+    """The cases (or no case: an outer join's NULLs) that do not accuse this user (§30 ¶3)."""
+    if user.role == CONSOLE:
+        return true()
+    clause = or_(Case.accused_person.is_(None), Case.accused_person.not_in(_names(user)))
+    if not user.barred:
+        return clause
+    return and_(clause, or_(Case.accused_unit_id.is_(None),
+                            Case.accused_unit_id.not_in(sorted(user.barred))))
+
+
+def accuses(user: SignedIn, case: Case) -> bool:
+    """Whether the case accuses this user, its unit or a unit above it (§30 ¶3)."""
+    if user.role == CONSOLE:
+        return False
+    return (case.accused_unit_id is not None and case.accused_unit_id in user.barred) or (
+        case.accused_person is not None and case.accused_person in _names(user))
+
+
+def hidden_cases(session: Session, user: SignedIn) -> set[int]:
+    """The ids of the cases that accuse this user (for lists filtered outside SQL)."""
+    if user.role == CONSOLE:
+        return set()
+    return set(session.scalars(select(Case.id).where(_accusing(user))))
 
 
 def may_see_case(user: SignedIn, case: Case) -> bool:
     """The same rule as case_scope, for one case already loaded."""
-    if not user.can("read_letters"):
+    if not user.can("read_letters") or accuses(user, case):
         return False
     return user.unit_ids is None or case.unit_id in user.unit_ids
 
@@ -234,9 +291,9 @@ def may_see_letter(user: SignedIn, letter: Letter) -> bool:
     """The same rule as letter_scope, for one letter already loaded."""
     if not user.can("read_letters"):
         return False
-    if user.unit_ids is None:
-        return True
-    return letter.case is not None and letter.case.unit_id in user.unit_ids
+    if letter.case is None:
+        return user.unit_ids is None
+    return may_see_case(user, letter.case)
 
 
 def sign_in(instance: Instance, username: str, password: str, remote_addr: str, *,

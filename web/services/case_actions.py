@@ -26,7 +26,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from records import AuditEvent, Case, Letter, RecordsError, Reply, Unit, User, cases, intake
+from records import (
+    AuditEvent,
+    Case,
+    Letter,
+    RecordsError,
+    Reply,
+    Unit,
+    User,
+    cases,
+    intake,
+    kinds,
+    termination,
+)
 from records import supervision as supervising
 from records.calendar import OutsideCalendar
 from records.models import utcnow
@@ -60,12 +72,13 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "answer_recheck": OFFICE, "waive": OFFICE, "close": OFFICE, "withdraw": OFFICE,
     "owner": OFFICE, "hearing": ALL, "supervise": OFFICE, "resolve": OFFICE,
     "instruct": ("leader",), "done": ALL, "flag": OFFICE, "accuse": OFFICE, "receipt": OFFICE,
-    "rate": OFFICE,
+    "rate": OFFICE, "classify": OFFICE, "not_accept_letter": OFFICE,
 }
 OTHER_LABELS = {"owner": "指定承办单位、包案领导", "hearing": "听证、联席会议", "supervise": "督办",
                 "resolve": "督办事项办结", "instruct": "领导批示", "done": "批示事项落实",
                 "flag": "标记", "accuse": "记录被检举对象", "receipt": "更正收信日期",
-                "rate": "登记信访人评价"}
+                "rate": "登记信访人评价", "classify": "确定事项类别",
+                "not_accept_letter": "再次来信不予受理"}
 LABELS = {**ACTION_LABELS, "transfer": "转送", "assign": "交办", **OTHER_LABELS}
 # Workflow actions that send the case to a unit: the unit is chosen in the same form.
 TO_UNIT = ("transfer", "assign")
@@ -311,7 +324,7 @@ def _do(instance: Instance, session: Session, case: Case, action: str,
     except OutsideCalendar as e:
         raise ActionError(str(e)) from e
     except AccusationConflict as e:
-        raise ActionError(f"不能交给被检举的单位或个人办理（《信访工作条例》第三十条）：{e}") from e
+        raise ActionError(str(e)) from e
     except IllegalTransition as e:
         raise ActionError(str(e)) from e
     except RecordsError as e:
@@ -333,6 +346,9 @@ def _transition(instance: Instance, session: Session, case: Case, action: str,
         raise ActionError(refused)
     reason = _text(form, "reason", "理由", required=action in (
         "ask_extension", "not_accept", "withdraw", "object", "waive"))
+    channel = kinds.channel(case.kind, case.sub_kind)
+    if action == "not_accept" and channel and channel not in reason:
+        reason = f"{reason}；告知途径：{channel}（第三十一条）"
     decision = None
     if action == "reply":
         decision = (form.get("decision") or "").strip()
@@ -437,6 +453,18 @@ def _other(instance: Instance, session: Session, case: Case, action: str,
         cases.set_flags(session, case, add=sorted(add), remove=sorted(remove), actor=actor,
                         reason=_text(form, "reason", "理由", required=False))
         return f"标记：{'、'.join(case.flags) or '无'}", {"flags": list(case.flags)}
+    if action == "classify":
+        kind = (form.get("kind") or "").strip()
+        sub_kind = sub_kind_of(form.get("sub") or "") if kind == kinds.CLAIM else None
+        cases.classify(session, case, kind, sub_kind, actor=actor,
+                       reason=_text(form, "reason", "理由", required=False))
+        return f"事项类别：{kinds.label(kind, sub_kind)}", {"kind": kind, "sub_kind": sub_kind}
+    if action == "not_accept_letter":
+        refused, proposal = _termination(instance, session, case, form)
+        termination.decide(session, refused, proposal, _day(form, "on", instance), actor=actor)
+        return (f"来信 {refused.reg_no} 依{proposal.article}不予受理（{proposal.citing}）",
+                {"letter_id": refused.id, "article": proposal.article,
+                 "citing": proposal.citing})
     if action == "accuse":
         accused = _unit(session, form, required=False)
         person = _text(form, "person", "被检举人", required=False)
@@ -446,6 +474,62 @@ def _other(instance: Instance, session: Session, case: Case, action: str,
                         actor=actor)
         return "已记录被检举对象", {"unit": accused.name if accused else None, "person": person}
     raise ActionError(f"没有“{action}”这项操作")
+
+
+def sub_kind_of(raw: str) -> int:
+    """§31's item as typed: 6, 六, (六) or 第六项."""
+    text = raw.strip().strip("（）()第项")
+    if text in kinds.ITEMS:
+        return kinds.ITEMS.index(text) + 1
+    if text.isdigit() and int(text) in kinds.SUB_KINDS:
+        return int(text)
+    raise ActionError("申诉求决类事项须选择第三十一条的一项（1 至 6）")
+
+
+def _termination(instance: Instance, session: Session, case: Case,
+                 form: Mapping[str, str]) -> tuple[Letter, termination.Termination]:
+    """The letter of the case named in the form, and why it is not accepted again."""
+    raw = (form.get("letter") or "").strip()
+    letter = next((x for x in case.letters if raw in (str(x.id), x.reg_no)), None)
+    if letter is None:
+        raise ActionError(f"事项 {case.case_no} 没有来信“{raw[:30]}”")
+    proposal = termination.propose(session, case, letter, cases.clock_of(case),
+                                   instance.calendar)
+    if proposal is None:
+        raise ActionError(f"来信 {letter.reg_no} 不属于复核终结后（第三十六条第三款）或办理期限内"
+                          "向上级重复提出（第十九条第三款）的情形，应按新的来信办理")
+    return letter, proposal
+
+
+def terminations(instance: Instance, session: Session, case: Case) -> list[dict[str, Any]]:
+    """The case's later letters not to be accepted again, with the article and the earlier
+    document (decided or only proposed), for the case page, the API and the CLI."""
+    clock = cases.clock_of(case)
+    rows = []
+    for letter in sorted(case.letters, key=lambda x: (x.received_on, x.id)):
+        found = termination.propose(session, case, letter, clock, instance.calendar)
+        article = letter.not_accepted_under or (found.article if found else None)
+        if article is None:
+            continue
+        rows.append({"letter_id": letter.id, "reg_no": letter.reg_no,
+                     "received_on": letter.received_on, "article": article,
+                     "citing": letter.not_accepted_citing or (found.citing if found else ""),
+                     "words": termination.WORDS[article],
+                     "reason": found.reason if found else "",
+                     "decided": letter.not_accepted_under is not None})
+    return rows
+
+
+def kind_view(case: Case) -> dict[str, Any]:
+    """The matter's kind (or 未分类) and the kind its letters suggest, with the reason."""
+    proposal = cases.kind_proposal(case)
+    return {"kind": case.kind, "sub_kind": case.sub_kind,
+            "label": kinds.label(case.kind, case.sub_kind),
+            "chain": kinds.has_chain(case.kind, case.sub_kind),
+            "channel": kinds.channel(case.kind, case.sub_kind),
+            "proposed": {"kind": proposal.kind, "sub_kind": proposal.sub_kind,
+                         "label": kinds.label(proposal.kind, proposal.sub_kind),
+                         "reason": proposal.reason}}
 
 
 def _number(form: Mapping[str, str], name: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from records import Case, cases
+from records import Case, cases, kinds
 from records.calendar import OutsideCalendar, WorkCalendar
 from records.privacy import mask_personal
 from records.workflow import STAGE_LABELS, TERMINAL, Deadline, Stage
@@ -37,6 +37,8 @@ def case_row(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str, An
         "lead_id": case.lead_id, "township": case.township, "category": case.category,
         "opened_on": case.opened_on, "received_on": case.opened_on,
         "flags": list(case.flags), "version": case.version,
+        "matter_kind": case.kind, "sub_kind": case.sub_kind,
+        "matter_kind_label": kinds.label(case.kind, case.sub_kind),
         "deadline": deadline_dict(clock, today), "deadline_error": error,
     }
 

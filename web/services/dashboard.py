@@ -59,6 +59,7 @@ from records.workflow import (
     STAGE_LABELS,
     Stage,
 )
+from web.services.access import SignedIn, not_accusing
 from web.services.cache import Kept
 from web.services.instance import Instance
 
@@ -520,8 +521,9 @@ def count(instance: Instance, metric: str, scope: Scope, today: dt.date, *,
 def rows_behind(instance: Instance, metric: str, scope: Scope, today: dt.date, *,
                 period: Period | None = None, key: str | None = None,
                 part: str = "numerator", flt: Filter = ANY, limit: int | None = None,
-                offset: int = 0) -> list[dict[str, Any]]:
-    """The letters or cases a figure counts (metric and arguments as for `count`)."""
+                offset: int = 0, reader: SignedIn | None = None) -> list[dict[str, Any]]:
+    """The letters or cases a figure counts (metric and arguments as for `count`); never,
+    for a `reader`, a case that accuses it (§30 ¶3)."""
     kind = WORK[metric][0] if metric in WORK else PERIOD_METRICS.get(metric, ("case",))[0]
     with instance.db.session() as session:
         units, users = _names(session)
@@ -536,6 +538,8 @@ def rows_behind(instance: Instance, metric: str, scope: Scope, today: dt.date, *
                            flt=flt, columns=[Case, literal(None)])
             order = _duty_base() if metric in WORK else Case.opened_on
             query = query.order_by(order, Case.id)
+        if reader is not None:
+            query = query.where(not_accusing(reader))
         query = query.offset(offset).limit(limit)
         found = session.execute(query).all()
         if kind == "letter":

@@ -38,6 +38,7 @@ EVENT_LABELS = {
     "remove-place": "删除地名", "import-places": "导入地名", "add-category": "新增类别",
     "activate-category": "启用类别", "deactivate-category": "停用类别",
     "set-route": "设置分办规则", "remove-route": "删除分办规则",
+    "classify": "确定事项类别", "not-accept-letter": "再次来信不予受理",
     "upload-template": "上传文书模板", "upload-seal": "上传印章", "remove-seal": "删除印章",
     "import-certificate": "导入签章证书", "add-office-day": "新增节假日",
     "remove-office-day": "删除节假日", "case-note": "办理情况记录",

@@ -36,11 +36,13 @@ class Proposal:
     reasons: list[str] = field(default_factory=list)
     repeat: bool = False  # the same matter while the case is open, or after 复核 (重复信访)
     category: str = ""  # the case's 事项分类: a follow-up letter is proposed the same
+    not_again: str = ""  # ended after 复核: linked, the letter is proposed 不予受理 (§36 ¶3)
 
     def as_dict(self) -> dict[str, object]:
         return {"case_id": self.case_id, "case_no": self.case_no, "title": self.title,
                 "stage": self.stage, "score": round(self.score, 3), "reasons": self.reasons,
-                "repeat": self.repeat, "category": self.category}
+                "repeat": self.repeat, "category": self.category,
+                "not_again": self.not_again}
 
 
 def propose_cases(instance: Instance, letter_id: int, *, limit: int = 5) -> list[Proposal]:
@@ -103,7 +105,12 @@ def _by_case(instance: Instance, evidence: dict[int, dict[str, float]],
             proposal.reasons = sorted(set(proposal.reasons) | set(reasons[letter_id]))
             same_person = bool({"id_number", "phone", "name"} & set(evidence[letter_id]))
             stage = Stage(case.status)
+            # a matter closed after its 复核 is ended too (§36 ¶3): a letter to it is a repeat
+            ended = case.recheck_replied_on is not None
             proposal.repeat = same_person and "content" in evidence[letter_id] and (
-                stage not in TERMINAL or stage is Stage.RECHECK_REPLIED
+                stage not in TERMINAL or ended
             )
+            if proposal.repeat and ended:
+                proposal.not_again = (f"复核意见已于 {case.recheck_replied_on} 出具：同一事实和理由"
+                                      "不再受理（第三十六条第三款）")
     return sorted(proposals.values(), key=lambda p: -p.score)[:limit]

@@ -21,7 +21,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import letters
-from records import Case, Letter, RecordsError, Reply, audit, cases, intake, sha256_file, workflow
+from records import (
+    Case,
+    Letter,
+    RecordsError,
+    Reply,
+    audit,
+    cases,
+    intake,
+    kinds,
+    sha256_file,
+    termination,
+    workflow,
+)
 from records.calendar import OutsideCalendar
 from records.models import utcnow
 from web.services.errors import ReplyError
@@ -145,6 +157,26 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
     }
 
 
+def refusal_terms(instance: Instance, letter: Letter, template: str) -> dict[str, Any]:
+    """What a 不予受理告知书 says by default from the matter's kind (the channel of §31 items
+    1-4) or from why the letter is not accepted again (§36 ¶3, §19 ¶3); typed values win."""
+    case = letter.case
+    if template != "non_acceptance" or case is None:
+        return {}
+    with instance.db.session() as session:
+        again = termination.propose(session, case, letter, cases.clock_of(case),
+                                    instance.calendar)
+    if again is not None:
+        return {"reason": again.reason,
+                "legal_basis": f"《信访工作条例》{again.article}：“{again.words}”"}
+    channel = kinds.channel(case.kind, case.sub_kind)
+    if channel:
+        item = kinds.ITEMS[(case.sub_kind or 1) - 1]
+        return {"channel": channel,
+                "legal_basis": f"《信访工作条例》第二十八条第二款、第三十一条第{item}项"}
+    return {}
+
+
 def clock_dates(instance: Instance, letter: Letter, template: str) -> dict[str, Any]:
     """The dates a document states (交办单's 办理期限, 延期告知书's length and new date), from
     the case's own clock (records.cases.document_dates), never counted here."""
@@ -204,7 +236,8 @@ def generate_reply(
         # the issuer's fields are never typed; the clock's dates win over typed ones: a
         # document states the case's real dates
         given = {k: v for k, v in (data or {}).items() if k not in ISSUER_FIELDS}
-        context = {**reply_context(instance, letter, doc_number), **_dates(given),
+        context = {**reply_context(instance, letter, doc_number),
+                   **refusal_terms(instance, letter, template), **_dates(given),
                    **clock_dates(instance, letter, template)}
         context["doc_number"] = doc_number
         _check_data(template, context)

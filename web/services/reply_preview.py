@@ -30,6 +30,7 @@ from web.services.replies import (
     _dates,
     clock_dates,
     document_number,
+    refusal_terms,
     reply_context,
 )
 
@@ -105,7 +106,8 @@ def _text(value: Any) -> str:
 def form_fields(instance: Instance, letter: Letter, template: str,
                 values: Mapping[str, Any] | None = None) -> list[Field]:
     """The form of a template, filled from the records (or from values a user typed)."""
-    known = {**reply_context(instance, letter, ""), **clock_dates(instance, letter, template)}
+    known = {**reply_context(instance, letter, ""), **refusal_terms(instance, letter, template),
+             **clock_dates(instance, letter, template)}
     fields = []
     for name in editable_fields(template):
         value = values.get(name) if values is not None and name in values else known.get(name)

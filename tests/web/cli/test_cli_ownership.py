@@ -68,14 +68,14 @@ def test_assign_accuse_and_the_lists_per_unit_and_leader(instance: Instance, hom
     assert run_json(home, "cases", "--unit", "县自然资源局")["cases"] == []
 
     conflict = run(home, "case", "accuse", late["case_no"], "--unit", "石桥镇人民政府")
-    assert conflict.exit_code == 1 and "the unit it accuses" in conflict.stderr
+    assert conflict.exit_code == 1 and "第三十条第三款" in conflict.stderr
     run_json(home, "case", "assign", late["case_no"], "--unit", "县自然资源局", "--reason",
              "检举件，上提一级")
     run_json(home, "case", "accuse", late["case_no"], "--unit", "石桥镇人民政府", "--person",
              "王建军")
     for unit in ("石桥镇人民政府", "枣树营村委会"):
         refused = run(home, "case", "assign", late["case_no"], "--unit", unit, "--reason", "r")
-        assert refused.exit_code == 1 and "§30" in refused.stderr
+        assert refused.exit_code == 1 and "第三十条第三款" in refused.stderr
     shown = run_json(home, "case", "show", late["case_no"])
     assert shown["unit"] == "县自然资源局" and shown["lead"] is None
     assert shown["accused"] == {"unit": "石桥镇人民政府", "person": "王建军"}

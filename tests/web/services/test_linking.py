@@ -82,3 +82,21 @@ def test_case_propose_command(instance: Instance, home: Path) -> None:
     document = run_json(home, "case", "propose", str(later), "--limit", "2")
     assert document["letter_id"] == later and 1 <= len(document["proposals"]) <= 2
     assert document["proposals"][0]["reasons"]
+
+
+def test_a_letter_to_a_matter_closed_after_its_recheck_is_a_repeat_not_accepted_again(
+        instance: Instance) -> None:
+    """§36 ¶3: a matter closed after 复核 is ended; a follow-up is proposed as a repeat with the
+    article (it was not even called a repeat once the matter was closed)."""
+    originals, follow_ups = repeat_set.build(people=6, follow_ups=1)
+    ids = [_register(instance, w, n) for n, w in enumerate(originals, 1)]
+    with instance.db.session() as session:
+        opened = {w.matter: cases.open_case(session, intake.get_letter(session, i), actor="t")
+                  for w, i in zip(originals, ids, strict=True)}
+        ended = opened[follow_ups[0].matter]
+        ended.status, ended.recheck_replied_on = "closed", dt.date(2026, 3, 1)
+    later = _register(instance, follow_ups[0], 100)
+    [best, *_] = propose_cases(instance, later)
+    assert best.case_id == ended.id and best.repeat
+    assert "第三十六条第三款" in best.not_again
+    assert best.as_dict()["not_again"] == best.not_again

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from records import AuditEvent, Case, Reply, Unit, User, cases, intake
 from records import supervision as supervising
+from records.kinds import KINDS, SUB_KINDS
 from records.models import RECEIPT_BASES
 from records.privacy import mask_personal
 from records.workflow import (
@@ -44,7 +45,7 @@ from web.app.auth import requires, user
 from web.app.files import xlsx_response
 from web.app.views import instance
 from web.services import case_actions, case_clock, case_notes, case_view, labels
-from web.services.access import may_see_case
+from web.services.access import hidden_cases, may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -117,8 +118,9 @@ def _found(session: Any, chosen: dict[str, str]) -> tuple[list[Entry], list[Entr
     me, calendar, today = user(), instance().calendar, instance().today()
     entries = clock_cache(instance().database_url).entries(session, calendar, today)
     text = matching_text(session, chosen["q"]) if chosen["q"] else None
+    hidden = hidden_cases(session, me)  # §30 ¶3: never a case that accuses the reader
     found = [e for e in entries if _matches(e, chosen, me.unit_ids, today)
-             and (text is None or e.case_id in text)]
+             and (text is None or e.case_id in text) and e.case_id not in hidden]
     found.sort(key=Entry.sort_key)
     return found, entries
 
@@ -291,6 +293,8 @@ def _case_page(case_id: int) -> dict[str, Any]:
         people = labels.display_names(session)
         timeline = [_event(e, tz, reg_nos, people) for e in events]
         seen_event = case_actions.last_event_id(session)
+        matter_kind = case_actions.kind_view(case)
+        not_again = case_actions.terminations(inst, session, case)
         actions = case_actions.available(case, me.role) if me.can("act_on_cases") else []
         units = [(u.id, u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
         leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
@@ -306,7 +310,9 @@ def _case_page(case_id: int) -> dict[str, Any]:
             "workflow_actions": set(ACTION_LABELS), "to_unit": case_actions.TO_UNIT,
             "agenda": agenda, "told_ways": TOLD_WAYS, "tells": TELLS,
             "documents": {step: DOCUMENT_LABELS[doc] for step, doc in STEP_DOCUMENTS.items()},
-            "receipt_bases": RECEIPT_BASES, "ratings": cases.SATISFACTION}
+            "receipt_bases": RECEIPT_BASES, "ratings": cases.SATISFACTION,
+            "matter_kind": matter_kind, "not_again": not_again, "kinds": KINDS,
+            "sub_kinds": SUB_KINDS}
 
 
 def _names(session: Any, user_ids: set[int]) -> dict[int, str]:

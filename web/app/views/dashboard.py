@@ -111,7 +111,7 @@ def rows() -> str:
                             part=part, flt=flt)
     found = dashboard.rows_behind(instance(), metric, scope, today, period=period, key=key,
                                   part=part, flt=flt, limit=PAGE_SIZE,
-                                  offset=(page - 1) * PAGE_SIZE)
+                                  offset=(page - 1) * PAGE_SIZE, reader=user())
     return render_template(
         "dashboard/rows.html", about=about, rows=found, total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), metric=metric, first=first, last=last,
