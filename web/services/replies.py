@@ -21,7 +21,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import letters
-from records import Case, Letter, RecordsError, Reply, audit, cases, intake, sha256_file, workflow
+from records import (
+    Case,
+    Letter,
+    RecordsError,
+    Reply,
+    audit,
+    cases,
+    intake,
+    query_codes,
+    sha256_file,
+    workflow,
+)
 from records.calendar import OutsideCalendar
 from records.models import utcnow
 from web.services.errors import ReplyError
@@ -142,7 +153,21 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
         "handling_unit": unit,
         "issue_date": instance.today(),
         "contact_phone": settings["office_phone"],
+        **query_fields(instance, letter),
     }
+
+
+def query_fields(instance: Instance, letter: Letter) -> dict[str, str]:
+    """The query code and page a 受理告知书 prints (§21 ¶2); empty before the case is opened."""
+    code = letter.case.query_code if letter.case else None
+    if not code:
+        return {"query_code": "", "query_url": ""}
+    return {"query_code": query_codes.shown(code), "query_url": query_url(instance)}
+
+
+def query_url(instance: Instance) -> str:
+    """The public query page's address (settings public_url), as the 受理告知书 prints it."""
+    return str(instance.settings["public_url"] or "").rstrip("/") + "/query"
 
 
 def clock_dates(instance: Instance, letter: Letter, template: str) -> dict[str, Any]:
