@@ -80,8 +80,8 @@ def acknowledgement() -> DocxDocument:
           "请你保持通信畅通，配合调查核实。联系电话：{{ contact_phone }}。",
           # §18, §21 ¶2: how the petitioner follows the matter and evaluates it
           "{%p if query_code is defined and query_code %}",
-          "你可以访问{{ query_url }}，凭查询码{{ query_code }}查询该事项的办理进展和已送达的文书，"
-          "并在收到《信访事项处理意见书》后评价办理情况。查询码请妥善保管。",
+          "你可以访问{{ query_url }}，凭查询码{{ query_code }}查询办理进展；收到处理意见书后，"
+          "可在该网页评价办理情况。",
           "{%p endif %}")
     _closing(doc, "特此告知。")
     return doc

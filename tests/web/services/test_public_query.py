@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
+import subprocess
 
 import pytest
 from sqlalchemy import select, update
@@ -15,6 +17,7 @@ from tests.web.public_matters import ID_NUMBER, NAME, OFFICIAL, PHONE, make_matt
 from web.services import case_actions, case_clock, public_query
 from web.services.instance import Instance
 from web.services.public_query import QueryRefused, TooManyTries, evaluate, look_up
+from web.services.replies import generate_reply
 
 HERE, THERE = "203.0.113.7", "198.51.100.9"
 
@@ -144,3 +147,21 @@ def test_the_office_records_a_phone_evaluation_and_renews_a_code(instance: Insta
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "query-code"))
         assert event.actor == "clerk1" and event.detail == {"replaced": True}
         assert renewed["code"].replace("-", "") not in json.dumps(event.detail)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="needs LibreOffice and pdftotext")
+def test_the_acknowledgement_prints_the_code_and_the_page(instance: Instance) -> None:
+    """The 受理告知书 as the petitioner reads it (LibreOffice's PDF, read back by pdftotext)."""
+    matter = make_matter(instance, 1, answered=False)
+    with instance.db.session() as session:
+        letter_id = session.get(Case, matter.case_id).letters[0].id  # type: ignore[union-attr]
+    made = generate_reply(instance, letter_id, "acknowledgement", out_dir=None, actor="clerk1")
+    pdf = made.files["pdf"]
+    assert pdf is not None
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert matter.code in flat and "http://localhost:5000/query" in flat
+    assert "凭查询码" in flat and "评价办理情况" in flat and "查询办理进展" in flat
