@@ -163,7 +163,8 @@ def available(case: Case, role: str) -> list[str]:
         if action in ACTION_LABELS and action not in legal:
             continue
         if action in OTHER_LABELS and terminal and action not in ("resolve", "done"):
-            continue
+            if not (action == "rate" and case.replied_delivered_on):  # 办结 after the answer
+                continue
         shown.append(action)
     return shown
 

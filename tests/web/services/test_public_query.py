@@ -136,6 +136,13 @@ def test_the_office_records_a_phone_evaluation_and_renews_a_code(instance: Insta
     assert seen["evaluation"]["way"] == "电话" and not seen["may_evaluate"]
     assert evaluate(instance, matter.code, "满意", "", HERE)["refusal"]  # once, by any way
 
+    with instance.db.session() as session:  # a matter closed after its answer: still rated
+        closed = session.get(Case, make_matter(instance, 2, answered=True).case_id)
+        assert closed is not None
+        closed.status = "closed"
+        assert "rate" in case_actions.available(closed, "clerk")
+        closed.replied_delivered_on = None
+        assert "rate" not in case_actions.available(closed, "clerk")
     shown = public_query.office_code(instance, matter.case_no, actor="clerk1")
     assert shown["code"] == matter.code and shown["url"].endswith("/query")
     renewed = public_query.office_code(instance, str(matter.case_id), actor="clerk1", new=True)
