@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, kinds
+from records import audit, kinds, query_codes
 from records.calendar import WorkCalendar
 from records.flags import propose_flags
 from records.intake import RecordsError, next_number
@@ -77,6 +77,7 @@ def open_case(session: Session, letter: Letter, *, actor: str, title: str = "") 
         township=letter.township,
         category=letter.category,
         flags=_letter_flags(letter),
+        query_code=query_codes.new_query_code(),  # §21 ¶2: printed on the 受理告知书
     )
     session.add(case)
     session.flush()
@@ -370,17 +371,32 @@ def hearings(session: Session, case: Case) -> list[Hearing]:
 
 
 SATISFACTION = ("满意", "基本满意", "不满意")
+# How an evaluation reached the office: on the public page, or told to a clerk (§21 ¶2).
+SATISFACTION_WAYS = ("网上", "电话", "当面")
 
 
-def rate_satisfaction(session: Session, case: Case, rating: str, *, actor: str) -> None:
-    """The petitioner's own rating of how the matter was handled (满意率)."""
+def rate_satisfaction(session: Session, case: Case, rating: str, *, actor: str,
+                      way: str = "当面", note: str = "", on: dt.date | None = None) -> None:
+    """The petitioner's own rating of how the matter was handled (满意率), given once.
+
+    It opens when the 处理意见书 has reached the petitioner (§35 counts from 收到书面答复之日):
+    the petitioner judges the answer in hand, and 复查/复核 are their own remedy, not a second
+    evaluation."""
     if rating not in SATISFACTION:
-        raise RecordsError(f"rating must be one of {'、'.join(SATISFACTION)}")
-    if Stage(case.status) not in (Stage.REPLIED, Stage.REVIEW_REPLIED, Stage.RECHECK_REPLIED,
-                                  Stage.CLOSED):
-        raise RecordsError("a case is rated only after it has been answered")
-    case.satisfaction = rating
-    audit.record(session, actor, "rate", "case", case.id, rating=rating)
+        raise RecordsError(f"评价须为{'、'.join(SATISFACTION)}之一")
+    if way not in SATISFACTION_WAYS:
+        raise RecordsError(f"评价方式须为{'、'.join(SATISFACTION_WAYS)}之一")
+    if case.replied_delivered_on is None:
+        raise RecordsError("信访处理意见书送达后才能评价（《信访工作条例》第二十一条第二款、"
+                           "第三十五条：自收到书面答复之日起）")
+    if case.satisfaction is not None:
+        given = (f"（{case.satisfaction_way}，{case.satisfaction_on}）" if case.satisfaction_way
+                 else "")
+        raise RecordsError(f"该事项已有评价：{case.satisfaction}{given}，每件事项只评价一次")
+    case.satisfaction, case.satisfaction_way = rating, way
+    case.satisfaction_note = note.strip()[:500] or None
+    case.satisfaction_on = on
+    audit.record(session, actor, "rate", "case", case.id, rating=rating, way=way)
 
 
 # ---------------------------------------------------------------- the kind of matter (§§29-31)

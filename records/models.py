@@ -173,6 +173,12 @@ class Case(Base):
     # The kind of matter (records.kinds, §§29-31): NULL is 未分类 until a clerk sets it.
     kind: Mapped[str | None] = mapped_column(String(8))  # 建议意见 / 检举控告 / 申诉求决
     sub_kind: Mapped[int | None] = mapped_column(Integer)  # 申诉求决: §31's item, 1 to 6
+    # §18, §21 ¶2: the petitioner's own view. The query code (records.query_codes) opens the
+    # public page; the evaluation says how it was given (网上 / 电话 / 当面), when, and a note.
+    query_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    satisfaction_way: Mapped[str | None] = mapped_column(String(8))
+    satisfaction_note: Mapped[str | None] = mapped_column(Text)
+    satisfaction_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -440,6 +446,17 @@ class LoginAttempt(Base):
     # Refused unchecked while the name or address was made to wait: kept for the admin's list,
     # never counted as a failure (so waiting out a delay is not made longer by knocking).
     delayed: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+
+
+class PublicQuery(Base):
+    """Every try on the public query page, kept to limit wrong codes per address (§21 ¶2)."""
+
+    __tablename__ = "public_query"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))  # None: a wrong code
+    limited: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
 
 class Category(Base):

@@ -172,7 +172,8 @@ RATE_TERMS: dict[str, tuple[str, str, str]] = {
         "case.accepted_on、extension_days（经批准）、case.replied_on"),
     "satisfaction": (
         "其中满意或基本满意的", "统计期内收信、信访人作出评价的事项",
-        "case.satisfaction（登记的评价）"),
+        "case.satisfaction（信访人的评价，每件一次：网上查询页面自评，或电话、当面告知后登记，"
+        "方式见 case.satisfaction_way）"),
     "settled_locally": (
         "其中由乡镇、村、组承办且未请求复查复核的", "统计期内收信、已答复的事项",
         "unit.level、case.review_requested_on、recheck_requested_on"),

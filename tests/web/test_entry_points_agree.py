@@ -121,3 +121,45 @@ def test_a_handler_sees_id_numbers_masked_on_the_page_and_through_the_api(
     assert record.status_code == 200 and "韩秋菊" in record.get_json()["text"]
     for shown in (page.get_data(as_text=True), record.get_data(as_text=True)):
         assert ID_HAN not in shown and ID_HAN[:6] in shown  # the region stays, the birth goes
+
+
+def test_the_query_code_and_a_phone_evaluation_agree_on_the_page_the_api_and_the_cli(
+        home: Path) -> None:
+    """§21 ¶2: one code per matter, whichever door the office uses; the API renews it and
+    records a phone evaluation as the CLI and the page do; a handler may not read it."""
+    from tests.web.public_matters import make_matter
+    from tests.web.signin import add_users
+
+    with Instance(home) as instance:
+        instance.create()
+    add_users(home)
+    with Instance(home) as instance:
+        matter = make_matter(instance, 1, answered=True)
+    app = create_app({"HUIYIN_HOME": str(home), "TESTING": True})
+    page = sign_in(app.test_client(), "clerk1").get(f"/cases/{matter.case_id}")
+    assert matter.code in page.get_data(as_text=True)
+    api = app.test_client()
+
+    def bearer(username: str) -> dict[str, str]:
+        token = api.post("/api/v1/token", json={"username": username, "password": PASSWORD})
+        return {"Authorization": f"Bearer {token.get_json()['token']}"}
+
+    clerk = bearer("clerk1")
+    url = f"/api/v1/cases/{matter.case_id}/query-code"
+    assert api.get(url, headers=clerk).get_json()["code"] == matter.code
+    assert run_json(home, "case", "code", matter.case_no)["code"] == matter.code
+    assert api.get(url, headers=bearer("handler1")).status_code == 403
+    assert api.get("/api/v1/cases/999/query-code", headers=clerk).status_code == 404
+    renewed = api.post(url, headers=clerk).get_json()["code"]
+    assert renewed != matter.code
+    assert run_json(home, "case", "code", matter.case_no)["code"] == renewed
+    case = api.get(f"/api/v1/cases/{matter.case_id}", headers=clerk).get_json()
+    rated = api.post(f"/api/v1/cases/{matter.case_id}/actions/rate", headers=clerk,
+                     json={"version": case["version"], "rating": "满意", "way": "电话",
+                           "note": "电话回访"})
+    assert rated.status_code == 200 and "电话" in rated.get_json()["message"]
+    again = run(home, "case", "rate", matter.case_no, "满意", "--way", "当面")
+    assert again.exit_code == 1 and "只评价一次" in again.stderr
+    shown = sign_in(app.test_client(), "leader1").get(f"/cases/{matter.case_id}")
+    assert "满意（电话" in shown.get_data(as_text=True) and renewed in shown.get_data(
+        as_text=True)

@@ -29,13 +29,14 @@ from web.services.settings import trusted_proxies
 
 # One blueprint per area of the working day; each module web/views/AREA.py has `bp`.
 AREAS = ("auth", "letters", "intake", "review", "cases", "replies", "dashboard", "admin", "api",
-         "verify")
+         "verify", "query")
 # Everything else needs a signed-in user (on the API: a bearer token, see web.app.auth).
 # Loggers whose lines may carry a file name or a query: ID and phone numbers masked there.
 MASKED_LOGGERS = ("huiyin", "huiyin.worker", "huiyin.serve", "gunicorn.error", "waitress",
                   "werkzeug", "web.app")
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "verify.by_code", "verify.upload",
-                              "api.token", "api.openapi", "api.docs"})
+                              "api.token", "api.openapi", "api.docs",
+                              "query.ask", "query.evaluate"})  # the petitioner's page (§21 ¶2)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

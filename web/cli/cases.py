@@ -34,7 +34,7 @@ from web.cli.common import (
     json_option,
     pass_ctx,
 )
-from web.services import case_actions, case_clock
+from web.services import case_actions, case_clock, public_query
 from web.services.access import CONSOLE
 from web.services.case_actions import Outcome
 from web.services.case_view import case_row, jsonable
@@ -323,13 +323,18 @@ def hearing_dict(hearing: Hearing) -> dict[str, Any]:
 @case_group.command("rate")
 @click.argument("case_ref")
 @click.argument("rating", type=click.Choice(cases.SATISFACTION))
+@click.option("--way", type=click.Choice(case_actions.OFFICE_RATING_WAYS), required=True,
+              help="How the petitioner gave it (网上 is the query page's own).")
+@click.option("--note", default="", help="The petitioner's words, if any.")
 @json_option
 @pass_ctx
-def rate(ctx: CliContext, case_ref: str, rating: str, as_json: bool) -> None:
+def rate(ctx: CliContext, case_ref: str, rating: str, way: str, note: str,
+         as_json: bool) -> None:
     """Record the petitioner's evaluation of an answered matter (满意率 counts only these)."""
     instance = ctx.instance()
-    outcome = _act(instance, case_ref, "rate", rating=rating)
-    document = {"case_id": outcome.case_id, "rating": rating, "message": outcome.message}
+    outcome = _act(instance, case_ref, "rate", rating=rating, way=way, note=note)
+    document = {"case_id": outcome.case_id, "rating": rating, "way": way,
+                "message": outcome.message}
     emit(as_json, document, lambda: click.echo(outcome.message))
 
 
@@ -363,6 +368,16 @@ def not_again(ctx: CliContext, case_ref: str, letter: str, on: dt.datetime | Non
     outcome = _act(instance, case_ref, "not_accept_letter", letter=letter, on=_iso(on))
     document = {"case_id": outcome.case_id, **outcome.details, "message": outcome.message}
     emit(as_json, document, lambda: click.echo(outcome.message))
+
+
+@case_group.command("code")
+@click.option("--new", "new", is_flag=True,
+              help="Make a new code; the old one stops working (audited).")
+def code_command(ctx: CliContext, case_ref: str, new: bool, as_json: bool) -> None:
+    """The petitioner's query code of a matter, to read out by phone (§21 ¶2)."""
+    done = public_query.office_code(ctx.instance(), case_ref, actor=ACTOR, new=new)
+    emit(as_json, done, lambda: click.echo(f"{done['case_no']}  查询码 {done['code']}  "
+                                           f"查询网址 {done['url']}"))
 
 
 @case_group.command("flag")

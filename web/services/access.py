@@ -33,6 +33,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"clerk", "handler", "leader", "admin"}),
     "admin": frozenset({"admin"}),
     "confirm_roles": frozenset({"leader"}),  # an admin's grant of a letter-reading role
+    "query_codes": frozenset({"clerk", "leader"}),  # read out / renew a petitioner's query code
 }
 
 # Password guessing is slowed, never locked: after a few free failures each further one makes

@@ -80,6 +80,8 @@ OTHER_LABELS = {"owner": "指定承办单位、包案领导", "hearing": "听证
                 "rate": "登记信访人评价", "classify": "确定事项类别",
                 "not_accept_letter": "再次来信不予受理"}
 LABELS = {**ACTION_LABELS, "transfer": "转送", "assign": "交办", **OTHER_LABELS}
+# How a petitioner's evaluation reaches the office ("网上" comes only through the query page).
+OFFICE_RATING_WAYS = tuple(w for w in cases.SATISFACTION_WAYS if w != "网上")
 # Workflow actions that send the case to a unit: the unit is chosen in the same form.
 TO_UNIT = ("transfer", "assign")
 # Actions that change what the search index holds for the case's letters (status, unit).
@@ -174,7 +176,8 @@ def available(case: Case, role: str) -> list[str]:
         if action in ACTION_LABELS and action not in legal:
             continue
         if action in OTHER_LABELS and terminal and action not in ("resolve", "done"):
-            continue
+            if not (action == "rate" and case.replied_delivered_on):  # 办结 after the answer
+                continue
         shown.append(action)
     return shown
 
@@ -438,10 +441,16 @@ def _other(instance: Instance, session: Session, case: Case, action: str,
                                basis=(form.get("basis") or "").strip(),
                                reason=_text(form, "reason", "理由"), actor=actor)
         return f"收信日期已更正为 {done['received_on']}（{done['basis']}）", done
-    if action == "rate":
+    if action == "rate":  # the office records an evaluation given by phone or in person
         rating = (form.get("rating") or "").strip()
-        cases.rate_satisfaction(session, case, rating, actor=actor)
-        return f"已登记信访人评价：{rating}", {}
+        way = (form.get("way") or "").strip()
+        if way not in OFFICE_RATING_WAYS:
+            raise ActionError(f"请选择信访人评价的方式：{'、'.join(OFFICE_RATING_WAYS)}"
+                              "（网上评价由信访人在查询页面自行作出）")
+        cases.rate_satisfaction(session, case, rating, actor=actor, way=way,
+                                note=_text(form, "note", "评价意见", required=False),
+                                on=instance.today())
+        return f"已登记信访人评价：{rating}（{way}）", {"rating": rating, "way": way}
     if action == "flag":
         current = set(case.flags)
         if "add" in form or "remove" in form:  # the command line names the changes

@@ -23,6 +23,7 @@ EVENT_LABELS = {
     "joint-meeting": "联席会议", "supervise-reminder": "催办", "supervise-note": "督办记录",
     "supervise-escalation": "挂牌督办", "supervision-resolved": "督办办结",
     "instruction": "领导批示", "instruction-action-done": "批示事项落实", "rate": "满意度评价",
+    "query-code": "重新生成查询码",
     "register": "来信登记", "read": "阅览", "write-down": "记录来访来电",
     "link-petitioner": "确认信访人", "unlink-petitioner": "移除信访人",
     "confirm": "确认登记信息", "review": "校对", "ingest-failed": "识别失败",

@@ -30,6 +30,7 @@ from records import (
     cases,
     intake,
     kinds,
+    query_codes,
     sha256_file,
     termination,
     workflow,
@@ -154,6 +155,7 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
         "handling_unit": unit,
         "issue_date": instance.today(),
         "contact_phone": settings["office_phone"],
+        **query_fields(instance, letter),
     }
 
 
@@ -175,6 +177,19 @@ def refusal_terms(instance: Instance, letter: Letter, template: str) -> dict[str
         return {"channel": channel,
                 "legal_basis": f"《信访工作条例》第二十八条第二款、第三十一条第{item}项"}
     return {}
+
+
+def query_fields(instance: Instance, letter: Letter) -> dict[str, str]:
+    """The query code and page a 受理告知书 prints (§21 ¶2); empty before the case is opened."""
+    code = letter.case.query_code if letter.case else None
+    if not code:
+        return {"query_code": "", "query_url": ""}
+    return {"query_code": query_codes.shown(code), "query_url": query_url(instance)}
+
+
+def query_url(instance: Instance) -> str:
+    """The public query page's address (settings public_url), as the 受理告知书 prints it."""
+    return str(instance.settings["public_url"] or "").rstrip("/") + "/query"
 
 
 def clock_dates(instance: Instance, letter: Letter, template: str) -> dict[str, Any]:

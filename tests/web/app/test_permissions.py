@@ -54,6 +54,12 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.dashboard_figures": EVERYONE, "api.rates": EVERYONE, "api.logout": EVERYONE,
     "admin.pending": {"leader"}, "admin.confirm_role": {"leader"},  # a leader confirms roles
 }
+# §21 ¶2: the petitioner's query page is public; the office (clerk, leader) reads out and renews
+# the code, never a handler (the unit) or the admin.
+EXPECTED.update({"query.ask": PUBLIC, "query.evaluate": PUBLIC,
+                 "cases.renew_query_code": {"clerk", "leader"},
+                 "api.query_code": {"clerk", "leader"},
+                 "api.renew_query_code": {"clerk", "leader"}})
 ADMIN_ONLY = "admin."  # every administration route is for the admin alone
 
 # Values for the URL parameters: records made by the fixture (the handler's unit owns them).

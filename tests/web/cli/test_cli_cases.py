@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from records import intake
@@ -134,8 +135,20 @@ def test_the_petitioners_evaluation_is_recorded_after_the_answer(instance: Insta
 
         found = cases.get_case(session, case["case_no"])
         found.status, found.replied_on = "replied", instance.today()
-    refused = run(home, "case", "rate", other["case_no"], "满意")
-    assert refused.exit_code == 1
-    run_json(home, "case", "rate", case["case_no"], "基本满意")
+        found.replied_delivered_on = instance.today()
+    refused = run(home, "case", "rate", other["case_no"], "满意", "--way", "电话")
+    assert refused.exit_code == 1 and "送达后才能评价" in refused.stderr
+    assert run(home, "case", "rate", case["case_no"], "满意", "--way", "网上").exit_code == 2
+    rated = run_json(home, "case", "rate", case["case_no"], "基本满意", "--way", "电话",
+                     "--note", "电话回访")
+    assert rated["way"] == "电话"
+    again = run(home, "case", "rate", case["case_no"], "满意", "--way", "当面")
+    assert again.exit_code == 1 and "只评价一次" in again.stderr
+    code = run_json(home, "case", "code", case["case_no"])
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code["code"])
+    assert run_json(home, "case", "code", case["case_no"])["code"] == code["code"]
+    renewed = run_json(home, "case", "code", case["case_no"], "--new")
+    assert renewed["code"] != code["code"] and renewed["url"].endswith("/query")
+    assert renewed["code"] in run(home, "case", "code", case["case_no"]).output
     rates = {r["key"]: r for r in run_json(home, "stats")["groups"]["全部"]}
     assert (rates["satisfaction"]["numerator"], rates["satisfaction"]["denominator"]) == (1, 1)

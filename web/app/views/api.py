@@ -31,6 +31,7 @@ from web.services import (
     dashboard,
     letter_search,
     letter_view,
+    public_query,
     review,
 )
 from web.services import intake as intake_files
@@ -391,6 +392,25 @@ def case_action(case_id: int, action: str) -> Any:
         return {"error": str(e), "status": 422}, 422
     return {"case_id": outcome.case_id, "action": outcome.action, "message": outcome.message,
             "version": outcome.version, "stage": outcome.stage}
+
+
+@route("/cases/<int:case_id>/query-code", "GET", "query_codes", "信访人查询码（办公室读给信访人）")
+def query_code(case_id: int) -> Any:
+    """The petitioner's query code of a matter and the public page's address (§21 ¶2)."""
+    return _office_code(case_id, new=False)
+
+
+@route("/cases/<int:case_id>/query-code", "POST", "query_codes", "重新生成查询码（原码作废）")
+def renew_query_code(case_id: int) -> Any:
+    """A new query code; the old one stops working at once (audited)."""
+    return _office_code(case_id, new=True)
+
+
+def _office_code(case_id: int, *, new: bool) -> Any:
+    try:
+        return public_query.office_code(instance(), case_id, actor=user().username, new=new)
+    except RecordsError:
+        abort(404)
 
 
 @route("/dashboard", "GET", "dashboard", "工作台的数字（未答复、将到期、已超期、各项比率）")

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from records import AuditEvent, Case, Reply, Unit, User, cases, intake
+from records import AuditEvent, Case, Reply, Unit, User, cases, intake, query_codes
 from records import supervision as supervising
 from records.kinds import KINDS, SUB_KINDS
 from records.models import RECEIPT_BASES
@@ -44,9 +44,10 @@ from records.workflow import (
 from web.app.auth import requires, user
 from web.app.files import xlsx_response
 from web.app.views import instance
-from web.services import case_actions, case_clock, case_notes, case_view, labels
+from web.services import case_actions, case_clock, case_notes, case_view, labels, public_query
 from web.services.access import hidden_cases, may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
+from web.services.replies import query_url
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PER_PAGE = 50
@@ -179,6 +180,15 @@ def attachment(case_id: int, note_id: int) -> Response:
     return response
 
 
+@bp.post("/<int:case_id>/query-code")
+@requires("query_codes")
+def renew_query_code(case_id: int) -> Response:
+    """A new query code for the petitioner (the old one stops working; audited)."""
+    done = public_query.office_code(instance(), case_id, actor=user().username, new=True)
+    flash(f"已生成新的查询码 {done['code']}，原查询码已作废：请告知信访人")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="query-code"), code=303)
+
+
 @bp.post("/<int:case_id>/actions/<action>")
 @requires("act_on_cases")
 def act(case_id: int, action: str) -> Response | tuple[str, int]:
@@ -262,6 +272,11 @@ def _case_page(case_id: int) -> dict[str, Any]:
             extension_days=case.extension_days, paused_days=case.paused_days,
             satisfaction=case.satisfaction, category=case.category, version=case.version,
         )
+        row.update(  # §21 ¶2: the petitioner's code (read out by the office) and evaluation
+            query_code=query_codes.shown(case.query_code)
+            if case.query_code and me.can("query_codes") else None,
+            satisfaction_way=case.satisfaction_way, satisfaction_note=case.satisfaction_note,
+            satisfaction_on=case.satisfaction_on)
         agenda = case_clock.agenda_dict(inst, case, roles=case_actions.ACTION_ROLES,
                                         role=me.role)
         clocks = agenda["deadlines"]
@@ -312,7 +327,9 @@ def _case_page(case_id: int) -> dict[str, Any]:
             "documents": {step: DOCUMENT_LABELS[doc] for step, doc in STEP_DOCUMENTS.items()},
             "receipt_bases": RECEIPT_BASES, "ratings": cases.SATISFACTION,
             "matter_kind": matter_kind, "not_again": not_again, "kinds": KINDS,
-            "sub_kinds": SUB_KINDS}
+            "sub_kinds": SUB_KINDS,
+            "rating_ways": case_actions.OFFICE_RATING_WAYS,
+            "query_url": query_url(inst), "may_renew_code": me.can("query_codes")}
 
 
 def _names(session: Any, user_ids: set[int]) -> dict[int, str]:
