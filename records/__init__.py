@@ -8,11 +8,14 @@ from records import (
     cases,
     flags,
     intake,
+    receptions,
     routing,
+    settlements,
     stats,
     supervision,
     tasks,
     units,
+    urgency,
     workflow,
 )
 from records.audit import AuditLogIsAppendOnly
@@ -39,9 +42,12 @@ from records.models import (
     PageEdit,
     Petitioner,
     Place,
+    ReceptionDay,
     Reply,
+    Settlement,
     Task,
     Unit,
+    UrgentReport,
     User,
 )
 from records.privacy import mask_id_numbers
@@ -91,4 +97,11 @@ __all__ = [
     "sha256_file",
     "workflow",
     "sqlite_url",
+    # 领导接待日, 调解/和解 (§33), 重大紧急 (§25)
+    "ReceptionDay",
+    "Settlement",
+    "UrgentReport",
+    "receptions",
+    "settlements",
+    "urgency",
 ]

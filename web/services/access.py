@@ -33,6 +33,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "dashboard": frozenset({"clerk", "handler", "leader", "admin"}),
     "admin": frozenset({"admin"}),
     "confirm_roles": frozenset({"leader"}),  # an admin's grant of a letter-reading role
+    # 来访、来电、信箱、网上 written down by the office, and its 领导接待日 (clerk and above)
+    "register_visits": frozenset({"clerk", "leader"}),
 }
 
 # Password guessing is slowed, never locked: after a few free failures each further one makes

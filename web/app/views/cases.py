@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from records import AuditEvent, Case, Reply, Unit, User, cases, intake
+from records import AuditEvent, Case, Reply, Unit, User, cases, intake, settlements
 from records import supervision as supervising
 from records.models import RECEIPT_BASES
 from records.privacy import mask_personal
@@ -43,7 +43,8 @@ from records.workflow import (
 from web.app.auth import requires, user
 from web.app.files import xlsx_response
 from web.app.views import instance
-from web.services import case_actions, case_clock, case_notes, case_view, labels
+from web.services import case_actions, case_clock, case_notes, case_view, labels, settlement
+from web.services import urgent as urgent_matters
 from web.services.access import may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
 
@@ -190,11 +191,14 @@ def act(case_id: int, action: str) -> Response | tuple[str, int]:
     if not version.isdigit():
         abort(400, description="表单缺少事项版本号，请刷新页面后重试")
     seen = request.form.get("seen_event", "")
+    file = request.files.get("file")  # the signed 协议书 of 调解/和解
     try:
         outcome = case_actions.act(instance(), case_id, action, request.form,
                                    actor=me.username, role=me.role,
                                    expected_version=int(version),
-                                   seen_event=int(seen) if seen.isdigit() else None)
+                                   seen_event=int(seen) if seen.isdigit() else None,
+                                   upload=(file.filename, file.stream)
+                                   if file and file.filename else None)
     except case_actions.StaleCase as e:
         page = _case_page(case_id)
         changes = [_event(ev, instance().settings["timezone"]) for ev in e.changes]
@@ -291,6 +295,8 @@ def _case_page(case_id: int) -> dict[str, Any]:
         people = labels.display_names(session)
         timeline = [_event(e, tz, reg_nos, people) for e in events]
         seen_event = case_actions.last_event_id(session)
+        settled = settlement.settlement_dict(session, case)  # §33
+        urgent = urgent_matters.urgent_of(session, case)  # §25
         actions = case_actions.available(case, me.role) if me.can("act_on_cases") else []
         units = [(u.id, u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
         leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
@@ -306,7 +312,9 @@ def _case_page(case_id: int) -> dict[str, Any]:
             "workflow_actions": set(ACTION_LABELS), "to_unit": case_actions.TO_UNIT,
             "agenda": agenda, "told_ways": TOLD_WAYS, "tells": TELLS,
             "documents": {step: DOCUMENT_LABELS[doc] for step, doc in STEP_DOCUMENTS.items()},
-            "receipt_bases": RECEIPT_BASES, "ratings": cases.SATISFACTION}
+            "receipt_bases": RECEIPT_BASES, "ratings": cases.SATISFACTION,
+            "settlement": settled, "settlement_kinds": settlements.KINDS, "urgent": urgent,
+            "urgent_recipients": urgent_matters.RECIPIENTS, "urgent_ways": urgent_matters.WAYS}
 
 
 def _names(session: Any, user_ids: set[int]) -> dict[int, str]:
