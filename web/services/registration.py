@@ -13,7 +13,9 @@ import hashlib
 import io
 from collections.abc import Callable, Mapping
 
-from records import CHANNELS, RecordsError, intake, receptions
+from sqlalchemy import select
+
+from records import CHANNELS, Petitioner, RecordsError, intake, receptions
 from records.models import ADDRESSED_LEVELS, RECEIPT_BASES, utcnow
 from web.services.dates import DateError, parse_day
 from web.services.errors import ServiceError
@@ -101,6 +103,8 @@ def register_written(instance: Instance, *, channel: str, text: str, name: str,
         raise RegistrationError(f"收件日期 {received_on} 在今天（{today}）之后", "received_on")
     if reception_id is not None:
         _check_reception(instance, reception_id, channel, received_on)
+    if id_number:
+        _check_same_person(instance, id_number, name)
     data = original_record(channel, utcnow(), received_on, name, phone, township, text)
     sha256 = instance.blobs.put_stream(io.BytesIO(data), expected=hashlib.sha256(data).hexdigest())
     with instance.db.session() as session:
@@ -135,6 +139,18 @@ def _checked(value: str | None, normalize: Callable[[str], str], field: str) -> 
         return normalize(value or "") or None
     except ReviewError as e:
         raise RegistrationError(str(e), field) from None
+
+
+def _check_same_person(instance: Instance, id_number: str, name: str) -> None:
+    """An ID number already on file is that person: a different name is a slip to correct
+    (else the visit would be filed under the other name, as attach_petitioner keeps one
+    person per ID number)."""
+    with instance.db.session() as session:
+        known = session.scalars(select(Petitioner.name).where(
+            Petitioner.id_number == id_number)).first()
+    if known is not None and known != name:
+        raise RegistrationError(f"身份证号 {id_number} 已登记为“{known}”，与所填姓名“{name}”"
+                                "不符：请核对姓名或身份证号", "id_number")
 
 
 def _check_reception(instance: Instance, reception_id: int, channel: str,

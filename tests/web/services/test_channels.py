@@ -45,15 +45,17 @@ def _form(**changes: str) -> dict[str, str]:
     ({"received_basis": "邮戳?"}, "received_basis", "依据"),
     ({"channel": "fax"}, "channel", "渠道"),
     ({"reception_id": "99"}, "reception_id", "没有编号为 99 的接待日"),
+    ({"name": "韩秋"}, "id_number", "已登记为“韩秋菊”"),
 ])
 def test_a_refusal_names_its_field(instance: Instance, changes: dict[str, str], field: str,
                                    words: str) -> None:
     _office(instance)
+    register_form(instance, _form(), actor="clerk1")  # 韩秋菊's ID number is on file
     with pytest.raises(RegistrationError, match=words) as refused:
         register_form(instance, _form(**changes), actor="clerk1")
     assert refused.value.field == field
     with instance.db.session() as session:
-        assert session.scalar(select(Letter.id)) is None  # nothing stored
+        assert len(session.scalars(select(Letter.id)).all()) == 1  # nothing more stored
 
 
 def test_a_visit_is_kept_like_a_letter_with_its_basis_and_reception_day(
