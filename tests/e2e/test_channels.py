@@ -1,5 +1,6 @@
 """登记来访 in Chromium against the real server: a refusal shown at its field, then a visit
-received on a 领导接待日 registered end to end (the letter's page, the day's page)."""
+received on a 领导接待日 registered end to end (the letter's page, the day's page); and a case
+marked 重大紧急 and settled by a signed 调解协议书 from its page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import shot, sign_in
+from web.services import case_actions
+from web.services.instance import Instance
+from web.services.registration import register_written
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -57,3 +61,46 @@ def test_a_visit_is_registered_from_the_page_after_a_refusal_at_its_field(
     page.click("table.plain a >> nth=0")
     expect(page.locator("section[aria-label=接待的来访]")).to_contain_text("苗翠兰")
     shot(page, "reception-day")
+
+
+def test_a_case_is_marked_urgent_then_settled_from_its_page(page: Page, e2e_home: Path) -> None:
+    with Instance(e2e_home) as instance:
+        letter_id = register_written(instance, channel="phone", name="卢振东",
+                                     text="工地拖欠农民工工资十八万元，工人准备去县政府门口聚集。",
+                                     actor="clerk1")
+        case_id = case_actions.open_case(instance, letter_id, actor="clerk1")
+        case_actions.act_on(instance, case_id, "accept", {"told": "电话告知", "note": "已电话告知"},
+                            actor="clerk1", role="clerk")
+        today = instance.today()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, "clerk1")
+    page.goto(f"/cases/{case_id}")
+    page.locator("summary", has_text="重大紧急：标记、报告").click()
+    form = page.locator(f"form[action='/cases/{case_id}/actions/urgent']")
+    form.locator("input[name=reason]").fill("二十余名工人拟到县政府聚集")
+    form.locator("select[name=recipient]").select_option("本级党委和政府")
+    form.locator("input[name=person]").fill("县委办公室")
+    form.locator("select[name=how]").select_option("电话")
+    form.locator("input[name=told_at]").fill(f"{today}T08:30")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").press("Enter")
+    box = page.locator("section[aria-label=重大紧急]")
+    expect(box).to_contain_text("已报告本级党委和政府（县委办公室）")
+    expect(box).to_contain_text("尚未报告：相关主管部门")
+    shot(page, "urgent")
+    page.locator("summary", has_text="调解、和解（协议书）").click()
+    settle = page.locator(f"form[action='/cases/{case_id}/actions/settle']")
+    settle.locator("select[name=kind]").select_option("调解")
+    settle.locator("textarea[name=parties]").fill("卢振东等 23 名工人\n城关镇某建筑公司")
+    settle.locator("textarea[name=terms]").fill("公司于十日内付清工资十八万元。")
+    scan = e2e_home.parent / "调解协议书.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    settle.locator("input[name=file]").set_input_files(scan)
+    shot(page, "settle-form")
+    with page.expect_navigation():
+        settle.locator("button[type=submit]").press("Enter")
+    expect(page.locator("h1 .stage")).to_have_text("已办结")
+    expect(page.locator("section[aria-label=协议书]")).to_contain_text("城关镇某建筑公司")
+    shot(page, "settled")
+    page.goto("/urgent/")
+    expect(page.locator("main")).not_to_contain_text("二十余名工人")  # ended: off the list

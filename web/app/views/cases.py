@@ -296,7 +296,7 @@ def _case_page(case_id: int) -> dict[str, Any]:
         timeline = [_event(e, tz, reg_nos, people) for e in events]
         seen_event = case_actions.last_event_id(session)
         settled = settlement.settlement_dict(session, case)  # §33
-        urgent = urgent_matters.urgent_of(session, case)  # §25
+        urgent = urgent_matters.urgent_of(session, case, tz)  # §25
         actions = case_actions.available(case, me.role) if me.can("act_on_cases") else []
         units = [(u.id, u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
         leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
