@@ -106,7 +106,7 @@ def _populate(db: Database) -> None:
                             expires_at=dt.datetime(2026, 1, 1, 8, 0))])
         # 领导接待日 with its visit, 重大紧急 (§25), and a settled matter (§33)
         visit = intake.register_letter(
-            s, sha256="e" * 64, source_name="visit-1.txt", media_type="text/plain",
+            s, sha256="c" * 64, source_name="visit-1.txt", media_type="text/plain",
             size_bytes=120, received_on=dt.date(2025, 12, 29), actor="clerk1", channel="visit")
         day = receptions.add_reception(s, held_on=dt.date(2025, 12, 29),
                                        leader=s.get_one(User, lead_id), place="县信访局接待大厅",
@@ -195,7 +195,7 @@ def test_an_office_moves_from_sqlite_to_postgresql(office: Instance, target_url:
                 s, sha256="e" * 64, source_name="new.jpg", media_type="image/jpeg",
                 size_bytes=1, received_on=dt.date(2025, 12, 31), actor="clerk1")
             assert letter.id == (top or 0) + 1
-            assert letter.reg_no == "2025-000242"
+            assert letter.reg_no == "2025-000243"
             assert units.add_unit(s, "新单位", actor="admin").id > 0
             replies = s.scalars(select(Reply).order_by(Reply.id)).all()
             assert replies[0].superseded_by_id == replies[1].id
