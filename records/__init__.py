@@ -10,12 +10,15 @@ from records import (
     intake,
     kinds,
     query_codes,
+    receptions,
     routing,
+    settlements,
     stats,
     supervision,
     tasks,
     termination,
     units,
+    urgency,
     workflow,
 )
 from records.audit import AuditLogIsAppendOnly
@@ -43,9 +46,12 @@ from records.models import (
     Petitioner,
     Place,
     PublicQuery,
+    ReceptionDay,
     Reply,
+    Settlement,
     Task,
     Unit,
+    UrgentReport,
     User,
 )
 from records.privacy import mask_id_numbers
@@ -99,4 +105,11 @@ __all__ = [
     "sha256_file",
     "workflow",
     "sqlite_url",
+    # 领导接待日, 调解/和解 (§33), 重大紧急 (§25)
+    "ReceptionDay",
+    "Settlement",
+    "UrgentReport",
+    "receptions",
+    "settlements",
+    "urgency",
 ]

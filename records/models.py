@@ -51,7 +51,8 @@ CHANNELS = ("letter", "visit", "phone", "mailbox", "online")
 # organ's own level or the one above; going further is 越级), lowest first.
 ADDRESSED_LEVELS = ("group", "village", "township", "county", "city", "province", "national")
 # Where the receipt date (收信日期) was read from; the scan day is the default.
-RECEIPT_BASES = ("扫描日期", "邮戳", "收文章", "来访登记")
+# 来电登记 and 网上登记: the day a call was taken or an online item (领导信箱, 网上信访) arrived.
+RECEIPT_BASES = ("扫描日期", "邮戳", "收文章", "来访登记", "来电登记", "网上登记")
 # 听证 pauses the handling clock; 联席会议 is recorded but does not.
 MEETING_KINDS = ("hearing", "joint_meeting")
 
@@ -476,3 +477,60 @@ class Place(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     township: Mapped[str] = mapped_column(String(64))
     village: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+# ------------------------------------------------------------------ channels, §25, §33
+
+class ReceptionDay(Base):
+    """领导接待日 (§18 ¶2: 定期接待群众来访): which leader received petitioners, when and where."""
+
+    __tablename__ = "reception_day"
+    __table_args__ = (UniqueConstraint("held_on", "leader_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    place: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReceptionVisit(Base):
+    """A visit received on a 领导接待日: the letter the clerk registered for it."""
+
+    __tablename__ = "reception_visit"
+    reception_id: Mapped[int] = mapped_column(ForeignKey("reception_day.id"), primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), primary_key=True,
+                                           unique=True)
+
+
+class Settlement(Base):
+    """调解协议书 or 和解协议书 (§33): the agreement that ended a matter, its signed copy kept
+    as a case note's file (web.services.case_notes serves it)."""
+
+    __tablename__ = "settlement"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))  # 调解 / 和解
+    parties: Mapped[list[Any]] = mapped_column(default=list)
+    terms: Mapped[str] = mapped_column(Text)
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    note_id: Mapped[int] = mapped_column(ForeignKey("case_note.id"))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UrgentReport(Base):
+    """重大、紧急 (§25): a case marked so, and each report of it (to whom, when, how); a row
+    with no recipient marks the case without a report yet."""
+
+    __tablename__ = "urgent_report"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recipient: Mapped[str] = mapped_column(String(32), default="")  # urgency.RECIPIENTS
+    person: Mapped[str] = mapped_column(String(64), default="")  # the leader or office told
+    how: Mapped[str] = mapped_column(String(16), default="")  # urgency.WAYS
+    told_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -348,5 +348,6 @@ for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_comma
                 cli_index.reindex, cli_cases.cases_command, cli_cases.case_group,
                 cli_cases.stats_command, cli_cases.supervision_command, cli_units.unit_group,
                 cli_units.user_group, cli_units.route_group, cli_register.register,
+                cli_register.reception_group,
                 cli_backup.backup, cli_backup.restore, cli_migrate.migrate_db, bench):
     main.add_command(command)

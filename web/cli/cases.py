@@ -19,6 +19,7 @@ from records import (
     cases,
     intake,
     kinds,
+    settlements,
     units,
 )
 from records import supervision as supervising
@@ -35,10 +36,11 @@ from web.cli.common import (
     pass_ctx,
 )
 from web.services import case_actions, case_clock, public_query
-from web.services.access import CONSOLE
+from web.services.access import CONSOLE, console
 from web.services.case_actions import Outcome
 from web.services.case_view import case_row, jsonable
 from web.services.instance import Instance
+from web.services.urgent import RECIPIENTS, WAYS, urgent_list
 
 
 def case_summary(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str, Any]:
@@ -53,13 +55,18 @@ def case_summary(case: Case, calendar: WorkCalendar, today: dt.date) -> dict[str
 @click.option("--unit", default=None, help="Only cases handled by this unit (督办 per unit).")
 @click.option("--lead", default=None, metavar="USER",
               help="Only cases of this responsible leader (包案领导).")
+@click.option("--urgent", is_flag=True,
+              help="Open matters marked 重大紧急 (§25), with who has and has not been told.")
 @json_option
 @pass_ctx
 def cases_command(ctx: CliContext, overdue: bool, due_soon: int | None, unit: str | None,
-                  lead: str | None, as_json: bool) -> None:
+                  lead: str | None, urgent: bool, as_json: bool) -> None:
     """Open cases with an office deadline running (overdue first)."""
     instance = ctx.instance()
     today = instance.today()
+    if urgent:
+        _urgent_list(instance, as_json)
+        return
     with instance.db.session() as session:
         unit_id = units.get_unit(session, unit).id if unit else None
         lead_id = units.get_user(session, lead).id if lead else None
@@ -78,6 +85,20 @@ def cases_command(ctx: CliContext, overdue: bool, due_soon: int | None, unit: st
         click.echo(f"{len(listed)} case(s)")
 
     emit(as_json, {"today": today.isoformat(), "cases": listed}, human)
+
+
+def _urgent_list(instance: Instance, as_json: bool) -> None:
+    """`huiyin cases --urgent`: the leaders' list of §25 matters, as on the page."""
+    rows = jsonable(urgent_list(instance, console(ACTOR)))
+
+    def human() -> None:
+        for c in rows:
+            told = "、".join(t["recipient"] for t in c["urgent"]["reports"]) or "尚未报告"
+            click.echo(f"{c['case_no']}  {c['stage_label']:<6} {c['urgent']['reason']}  "
+                       f"已报告：{told}  未报告：{'、'.join(c['urgent']['untold']) or '无'}")
+        click.echo(f"{len(rows)} urgent case(s)")
+
+    emit(as_json, {"today": instance.today().isoformat(), "cases": rows}, human)
 
 
 @click.group("case")
@@ -671,3 +692,52 @@ def _terms(key: str) -> tuple[str, str, str]:
     from records import stats
 
     return stats.RATE_TERMS.get(key, ("", "", ""))
+
+
+@case_group.command("settle")
+@click.argument("case_ref")
+@click.option("--kind", type=click.Choice(settlements.KINDS), required=True,
+              help="调解 (the organ mediated) or 和解 (the parties settled themselves).")
+@click.option("--party", "parties", multiple=True, required=True,
+              help="One party to the dispute (repeat: both sides, §33 争议双方当事人).")
+@click.option("--terms", required=True, help="What was agreed (协议内容).")
+@click.option("--on", "on", type=DATE, default=None, help="The day it was signed (default today).")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help="The signed agreement's scan (PDF, JPEG or PNG).")
+@json_option
+@pass_ctx
+def settle(ctx: CliContext, case_ref: str, kind: str, parties: tuple[str, ...], terms: str,
+           on: dt.datetime | None, file: Path, as_json: bool) -> None:
+    """Record a 调解协议书 / 和解协议书 (§33); the matter ends (已办结) on its day."""
+    instance = ctx.instance()
+    with file.open("rb") as stream:
+        outcome = case_actions.act_on(
+            instance, case_ref, "settle", {"kind": kind, "parties": "\n".join(parties),
+                                           "terms": terms, **({"on": _iso(on) or ""} if on
+                                                              else {})},
+            actor=ACTOR, role=CONSOLE, upload=(file.name, stream))
+    document = {**_summary(instance, outcome.case_id), "message": outcome.message,
+                **outcome.details}
+    emit(as_json, document, lambda: click.echo(f"{document['case_no']}: {outcome.message}"))
+
+
+@case_group.command("urgent")
+@click.argument("case_ref")
+@click.option("--reason", default="", help="Why it is 重大、紧急 (needed when first marked).")
+@click.option("--told", "recipient", type=click.Choice(RECIPIENTS), default=None,
+              help="Whom it was reported to (§25).")
+@click.option("--person", default="", help="The leader or office that took the report.")
+@click.option("--how", type=click.Choice(WAYS), default=None, help="How it was reported.")
+@click.option("--at", "told_at", default=None, metavar="'YYYY-MM-DD HH:MM'",
+              help="When it was reported (the office's local time).")
+@json_option
+@pass_ctx
+def urgent(ctx: CliContext, case_ref: str, reason: str, recipient: str | None, person: str,
+           how: str | None, told_at: str | None, as_json: bool) -> None:
+    """Mark a matter 重大紧急 and/or record one report of it (to whom, when, how)."""
+    instance = ctx.instance()
+    outcome = _act(instance, case_ref, "urgent", reason=reason, recipient=recipient,
+                   person=person, how=how, told_at=told_at)
+    document = {**_summary(instance, outcome.case_id), "message": outcome.message,
+                **outcome.details}
+    emit(as_json, document, lambda: click.echo(f"{document['case_no']}: {outcome.message}"))

@@ -7,8 +7,10 @@ import datetime as dt
 import click
 
 from records import intake
-from records.models import ADDRESSED_LEVELS
+from records.models import ADDRESSED_LEVELS, RECEIPT_BASES
 from web.cli.common import ACTOR, DATE, CliContext, day_or_today, emit, json_option, pass_ctx
+from web.services import receptions
+from web.services.case_view import jsonable
 from web.services.registration import CHANNEL_LABELS, WRITTEN_CHANNELS, register_written
 
 
@@ -28,11 +30,18 @@ from web.services.registration import CHANNEL_LABELS, WRITTEN_CHANNELS, register
                    "and the one above it is 越级 (§20).")
 @click.option("--people", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="How many came: five or more on one matter is 集体 (§20 ¶3).")
+@click.option("--address", default="", help="The petitioner's address (住址).")
+@click.option("--village", default="", help="The village (村、社区) the matter is in.")
+@click.option("--basis", "received_basis", type=click.Choice(RECEIPT_BASES), default=None,
+              help="What the day is read from (default: 来访登记, 来电登记 or 网上登记).")
+@click.option("--reception", "reception_id", type=int, default=None,
+              help="The 领导接待日 (its id, `huiyin reception list`) that received this visit.")
 @json_option
 @pass_ctx
 def register(ctx: CliContext, channel: str, text: str, name: str, phone: str | None,
              id_number: str | None, township: str, on: dt.datetime | None,
-             addressed_level: str, people: int, as_json: bool) -> None:
+             addressed_level: str, people: int, address: str, village: str,
+             received_basis: str | None, reception_id: int | None, as_json: bool) -> None:
     """Register a visit or call that has no scan, written down by the clerk.
 
     The clerk's record (channel, time, petitioner, text) is kept as the item's original, a
@@ -43,11 +52,89 @@ def register(ctx: CliContext, channel: str, text: str, name: str, phone: str | N
     letter_id = register_written(instance, channel=channel, text=text, name=name, phone=phone,
                                  id_number=id_number, township=township.strip(),
                                  received_on=day_or_today(on, instance),
-                                 addressed_level=addressed_level, people=people, actor=ACTOR)
+                                 addressed_level=addressed_level, people=people, actor=ACTOR,
+                                 address=address, village=village.strip(),
+                                 received_basis=received_basis, reception_id=reception_id)
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
         document = {"letter_id": letter.id, "reg_no": letter.reg_no, "channel": channel,
-                    "chars": len(letter.text), "original_sha256": letter.source_sha256}
+                    "chars": len(letter.text), "original_sha256": letter.source_sha256,
+                    "received_on": letter.received_on.isoformat(),
+                    "received_basis": letter.received_basis, "reception_id": reception_id}
     emit(as_json, document, lambda: click.echo(
         f"{CHANNEL_LABELS[channel]} registered as letter {document['reg_no']} "
         f"(id {letter_id}), {document['chars']} characters"))
+
+
+# ---------------------------------------------------------------- 领导接待日
+
+@click.group("reception")
+def reception_group() -> None:
+    """领导接待日 (§18 ¶2): record a leader's reception day, list them, show one."""
+
+
+@reception_group.command("add")
+@click.option("--on", "on", type=DATE, default=None, help="The day (default: today).")
+@click.option("--leader", required=True, help="The leader who received (user name or id).")
+@click.option("--place", required=True, help="Where (接待场所).")
+@click.option("--note", default="", help="Anything else worth keeping.")
+@json_option
+@pass_ctx
+def reception_add(ctx: CliContext, on: dt.datetime | None, leader: str, place: str, note: str,
+                  as_json: bool) -> None:
+    """Record a reception day; register its visits with `huiyin register --reception ID`."""
+    instance = ctx.instance()
+    reception_id = receptions.add_reception(
+        instance, {"held_on": day_or_today(on, instance).isoformat(), "leader": leader,
+                   "place": place, "note": note}, actor=ACTOR)
+    document = jsonable(receptions.reception_detail(instance, reception_id))
+    emit(as_json, document, lambda: click.echo(
+        f"reception day {reception_id}: {document['held_on']} {document['leader']} "
+        f"at {document['place']}"))
+
+
+@reception_group.command("list")
+@json_option
+@pass_ctx
+def reception_list(ctx: CliContext, as_json: bool) -> None:
+    """Every reception day, newest first, with its visits and matters."""
+    days = jsonable(receptions.reception_list(ctx.instance()))
+
+    def human() -> None:
+        for d in days:
+            click.echo(f"{d['id']:>4}  {d['held_on']}  {d['leader']}  {d['place']}  "
+                       f"{d['visits']} visit(s), {d['matters']} matter(s)")
+        click.echo(f"{len(days)} reception day(s)")
+
+    emit(as_json, {"receptions": days}, human)
+
+
+@reception_group.command("show")
+@click.argument("reception_id", type=int)
+@json_option
+@pass_ctx
+def reception_show(ctx: CliContext, reception_id: int, as_json: bool) -> None:
+    """One reception day: whom the leader received and the matters opened."""
+    day = jsonable(receptions.reception_detail(ctx.instance(), reception_id))
+
+    def human() -> None:
+        click.echo(f"{day['held_on']} {day['leader']} at {day['place']}")
+        for x in day["letters"]:
+            click.echo(f"  {x['reg_no']}  {x['petitioners']}  ({x['people']})  {x['summary']}")
+        for c in day["cases"]:
+            click.echo(f"  matter {c['case_no']}  {c['stage_label']}  {c['title']}")
+
+    emit(as_json, day, human)
+
+
+@reception_group.command("receive")
+@click.argument("reception_id", type=int)
+@click.argument("letter")
+@json_option
+@pass_ctx
+def reception_receive(ctx: CliContext, reception_id: int, letter: str, as_json: bool) -> None:
+    """List a visit registered that day (registration number or id) under the reception day."""
+    instance = ctx.instance()
+    receptions.receive(instance, reception_id, letter, actor=ACTOR)
+    day = jsonable(receptions.reception_detail(instance, reception_id))
+    emit(as_json, day, lambda: click.echo(f"{letter} received on reception day {reception_id}"))

@@ -34,6 +34,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "admin": frozenset({"admin"}),
     "confirm_roles": frozenset({"leader"}),  # an admin's grant of a letter-reading role
     "query_codes": frozenset({"clerk", "leader"}),  # read out / renew a petitioner's query code
+    # 来访、来电、信箱、网上 written down by the office, and its 领导接待日 (clerk and above)
+    "register_visits": frozenset({"clerk", "leader"}),
 }
 
 # Password guessing is slowed, never locked: after a few free failures each further one makes

@@ -20,7 +20,8 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -37,7 +38,9 @@ from records import (
     cases,
     intake,
     kinds,
+    settlements,
     termination,
+    urgency,
 )
 from records import supervision as supervising
 from records.calendar import OutsideCalendar
@@ -73,12 +76,14 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "owner": OFFICE, "hearing": ALL, "supervise": OFFICE, "resolve": OFFICE,
     "instruct": ("leader",), "done": ALL, "flag": OFFICE, "accuse": OFFICE, "receipt": OFFICE,
     "rate": OFFICE, "classify": OFFICE, "not_accept_letter": OFFICE,
+    "settle": ALL, "urgent": ALL,
 }
 OTHER_LABELS = {"owner": "指定承办单位、包案领导", "hearing": "听证、联席会议", "supervise": "督办",
                 "resolve": "督办事项办结", "instruct": "领导批示", "done": "批示事项落实",
                 "flag": "标记", "accuse": "记录被检举对象", "receipt": "更正收信日期",
                 "rate": "登记信访人评价", "classify": "确定事项类别",
-                "not_accept_letter": "再次来信不予受理"}
+                "not_accept_letter": "再次来信不予受理", "settle": "调解、和解（协议书）",
+                "urgent": "重大紧急：标记、报告"}
 LABELS = {**ACTION_LABELS, "transfer": "转送", "assign": "交办", **OTHER_LABELS}
 # How a petitioner's evaluation reaches the office ("网上" comes only through the query page).
 OFFICE_RATING_WAYS = tuple(w for w in cases.SATISFACTION_WAYS if w != "网上")
@@ -155,13 +160,13 @@ def link_letter(instance: Instance, letter_ref: str | int, case_ref: str | int, 
 
 
 def act_on(instance: Instance, case_ref: str | int, action: str, form: Mapping[str, str], *,
-           actor: str, role: str) -> Outcome:
+           actor: str, role: str, upload: tuple[str, IO[bytes]] | None = None) -> Outcome:
     """`act` on the case as it is now, by id or number (the command line has no stale form)."""
     with instance.db.session() as session:
         case = cases.get_case(session, case_ref)
         case_id, version = case.id, case.version
     return act(instance, case_id, action, form, actor=actor, role=role,
-               expected_version=version)
+               expected_version=version, upload=upload)
 
 
 def available(case: Case, role: str) -> list[str]:
@@ -178,16 +183,20 @@ def available(case: Case, role: str) -> list[str]:
         if action in OTHER_LABELS and terminal and action not in ("resolve", "done"):
             if not (action == "rate" and case.replied_delivered_on):  # 办结 after the answer
                 continue
+        if action == "settle" and settlements.refusal(case):
+            continue
         shown.append(action)
     return shown
 
 
 def act(instance: Instance, case_id: int, action: str, form: Mapping[str, str], *,
-        actor: str, role: str, expected_version: int, seen_event: int | None = None) -> Outcome:
+        actor: str, role: str, expected_version: int, seen_event: int | None = None,
+        upload: tuple[str, IO[bytes]] | None = None) -> Outcome:
     """Take one action on a case for a user; raise ActionError (or a subclass) to refuse.
 
     The caller has already checked that the user may see the case. ``form`` holds the
-    action's fields (date ``on``, ``reason``, ``unit``, ``lead``, ``decision``, ``days`` ...).
+    action's fields (date ``on``, ``reason``, ``unit``, ``lead``, ``decision``, ``days`` ...);
+    ``upload`` the file an action takes (the signed 协议书 of ``settle``: name and stream).
     """
     if action not in ACTION_ROLES:
         raise ActionError(f"没有“{action}”这项操作")
@@ -200,7 +209,7 @@ def act(instance: Instance, case_id: int, action: str, form: Mapping[str, str], 
                 raise ActionError("没有这个信访事项")
             if case.version != expected_version:
                 raise _stale(session, case, seen_event)
-            message, details = _do(instance, session, case, action, form, actor)
+            message, details = _do(instance, session, case, action, form, actor, upload)
             case.updated_at = utcnow()  # every action bumps the version: the page is outdated
             session.flush()
             outcome = Outcome(case.id, action, message, case.version, case.status, details)
@@ -318,11 +327,14 @@ def _text(form: Mapping[str, str], name: str, what: str, *, required: bool = Tru
 
 
 def _do(instance: Instance, session: Session, case: Case, action: str,
-        form: Mapping[str, str], actor: str) -> tuple[str, dict[str, Any]]:
+        form: Mapping[str, str], actor: str,
+        upload: tuple[str, IO[bytes]] | None = None) -> tuple[str, dict[str, Any]]:
     """Carry out one action inside the session; records' refusals become ActionError."""
     try:
         if action in ACTION_LABELS:
             return _transition(instance, session, case, action, form, actor)
+        if action in ("settle", "urgent"):
+            return _settle_or_urgent(instance, session, case, action, form, actor, upload)
         return _other(instance, session, case, action, form, actor)
     except OutsideCalendar as e:
         raise ActionError(str(e)) from e
@@ -546,3 +558,48 @@ def _number(form: Mapping[str, str], name: str) -> int:
     if not raw.isdigit():
         raise ActionError("编号须为正整数")
     return int(raw)
+
+
+# ---------------------------------------------------------------- §33 调解/和解, §25 重大紧急
+
+def _settle_or_urgent(instance: Instance, session: Session, case: Case, action: str,
+                      form: Mapping[str, str], actor: str,
+                      upload: tuple[str, IO[bytes]] | None) -> tuple[str, dict[str, Any]]:
+    """``settle``: kind, parties (one a line), terms, ``on`` (signed), the signed scan;
+    ``urgent``: reason (when first marked), recipient, person, how, told_at (local time)."""
+    from web.services.settlement import SignedCopyError, store_signed_copy
+
+    if action == "settle":
+        refused = settlements.refusal(case)  # before the file is read and stored
+        if refused:
+            raise ActionError(refused)
+        if upload is None or not upload[0]:
+            raise ActionError("请上传双方签字的协议书扫描件（PDF、JPEG 或 PNG）")
+        try:
+            copy = store_signed_copy(instance, upload[0], upload[1])
+        except SignedCopyError as e:
+            raise ActionError(str(e)) from None
+        parties = [p for p in (form.get("parties") or "").replace("、", "\n").splitlines()]
+        item = settlements.settle(
+            session, case, kind=(form.get("kind") or "").strip(), parties=parties,
+            terms=_text(form, "terms", "协议内容", required=False),
+            signed_on=_day(form, "on", instance), file_sha256=copy.sha256,
+            file_name=copy.name, media_type=copy.media_type, size=copy.size, actor=actor,
+            today=instance.today())
+        return (f"已登记{settlements.DOCUMENTS[item.kind]}，事项已办结",
+                {"settlement_id": item.id, "note_id": item.note_id})
+    recipient = (form.get("recipient") or "").strip()
+    told_at = None
+    if recipient:
+        raw = (form.get("told_at") or "").strip().replace("T", " ")
+        try:
+            told_at = dt.datetime.strptime(raw[:16], "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise ActionError(f"报告时间“{raw[:20]}”格式不对，应为 2026-01-31 09:30") from None
+    now = dt.datetime.now(ZoneInfo(instance.settings["timezone"])).replace(tzinfo=None)
+    row = urgency.report(session, case, reason=_text(form, "reason", "理由", required=False),
+                         recipient=recipient, person=_text(form, "person", "", required=False),
+                         how=(form.get("how") or "").strip(), told_at=told_at, actor=actor,
+                         now=now)
+    told = f"，已报告{row.recipient}" if row.recipient else "，尚未报告（第二十五条：应当及时报告）"
+    return f"重大紧急事项{told}", {"report_id": row.id}

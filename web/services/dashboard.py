@@ -50,13 +50,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from records import Case, Letter, Reply, Unit, User, audit, cases, stats
+from records import Case, Letter, Reply, Unit, User, audit, cases, stats, urgency
 from records.calendar import WorkCalendar
 from records.workflow import (
     ANSWER_DAYS,
     HANDLE_DAYS,
     ROUTE_DAYS,
     STAGE_LABELS,
+    TERMINAL,
     Stage,
 )
 from web.services.access import SignedIn, not_accusing
@@ -74,6 +75,7 @@ WORK: dict[str, tuple[str, str, str]] = {  # metric: (rows are, name, definition
                  f"未办结事项中，信访机构的法定期限在今后 {DUE_SOON_WORKING_DAYS} 个工作日内"
                  "（含今日）届满的事项"),
     "overdue": ("case", "已超期", "未办结事项中，信访机构的法定期限已经届满而尚未完成的事项"),
+    "urgent": ("case", "重大紧急", "未办结、标记为重大紧急信访事项（第二十五条）的事项"),
 }
 PERIOD_METRICS: dict[str, tuple[str, str]] = {
     "received": ("letter", "收到来信"), "opened": ("case", "收到的事项"),
@@ -202,6 +204,8 @@ def _work_where(metric: str, today: dt.date, calendar: WorkCalendar) -> ColumnEl
         return and_(Case.status.in_(DUTY_STAGES), state.is_not(None))
     if metric in ("overdue", "due_soon"):
         return and_(Case.status.in_(DUTY_STAGES), state == metric)
+    if metric == "urgent":
+        return and_(Case.status.not_in([s.value for s in TERMINAL]), urgency.urgent_clause())
     raise ValueError(f"unknown metric {metric!r}")
 
 
@@ -382,8 +386,12 @@ def _work_figures(session: Session, calendar: WorkCalendar, scope: Scope, today:
     clocks = _query(session, "clock", scope=scope, today=today, calendar=calendar,
                     period=None, key=None, part="", flt=ANY,
                     columns=[state, Case.unit_id, Case.lead_id, func.count()])
+    urgent = _query(session, "urgent", scope=scope, today=today, calendar=calendar,
+                    period=None, key=None, part="", flt=ANY,
+                    columns=[literal("urgent"), Case.unit_id, Case.lead_id, func.count()])
     for query, group in ((letters, (Case.unit_id, Case.lead_id)),
-                         (clocks, (state, Case.unit_id, Case.lead_id))):
+                         (clocks, (state, Case.unit_id, Case.lead_id)),
+                         (urgent, (Case.unit_id, Case.lead_id))):
         for metric, unit_id, lead_id, n in session.execute(query.group_by(*group)):
             by_unit[metric][unit_id] += n
             by_lead[metric][lead_id] += n

@@ -53,6 +53,12 @@ EXPECTED: dict[str, set[str] | str] = {
     "api.reply_file": READERS, "api.sign": {"leader"}, "api.case_action": READERS,
     "api.dashboard_figures": EVERYONE, "api.rates": EVERYONE, "api.logout": EVERYONE,
     "admin.pending": {"leader"}, "admin.confirm_role": {"leader"},  # a leader confirms roles
+    # registration of visits and calls, 领导接待日 (the office: clerk and leader); 重大紧急 list
+    "channels.register": {"clerk", "leader"}, "channels.save": {"clerk", "leader"},
+    "channels.reception_days": {"clerk", "leader"}, "channels.add_reception": {"clerk", "leader"},
+    "channels.reception": {"clerk", "leader"}, "api.register_item": {"clerk", "leader"},
+    "api.reception_list": {"clerk", "leader"}, "api.reception_add": {"clerk", "leader"},
+    "api.reception_one": {"clerk", "leader"}, "urgent.index": READERS, "api.urgent_cases": READERS,
 }
 # §21 ¶2: the petitioner's query page is public; the office (clerk, leader) reads out and renews
 # the code, never a handler (the unit) or the admin.
@@ -66,7 +72,7 @@ ADMIN_ONLY = "admin."  # every administration route is for the admin alone
 PARAMETERS = {"letter_id": "1", "case_id": "1", "reply_id": "1", "number": "1", "line": "0",
               "task_id": "1", "unit_id": "1", "place_id": "1", "route_id": "1", "category_id": "1",
               "name": "acknowledgement", "kind": "pdf", "action": "accept", "code": "nothing",
-              "filename": "huiyin.css", "note_id": "1"}
+              "filename": "huiyin.css", "note_id": "1", "reception_id": "1"}
 
 
 def _expected(endpoint: str) -> set[str] | str:

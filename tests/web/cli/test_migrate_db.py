@@ -26,11 +26,14 @@ from records import (
     database_exists,
     drop_database,
     intake,
+    receptions,
     routing,
+    settlements,
     stats,
     supervision,
     tasks,
     units,
+    urgency,
 )
 from records.calendar import load_calendar
 from records.models import ApiToken, CaseNote
@@ -101,6 +104,25 @@ def _populate(db: Database) -> None:
         s.add_all([CaseNote(case_id=case.id, text="已到现场核实，约定下周三协调会", by="h1"),
                    ApiToken(user_id=lead_id, digest="d" * 64, session_token="t" * 16,
                             expires_at=dt.datetime(2026, 1, 1, 8, 0))])
+        # 领导接待日 with its visit, 重大紧急 (§25), and a settled matter (§33)
+        visit = intake.register_letter(
+            s, sha256="c" * 64, source_name="visit-1.txt", media_type="text/plain",
+            size_bytes=120, received_on=dt.date(2025, 12, 29), actor="clerk1", channel="visit")
+        day = receptions.add_reception(s, held_on=dt.date(2025, 12, 29),
+                                       leader=s.get_one(User, lead_id), place="县信访局接待大厅",
+                                       actor="clerk1")
+        receptions.receive(s, day, visit, actor="clerk1")
+        urgency.report(s, case, reason="拟集体上访", recipient="本级党委和政府", how="电话",
+                       told_at=dt.datetime(2025, 12, 29, 9, 30), actor="clerk1",
+                       now=dt.datetime(2025, 12, 29, 10, 0))
+        settled = cases.open_case(s, visit, actor="clerk1")
+        cases.transition(s, settled, "accept", dt.date(2025, 12, 29), actor="clerk1",
+                         calendar=CAL, evidence=document_evidence("accept"))
+        settlements.settle(s, settled, kind="调解", parties=["韩秋菊", "石桥镇人民政府"],
+                           terms="月底前付清", signed_on=dt.date(2025, 12, 30),
+                           file_sha256="a" * 64, file_name="协议书.pdf",
+                           media_type="application/pdf", size=100, actor="h1",
+                           today=dt.date(2025, 12, 31))
 
 
 def _answers(db: Database) -> dict[str, object]:
@@ -154,9 +176,10 @@ def test_an_office_moves_from_sqlite_to_postgresql(office: Instance, target_url:
     assert set(counts) == {
         "api_token", "audit_event", "case", "case_note", "category", "counter", "hearing",
         "instruction", "letter", "letter_petitioner", "login_attempt", "page", "page_edit",
-        "petitioner", "place", "reply", "route", "supervision", "task", "unit", "user"}
+        "petitioner", "place", "reply", "route", "supervision", "task", "unit", "user",
+        "reception_day", "reception_visit", "settlement", "urgent_report"}
     assert all(counts[name] > 0 for name in counts), counts
-    assert counts["letter"] == 241 and counts["case"] == 161
+    assert counts["letter"] == 242 and counts["case"] == 162
     for table in report["tables"]:
         assert table["source_rows"] == table["target_rows"]
         assert table["source_sha256"] == table["target_sha256"]
@@ -172,7 +195,7 @@ def test_an_office_moves_from_sqlite_to_postgresql(office: Instance, target_url:
                 s, sha256="e" * 64, source_name="new.jpg", media_type="image/jpeg",
                 size_bytes=1, received_on=dt.date(2025, 12, 31), actor="clerk1")
             assert letter.id == (top or 0) + 1
-            assert letter.reg_no == "2025-000242"
+            assert letter.reg_no == "2025-000243"
             assert units.add_unit(s, "新单位", actor="admin").id > 0
             replies = s.scalars(select(Reply).order_by(Reply.id)).all()
             assert replies[0].superseded_by_id == replies[1].id
@@ -187,7 +210,7 @@ def test_a_target_that_is_not_empty_is_refused(office: Instance, target_url: str
     assert _migrate(office.database_url, target_url).exit_code == 0
     again = _migrate(office.database_url, target_url)
     assert again.exit_code == 1
-    assert "not empty" in again.output and "letter (241 rows)" in again.output
+    assert "not empty" in again.output and "letter (242 rows)" in again.output
 
 
 def test_the_hashes_see_a_changed_value(tmp_path: Path, target_url: str) -> None:

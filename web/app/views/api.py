@@ -6,7 +6,10 @@ declared once with `route(...)`, which also writes its entry of the OpenAPI desc
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any, BinaryIO, cast
 
@@ -32,9 +35,13 @@ from web.services import (
     letter_search,
     letter_view,
     public_query,
+    receptions,
+    registration,
     review,
+    settlement,
 )
 from web.services import intake as intake_files
+from web.services import urgent as urgent_matters
 from web.services.access import case_scope, letter_scope, may_see_case
 from web.services.dates import DateError, optional_day
 from web.services.errors import ServiceError
@@ -211,6 +218,9 @@ def case(case_id: int) -> Any:
         row["agenda"] = case_clock.agenda_dict(instance(), found, roles=case_actions.ACTION_ROLES,
                                                role=user().role)
         row["letters"] = [_letter_row(x) for x in found.letters]
+        row["settlement"] = case_view.jsonable(settlement.settlement_dict(db, found))
+        row["urgent"] = case_view.jsonable(urgent_matters.urgent_of(
+            db, found, instance().settings["timezone"]))
         row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "detail": e.detail} for e in audit.history(db, "case", found.id)]
     letter_view.record_read(instance(), user(), "case", case_id, via="api")
@@ -367,7 +377,12 @@ def _reply_row(reply_id: int) -> dict[str, Any]:
 
 @route("/cases/<int:case_id>/actions/<action>", "POST", "act_on_cases", "对案件办理一项操作",
        body={"version": "案件的版本号（乐观锁）", "on": "日期 YYYY-MM-DD", "reason": "理由",
-             "unit": "承办单位", "lead": "包案领导", "decision": "处理结论", "days": "延期天数"})
+             "unit": "承办单位", "lead": "包案领导", "decision": "处理结论", "days": "延期天数",
+             "kind": "settle：调解 或 和解", "parties": "settle：当事人，每行一方",
+             "terms": "settle：协议内容", "file_base64": "settle：协议书签字件（Base64）",
+             "file_name": "settle：文件名", "recipient": "urgent：报告对象",
+             "person": "urgent：接报的领导或部门", "how": "urgent：方式",
+             "told_at": "urgent：报告时间 YYYY-MM-DD HH:MM"})
 def case_action(case_id: int, action: str) -> Any:
     """Accept, transfer, assign, extend ... as the workflow and the role allow now."""
     data = _json()
@@ -378,10 +393,18 @@ def case_action(case_id: int, action: str) -> Any:
     version = _version(data)
     if version is None:
         abort(400, description="缺少案件版本号 version（整数）")
-    form = {k: str(v) for k, v in data.items() if k != "version" and v is not None}
+    form = {k: str(v) for k, v in data.items()
+            if k not in ("version", "file_base64") and v is not None}
+    upload = None
+    if data.get("file_base64"):  # 调解/和解: the signed 协议书, base64 in the JSON body
+        try:
+            raw = base64.b64decode(str(data["file_base64"]), validate=True)
+        except (binascii.Error, ValueError):
+            return {"error": "file_base64 不是有效的 Base64", "status": 400}, 400
+        upload = (str(data.get("file_name") or "协议书"), io.BytesIO(raw))
     try:
         outcome = case_actions.act(instance(), case_id, action, form, actor=user().username,
-                                   role=user().role, expected_version=version)
+                                   role=user().role, expected_version=version, upload=upload)
     except case_actions.NotAllowed as e:
         return {"error": str(e), "status": 403}, 403
     except case_actions.StaleCase as e:
@@ -442,6 +465,63 @@ def rates() -> Any:
     return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": count,
             "groups": {name: [r.as_dict() for r in rs] for name, rs in groups.items()}}
 
+
+
+# ------------------------------------------------ 来访/来电/信箱/网上, 领导接待日, 重大紧急
+
+@route("/registrations", "POST", "register_visits", "登记来访、来电、信箱、网上信访",
+       body={"channel": "visit|phone|mailbox|online", "name": "信访人姓名", "text": "反映的内容",
+             "id_number": "身份证号", "phone": "电话", "address": "住址", "township": "乡镇",
+             "village": "村（社区）", "received_on": "收件日期", "received_basis": "日期依据",
+             "addressed_level": "去往的层级", "people": "来访人数", "reception_id": "领导接待日"})
+def register_item() -> Any:
+    """The same fields and checks as the registration page; a refusal names its field."""
+    data = _json()
+    form = {k: str(v) for k, v in data.items() if v is not None}
+    try:
+        letter_id = registration.register_form(instance(), form, actor=user().username)
+    except registration.RegistrationError as e:
+        return {"error": str(e), "field": e.field, "status": 400}, 400
+    with instance().db.session() as db:
+        found = db.get(Letter, letter_id)
+        assert found is not None
+        return {"letter_id": letter_id, "reg_no": found.reg_no, "channel": found.channel,
+                "received_on": found.received_on.isoformat(),
+                "received_basis": found.received_basis}, 201
+
+
+@route("/receptions", "GET", "register_visits", "领导接待日列表")
+def reception_list() -> Any:
+    """Every reception day, newest first, with its numbers of visits and matters."""
+    return {"receptions": case_view.jsonable(receptions.reception_list(instance()))}
+
+
+@route("/receptions", "POST", "register_visits", "记录领导接待日",
+       body={"held_on": "日期", "leader": "领导（用户编号或用户名）", "place": "地点",
+             "note": "说明"})
+def reception_add() -> Any:
+    """A reception day; one per leader and day."""
+    form = {k: str(v) for k, v in _json().items() if v is not None}
+    try:
+        reception_id = receptions.add_reception(instance(), form, actor=user().username)
+    except receptions.ReceptionError as e:
+        return {"error": str(e), "field": e.field, "status": 400}, 400
+    return case_view.jsonable(receptions.reception_detail(instance(), reception_id)), 201
+
+
+@route("/receptions/<int:reception_id>", "GET", "register_visits", "一个领导接待日")
+def reception_one(reception_id: int) -> Any:
+    """The leader, place, the visits received (letters) and the matters they opened."""
+    try:
+        return case_view.jsonable(receptions.reception_detail(instance(), reception_id))
+    except receptions.ReceptionError:
+        abort(404)
+
+
+@route("/urgent", "GET", "read_letters", "重大紧急事项（未办结）")
+def urgent_cases() -> Any:
+    """Open matters marked 重大、紧急 the role may see, with whom §25 says have been told."""
+    return {"cases": case_view.jsonable(urgent_matters.urgent_list(instance(), user()))}
 
 
 @bp.get("/openapi.json")

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from records import AuditEvent, Case, Reply, Unit, User, cases, intake, query_codes
+from records import AuditEvent, Case, Reply, Unit, User, cases, intake, query_codes, settlements
 from records import supervision as supervising
 from records.kinds import KINDS, SUB_KINDS
 from records.models import RECEIPT_BASES
@@ -44,7 +44,16 @@ from records.workflow import (
 from web.app.auth import requires, user
 from web.app.files import xlsx_response
 from web.app.views import instance
-from web.services import case_actions, case_clock, case_notes, case_view, labels, public_query
+from web.services import (
+    case_actions,
+    case_clock,
+    case_notes,
+    case_view,
+    labels,
+    public_query,
+    settlement,
+)
+from web.services import urgent as urgent_matters
 from web.services.access import hidden_cases, may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
 from web.services.replies import query_url
@@ -202,11 +211,14 @@ def act(case_id: int, action: str) -> Response | tuple[str, int]:
     if not version.isdigit():
         abort(400, description="表单缺少事项版本号，请刷新页面后重试")
     seen = request.form.get("seen_event", "")
+    file = request.files.get("file")  # the signed 协议书 of 调解/和解
     try:
         outcome = case_actions.act(instance(), case_id, action, request.form,
                                    actor=me.username, role=me.role,
                                    expected_version=int(version),
-                                   seen_event=int(seen) if seen.isdigit() else None)
+                                   seen_event=int(seen) if seen.isdigit() else None,
+                                   upload=(file.filename, file.stream)
+                                   if file and file.filename else None)
     except case_actions.StaleCase as e:
         page = _case_page(case_id)
         changes = [_event(ev, instance().settings["timezone"]) for ev in e.changes]
@@ -310,6 +322,8 @@ def _case_page(case_id: int) -> dict[str, Any]:
         seen_event = case_actions.last_event_id(session)
         matter_kind = case_actions.kind_view(case)
         not_again = case_actions.terminations(inst, session, case)
+        settled = settlement.settlement_dict(session, case)  # §33
+        urgent = urgent_matters.urgent_of(session, case, tz)  # §25
         actions = case_actions.available(case, me.role) if me.can("act_on_cases") else []
         units = [(u.id, u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
         leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
@@ -329,7 +343,9 @@ def _case_page(case_id: int) -> dict[str, Any]:
             "matter_kind": matter_kind, "not_again": not_again, "kinds": KINDS,
             "sub_kinds": SUB_KINDS,
             "rating_ways": case_actions.OFFICE_RATING_WAYS,
-            "query_url": query_url(inst), "may_renew_code": me.can("query_codes")}
+            "query_url": query_url(inst), "may_renew_code": me.can("query_codes"),
+            "settlement": settled, "settlement_kinds": settlements.KINDS, "urgent": urgent,
+            "urgent_recipients": urgent_matters.RECIPIENTS, "urgent_ways": urgent_matters.WAYS}
 
 
 def _names(session: Any, user_ids: set[int]) -> dict[int, str]:

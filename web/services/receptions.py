@@ -1,0 +1,106 @@
+"""领导接待日 (§18 ¶2): the record of a leader's reception day, the visits registered on it and
+the matters they opened; shared by the page, the API and `huiyin reception`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from records import ReceptionDay, RecordsError, User, intake, receptions
+from records.privacy import mask_personal
+from records.workflow import STAGE_LABELS, Stage
+from web.services.dates import DateError, parse_day
+from web.services.errors import ServiceError
+from web.services.instance import Instance
+
+
+class ReceptionError(ServiceError):
+    """A reception day that cannot be recorded; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def leaders(instance: Instance) -> list[tuple[int, str]]:
+    """The active leaders who may hold a reception day: (user id, name)."""
+    with instance.db.session() as session:
+        rows = session.scalars(select(User).where(User.role == "leader",
+                                                  User.active.is_(True)).order_by(User.id))
+        return [(u.id, u.display_name or u.username) for u in rows]
+
+
+def add_reception(instance: Instance, form: Mapping[str, str], *, actor: str) -> int:
+    """Record a reception day from text fields: held_on, leader (id or user name), place, note."""
+    raw_day = str(form.get("held_on") or "").strip()
+    try:
+        held_on = parse_day(raw_day, what="接待日期", not_after=instance.today()) \
+            if raw_day else instance.today()
+    except DateError as e:
+        raise ReceptionError(str(e), "held_on") from None
+    who = str(form.get("leader") or "").strip()
+    if not who:
+        raise ReceptionError("请选择接待的领导", "leader")
+    with instance.db.session() as session:
+        leader = session.get(User, int(who)) if who.isdigit() else session.scalars(
+            select(User).where(User.username == who)).first()
+        if leader is None:
+            raise ReceptionError(f"没有用户“{who[:40]}”", "leader")
+        try:
+            day = receptions.add_reception(session, held_on=held_on, leader=leader,
+                                           place=str(form.get("place") or ""),
+                                           note=str(form.get("note") or ""), actor=actor)
+        except RecordsError as e:
+            field = "place" if "地点" in str(e) else "leader"
+            raise ReceptionError(str(e), field) from None
+        return day.id
+
+
+def receive(instance: Instance, reception_id: int, letter_ref: str, *, actor: str) -> None:
+    """List a visit already registered (by registration number or id) under the day."""
+    with instance.db.session() as session:
+        day = receptions.get_reception(session, reception_id)
+        receptions.receive(session, day, intake.find_letter(session, letter_ref), actor=actor)
+
+
+def _summary(session: Any, day: ReceptionDay) -> dict[str, Any]:
+    leader = session.get(User, day.leader_id)
+    return {"id": day.id, "held_on": day.held_on, "place": day.place, "note": day.note,
+            "leader_id": day.leader_id,
+            "leader": (leader.display_name or leader.username) if leader else "",
+            "visits": len(receptions.visits(session, day)),
+            "matters": len(receptions.matters(session, day))}
+
+
+def reception_list(instance: Instance, *, since: dt.date | None = None) -> list[dict[str, Any]]:
+    """Reception days, newest first, with how many visits and matters each had."""
+    with instance.db.session() as session:
+        return [_summary(session, day) for day in receptions.receptions(session, since=since)]
+
+
+def open_on(instance: Instance, day: dt.date) -> list[dict[str, Any]]:
+    """The reception days held on `day` (a visit registered that day may name one)."""
+    return [r for r in reception_list(instance, since=day) if r["held_on"] == day]
+
+
+def reception_detail(instance: Instance, reception_id: int) -> dict[str, Any]:
+    """One day: the leader, place, whom they received (letters) and the matters opened."""
+    with instance.db.session() as session:
+        try:
+            day = receptions.get_reception(session, reception_id)
+        except RecordsError as e:
+            raise ReceptionError(str(e)) from None
+        found = _summary(session, day)
+        found["letters"] = [
+            {"letter_id": x.id, "reg_no": x.reg_no, "received_on": x.received_on,
+             "petitioners": "、".join(intake.petitioner_names(x)), "people": x.people,
+             "summary": mask_personal(x.summary or x.text[:40]), "case_id": x.case_id}
+            for x in receptions.visits(session, day)]
+        found["cases"] = [
+            {"case_id": c.id, "case_no": c.case_no, "title": mask_personal(c.title),
+             "stage": c.status, "stage_label": STAGE_LABELS[Stage(c.status)]}
+            for c in receptions.matters(session, day)]
+        return found
