@@ -392,8 +392,11 @@ def not_again(ctx: CliContext, case_ref: str, letter: str, on: dt.datetime | Non
 
 
 @case_group.command("code")
+@click.argument("case_ref")
 @click.option("--new", "new", is_flag=True,
               help="Make a new code; the old one stops working (audited).")
+@json_option
+@pass_ctx
 def code_command(ctx: CliContext, case_ref: str, new: bool, as_json: bool) -> None:
     """The petitioner's query code of a matter, to read out by phone (§21 ¶2)."""
     done = public_query.office_code(ctx.instance(), case_ref, actor=ACTOR, new=new)
