@@ -378,7 +378,7 @@ def _reply_row(reply_id: int) -> dict[str, Any]:
 @route("/cases/<int:case_id>/actions/<action>", "POST", "act_on_cases", "对案件办理一项操作",
        body={"version": "案件的版本号（乐观锁）", "on": "日期 YYYY-MM-DD", "reason": "理由",
              "unit": "承办单位", "lead": "包案领导", "decision": "处理结论", "days": "延期天数",
-             "kind": "classify：事项类别；settle：调解 或 和解", "sub": "classify：第三十一条第几项",
+             "kind": "classify：事项类别；settle：调解 或 和解", "sub": "第三十一条项号",
              "parties": "settle：当事人，每行一方",
              "terms": "settle：协议内容", "file_base64": "settle：协议书签字件（Base64）",
              "file_name": "settle：文件名", "recipient": "urgent：报告对象",
