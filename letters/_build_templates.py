@@ -270,9 +270,13 @@ def _closing(doc: DocxDocument, formula: str) -> None:
     at least two of its lines with it (widow control): when the block does not fit under the
     body, those lines move to the next page with it.
     """
-    last = doc.paragraphs[-1]
-    last.paragraph_format.keep_with_next = True
-    last.paragraph_format.widow_control = True
+    # A {%p ... %} paragraph is a tag docxtpl removes: the body's last lines are those of the
+    # text before it, and, when the last text is printed only on a condition, of the one before.
+    texts = [p for p in doc.paragraphs if not p.text.startswith("{%p")]
+    kept = texts[-2:] if doc.paragraphs[-1].text.startswith("{%p") else texts[-1:]
+    for last in kept:
+        last.paragraph_format.keep_with_next = True
+        last.paragraph_format.widow_control = True
     if formula:
         add_paragraph(doc, formula, BODY, keep_with_next=True)
     # Two empty lines leave room for the seal, which overlaps the signature and the date.
