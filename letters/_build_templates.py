@@ -77,12 +77,10 @@ def acknowledgement() -> DocxDocument:
           "并已交由{{ handling_unit }}依法办理。",
           "根据《信访工作条例》第三十四条，该事项将自受理之日起60日内办结并向你出具"
           "《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。",
-          "请你保持通信畅通，配合调查核实。联系电话：{{ contact_phone }}。",
-          # §18, §21 ¶2: how the petitioner follows the matter and evaluates it
-          "{%p if query_code is defined and query_code %}",
-          "你可以访问{{ query_url }}，凭查询码{{ query_code }}查询办理进展；收到处理意见书后，"
-          "可在该网页评价办理情况。",
-          "{%p endif %}")
+          # §18, §21 ¶2: how the petitioner follows the matter and evaluates it (the page holds
+          # no more lines: the request to stay reachable gave way to it)
+          "联系电话：{{ contact_phone }}。{% if query_code %}凭查询码{{ query_code }}在"
+          "{{ query_url }}查询进展、作出评价。{% endif %}")
     _closing(doc, "特此告知。")
     return doc
 
@@ -270,13 +268,9 @@ def _closing(doc: DocxDocument, formula: str) -> None:
     at least two of its lines with it (widow control): when the block does not fit under the
     body, those lines move to the next page with it.
     """
-    # A {%p ... %} paragraph is a tag docxtpl removes: the body's last lines are those of the
-    # text before it, and, when the last text is printed only on a condition, of the one before.
-    texts = [p for p in doc.paragraphs if not p.text.startswith("{%p")]
-    kept = texts[-2:] if doc.paragraphs[-1].text.startswith("{%p") else texts[-1:]
-    for last in kept:
-        last.paragraph_format.keep_with_next = True
-        last.paragraph_format.widow_control = True
+    last = doc.paragraphs[-1]
+    last.paragraph_format.keep_with_next = True
+    last.paragraph_format.widow_control = True
     if formula:
         add_paragraph(doc, formula, BODY, keep_with_next=True)
     # Two empty lines leave room for the seal, which overlaps the signature and the date.

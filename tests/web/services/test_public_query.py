@@ -173,6 +173,6 @@ def test_the_acknowledgement_prints_the_code_and_the_page(instance: Instance) ->
                           check=True).stdout
     flat = re.sub(r"\s+", "", text)
     assert matter.code in flat and "http://localhost:5000/query" in flat
-    assert "凭查询码" in flat and "评价办理情况" in flat and "查询办理进展" in flat
+    assert "凭查询码" in flat and "查询进展、作出评价" in flat
     assert "AAAA-AAAA-AAAA" not in flat and "evil" not in flat  # the case's, never typed ones
     assert not {"query_code", "query_url"} & set(editable_fields("acknowledgement"))
