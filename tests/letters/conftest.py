@@ -34,6 +34,8 @@ def context() -> dict[str, Any]:
         "handling_unit": "清河县住房和城乡建设局",
         "issue_date": date(2026, 11, 24),
         "contact_phone": "0319-8123456",
+        # §21 ¶2: where and with which code the petitioner follows the matter
+        "query_code": "K7QM-3XZ9-PT2D", "query_url": "https://xf.example.gov.cn/query",
     }
 
 

@@ -134,6 +134,9 @@ def document_number(instance: Instance, template: str, year: int, number: int | 
 # calendar when the reply is made, never by the person drafting it (a drafter could otherwise
 # print another office's name, which the leader signs and /verify then calls valid).
 ISSUER_FIELDS = frozenset({"office_name", "doc_number", "issue_date"})
+# The petitioner's query code and page (§21 ¶2) come from the case, never from typed data: a
+# typed code would send the petitioner to another matter, or to none.
+RECORD_FIELDS = frozenset({"query_code", "query_url"})
 
 
 def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[str, Any]:
@@ -250,7 +253,8 @@ def generate_reply(
         doc_number = document_number(instance, template, year, number)
         # the issuer's fields are never typed; the clock's dates win over typed ones: a
         # document states the case's real dates
-        given = {k: v for k, v in (data or {}).items() if k not in ISSUER_FIELDS}
+        given = {k: v for k, v in (data or {}).items()
+                 if k not in ISSUER_FIELDS | RECORD_FIELDS}
         context = {**reply_context(instance, letter, doc_number),
                    **refusal_terms(instance, letter, template), **_dates(given),
                    **clock_dates(instance, letter, template)}

@@ -26,6 +26,7 @@ from web.services.replies import (
     DECISIONS,
     DELIVERY_METHODS,
     ISSUER_FIELDS,
+    RECORD_FIELDS,
     _check_data,
     _dates,
     clock_dates,
@@ -54,8 +55,9 @@ FIELD_LABELS = {
 LONG_FIELDS = frozenset({"summary", "request", "facts", "opinion", "reason", "channel",
                          "extension_reason", "conclusion", "legal_basis"})
 CHOICES: dict[str, tuple[str, ...]] = {"decision": DECISIONS, "delivery_method": DELIVERY_METHODS}
-# Given when the reply is generated, never typed (the issuer's name, number and date).
-ASSIGNED = ISSUER_FIELDS
+# Given when the reply is generated, never typed (the issuer's name, number and date; the
+# petitioner's query code and page).
+ASSIGNED = ISSUER_FIELDS | RECORD_FIELDS
 # The order documents are usually written in: notices first, opinions later, receipts last.
 TEMPLATE_ORDER = ("acknowledgement", "non_acceptance", "transfer_notice", "assignment",
                   "extension_notice", "handling_opinion", "review_opinion", "re_review_opinion",

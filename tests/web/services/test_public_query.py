@@ -18,6 +18,7 @@ from web.services import case_actions, case_clock, public_query
 from web.services.instance import Instance
 from web.services.public_query import QueryRefused, TooManyTries, evaluate, look_up
 from web.services.replies import generate_reply
+from web.services.reply_preview import editable_fields
 
 HERE, THERE = "203.0.113.7", "198.51.100.9"
 
@@ -164,11 +165,14 @@ def test_the_acknowledgement_prints_the_code_and_the_page(instance: Instance) ->
     matter = make_matter(instance, 1, answered=False)
     with instance.db.session() as session:
         letter_id = session.get(Case, matter.case_id).letters[0].id  # type: ignore[union-attr]
-    made = generate_reply(instance, letter_id, "acknowledgement", out_dir=None, actor="clerk1")
+    made = generate_reply(instance, letter_id, "acknowledgement", out_dir=None, actor="clerk1",
+                          data={"query_code": "AAAA-AAAA-AAAA", "query_url": "http://evil/"})
     pdf = made.files["pdf"]
     assert pdf is not None
     text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True,
                           check=True).stdout
     flat = re.sub(r"\s+", "", text)
     assert matter.code in flat and "http://localhost:5000/query" in flat
-    assert "凭查询码" in flat and "评价办理情况" in flat and "查询办理进展" in flat
+    assert "凭查询码" in flat and "查询进展、作出评价" in flat
+    assert "AAAA-AAAA-AAAA" not in flat and "evil" not in flat  # the case's, never typed ones
+    assert not {"query_code", "query_url"} & set(editable_fields("acknowledgement"))
