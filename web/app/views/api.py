@@ -366,7 +366,10 @@ def _reply_row(reply_id: int) -> dict[str, Any]:
 
 @route("/cases/<int:case_id>/actions/<action>", "POST", "act_on_cases", "对案件办理一项操作",
        body={"version": "案件的版本号（乐观锁）", "on": "日期 YYYY-MM-DD", "reason": "理由",
-             "unit": "承办单位", "lead": "包案领导", "decision": "处理结论", "days": "延期天数"})
+             "unit": "承办单位", "lead": "包案领导", "decision": "处理结论", "days": "延期天数",
+             "kind": "classify：建议意见|检举控告|申诉求决",
+             "sub": "classify：第三十一条第几项（1-6）",
+             "letter": "not_accept_letter：再次来信的编号"})
 def case_action(case_id: int, action: str) -> Any:
     """Accept, transfer, assign, extend ... as the workflow and the role allow now."""
     data = _json()
