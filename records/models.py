@@ -168,8 +168,9 @@ class Case(Base):
     last_action_on: Mapped[dt.date | None] = mapped_column(Date)
     # Flags of DESIGN.md: 重复, 越级, 集体, 联名; an accusation (检举) and whom it accuses (§30).
     flags: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
-    accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
-    accused_person: Mapped[str | None] = mapped_column(String(64))
+    # indexed (migration 0014): every request reads the cases that accuse its user (§30 ¶3)
+    accused_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    accused_person: Mapped[str | None] = mapped_column(String(64), index=True)
     satisfaction: Mapped[str | None] = mapped_column(String(8))  # 满意 / 基本满意 / 不满意
     # The kind of matter (records.kinds, §§29-31): NULL is 未分类 until a clerk sets it.
     kind: Mapped[str | None] = mapped_column(String(8))  # 建议意见 / 检举控告 / 申诉求决

@@ -71,6 +71,8 @@ class SignedIn:
     session_id: int = 0  # the sign-in's audit event; signing out ends this session (0: none)
     # §30 ¶3: the units whose accusations this user never sees (its own and those above it)
     barred: frozenset[int] = frozenset()
+    # the cases that accuse it (read with every request, as the units are): usually none
+    hidden: frozenset[int] = frozenset()
 
     is_authenticated = True
     is_active = True
@@ -125,7 +127,9 @@ def signed_in(session: Session, user: User) -> SignedIn:
         id=user.id, username=user.username, display_name=user.display_name or user.username,
         role=user.role, unit_id=user.unit_id, unit_name=unit.name if unit else None,
         unit_ids=_visible_units(session, user), token=session_token(user),
-        barred=_units_above(session, user.unit_id),
+        barred=(barred := _units_above(session, user.unit_id)),
+        hidden=frozenset(session.scalars(select(Case.id).where(_accusing_clause(
+            sorted({user.username, user.display_name or ""} - {""}), barred)))),
     )
 
 
@@ -229,7 +233,7 @@ def case_scope(user: SignedIn) -> ColumnElement[bool]:
     if user.role == CONSOLE:
         return true()
     mine = true() if user.unit_ids is None else Case.unit_id.in_(user.unit_ids)
-    return and_(mine, not_accusing(user))
+    return and_(mine, Case.id.not_in(sorted(user.hidden))) if user.hidden else mine
 
 
 def letter_scope(user: SignedIn) -> ColumnElement[bool]:
@@ -240,8 +244,9 @@ def letter_scope(user: SignedIn) -> ColumnElement[bool]:
     if user.role == CONSOLE:
         return true()
     if user.unit_ids is None:
-        return or_(Letter.case_id.is_(None),
-                   Letter.case_id.not_in(select(Case.id).where(_accusing(user))))
+        if not user.hidden:
+            return true()  # a literal list, not a subquery: a page of letters stays as fast
+        return or_(Letter.case_id.is_(None), Letter.case_id.not_in(sorted(user.hidden)))
     return Letter.case_id.in_(select(Case.id).where(case_scope(user)))
 
 
@@ -251,10 +256,12 @@ def _names(user: SignedIn) -> list[str]:
 
 def _accusing(user: SignedIn) -> ColumnElement[bool]:
     """The cases that accuse this user, its unit or a unit above it (§30 ¶3)."""
-    person = Case.accused_person.in_(_names(user))
-    if not user.barred:
-        return person
-    return or_(person, Case.accused_unit_id.in_(sorted(user.barred)))
+    return _accusing_clause(_names(user), user.barred)
+
+
+def _accusing_clause(names: list[str], barred: frozenset[int]) -> ColumnElement[bool]:
+    person = Case.accused_person.in_(names)
+    return or_(person, Case.accused_unit_id.in_(sorted(barred))) if barred else person
 
 
 def not_accusing(user: SignedIn) -> ColumnElement[bool]:
@@ -272,6 +279,8 @@ def accuses(user: SignedIn, case: Case) -> bool:
     """Whether the case accuses this user, its unit or a unit above it (§30 ¶3)."""
     if user.role == CONSOLE:
         return False
+    if case.id in user.hidden:
+        return True
     return (case.accused_unit_id is not None and case.accused_unit_id in user.barred) or (
         case.accused_person is not None and case.accused_person in _names(user))
 

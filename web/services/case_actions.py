@@ -180,7 +180,9 @@ def available(case: Case, role: str) -> list[str]:
             continue
         if action in ACTION_LABELS and action not in legal:
             continue
-        if action in OTHER_LABELS and terminal and action not in ("resolve", "done"):
+        # a letter to a matter ended after 复核 is not accepted again (§36 ¶3) after its end
+        if action in OTHER_LABELS and terminal and action not in ("resolve", "done",
+                                                                  "not_accept_letter"):
             if not (action == "rate" and case.replied_delivered_on):  # 办结 after the answer
                 continue
         if action == "settle" and settlements.refusal(case):

@@ -91,7 +91,9 @@ def search_letters(instance: Instance, reader: SignedIn, query: str, filters: di
     record_shown(instance, reader, query, [h.letter_id for h in hits],
                  via=None if via == "page" else via,
                  form={k: str(v) for k, v in filters.items() if v})
-    return Found(query, found.total, hits, found.facets, found.estimated, found.suggestions)
+    # a hit the reader may not see (a case accusing it, §30 ¶3) is not counted either
+    total = max(found.total - (len(found.hits) - len(hits)), len(hits))
+    return Found(query, total, hits, found.facets, found.estimated, found.suggestions)
 
 
 def opened_by_number(instance: Instance, reader: SignedIn, text: str) -> tuple[str, int] | None:

@@ -25,9 +25,14 @@ def upgrade() -> None:
     with op.batch_alter_table("letter") as batch:
         batch.add_column(sa.Column("not_accepted_under", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("not_accepted_citing", sa.String(length=64), nullable=True))
+    # every request reads the cases that accuse its user (§30 ¶3, web.services.access)
+    op.create_index("ix_case_accused_unit_id", "case", ["accused_unit_id"])
+    op.create_index("ix_case_accused_person", "case", ["accused_person"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_case_accused_person", table_name="case")
+    op.drop_index("ix_case_accused_unit_id", table_name="case")
     with op.batch_alter_table("letter") as batch:
         batch.drop_column("not_accepted_citing")
         batch.drop_column("not_accepted_under")

@@ -193,5 +193,6 @@ def test_stats_as_xlsx_with_the_local_rate(instance: Instance, home: Path,
     rows = list(sheet.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[1][:6] == ("分组", "指标", "比率", "分子", "分母", "口径")
     assert ("全部", "四个不出率", 1, 1, 1) in [row[:5] for row in rows]
+    assert ("全部", "再次来信不予受理率", None, 0, 0) == rows[-1][:5]  # one letter: none again
     bad = run(home, "stats", "--from", "2026-03-01", "--to", "2026-02-01")
     assert bad.exit_code == 1 and "before --from" in bad.stderr

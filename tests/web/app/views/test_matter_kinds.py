@@ -121,14 +121,32 @@ def test_a_letter_while_the_unit_handles_the_matter_is_not_accepted_citing_the_a
     assert (rate.numerator, rate.denominator) == (1, 1)
 
 
+def test_a_letter_after_the_recheck_of_a_closed_matter_is_not_accepted_on_the_page(
+        app: Flask, office: Office) -> None:
+    """§36 ¶3: the matter was closed after its 复核; 韩秋菊's later letter is not accepted."""
+    land = office.cases["land"]
+    with Instance(office.home) as instance, instance.db.session() as session:
+        case = session.get(Case, land)
+        assert case is not None
+        case.status, case.recheck_replied_on = Stage.CLOSED.value, TODAY - dt.timedelta(days=10)
+    c = client(app, "clerk1")
+    page = c.get(f"/cases/{land}").get_data(as_text=True)
+    assert "建议依《信访工作条例》第三十六条第三款不予受理" in page and "不再受理" in page
+    done = post(c, land, "not_accept_letter", letter=str(office.letters["han2"]))
+    assert done.status_code == 303, done.get_data(as_text=True)[:800]
+    shown = run_json(office.home, "case", "show", str(land))["not_again"]
+    assert [(t["article"], t["decided"]) for t in shown] == [("第三十六条第三款", True)]
+
+
 def _doors(app: Flask, username: str, case_id: int, letter_id: int) -> dict[str, bool]:
     """Whether the user meets the case or its letter through each door."""
     c = client(app, username)
     api, headers = app.test_client(), token(app, username)
     api_cases = api.get("/api/v1/cases", headers=headers).get_json()["cases"]
     api_letters = api.get("/api/v1/letters", headers=headers).get_json()["letters"]
-    api_hits = api.get("/api/v1/search", query_string={"q": "拖欠农民工工资"},
-                       headers=headers).get_json()["hits"]
+    found = api.get("/api/v1/search", query_string={"q": "拖欠农民工工资"},
+                    headers=headers).get_json()
+    api_hits = found["hits"]
     # by their links: a registration number is also the tail of a case number
     case_link, letter_link = f'/cases/{case_id}"', f'/letters/{letter_id}"'
     return {
@@ -148,6 +166,7 @@ def _doors(app: Flask, username: str, case_id: int, letter_id: int) -> dict[str,
                               headers=headers).status_code == 200,
         "api letters": any(x["letter_id"] == letter_id for x in api_letters),
         "api search": any(h["letter_id"] == letter_id for h in api_hits),
+        "api search total": found["total"] > 0,  # only that letter says it
     }
 
 
