@@ -19,7 +19,7 @@ from search._analysis import EDGE_END, EDGE_START, index_text, tokens
 from search._engine import DEFAULT_ENGINE, Engine, EngineName, Found, Sort, open_engine
 from search._likeness import band, bigrams_of, likeness, shared_phrases, weights
 from search._query import Filters, Plan, Word, make_filters, parse, word_of
-from search._schema import FACET_FIELDS, to_record
+from search._schema import CONTENT_VERSION, FACET_FIELDS, to_record
 from search._snippet import snippet
 from search._tolerance import TIERS, Correction, Match, Variant, corrections, tier_plan, variants
 from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult, Suggestion
@@ -81,6 +81,22 @@ class LetterIndex:
     def needs_reindex(self) -> bool:
         """True when this index is empty but one built by an older version lies beside it."""
         return self._engine.needs_reindex
+
+    @property
+    def content_version(self) -> int:
+        """What this index holds of its letters: :data:`CONTENT_VERSION` when written by this
+        version; less when written before (e.g. 1: without the OCR's alternatives). The caller
+        then adds again the letters the newer content changes, and calls
+        :meth:`mark_content_version`; searching works meanwhile."""
+        self._check_open()
+        return self._engine.content_version()
+
+    def mark_content_version(self, version: int = CONTENT_VERSION) -> None:
+        """Record that every letter of the index now holds the content of ``version``."""
+        self._check_open()
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise SearchError(f"内容版本必须是正整数，而不是 {version!r}。")
+        self._engine.set_content_version(version)
 
     def _check_open(self) -> None:
         """Refuse to work after close()."""

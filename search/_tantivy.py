@@ -26,7 +26,13 @@ from typing import Any
 import tantivy
 
 from search import _schema as S
-from search._engine import Found, Sort, Stored
+from search._engine import (
+    Found,
+    Sort,
+    Stored,
+    read_content_version,
+    write_content_version,
+)
 from search._query import Filters, Piece, Plan, Word
 from search._types import SearchError
 
@@ -169,6 +175,7 @@ class TantivyEngine:
     def __init__(self, path: Path, *, lock_timeout: float, fresh: bool = False) -> None:
         self.path = path
         self.dir = path / DIR_NAME
+        self.marker = path / f"{DIR_NAME}.content.json"
         self.lock_timeout = lock_timeout
         self.needs_reindex = False
         self._schema = _schema()
@@ -180,6 +187,7 @@ class TantivyEngine:
             self._ix = self._open()
             if not existed:
                 self.needs_reindex = self._other_versions_present()
+                write_content_version(self.marker, S.CONTENT_VERSION)
         except SearchError:
             if not fresh:
                 raise
@@ -285,7 +293,16 @@ class TantivyEngine:
         for p in self.path.iterdir():
             if p.is_dir() and p.name.startswith(DIR_PREFIX) and p.name != DIR_NAME:
                 shutil.rmtree(p, ignore_errors=True)
+        write_content_version(self.marker, S.CONTENT_VERSION)
         self.needs_reindex = False
+
+    def content_version(self) -> int:
+        """The content version its letters were written with (recorded beside the index)."""
+        return read_content_version(self.marker)
+
+    def set_content_version(self, version: int) -> None:
+        """Record that every letter of the index was written with this content version."""
+        write_content_version(self.marker, version)
 
     # -- reading -------------------------------------------------------------------------
 
