@@ -58,6 +58,24 @@ def clean_with_map(text: str) -> tuple[str, list[int]]:
     ``origin[i]`` is the index in ``text`` of cleaned character ``i``; snippets use it to mark
     a match found in the cleaned text on the text as written.
     """
+    if _resizing().search(text) is None:  # one character for one: nothing moves
+        joined = text.translate(_CLEAN)
+        origin = list(range(len(text)))
+    else:
+        joined, origin = _clean_resizing(text)
+    drop = _inside_runs(joined)
+    if drop:
+        joined, origin = _without(joined, origin, drop)
+    drop = set()
+    for m in _PHONE_RE.finditer(joined):
+        drop.update(m.start() + j for j, c in enumerate(m.group()) if not c.isdigit())
+    if drop:
+        joined, origin = _without(joined, origin, drop)
+    return joined, origin
+
+
+def _clean_resizing(text: str) -> tuple[str, list[int]]:
+    """Clean a text where some character becomes none or several, keeping the map."""
     pieces: list[str] = []
     origin: list[int] = []
     start = 0
@@ -71,16 +89,7 @@ def clean_with_map(text: str) -> tuple[str, list[int]]:
         start = i + 1
     pieces.append(text[start:])
     origin.extend(range(start, len(text)))
-    joined = "".join(pieces)
-    drop = _inside_runs(joined)
-    if drop:
-        joined, origin = _without(joined, origin, drop)
-    drop = set()
-    for m in _PHONE_RE.finditer(joined):
-        drop.update(m.start() + j for j, c in enumerate(m.group()) if not c.isdigit())
-    if drop:
-        joined, origin = _without(joined, origin, drop)
-    return joined, origin
+    return "".join(pieces), origin
 
 
 _SPACES_RE = re.compile(r"\s+")
@@ -96,16 +105,51 @@ def _cleaned(ch: str) -> str:
 
 
 @cache
-def _changing() -> re.Pattern[str]:
-    """The characters cleaning changes, as one class of ranges (built once, on first use)."""
-    ranges: list[list[int]] = []
+def _classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The characters cleaning changes, and those it makes none or several of, each as one
+    class of ranges (built once, on first use)."""
+    changing: list[list[int]] = []
+    resizing: list[list[int]] = []
     for c in range(sys.maxunicode + 1):
-        if _cleaned(chr(c)) != chr(c):
-            if ranges and ranges[-1][1] == c - 1:
-                ranges[-1][1] = c
-            else:
-                ranges.append([c, c])
+        out = _cleaned(chr(c))
+        if out != chr(c):
+            _extend(changing, c)
+            if len(out) != 1:
+                _extend(resizing, c)
+    return _class(changing), _class(resizing)
+
+
+def _extend(ranges: list[list[int]], c: int) -> None:
+    if ranges and ranges[-1][1] == c - 1:
+        ranges[-1][1] = c
+    else:
+        ranges.append([c, c])
+
+
+def _class(ranges: list[list[int]]) -> re.Pattern[str]:
     return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+def _changing() -> re.Pattern[str]:
+    """The characters cleaning changes (full-width punctuation, breaks, zero-width spaces)."""
+    return _classes()[0]
+
+
+def _resizing() -> re.Pattern[str]:
+    """The characters cleaning drops or turns into several (control characters, ㈠...)."""
+    return _classes()[1]
+
+
+class _CleanTable(dict[int, str]):
+    """A str.translate table filled on demand: each character as :func:`_cleaned` gives it."""
+
+    def __missing__(self, codepoint: int) -> str:
+        out = _cleaned(chr(codepoint))
+        self[codepoint] = out
+        return out
+
+
+_CLEAN = _CleanTable()
 
 
 def _without(joined: str, origin: list[int], drop: set[int]) -> tuple[str, list[int]]:

@@ -162,3 +162,19 @@ def test_a_tantivy_index_written_before_the_version_was_kept_reads_as_version_on
         marker.unlink()  # what an index of before looks like: no record beside it
     with LetterIndex.open(tmp_path / "old", engine="tantivy") as ix:
         assert ix.content_version == 1 and len(ix.letter_ids()) == 5
+
+
+def test_variant_words_are_built_as_a_query_word_is() -> None:
+    """The variants are made without analysing each again (speed): the same words."""
+    from search._query import hanzi_word, word_of
+    from search._tolerance import _steady
+
+    made = 0
+    for word in ("韩秋菊", "个人被欠", "法律责任", "枣树营村", "拆迁安置补偿", "宇浩"):
+        for at, ch in enumerate(word):
+            for other in (*look_alikes().get(ch, ()), *same_sound(ch)):
+                changed = word[:at] + other + word[at + 1 :]
+                if all(_steady(c) for c in changed):
+                    assert hanzi_word(changed) == word_of(changed)
+                    made += 1
+    assert made > 300
