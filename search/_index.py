@@ -197,10 +197,12 @@ class LetterIndex:
         )
         if plan.empty and not filters.active:
             raise QueryError("请输入姓名、身份证号、电话号码、地名或几个关键词再搜索。")
-        result = self._run(query, plan, filters, limit, sort=sort, facets=facets,
-                           snippets=snippets, offset=offset, tolerant=tolerant)
-        if result.total == 0 and not plan.empty:
-            result = dataclasses.replace(result, suggestions=self._suggest(plan, filters, tolerant))
+        with self._engine.pinned():
+            result = self._run(query, plan, filters, limit, sort=sort, facets=facets,
+                               snippets=snippets, offset=offset, tolerant=tolerant)
+            if result.total == 0 and not plan.empty:
+                suggestions = self._suggest(plan, filters, tolerant)
+                result = dataclasses.replace(result, suggestions=suggestions)
         return result
 
     def letters_from(

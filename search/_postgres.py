@@ -862,6 +862,10 @@ class PostgresEngine:
             people=tuple((a, b) for a, b in pairs),
         )
 
+    def pinned(self) -> contextlib.AbstractContextManager[None]:
+        """Several reads of one search: each already reads the latest commit (nothing to pin)."""
+        return contextlib.nullcontext()
+
     def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]:
         """The number of letters, and how many contain each content term.
 

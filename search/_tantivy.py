@@ -182,6 +182,7 @@ class TantivyEngine:
         self._build = _Builder(self._schema)
         self._lock = threading.Lock()  # one thread of this process writes at a time
         self._kept: tuple[bytes | None, Any] | None = None  # (a commit's meta.json, searcher)
+        self._local = threading.local()  # a searcher pinned for the block of pinned()
         try:
             _make_dir(self.dir)
             existed = tantivy.Index.exists(str(self.dir))
@@ -307,13 +308,29 @@ class TantivyEngine:
 
     # -- reading -------------------------------------------------------------------------
 
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Read one commit throughout the block (this thread): a search's several reads (the
+        exact page, the tolerant tiers and counts) agree, and the commit is looked up once."""
+        if getattr(self._local, "searcher", None) is not None:
+            yield
+            return
+        self._local.searcher = self._searcher()
+        try:
+            yield
+        finally:
+            self._local.searcher = None
+
     def _searcher(self) -> Any:
-        """A searcher on the latest commit (of any process).
+        """A searcher on the latest commit (of any process), or the pinned one.
 
         Every commit writes a new ``meta.json`` (with the commit's opstamp): while it reads
         the same, the searcher of the last call still sees the latest commit, and the reader
         is not reloaded (~1.5 ms each time, several times per tolerant search).
         """
+        pinned = getattr(self._local, "searcher", None)
+        if pinned is not None:
+            return pinned
         try:
             commit: bytes | None = (self.dir / "meta.json").read_bytes()
         except OSError:

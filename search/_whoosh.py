@@ -8,6 +8,7 @@ parser; readers are refreshed before each search so they see other processes' co
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import threading
@@ -465,6 +466,10 @@ class WhooshEngine:
             if key
         )
         return Stored(text=fields_.get(S.TEXT, ""), people=people)
+
+    def pinned(self) -> contextlib.AbstractContextManager[None]:
+        """Several reads of one search: each already reads the latest commit (nothing to pin)."""
+        return contextlib.nullcontext()
 
     def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]:
         """The number of letters, and how many contain each content term."""
