@@ -678,7 +678,7 @@ def run(
 ) -> dict[str, Any]:
     """Build every engine, then query them interleaved; the JSON document of the README.
 
-    Our first engine is also searched without tolerance on the same index (``<name>_exact``:
+    Each of our engines is also searched without tolerance on the same index (``<name>_exact``:
     the exact search of before); ``quality`` counts the hits that matched exactly, and
     ``quality_all_hits`` every hit, tolerant ones too. ``tolerance`` queries (letters one
     character off) are reported apart, by type. With ``keep`` the indexes are built in that
@@ -714,10 +714,11 @@ def run(
                 _save_built(root, letters, built)
         speed = {name: {k: v for k, v in s.items() if k != "built_at"} for name, s in speed.items()}
         opened = {name: _make(name, root) for name in engines}
-        twin = engines[0] + EXACT
-        opened[twin] = Ours(engines[0], opened[engines[0]].path, tolerant=False)
-        speed[twin] = dict(speed[engines[0]])
-        names = [*engines, twin]
+        twins = {name + EXACT: name for name in engines if name in OUR_ENGINES}
+        for twin, name in twins.items():
+            opened[twin] = Ours(name, opened[name].path, tolerant=False)
+            speed[twin] = dict(speed[name])
+        names = [*engines, *twins]
         for engine in opened.values():
             engine.open()
         progress("quality")
@@ -753,16 +754,17 @@ def run(
         adds: dict[str, list[float]] = {name: [] for name in names}
         for k, row in enumerate(extra):
             for name, engine in opened.items():
-                if name == twin:
+                if name in twins:
                     continue
                 t0 = time.perf_counter()
                 engine.add_one(len(letters) + k + 1, row)
                 adds[name].append((time.perf_counter() - t0) * 1000)
         if keep is not None:  # the kept indexes hold the corpus only, for the next run
             for name, engine in opened.items():
-                if name != twin:
+                if name not in twins:
                     engine.remove([len(letters) + k + 1 for k in range(len(extra))])
-        adds[twin] = adds[engines[0]]
+        for twin, name in twins.items():
+            adds[twin] = adds[name]
         for engine in opened.values():
             engine.close()
         report: dict[str, Any] = {}
@@ -973,11 +975,17 @@ def command(
         "exact_below_tolerant_in_first_ten": main["exact_below_tolerant_in_first_ten"],
         "look_alike_table_chars": main["look_alike_table_chars"],
         "exact_search": report[ours[0] + EXACT],
-        "engines": {name: report[name] for name in ours[1:]},
+        "engines": {
+            name: {**report[name], "exact_search": report[name + EXACT]} for name in ours[1:]
+        },
         "peers": {name: report[name] for name in names if name not in ours},
     }
     document["ratios"] = {name: _ratios(main, report[name]) for name in names if name != ours[0]}
     document["ratios"]["exact_search"] = _ratios(main, report[ours[0] + EXACT])
+    for name in ours[1:]:
+        document["ratios"][name + "_vs_its_exact_search"] = _ratios(
+            report[name], report[name + EXACT]
+        )
     if plans:
         document["postgres_explain"] = plans
     if as_json:
