@@ -58,8 +58,8 @@ def clean_with_map(text: str) -> tuple[str, list[int]]:
     ``origin[i]`` is the index in ``text`` of cleaned character ``i``; snippets use it to mark
     a match found in the cleaned text on the text as written.
     """
-    if _resizing().search(text) is None:  # one character for one: nothing moves
-        joined = text.translate(_CLEAN)
+    joined = text.translate(_CLEAN)  # looks up every character of the text in the table
+    if _RESIZING.isdisjoint(text):  # each one cleaned into one: nothing moved
         origin = list(range(len(text)))
     else:
         joined, origin = _clean_resizing(text)
@@ -92,7 +92,9 @@ def _clean_resizing(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), origin
 
 
-_SPACES_RE = re.compile(r"\s+")
+# Whitespace between two characters that may make runs (word characters: letters and digits,
+# as str.isalnum, and Chinese): only such a space can be inside a run; _inside_runs decides.
+_SPACES_RE = re.compile(rf"(?<=[\w{_CJK_RANGES}])\s+(?=[\w{_CJK_RANGES}])")
 
 
 def _cleaned(ch: str) -> str:
@@ -105,48 +107,31 @@ def _cleaned(ch: str) -> str:
 
 
 @cache
-def _classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The characters cleaning changes, and those it makes none or several of, each as one
-    class of ranges (built once, on first use)."""
-    changing: list[list[int]] = []
-    resizing: list[list[int]] = []
+def _changing() -> re.Pattern[str]:
+    """The characters cleaning changes, as one class of ranges (built once, on first use)."""
+    ranges: list[list[int]] = []
     for c in range(sys.maxunicode + 1):
-        out = _cleaned(chr(c))
-        if out != chr(c):
-            _extend(changing, c)
-            if len(out) != 1:
-                _extend(resizing, c)
-    return _class(changing), _class(resizing)
-
-
-def _extend(ranges: list[list[int]], c: int) -> None:
-    if ranges and ranges[-1][1] == c - 1:
-        ranges[-1][1] = c
-    else:
-        ranges.append([c, c])
-
-
-def _class(ranges: list[list[int]]) -> re.Pattern[str]:
+        if _cleaned(chr(c)) != chr(c):
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
     return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
 
 
-def _changing() -> re.Pattern[str]:
-    """The characters cleaning changes (full-width punctuation, breaks, zero-width spaces)."""
-    return _classes()[0]
-
-
-def _resizing() -> re.Pattern[str]:
-    """The characters cleaning drops or turns into several (control characters, ㈠...)."""
-    return _classes()[1]
-
-
 class _CleanTable(dict[int, str]):
-    """A str.translate table filled on demand: each character as :func:`_cleaned` gives it."""
+    """A str.translate table filled on demand: each character as :func:`_cleaned` gives it;
+    the characters cleaned into none or several are also kept in ``_RESIZING``."""
 
     def __missing__(self, codepoint: int) -> str:
         out = _cleaned(chr(codepoint))
+        if len(out) != 1:
+            _RESIZING.add(chr(codepoint))
         self[codepoint] = out
         return out
+
+
+_RESIZING: set[str] = set()
 
 
 _CLEAN = _CleanTable()
@@ -182,6 +167,13 @@ def _inside_runs(joined: str) -> set[int]:
         ):
             drop.update(range(i, j))
     return drop
+
+
+def folded_with_map(text: str) -> tuple[str, list[int]]:
+    """The text as the index reads it (cleaned and folded), and where each character came
+    from (as :func:`clean_with_map`)."""
+    cleaned, origin = clean_with_map(text)
+    return fold(cleaned), origin
 
 
 def clean_for_index(text: str) -> str:

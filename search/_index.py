@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from search._analysis import EDGE_END, EDGE_START, clean_with_map, index_text, tokens
+from search._analysis import EDGE_END, EDGE_START, folded_with_map, index_text, tokens
 from search._engine import DEFAULT_ENGINE, Engine, EngineName, Found, Sort, open_engine
 from search._likeness import band, bigrams_of, likeness, shared_phrases, weights
 from search._query import Filters, Plan, Word, make_filters, parse, word_of
@@ -388,7 +388,7 @@ class LetterIndex:
                 if letter_id in seen:
                     continue
                 seen.add(letter_id)
-                cleaned = clean_with_map(text)  # once, for the corrections and the snippet
+                cleaned = folded_with_map(text)  # once, for the corrections and the snippet
                 fixed = tuple(corrections(text, every, cleaned))
                 rows.append((letter_id, score, text, tier, fixed, cleaned))
             if len(rows) >= need:
@@ -408,7 +408,7 @@ class LetterIndex:
             shown = ""
             if snippets:
                 shown = snippet(text, needles, tolerant=[(c.start, c.end) for c in fixed],
-                                cleaned=cleaned)
+                                mapped=cleaned)
             hits.append(Hit(
                 letter_id=letter_id, score=score, snippet=shown, match=match,
                 corrections=tuple(dict.fromkeys(f"{c.written} → {c.meant}" for c in fixed)),

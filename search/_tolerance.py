@@ -31,6 +31,7 @@ from search._analysis import (
     clean_for_index,
     clean_with_map,
     fold,
+    folded_with_map,
     gram_size,
     grams,
     is_cjk,
@@ -40,7 +41,7 @@ from search._analysis import (
 from search._query import Piece, Plan, Word, hanzi_word, word_of
 
 Match = Literal["exact", "ocr", "shape", "sound"]
-Cleaned = tuple[str, list[int]]  # a text cleaned, and where each character came from
+Cleaned = tuple[str, list[int]]  # a text cleaned and folded, and where each character came from
 TIERS: tuple[Match, ...] = ("ocr", "shape", "sound")
 ALT_MARK = "~"  # a bigram made with an OCR alternative (never produced by text analysis)
 TABLE = Path(__file__).with_name("confusable.tsv")
@@ -329,9 +330,8 @@ def corrections(
     text: str, found: Sequence[Variant], mapped: Cleaned | None = None
 ) -> list[Correction]:
     """The variants a letter's text holds, each once, with their spans in the text as written
-    (``mapped``: the text's :func:`clean_with_map`, when the caller has it already)."""
-    cleaned, origin = mapped or clean_with_map(text)
-    folded = fold(cleaned)
+    (``mapped``: the text's :func:`folded_with_map`, when the caller has it already)."""
+    folded, origin = mapped or folded_with_map(text)
     out: list[Correction] = []
     seen: set[tuple[str, str]] = set()
     for v in found:
