@@ -59,7 +59,7 @@ def clean_with_map(text: str) -> tuple[str, list[int]]:
     a match found in the cleaned text on the text as written.
     """
     joined = text.translate(_CLEAN)  # looks up every character of the text in the table
-    if _RESIZING.isdisjoint(text):  # each one cleaned into one: nothing moved
+    if not _resizes(text):  # each one cleaned into one: nothing moved
         origin = list(range(len(text)))
     else:
         joined, origin = _clean_resizing(text)
@@ -132,6 +132,14 @@ class _CleanTable(dict[int, str]):
 
 
 _RESIZING: set[str] = set()
+
+
+def _resizes(text: str) -> bool:
+    """Whether the text holds a character cleaned into none or several (after it was
+    translated: every character of it has been looked up, so the set knows them)."""
+    if len(_RESIZING) < 64:  # usually a handful: a substring search each is faster
+        return any(ch in text for ch in tuple(_RESIZING))  # a copy: other threads add to it
+    return not _RESIZING.isdisjoint(text)
 
 
 _CLEAN = _CleanTable()

@@ -367,18 +367,18 @@ class LetterIndex:
         rows: list[_Row] = []
         for tier, found in tiers.items():
             only = tolerant_only(plan, found)
+            if not only:
+                continue
             if len(only) == 1:  # one word (or one OR group): its exact matches are excluded
-                tplan: Plan | None = only[0]
+                tplan = only[0]
             else:  # several groups: the tier's plan, less the exact matches read here
-                tplan = tier_plan(plan, found)
+                tplan = tier_plan(plan, found) or plan
                 if not exact_read:
                     if exact.total > len(exact.hits):  # the exact matches before this page
                         exact = self._engine.search(plan, filters, exact.total, sort=sort,
                                                     facets=())
                     seen |= {i for i, _, _ in exact.hits}
                     exact_read = True
-            if tplan is None:
-                continue
             got = self._engine.search(
                 tplan, filters, min(MAX_LIMIT, len(seen) + need - len(rows)), sort=sort,
                 facets=(),
