@@ -14,10 +14,12 @@ every exact hit unless ``tolerant=False``; each hit says how it matched (``Hit.m
 
 from search._analysis import clean_for_index
 from search._index import LetterIndex
+from search._schema import CONTENT_VERSION
 from search._tolerance import prepare as prepare_tolerance
 from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult, Suggestion
 
 __all__ = [
+    "CONTENT_VERSION",
     "Hit",
     "LetterDoc",
     "LetterIndex",

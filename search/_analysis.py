@@ -58,6 +58,24 @@ def clean_with_map(text: str) -> tuple[str, list[int]]:
     ``origin[i]`` is the index in ``text`` of cleaned character ``i``; snippets use it to mark
     a match found in the cleaned text on the text as written.
     """
+    joined = text.translate(_CLEAN)  # looks up every character of the text in the table
+    if not _resizes(text):  # each one cleaned into one: nothing moved
+        origin = list(range(len(text)))
+    else:
+        joined, origin = _clean_resizing(text)
+    drop = _inside_runs(joined)
+    if drop:
+        joined, origin = _without(joined, origin, drop)
+    drop = set()
+    for m in _PHONE_RE.finditer(joined):
+        drop.update(m.start() + j for j, c in enumerate(m.group()) if not c.isdigit())
+    if drop:
+        joined, origin = _without(joined, origin, drop)
+    return joined, origin
+
+
+def _clean_resizing(text: str) -> tuple[str, list[int]]:
+    """Clean a text where some character becomes none or several, keeping the map."""
     pieces: list[str] = []
     origin: list[int] = []
     start = 0
@@ -71,19 +89,12 @@ def clean_with_map(text: str) -> tuple[str, list[int]]:
         start = i + 1
     pieces.append(text[start:])
     origin.extend(range(start, len(text)))
-    joined = "".join(pieces)
-    drop = _inside_runs(joined)
-    if drop:
-        joined, origin = _without(joined, origin, drop)
-    drop = set()
-    for m in _PHONE_RE.finditer(joined):
-        drop.update(m.start() + j for j, c in enumerate(m.group()) if not c.isdigit())
-    if drop:
-        joined, origin = _without(joined, origin, drop)
-    return joined, origin
+    return "".join(pieces), origin
 
 
-_SPACES_RE = re.compile(r"\s+")
+# Whitespace between two characters that may make runs (word characters: letters and digits,
+# as str.isalnum, and Chinese): only such a space can be inside a run; _inside_runs decides.
+_SPACES_RE = re.compile(rf"(?<=[\w{_CJK_RANGES}])\s+(?=[\w{_CJK_RANGES}])")
 
 
 def _cleaned(ch: str) -> str:
@@ -106,6 +117,32 @@ def _changing() -> re.Pattern[str]:
             else:
                 ranges.append([c, c])
     return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+class _CleanTable(dict[int, str]):
+    """A str.translate table filled on demand: each character as :func:`_cleaned` gives it;
+    the characters cleaned into none or several are also kept in ``_RESIZING``."""
+
+    def __missing__(self, codepoint: int) -> str:
+        out = _cleaned(chr(codepoint))
+        if len(out) != 1:
+            _RESIZING.add(chr(codepoint))
+        self[codepoint] = out
+        return out
+
+
+_RESIZING: set[str] = set()
+
+
+def _resizes(text: str) -> bool:
+    """Whether the text holds a character cleaned into none or several (after it was
+    translated: every character of it has been looked up, so the set knows them)."""
+    if len(_RESIZING) < 64:  # usually a handful: a substring search each is faster
+        return any(ch in text for ch in tuple(_RESIZING))  # a copy: other threads add to it
+    return not _RESIZING.isdisjoint(text)
+
+
+_CLEAN = _CleanTable()
 
 
 def _without(joined: str, origin: list[int], drop: set[int]) -> tuple[str, list[int]]:
@@ -138,6 +175,13 @@ def _inside_runs(joined: str) -> set[int]:
         ):
             drop.update(range(i, j))
     return drop
+
+
+def folded_with_map(text: str) -> tuple[str, list[int]]:
+    """The text as the index reads it (cleaned and folded), and where each character came
+    from (as :func:`clean_with_map`)."""
+    cleaned, origin = clean_with_map(text)
+    return fold(cleaned), origin
 
 
 def clean_for_index(text: str) -> str:

@@ -8,13 +8,15 @@ and finds exactly the same letters.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
 from search._query import Filters, Plan
-from search._schema import Record
+from search._schema import UNMARKED_CONTENT, Record
 from search._types import SearchError
 
 EngineName = Literal["tantivy", "whoosh", "postgres"]
@@ -65,6 +67,12 @@ class Engine(Protocol):
 
     def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]: ...
 
+    def content_version(self) -> int: ...
+
+    def pinned(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def set_content_version(self, version: int) -> None: ...
+
     def similar(
         self,
         terms: Sequence[tuple[str, float]],
@@ -76,6 +84,26 @@ class Engine(Protocol):
     ) -> Found: ...
 
     def close(self) -> None: ...
+
+
+def read_content_version(marker: Path) -> int:
+    """The content version a file-based index recorded beside itself (none: written before)."""
+    try:
+        return int(json.loads(marker.read_text(encoding="utf-8"))["content_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return UNMARKED_CONTENT
+
+
+def write_content_version(marker: Path, version: int) -> None:
+    """Record a file-based index's content version (atomically: a new file, then renamed)."""
+    tmp = marker.with_name(marker.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps({"content_version": version}), encoding="utf-8")
+        tmp.replace(marker)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise SearchError(f"无法记录搜索索引的内容版本（{marker}：{e}）。") from e
 
 
 def open_engine(

@@ -15,13 +15,22 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from search._analysis import EDGE_END, EDGE_START, index_text, tokens
+from search._analysis import EDGE_END, EDGE_START, folded_with_map, index_text, tokens
 from search._engine import DEFAULT_ENGINE, Engine, EngineName, Found, Sort, open_engine
 from search._likeness import band, bigrams_of, likeness, shared_phrases, weights
 from search._query import Filters, Plan, Word, make_filters, parse, word_of
-from search._schema import FACET_FIELDS, to_record
+from search._schema import CONTENT_VERSION, FACET_FIELDS, to_record
 from search._snippet import snippet
-from search._tolerance import TIERS, Correction, Match, Variant, corrections, tier_plan, variants
+from search._tolerance import (
+    Cleaned,
+    Correction,
+    Match,
+    Variant,
+    corrections,
+    tier_plan,
+    tolerant_only,
+    variants_by_tier,
+)
 from search._types import Hit, LetterDoc, QueryError, SearchError, SearchResult, Suggestion
 
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a writer waits for another writer to finish
@@ -81,6 +90,22 @@ class LetterIndex:
     def needs_reindex(self) -> bool:
         """True when this index is empty but one built by an older version lies beside it."""
         return self._engine.needs_reindex
+
+    @property
+    def content_version(self) -> int:
+        """What this index holds of its letters: :data:`CONTENT_VERSION` when written by this
+        version; less when written before (e.g. 1: without the OCR's alternatives). The caller
+        then adds again the letters the newer content changes, and calls
+        :meth:`mark_content_version`; searching works meanwhile."""
+        self._check_open()
+        return self._engine.content_version()
+
+    def mark_content_version(self, version: int = CONTENT_VERSION) -> None:
+        """Record that every letter of the index now holds the content of ``version``."""
+        self._check_open()
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise SearchError(f"内容版本必须是正整数，而不是 {version!r}。")
+        self._engine.set_content_version(version)
 
     def _check_open(self) -> None:
         """Refuse to work after close()."""
@@ -172,10 +197,12 @@ class LetterIndex:
         )
         if plan.empty and not filters.active:
             raise QueryError("请输入姓名、身份证号、电话号码、地名或几个关键词再搜索。")
-        result = self._run(query, plan, filters, limit, sort=sort, facets=facets,
-                           snippets=snippets, offset=offset, tolerant=tolerant)
-        if result.total == 0 and not plan.empty:
-            result = dataclasses.replace(result, suggestions=self._suggest(plan, filters, tolerant))
+        with self._engine.pinned():
+            result = self._run(query, plan, filters, limit, sort=sort, facets=facets,
+                               snippets=snippets, offset=offset, tolerant=tolerant)
+            if result.total == 0 and not plan.empty:
+                suggestions = self._suggest(plan, filters, tolerant)
+                result = dataclasses.replace(result, suggestions=suggestions)
         return result
 
     def letters_from(
@@ -295,20 +322,24 @@ class LetterIndex:
             sort = "date"  # nothing to rank by: newest first
         limit = min(limit, MAX_LIMIT)
         tiers = self._tiers(plan) if tolerant and not plan.empty else {}
-        if not tiers:
-            found: Found = self._engine.search(
-                plan, filters, limit, sort=sort, facets=fields, offset=offset
-            )
-            return self._result(query, plan, found, _exact_rows(found), 0, snippets)
-        counted = self._engine.search(
-            _union(plan, tiers), filters, 1, sort=sort, facets=fields, offset=0
+        exact: Found = self._engine.search(
+            plan, filters, limit, sort=sort, facets=fields, offset=offset
         )
-        exact = self._engine.search(plan, filters, limit, sort=sort, facets=(), offset=offset)
+        if not tiers:
+            return self._result(query, plan, exact, _exact_rows(exact), 0, snippets)
         rows = _exact_rows(exact)
         if exact.total < limit:  # the page reaches past the exact matches
             rows += self._tolerant_rows(plan, tiers, filters, limit, offset, exact, sort)
-        counted.total = max(counted.total, exact.total)
-        counted.estimated = counted.estimated or exact.estimated
+        only = [
+            self._engine.search(p, filters, 1, sort=sort, facets=fields, offset=1)
+            for p in tolerant_only(plan, _merged(tiers))
+        ]  # counted only (offset = limit: no letter read)
+        counted = Found(
+            total=exact.total + sum(f.total for f in only),
+            hits=exact.hits,
+            facets=_add_facets([exact.facets, *(f.facets for f in only)]),
+            estimated=exact.estimated or any(f.estimated for f in only),
+        )
         return self._result(query, plan, counted, rows, counted.total - exact.total, snippets)
 
     def _tiers(self, plan: Plan) -> dict[Match, dict[Word, list[Variant]]]:
@@ -317,13 +348,7 @@ class LetterIndex:
         def doc_freqs(terms: list[str]) -> list[int]:
             return self._engine.doc_freqs(terms)[1]
 
-        out: dict[Match, dict[Word, list[Variant]]] = {}
-        for tier in TIERS:
-            found = {w: variants(w, tier, doc_freqs) for w in dict.fromkeys(plan.words)}
-            found = {w: v for w, v in found.items() if v}
-            if found:
-                out[tier] = found
-        return out
+        return variants_by_tier(plan.words, doc_freqs)
 
     def _tolerant_rows(
         self,
@@ -336,15 +361,24 @@ class LetterIndex:
         sort: Sort,
     ) -> list[_Row]:
         """The tolerant-only hits from ``offset`` to ``limit``, tier after tier, each once."""
-        if exact.total > len(exact.hits):  # the exact matches before this page
-            exact = self._engine.search(plan, filters, exact.total, sort=sort, facets=())
-        seen = {i for i, _, _ in exact.hits}
         need = limit - exact.total
+        seen: set[int] = set()  # letters already shown, or matching exactly
+        exact_read = False
         rows: list[_Row] = []
         for tier, found in tiers.items():
-            tplan = tier_plan(plan, found)
-            if tplan is None:
+            only = tolerant_only(plan, found)
+            if not only:
                 continue
+            if len(only) == 1:  # one word (or one OR group): its exact matches are excluded
+                tplan = only[0]
+            else:  # several groups: the tier's plan, less the exact matches read here
+                tplan = tier_plan(plan, found) or plan
+                if not exact_read:
+                    if exact.total > len(exact.hits):  # the exact matches before this page
+                        exact = self._engine.search(plan, filters, exact.total, sort=sort,
+                                                    facets=())
+                    seen |= {i for i, _, _ in exact.hits}
+                    exact_read = True
             got = self._engine.search(
                 tplan, filters, min(MAX_LIMIT, len(seen) + need - len(rows)), sort=sort,
                 facets=(),
@@ -354,7 +388,9 @@ class LetterIndex:
                 if letter_id in seen:
                     continue
                 seen.add(letter_id)
-                rows.append((letter_id, score, text, tier, tuple(corrections(text, every))))
+                cleaned = folded_with_map(text)  # once, for the corrections and the snippet
+                fixed = tuple(corrections(text, every, cleaned))
+                rows.append((letter_id, score, text, tier, fixed, cleaned))
             if len(rows) >= need:
                 break
         skip = max(0, offset - exact.total)
@@ -368,10 +404,11 @@ class LetterIndex:
         """Hits with their snippets: exact matches marked plainly, corrections as tolerant."""
         needles = [n for w in plan.words for n in w.needles]
         hits = []
-        for letter_id, score, text, match, fixed in rows:
+        for letter_id, score, text, match, fixed, cleaned in rows:
             shown = ""
             if snippets:
-                shown = snippet(text, needles, tolerant=[(c.start, c.end) for c in fixed])
+                shown = snippet(text, needles, tolerant=[(c.start, c.end) for c in fixed],
+                                mapped=cleaned)
             hits.append(Hit(
                 letter_id=letter_id, score=score, snippet=shown, match=match,
                 corrections=tuple(dict.fromkeys(f"{c.written} → {c.meant}" for c in fixed)),
@@ -436,22 +473,46 @@ class LetterIndex:
         self.close()
 
 
-_Row = tuple[int, float, str, Match, tuple[Correction, ...]]
+# letter id, score, text, how it matched, its corrections, its text cleaned (tolerant hits)
+_Row = tuple[int, float, str, Match, tuple[Correction, ...], Cleaned | None]
 
 
 def _exact_rows(found: Found) -> list[_Row]:
     """An engine's hits as exact matches."""
-    return [(i, score, text, "exact", ()) for i, score, text in found.hits]
+    return [(i, score, text, "exact", (), None) for i, score, text in found.hits]
 
 
-def _union(plan: Plan, tiers: dict[Match, dict[Word, list[Variant]]]) -> Plan:
-    """The plan with every tier's variants as alternatives to their words."""
+def _merged(tiers: dict[Match, dict[Word, list[Variant]]]) -> dict[Word, list[Variant]]:
+    """Every tier's variants of each word together."""
     merged: dict[Word, list[Variant]] = {}
     for found in tiers.values():
         for word, vs in found.items():
             merged.setdefault(word, []).extend(vs)
-    union = tier_plan(plan, merged)
+    return merged
+
+
+def _union(plan: Plan, tiers: dict[Match, dict[Word, list[Variant]]]) -> Plan:
+    """The plan with every tier's variants as alternatives to their words."""
+    union = tier_plan(plan, _merged(tiers))
     return plan if union is None else union
+
+
+def _add_facets(parts: list[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    """Facet counts of disjoint sets of letters, added up."""
+    first, *rest = parts
+    if not any(any(counts for counts in facets.values()) for facets in rest):
+        return first  # nothing tolerant to add: the engine's own order
+    out: dict[str, dict[str, int]] = {}
+    for facets in parts:
+        for name, counts in facets.items():
+            into = out.setdefault(name, {})
+            for value, n in counts.items():
+                into[value] = into.get(value, 0) + n
+    return {name: dict(sorted(c.items(), key=_most_first)) for name, c in out.items()}
+
+
+def _most_first(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
 
 
 def _quoted(word: Word) -> str:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import math
 import re
 import threading
@@ -419,6 +420,7 @@ class PostgresEngine:
         self._conn.execute(
             sql.SQL("ALTER TABLE {} ALTER COLUMN grams SET STATISTICS 500").format(t)
         )
+        self._comment(S.CONTENT_VERSION)
         try:  # lz4 decompresses faster than pglz (PostgreSQL 14+ built with lz4)
             with self._conn.transaction():
                 self._conn.execute(
@@ -426,6 +428,30 @@ class PostgresEngine:
                 )
         except psycopg.Error:
             pass
+
+    def _comment(self, version: int) -> None:
+        """The table's comment records the content version its letters were written with."""
+        self._conn.execute(
+            sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                self._table, sql.Literal(json.dumps({"content_version": version}))
+            )
+        )
+
+    def content_version(self) -> int:
+        """The content version its letters were written with (the table's comment)."""
+        (row,) = self._read(
+            sql.SQL("SELECT obj_description(%s::regclass, 'pg_class')"),
+            (f'"{self.schema}"."{TABLE}"',),
+        )
+        try:
+            return int(json.loads(row[0])["content_version"])
+        except (ValueError, KeyError, TypeError):  # no comment: written before it was kept
+            return S.UNMARKED_CONTENT
+
+    def set_content_version(self, version: int) -> None:
+        """Record that every letter of the index was written with this content version."""
+        with self._writer():
+            self._comment(version)
 
     def recreate(self) -> None:
         """An empty table of this version; tables of other versions (or unreadable) dropped."""
@@ -835,6 +861,10 @@ class PostgresEngine:
             text=bytes(text).decode("utf-8", "surrogatepass"),
             people=tuple((a, b) for a, b in pairs),
         )
+
+    def pinned(self) -> contextlib.AbstractContextManager[None]:
+        """Several reads of one search: each already reads the latest commit (nothing to pin)."""
+        return contextlib.nullcontext()
 
     def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]:
         """The number of letters, and how many contain each content term.

@@ -14,6 +14,11 @@ from search._tolerance import alternative_tokens
 from search._types import LetterDoc, SearchError
 
 SCHEMA_VERSION = 2  # bump when analysis or fields change: the index must then be rebuilt
+# What the index holds of a letter, where the schema stays: 1 its text and fields; 2 also the
+# OCR's alternatives (LetterDoc.alternatives). An index records the version its letters were
+# written with; the letters of an older one are added again, in place (LetterIndex.content_version).
+CONTENT_VERSION = 2
+UNMARKED_CONTENT = 1  # the version of an index written before the version was recorded
 
 LETTER_ID = "letter_id"  # unique key, stored
 CONTENT = "content"  # cleaned + folded text, bigram tokens with positions (not stored)

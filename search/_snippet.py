@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from search._analysis import clean_with_map, fold
+from search._analysis import folded_with_map
 
 WIDTH = 100  # characters of original text in a snippet
 LEAD = 24  # how much context to keep before the first match
@@ -28,10 +28,11 @@ _WRAP_RE = re.compile(
 _UNSAFE_RE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _spans(text: str, needles: Iterable[str]) -> list[tuple[int, int, int]]:
+def _spans(
+    text: str, needles: Iterable[str], mapped: tuple[str, list[int]] | None = None
+) -> list[tuple[int, int, int]]:
     """Find every needle in the cleaned, folded text; return (start, end, needle#) on ``text``."""
-    cleaned, origin = clean_with_map(text)
-    folded = fold(cleaned)
+    folded, origin = mapped or folded_with_map(text)
     found: list[tuple[int, int, int]] = []
     for k, needle in enumerate(dict.fromkeys(n for n in needles if n)):
         start = folded.find(needle)
@@ -96,13 +97,15 @@ def snippet(
     *,
     width: int = WIDTH,
     tolerant: Sequence[tuple[int, int]] = (),
+    mapped: tuple[str, list[int]] | None = None,
 ) -> str:
     """Return an HTML-safe fragment of ``text`` around the matches, each in ``<mark>``.
 
     ``tolerant`` spans (on ``text``: where a letter holds a word one character off) are
     marked ``<mark class="tolerant">`` and count for the choice of the window like a match.
+    ``mapped`` is ``folded_with_map(text)`` when the caller has it already.
     """
-    spans = _spans(text, needles)
+    spans = _spans(text, needles, mapped)
     first = 1 + max((k for _, _, k in spans), default=-1)
     spans += [(a, b, first + j) for j, (a, b) in enumerate(tolerant) if 0 <= a < b <= len(text)]
     spans.sort()

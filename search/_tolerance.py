@@ -23,22 +23,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
 from search._analysis import (
+    clean_for_index,
     clean_with_map,
     fold,
+    folded_with_map,
     gram_size,
     grams,
     is_cjk,
     run_text,
     segments,
 )
-from search._query import Piece, Plan, Word, word_of
+from search._query import Piece, Plan, Word, hanzi_word, word_of
 
 Match = Literal["exact", "ocr", "shape", "sound"]
+Cleaned = tuple[str, list[int]]  # a text cleaned and folded, and where each character came from
 TIERS: tuple[Match, ...] = ("ocr", "shape", "sound")
 ALT_MARK = "~"  # a bigram made with an OCR alternative (never produced by text analysis)
 TABLE = Path(__file__).with_name("confusable.tsv")
@@ -48,6 +51,7 @@ MAX_SOUND_WORD = 4  # same-sound replacements only for names and places
 MAX_SHAPE_PER_CHAR = 6
 MAX_SOUND_PER_CHAR = 40
 MAX_VARIANTS = 48  # per word and tier, after the index said which can match
+CANDIDATES_KEPT = 4096  # (word, tier) expansions remembered: a word searched again is not redone
 
 NOTES: dict[str, str] = {
     "ocr": "识别可能有误",
@@ -212,43 +216,63 @@ def _new_grams(text: str, at: int) -> list[str]:
     return [text[k : k + 2] for k in (at - 1, at) if 0 <= k < len(text) - 1]
 
 
-def variants(
-    word: Word, tier: Match, doc_freqs: Callable[[list[str]], list[int]]
-) -> list[Variant]:
-    """The ways of one tier the letter may hold ``word`` that the index can match at all."""
+@cache
+def _steady(ch: str) -> bool:
+    """A Chinese character that cleaning and folding leave as it is."""
+    return is_cjk(ch) and clean_for_index(ch) == ch and fold(ch) == ch
+
+
+@lru_cache(maxsize=CANDIDATES_KEPT)
+def _candidates(word: Word, tier: Match) -> tuple[tuple[Variant, tuple[str, ...]], ...]:
+    """Every way of one tier the letter may hold ``word``, with the bigrams each one makes
+    (the index then says which it can match). Depends on the word and the tables only."""
     text = _plain(word)
     if text is None or tier == "exact":
-        return []
-    candidates: list[tuple[Variant, list[str]]] = []
+        return ()
+    candidates: list[tuple[Variant, tuple[str, ...]]] = []
     if tier == "ocr":
         for at in range(len(text)):
-            grams = [ALT_MARK + g for g in _new_grams(text, at)]
+            grams = tuple(ALT_MARK + g for g in _new_grams(text, at))
             candidates.append((Variant(_marked(text, at), text, at, "", "ocr"), grams))
-    else:
-        if tier == "sound" and len(text) > MAX_SOUND_WORD:
-            return []
-        table = look_alikes() if tier == "shape" else None
-        for at, ch in enumerate(text):
-            others = table.get(ch, ()) if table is not None else same_sound(ch)
-            for other in others:
-                if fold(other) == ch:
-                    continue  # a traditional form: the index folds it to this character
-                changed = text[:at] + other + text[at + 1 :]
-                made = word_of(changed)
-                if made is None:
-                    continue
-                candidates.append(
-                    (Variant(made, text, at, other, tier), _new_grams(changed, at))
-                )
-    if not candidates:
-        return []
-    grams = sorted({g for _, gs in candidates for g in gs})
+        return tuple(candidates)
+    if tier == "sound" and len(text) > MAX_SOUND_WORD:
+        return ()
+    table = look_alikes() if tier == "shape" else None
+    steady = all(_steady(c) for c in text)
+    for at, ch in enumerate(text):
+        others = table.get(ch, ()) if table is not None else same_sound(ch)
+        for other in others:
+            if fold(other) == ch:
+                continue  # a traditional form: the index folds it to this character
+            changed = text[:at] + other + text[at + 1 :]
+            made = hanzi_word(changed) if steady and _steady(other) else word_of(changed)
+            if made is None:
+                continue
+            candidates.append(
+                (Variant(made, text, at, other, tier), tuple(_new_grams(changed, at)))
+            )
+    return tuple(candidates)
+
+
+def variants_by_tier(
+    words: Sequence[Word], doc_freqs: Callable[[list[str]], list[int]]
+) -> dict[Match, dict[Word, list[Variant]]]:
+    """For each tier, the variants of each word that the index can match at all: those whose
+    every new bigram occurs in it (one document-frequency lookup for every tier and word)."""
+    found = {(w, tier): _candidates(w, tier) for tier in TIERS for w in dict.fromkeys(words)}
+    grams = sorted({g for candidates in found.values() for _, gs in candidates for g in gs})
+    if not grams:
+        return {}
     present = {g for g, n in zip(grams, doc_freqs(grams), strict=True) if n > 0}
-    kept: dict[Word, Variant] = {}
-    for v, gs in candidates:
-        if gs and all(g in present for g in gs):
-            kept.setdefault(v.word, v)
-    return list(kept.values())[:MAX_VARIANTS]
+    out: dict[Match, dict[Word, list[Variant]]] = {}
+    for (word, tier), candidates in found.items():
+        kept: dict[Word, Variant] = {}
+        for v, gs in candidates:
+            if gs and all(g in present for g in gs):
+                kept.setdefault(v.word, v)
+        if kept:
+            out.setdefault(tier, {})[word] = list(kept.values())[:MAX_VARIANTS]
+    return {tier: out[tier] for tier in TIERS if tier in out}
 
 
 def tier_plan(plan: Plan, found: dict[Word, list[Variant]]) -> Plan | None:
@@ -260,6 +284,24 @@ def tier_plan(plan: Plan, found: dict[Word, list[Variant]]) -> Plan | None:
         for group in plan.groups
     )
     return Plan(groups, plan.excluded)
+
+
+def tolerant_only(plan: Plan, found: dict[Word, list[Variant]]) -> list[Plan]:
+    """Plans that together find exactly the letters the plan with these variants finds and
+    the plan alone does not, each letter by one plan: by the first group a letter does not
+    match as written, it holds a variant of that group (and none of its words), every group
+    before as written, every group after either way. Counting them never runs the exact
+    search again (the letters it finds are excluded, not counted)."""
+    def either(group: tuple[Word, ...]) -> tuple[Word, ...]:
+        return tuple(w for word in group for w in (word, *(v.word for v in found.get(word, ()))))
+
+    out = []
+    for i, group in enumerate(plan.groups):
+        variant_words = tuple(v.word for word in group for v in found.get(word, ()))
+        if variant_words:
+            groups = (*plan.groups[:i], variant_words, *map(either, plan.groups[i + 1 :]))
+            out.append(Plan(groups, (*plan.excluded, *group)))
+    return out
 
 
 # -- what a tolerant hit matched -------------------------------------------------------------
@@ -284,10 +326,12 @@ def shown(meant: str, written: str, at: int) -> tuple[str, str]:
     return written[k : k + 2], meant[k : k + 2]
 
 
-def corrections(text: str, found: Sequence[Variant]) -> list[Correction]:
-    """The variants a letter's text holds, each once, with their spans in the text as written."""
-    cleaned, origin = clean_with_map(text)
-    folded = fold(cleaned)
+def corrections(
+    text: str, found: Sequence[Variant], mapped: Cleaned | None = None
+) -> list[Correction]:
+    """The variants a letter's text holds, each once, with their spans in the text as written
+    (``mapped``: the text's :func:`folded_with_map`, when the caller has it already)."""
+    folded, origin = mapped or folded_with_map(text)
     out: list[Correction] = []
     seen: set[tuple[str, str]] = set()
     for v in found:

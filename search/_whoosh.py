@@ -8,6 +8,7 @@ parser; readers are refreshed before each search so they see other processes' co
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import threading
@@ -28,7 +29,13 @@ with warnings.catch_warnings():
 
 from search import _schema as S
 from search._analysis import tokens
-from search._engine import Found, Sort, Stored
+from search._engine import (
+    Found,
+    Sort,
+    Stored,
+    read_content_version,
+    write_content_version,
+)
 from search._query import Filters, Piece, Plan, Word
 from search._query import Sequence as Pieces
 from search._types import SearchError
@@ -283,12 +290,24 @@ class WhooshEngine:
             if only_if_missing and self._exists():
                 return
             self._storage.create_index(self._schema, INDEX_NAME)
+            write_content_version(self._marker(), S.CONTENT_VERSION)
             if wipe_others:
                 for name in list(self._storage.list()):
                     if name.startswith(f"_{INDEX_PREFIX}") and not name.startswith(
                         f"_{INDEX_NAME}_"
                     ):
                         self._storage.delete_file(name)
+
+    def _marker(self) -> Path:
+        return self.path / f"{INDEX_NAME}.content.json"
+
+    def content_version(self) -> int:
+        """The content version its letters were written with (recorded beside the index)."""
+        return read_content_version(self._marker())
+
+    def set_content_version(self, version: int) -> None:
+        """Record that every letter of the index was written with this content version."""
+        write_content_version(self._marker(), version)
 
     def recreate(self) -> None:
         """Throw away whatever is in the directory and start an empty index of this version."""
@@ -447,6 +466,10 @@ class WhooshEngine:
             if key
         )
         return Stored(text=fields_.get(S.TEXT, ""), people=people)
+
+    def pinned(self) -> contextlib.AbstractContextManager[None]:
+        """Several reads of one search: each already reads the latest commit (nothing to pin)."""
+        return contextlib.nullcontext()
 
     def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]:
         """The number of letters, and how many contain each content term."""

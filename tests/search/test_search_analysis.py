@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -143,3 +144,30 @@ def test_positions_make_phrases_consecutive() -> None:
     toks = token_list("征地补偿款")
     pos = {t: p for t, p in toks if len(t) == 2 and "<" not in t and ">" not in t}
     assert pos["地补"] == pos["征地"] + 1 and pos["补偿"] == pos["地补"] + 1
+
+
+def _spaces_inside_runs_by_definition(joined: str) -> set[int]:
+    """Every whitespace run, looked at one by one (what _inside_runs finds faster)."""
+    from search._analysis import _is_alnum, is_cjk
+
+    drop: set[int] = set()
+    for m in re.finditer(r"\s+", joined):
+        i, j = m.span()
+        if i == 0 or j == len(joined):
+            continue
+        before, after = joined[i - 1], joined[j]
+        if ((is_cjk(before) and (is_cjk(after) or _is_alnum(after)))
+                or (is_cjk(after) and _is_alnum(before))
+                or (before.isdigit() and after.isdigit())):
+            drop.update(range(i, j))
+    return drop
+
+
+@given(st.text(alphabet=st.sampled_from(
+    "胡涛超枣 \n\t\u3000\u00a012ab²٣_-，。〇\ufa6e\U0002a6e0Ωé"), max_size=40)
+    | st.text(max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_spaces_inside_runs_are_the_ones_the_definition_drops(text: str) -> None:
+    from search._analysis import _inside_runs
+
+    assert _inside_runs(text) == _spaces_inside_runs_by_definition(text)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -57,3 +59,26 @@ def test_bench_measures_tolerance_beside_todays_exact_search() -> None:
     if document.get("real_confusions"):  # the OCR eval set is here: the recogniser's mistakes
         assert tolerance["misread_name_ocr"]["recall"] >= 0.8
     assert "exact_search" in document["ratios"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_kept_indexes_are_reused_by_a_run_over_the_same_letters(tmp_path: Path) -> None:
+    def run(n: int) -> tuple[dict[str, Any], str]:
+        result = CliRunner().invoke(command, [
+            "--n", str(n), "--engines", "tantivy", "--no-tolerance", "--json",
+            "--keep", str(tmp_path / "kept"),
+        ])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout), result.stderr
+
+    first, said = run(40)
+    assert "building tantivy" in said and "building tantivy_bigram" in said
+    again, said = run(40)
+    assert "building" not in said and "reusing tantivy " in said
+    assert again["quality"] == first["quality"] and again["n_letters"] == first["n_letters"]
+    assert again["speed"]["index_docs_per_s"] == first["speed"]["index_docs_per_s"]
+    assert again["peers"]["sqlite_fts5_trigram"]["quality"] == (
+        first["peers"]["sqlite_fts5_trigram"]["quality"])  # the added letters were taken out
+    _, said = run(41)  # other letters: built again
+    assert "building tantivy" in said

@@ -31,6 +31,7 @@ D = datetime.date
 def test_exports() -> None:
     assert sorted(search.__all__) == sorted(
         [
+            "CONTENT_VERSION",
             "Hit",
             "LetterDoc",
             "LetterIndex",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from search import LetterDoc, LetterIndex, SearchError
+from search import CONTENT_VERSION, LetterDoc, LetterIndex, SearchError
 from search._analysis import index_text, tokens
 from search._tolerance import ALT_MARK, alternative_tokens, look_alikes, same_sound
 from tests.search.conftest import Open
@@ -132,3 +132,49 @@ def test_a_look_alike_finds_what_the_ocr_misread_without_its_alternatives(
         result = ix.search("个人被欠")
         assert [(h.letter_id, h.match) for h in result.hits] == [(2, "exact"), (1, "shape")]
         assert result.hits[1].note == "识别可能有误（形近字）：被久 → 被欠"
+
+
+def test_an_index_records_what_its_letters_hold_and_keeps_it_across_opens(
+    tmp_path: Path, open_index: Open, create_index: Open
+) -> None:
+    with open_index(tmp_path / "versions") as ix:
+        assert ix.content_version == CONTENT_VERSION  # a new index: written by this version
+        ix.add(_letters())
+        ix.mark_content_version(1)  # as an index written before the OCR's alternatives
+        with pytest.raises(SearchError, match="内容版本"):
+            ix.mark_content_version(0)
+    with open_index(tmp_path / "versions") as ix:
+        assert ix.content_version == 1 and len(ix.letter_ids()) == 5
+        ix.mark_content_version()
+    with open_index(tmp_path / "versions") as ix:
+        assert ix.content_version == CONTENT_VERSION
+        ix.mark_content_version(1)
+    with create_index(tmp_path / "versions") as ix:  # emptied: nothing old left in it
+        assert ix.content_version == CONTENT_VERSION and ix.letter_ids() == set()
+
+
+def test_a_tantivy_index_written_before_the_version_was_kept_reads_as_version_one(
+    tmp_path: Path,
+) -> None:
+    with LetterIndex.open(tmp_path / "old", engine="tantivy") as ix:
+        ix.add(_letters())
+    for marker in (tmp_path / "old").glob("*.content.json"):
+        marker.unlink()  # what an index of before looks like: no record beside it
+    with LetterIndex.open(tmp_path / "old", engine="tantivy") as ix:
+        assert ix.content_version == 1 and len(ix.letter_ids()) == 5
+
+
+def test_variant_words_are_built_as_a_query_word_is() -> None:
+    """The variants are made without analysing each again (speed): the same words."""
+    from search._query import hanzi_word, word_of
+    from search._tolerance import _steady
+
+    made = 0
+    for word in ("韩秋菊", "个人被欠", "法律责任", "枣树营村", "拆迁安置补偿", "宇浩"):
+        for at, ch in enumerate(word):
+            for other in (*look_alikes().get(ch, ()), *same_sound(ch)):
+                changed = word[:at] + other + word[at + 1 :]
+                if all(_steady(c) for c in changed):
+                    assert hanzi_word(changed) == word_of(changed)
+                    made += 1
+    assert made > 300

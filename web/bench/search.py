@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import multiprocessing
 import random
@@ -386,6 +387,9 @@ class Ours:
     def add_one(self, n: int, row: Letter) -> None:
         self.ix.add([_doc(n, row)])
 
+    def remove(self, ids: list[int]) -> None:
+        self.ix.delete(ids)
+
     def search(self, text: str, limit: int) -> tuple[int, list[int]]:
         try:
             result = self.ix.search(
@@ -425,6 +429,10 @@ class Fts5Trigram:
 
     def add_one(self, n: int, row: Letter) -> None:
         self.db.execute("INSERT INTO letter(rowid, text) VALUES (?, ?)", (n, row["text"]))
+        self.db.commit()
+
+    def remove(self, ids: list[int]) -> None:
+        self.db.executemany("DELETE FROM letter WHERE rowid = ?", [(i,) for i in ids])
         self.db.commit()
 
     def search(self, text: str, limit: int) -> tuple[int, list[int]]:
@@ -500,6 +508,13 @@ class TantivyBigram:
     def add_one(self, n: int, row: Letter) -> None:
         writer = self.ix.writer(heap_size=64_000_000, num_threads=1)
         self._add(writer, n, row)
+        writer.commit()
+        writer.wait_merging_threads()
+
+    def remove(self, ids: list[int]) -> None:
+        writer = self.ix.writer(heap_size=64_000_000, num_threads=1)
+        for i in ids:
+            writer.delete_documents_by_term("id", i)
         writer.commit()
         writer.wait_merging_threads()
 
@@ -659,24 +674,33 @@ def run(
     engines: list[str],
     progress: Callable[[str], None],
     tolerance: list[Query] | None = None,
+    keep: Path | None = None,
 ) -> dict[str, Any]:
     """Build every engine, then query them interleaved; the JSON document of the README.
 
-    Our first engine is also searched without tolerance on the same index (``<name>_exact``:
+    Each of our engines is also searched without tolerance on the same index (``<name>_exact``:
     the exact search of before); ``quality`` counts the hits that matched exactly, and
     ``quality_all_hits`` every hit, tolerant ones too. ``tolerance`` queries (letters one
-    character off) are reported apart, by type.
+    character off) are reported apart, by type. With ``keep`` the indexes are built in that
+    folder and kept; a later run over the same letters reuses them (not PostgreSQL's, whose
+    server lives for one run) and reports the build figures of the run that built them.
     """
     global _CORPUS
     _CORPUS = letters
     tolerance = tolerance or []
     ids = [x["id"] for x in letters]
     extra = synthetic_corpus(ADD_SAMPLES, seed=999)
-    root = Path(tempfile.mkdtemp(prefix="huiyin-bench-search-"))
-    speed: dict[str, dict[str, float]] = {}
+    root = keep if keep is not None else Path(tempfile.mkdtemp(prefix="huiyin-bench-search-"))
+    built = _built(root, letters) if keep is not None else {}
+    speed: dict[str, dict[str, Any]] = {}
     try:
         for name in engines:
+            if name in built and name != "postgres":
+                progress(f"reusing {name} in {root} (built {built[name]['built_at']})")
+                speed[name] = built[name]
+                continue
             progress(f"building {name} ({len(letters)} letters)")
+            shutil.rmtree(root / name, ignore_errors=True)
             seconds, rss = _build(name, root)
             size = _pg_size_mb(_pg_location()) if name == "postgres" else _size_mb(root / name)
             speed[name] = {
@@ -684,11 +708,17 @@ def run(
                 "index_mb": round(size, 1),
                 "peak_rss_mb": round(rss, 1),
             }
+            if keep is not None and name != "postgres":
+                when = f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+                built[name] = {**speed[name], "built_at": when}
+                _save_built(root, letters, built)
+        speed = {name: {k: v for k, v in s.items() if k != "built_at"} for name, s in speed.items()}
         opened = {name: _make(name, root) for name in engines}
-        twin = engines[0] + EXACT
-        opened[twin] = Ours(engines[0], opened[engines[0]].path, tolerant=False)
-        speed[twin] = dict(speed[engines[0]])
-        names = [*engines, twin]
+        twins = {name + EXACT: name for name in engines if name in OUR_ENGINES}
+        for twin, name in twins.items():
+            opened[twin] = Ours(name, opened[name].path, tolerant=False)
+            speed[twin] = dict(speed[name])
+        names = [*engines, *twins]
         for engine in opened.values():
             engine.open()
         progress("quality")
@@ -724,12 +754,17 @@ def run(
         adds: dict[str, list[float]] = {name: [] for name in names}
         for k, row in enumerate(extra):
             for name, engine in opened.items():
-                if name == twin:
+                if name in twins:
                     continue
                 t0 = time.perf_counter()
                 engine.add_one(len(letters) + k + 1, row)
                 adds[name].append((time.perf_counter() - t0) * 1000)
-        adds[twin] = adds[engines[0]]
+        if keep is not None:  # the kept indexes hold the corpus only, for the next run
+            for name, engine in opened.items():
+                if name not in twins:
+                    engine.remove([len(letters) + k + 1 for k in range(len(extra))])
+        for twin, name in twins.items():
+            adds[twin] = adds[name]
         for engine in opened.values():
             engine.close()
         report: dict[str, Any] = {}
@@ -759,7 +794,36 @@ def run(
                 report[name]["look_alike_table_chars"] = table_size
         return report
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+BUILT = "built.json"  # in a kept folder: the letters' fingerprint and each index's build figures
+
+
+def _fingerprint(letters: list[Letter]) -> str:
+    """A digest of the letters as indexed (ids, texts, fields, alternatives)."""
+    digest = hashlib.sha256()
+    for row in letters:
+        digest.update(json.dumps(row, ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _built(root: Path, letters: list[Letter]) -> dict[str, dict[str, Any]]:
+    """The indexes a kept folder holds for exactly these letters (none for other letters)."""
+    try:
+        stamp = json.loads((root / BUILT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if stamp.get("fingerprint") != _fingerprint(letters):
+        return {}
+    return {name: s for name, s in stamp.get("engines", {}).items() if (root / name).exists()}
+
+
+def _save_built(root: Path, letters: list[Letter], built: dict[str, dict[str, Any]]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = {"fingerprint": _fingerprint(letters), "n_letters": len(letters), "engines": built}
+    (root / BUILT).write_text(json.dumps(stamp, indent=2), encoding="utf-8")
 
 
 def _ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float]:
@@ -838,6 +902,13 @@ def load_corpus(path: Path) -> list[Letter]:
     help="add the letters one character off (real OCR confusions, names by ear) and their "
     "queries",
 )
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="build the indexes in this folder and keep them; a later run over the same letters "
+    "reuses them (PostgreSQL's is always rebuilt)",
+)
 @click.option("--explain", "with_explain", is_flag=True, help="EXPLAIN ANALYZE (postgres)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document")
 def command(
@@ -849,6 +920,7 @@ def command(
     engine_list: str | None,
     peers: bool,
     tolerant_sets: bool,
+    keep: Path | None,
     with_explain: bool,
     as_json: bool,
 ) -> None:
@@ -885,7 +957,7 @@ def command(
             server = stack.enter_context(pgserver.pg_server(database="bench", settings=PG_SETTINGS))
             _PG_URL = server.url
             say(f"PostgreSQL server started ({server.bin_dir.parent.name}, port {server.port})")
-        report = run(letters, labelled, names, say, tolerance)
+        report = run(letters, labelled, names, say, tolerance, keep)
         if with_explain and "postgres" in ours:
             plans = explain(labelled, say)
     main = report[ours[0]]
@@ -903,11 +975,17 @@ def command(
         "exact_below_tolerant_in_first_ten": main["exact_below_tolerant_in_first_ten"],
         "look_alike_table_chars": main["look_alike_table_chars"],
         "exact_search": report[ours[0] + EXACT],
-        "engines": {name: report[name] for name in ours[1:]},
+        "engines": {
+            name: {**report[name], "exact_search": report[name + EXACT]} for name in ours[1:]
+        },
         "peers": {name: report[name] for name in names if name not in ours},
     }
     document["ratios"] = {name: _ratios(main, report[name]) for name in names if name != ours[0]}
     document["ratios"]["exact_search"] = _ratios(main, report[ours[0] + EXACT])
+    for name in ours[1:]:
+        document["ratios"][name + "_vs_its_exact_search"] = _ratios(
+            report[name], report[name + EXACT]
+        )
     if plans:
         document["postgres_explain"] = plans
     if as_json:

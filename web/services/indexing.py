@@ -6,7 +6,10 @@ letter never silently drifts out of step until someone runs ``huiyin reindex``.
 
 ``reindex`` rebuilds it in batches (one database session and one index commit per batch, so
 memory stays bounded) and writes a checkpoint after each batch: an interrupted reindex resumes
-where it stopped. ``check_index`` compares the database with the index and, on request,
+where it stopped. ``upgrade_index`` brings an index written by an older version up to what
+the index now holds of a letter (the OCR's alternatives), adding again only the letters that
+change, in place and resumably; the workers run it when they start (``queue_upgrade``).
+``check_index`` compares the database with the index and, on request,
 repairs the difference (letters missing from the index are added, entries of letters that no
 longer exist are removed).
 """
@@ -24,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from records import Case, Letter, Task, intake, tasks
-from search import LetterDoc, SearchError
+from search import CONTENT_VERSION, LetterDoc, SearchError
 from web.services.doubts import doubts
 from web.services.instance import Instance
 
@@ -34,6 +37,8 @@ BATCH = 500
 IN_REQUEST = 20  # a case with more letters than this is indexed by the workers, letter by letter
 SEARCHABLE = ("read", "indexed")  # letters whose text is known: these belong in the index
 CHECKPOINT = "reindex-checkpoint.json"
+UPGRADE_CHECKPOINT = "upgrade-checkpoint.json"
+UPGRADE_TASK = "index-upgrade"
 
 Progress = Callable[[int, int], None]
 
@@ -220,6 +225,90 @@ def reindex(
             progress(min(done, total), total)
     _checkpoint_path(instance).unlink(missing_ok=True)
     return indexed
+
+
+def _upgrade_path(instance: Instance) -> Path:
+    return instance.home / "index" / UPGRADE_CHECKPOINT
+
+
+def _upgrade_from(instance: Instance) -> int:
+    """The last letter id an interrupted upgrade to this content version reached, else 0."""
+    try:
+        kept = json.loads(_upgrade_path(instance).read_text(encoding="utf-8"))
+        return int(kept["last_id"]) if kept.get("version") == CONTENT_VERSION else 0
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return 0
+
+
+def _changed_since(doc: LetterDoc, version: int) -> bool:
+    """Whether an index of ``version`` holds less of this letter than the current one: version
+    1 held no OCR alternatives (version 2 added them)."""
+    return version < 2 and bool(doc.alternatives)
+
+
+def upgrade_index(instance: Instance, progress: Progress | None = None, *,
+                  batch: int = BATCH) -> int:
+    """Bring an index written by an older version up to what it now holds of a letter (a
+    letter indexed before the OCR's alternatives were gets them); return how many letters
+    were added again.
+
+    Only the letters whose indexed content changes are added again, in place: searching works
+    throughout, and nothing is emptied. Batch after batch, each recorded in a checkpoint, so an
+    interrupted upgrade resumes where it stopped; once every letter was looked at, the index
+    records the current content version (and the next call does nothing).
+    """
+    index = instance.index
+    version = index.content_version
+    if version >= CONTENT_VERSION:
+        _upgrade_path(instance).unlink(missing_ok=True)
+        return 0
+    last_id = _upgrade_from(instance)
+    with instance.db.session() as session:
+        searchable = Letter.ingest_state.in_(SEARCHABLE)
+        total = session.scalar(select(func.count()).where(searchable)) or 0
+        done = session.scalar(select(func.count()).where(searchable, Letter.id <= last_id)) or 0
+    if progress:
+        progress(done, total)
+    redone = 0
+    while True:
+        with instance.db.session() as session:
+            letters = _load_batch(session, last_id, batch)
+            if not letters:
+                break
+            docs = [doc for doc in map(letter_doc, letters) if _changed_since(doc, version)]
+            if docs:
+                index.add(docs)
+            last_id, count = letters[-1].id, len(letters)
+        path = _upgrade_path(instance)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.with_suffix(".tmp").write_text(
+            json.dumps({"version": CONTENT_VERSION, "last_id": last_id}), encoding="utf-8")
+        path.with_suffix(".tmp").replace(path)
+        redone += len(docs)
+        done += count
+        if progress:
+            progress(min(done, total), total)
+    index.mark_content_version(CONTENT_VERSION)
+    _upgrade_path(instance).unlink(missing_ok=True)
+    log.info("index upgraded to content version %s: %d letter(s) added again", CONTENT_VERSION,
+             redone)
+    return redone
+
+
+def queue_upgrade(instance: Instance, *, actor: str = "worker") -> int | None:
+    """When the index was written by an older version, queue one upgrade task for the workers
+    (unless one is queued or running already); its id, or None when nothing is to be done."""
+    if instance.index.content_version >= CONTENT_VERSION:
+        return None
+    with instance.db.session() as session:
+        waiting = session.scalars(select(Task.id).where(
+            Task.kind == UPGRADE_TASK, Task.state.in_(("queued", "running")))).first()
+        if waiting is not None:
+            return int(waiting)
+        key = f"{UPGRADE_TASK}:{CONTENT_VERSION}:{uuid.uuid4().hex[:12]}"
+        task = tasks.enqueue(session, UPGRADE_TASK, key, {"version": CONTENT_VERSION},
+                             actor=actor)
+        return int(task.id)
 
 
 @dataclass

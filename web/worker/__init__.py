@@ -12,6 +12,10 @@ Task kinds:
                   is saved; the letter is searchable again once this runs), and for every
                   letter of a case of many whose status or unit changed. A letter its ingest
                   left "read" becomes "indexed"; one not yet read is left to its ingest.
+    index-upgrade payload {"version"}: bring an index written by an older version up to what it
+                  now holds of a letter (web.services.indexing.upgrade_index: the letters with
+                  the OCR's alternatives added again, resumably; progress {"step", "done",
+                  "total"}). Queued by every worker at its start when the index needs it.
     reply         payload {"letter_id", "template", "data", "pdf", "sign", "actor"}: render a
                   reply (web.services.replies.generate_reply); a retry after the reply was recorded
                   finds it (its data names the task) instead of recording a second one.
@@ -138,7 +142,7 @@ class Worker:
         self.stop_event = threading.Event()
         self._handlers: dict[str, Callable[[Claimed], str | None]] = {
             "ingest": self._ingest, "intake-file": self._intake_file, "index": self._index,
-            "reply": self._reply}
+            "reply": self._reply, "index-upgrade": self._index_upgrade}
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -148,6 +152,7 @@ class Worker:
             self.stop_event = stop_event
         log.info("worker %s started (%s queue)", self.worker_id, type(self.queue).__name__)
         self._take_back_orphans()
+        self._queue_upgrade()
         problem = self.originals_problem()
         if problem:
             log.error("worker %s: %s", self.worker_id, problem)
@@ -175,6 +180,7 @@ class Worker:
         """
         counts = {"done": 0, "failed": 0}
         self._take_back_orphans()
+        self._queue_upgrade()
         if self.watch_folder:
             self.scan()
             time.sleep(self.poll_s if settle_s is None else settle_s)
@@ -193,6 +199,18 @@ class Worker:
             take_back_orphans(self.instance)
         except Exception:  # the database is not there yet: the leases run out instead
             log.exception("worker %s could not look for dead workers' tasks", self.worker_id)
+
+    def _queue_upgrade(self) -> None:
+        """An index written by an older version gets its upgrade queued (never raises)."""
+        from web.services.indexing import queue_upgrade
+
+        try:
+            queued = queue_upgrade(self.instance)
+        except Exception:  # the index or the database is not there yet: the next start
+            log.exception("worker %s could not look at the index's version", self.worker_id)
+            return
+        if queued is not None:
+            log.info("worker %s: the index upgrade is task %s", self.worker_id, queued)
 
     def originals_problem(self) -> str | None:
         """Can this worker see the originals? The newest stored letter's blob is looked for."""
@@ -348,6 +366,16 @@ class Worker:
                 records_intake.set_state(session, letter, "indexed")
         self._report(task, step="indexed", reg_no=reg_no)
         log.info("task %s: letter %s indexed", task.id, reg_no)
+        return None
+
+    def _index_upgrade(self, task: Claimed) -> str | None:
+        from web.services.indexing import upgrade_index
+
+        def on_batch(done: int, total: int) -> None:
+            self._report(task, step="index-upgrade", done=done, total=total)
+
+        redone = upgrade_index(self.instance, on_batch)
+        self._report(task, step="upgraded", letters=redone)
         return None
 
     def _reply(self, task: Claimed) -> str | None:

@@ -126,3 +126,87 @@ def test_the_ocrs_own_alternatives_are_indexed_beside_its_reading(instance: Inst
         assert letter is not None
         letter.text = letter.text.replace("被久", "被欠")  # the clerk corrected it
         assert ocr_alternatives(letter) == ()
+
+
+def _letter_read_with_a_doubt(instance: Instance, n: int) -> int:
+    """A letter whose OCR read 资 as 贺 (资 its runner-up: not a look-alike, not a sound)."""
+    box = [[0, 0], [10, 0], [10, 10], [0, 10]]
+    doubt = {"text": "老板拖欠工贺", "box": box, "score": 0.9,
+             "conf": [0.99, 0.99, 0.99, 0.99, 0.99, 0.4],
+             "alt": [[], [], [], [], [], [["资", 0.35]]]}
+    with instance.db.session() as session:
+        letter = intake.register_letter(session, sha256=f"{n:064x}", source_name="scan.jpg",
+                                        media_type="image/jpeg", size_bytes=1,
+                                        received_on=instance.today(), actor="clerk1")
+        intake.save_page(session, letter, number=1, width=100, height=100, source="ocr",
+                         engine="rapidocr", lines=[doubt])
+        intake.finish_reading(session, letter)
+        return letter.id
+
+
+def _as_indexed_before_alternatives(instance: Instance) -> None:
+    """The index as a version before the OCR's alternatives wrote it (and says it was)."""
+    import dataclasses
+
+    from sqlalchemy import select
+
+    from records import Letter
+
+    with instance.db.session() as session:
+        docs = [dataclasses.replace(indexing.letter_doc(letter), alternatives=())
+                for letter in session.scalars(select(Letter).order_by(Letter.id))]
+    instance.index.add(docs)
+    instance.index.mark_content_version(1)
+
+
+def test_a_letter_indexed_before_its_alternatives_gets_them_from_the_worker(
+    instance: Instance,
+) -> None:
+    from sqlalchemy import select
+
+    from records import Task
+    from search import CONTENT_VERSION
+    from web.worker import Worker
+
+    misread = _letter_read_with_a_doubt(instance, 900)
+    _as_indexed_before_alternatives(instance)
+    assert misread not in {h.letter_id for h in instance.index.search("拖欠工资").hits}
+
+    counts = Worker(instance, "upgrader", poll_s=0.0, watch_folder=False).drain()
+    assert counts["done"] == 1  # the upgrade, queued by the worker at its start, then run
+
+    assert instance.index.content_version == CONTENT_VERSION
+    [hit] = [h for h in instance.index.search("拖欠工资", limit=50).hits if h.letter_id == misread]
+    assert hit.match == "ocr" and hit.corrections == ("工贺 → 工资",)
+    with instance.db.session() as session:
+        [task] = session.scalars(select(Task).where(Task.kind == indexing.UPGRADE_TASK))
+        assert task.state == "done"
+        assert task.progress == {"step": "upgraded", "letters": 1}
+    assert indexing.queue_upgrade(instance) is None  # nothing more to do
+    assert Worker(instance, "again", poll_s=0.0, watch_folder=False).drain()["done"] == 0
+
+
+def test_an_interrupted_upgrade_resumes_and_keeps_the_index_searchable(
+    instance: Instance,
+) -> None:
+    class Stop(Exception):
+        pass
+
+    misread = _letter_read_with_a_doubt(instance, 901)  # the last letter: N + 1
+    _as_indexed_before_alternatives(instance)
+
+    def stop_after_the_first_batch(done: int, total: int) -> None:
+        if done >= 10:
+            raise Stop
+
+    with pytest.raises(Stop):
+        indexing.upgrade_index(instance, stop_after_the_first_batch, batch=10)
+    assert instance.index.content_version == 1  # not every letter looked at yet
+    assert instance.index.search("拖欠工资").total == N  # searchable throughout
+    seen: list[tuple[int, int]] = []
+    assert indexing.upgrade_index(instance, lambda d, t: seen.append((d, t)), batch=10) == 1
+    assert seen[0] == (10, N + 1) and seen[-1] == (N + 1, N + 1)  # resumed after 10
+    assert indexing.upgrade_index(instance) == 0
+    found = instance.index.search("拖欠工资", limit=50)
+    assert found.total == N + 1 and found.tolerant_total == 1
+    assert found.hits[-1].letter_id == misread and found.hits[-1].match == "ocr"
