@@ -149,7 +149,10 @@ def test_urgent_matters_on_the_case_page_the_list_and_the_dashboard(app: Flask,
     other = sign_in(app.test_client(), "handler1")
     assert "二十余户拟集体上访" in other.get("/urgent/").get_data(as_text=True)  # its unit
     board = leader.get("/dashboard/").get_data(as_text=True)
-    assert "重大紧急" in board
+    card = re.search(r'class="card urgent">.*?class="big"><a href="([^"]+)">1</a>', board, re.S)
+    assert card is not None  # the office's count, a link to the matters behind it
+    behind = leader.get(card.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "XF-" in behind and "重大紧急" in behind
 
 
 def _token(app: Flask, username: str) -> dict[str, str]:
