@@ -143,6 +143,7 @@ def test_urgent_matters_on_the_case_page_the_list_and_the_dashboard(app: Flask,
     page = c.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "二十余户拟集体上访" in page and "已报告本级党委和政府（县委办）" in page
     assert "尚未报告：相关主管部门" in page
+    assert "报告本级党委和政府（县委办），电话 2020-01-02T09:30" in page  # the timeline
     leader = sign_in(app.test_client(), "leader1")
     listing = leader.get("/urgent/").get_data(as_text=True)
     assert "二十余户拟集体上访" in listing and "国家信访局" in listing
