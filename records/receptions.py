@@ -68,10 +68,10 @@ def visits(session: Session, day: ReceptionDay) -> list[Letter]:
 
 def matters(session: Session, day: ReceptionDay) -> list[Case]:
     """The matters those visits opened or joined (each once)."""
-    query = (select(Case).join(Letter, Letter.case_id == Case.id)
-             .join(ReceptionVisit, ReceptionVisit.letter_id == Letter.id)
-             .where(ReceptionVisit.reception_id == day.id).distinct().order_by(Case.id))
-    return list(session.scalars(query))
+    opened = (select(Letter.case_id).join(ReceptionVisit, ReceptionVisit.letter_id == Letter.id)
+              .where(ReceptionVisit.reception_id == day.id))
+    # by id, not DISTINCT over the case's columns: PostgreSQL cannot compare its JSON ones
+    return list(session.scalars(select(Case).where(Case.id.in_(opened)).order_by(Case.id)))
 
 
 def receptions(session: Session, *, since: dt.date | None = None) -> list[ReceptionDay]:

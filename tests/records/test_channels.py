@@ -74,7 +74,10 @@ def test_a_reception_day_receives_the_visits_of_its_day_and_lists_their_matters(
         assert [x.id for x in receptions.visits(session, day)] == [visit.id]
         assert receptions.matters(session, day) == []
         case = cases.open_case(session, visit, actor="clerk1")
-        assert receptions.matters(session, day) == [case]
+        again = _letter(session, 4)  # a second visit that day on the same matter
+        receptions.receive(session, day, again, actor="clerk1")
+        cases.link_letter(session, again, case, actor="clerk1")
+        assert receptions.matters(session, day) == [case]  # once (by id: PostgreSQL too)
         with pytest.raises(RecordsError, match="已有接待日"):
             receptions.add_reception(session, held_on=D(2026, 3, 2), leader=leader,
                                      place="别处", actor="clerk1")

@@ -569,7 +569,7 @@ def _settle_or_urgent(instance: Instance, session: Session, case: Case, action: 
                       upload: tuple[str, IO[bytes]] | None) -> tuple[str, dict[str, Any]]:
     """``settle``: kind, parties (one a line), terms, ``on`` (signed), the signed scan;
     ``urgent``: reason (when first marked), recipient, person, how, told_at (local time)."""
-    from web.services.settlement import SignedCopyError, store_signed_copy
+    from web.services.settlement import SignedCopyError, read_signed_copy
 
     if action == "settle":
         refused = settlements.refusal(case)  # before the file is read and stored
@@ -578,16 +578,17 @@ def _settle_or_urgent(instance: Instance, session: Session, case: Case, action: 
         if upload is None or not upload[0]:
             raise ActionError("请上传双方签字的协议书扫描件（PDF、JPEG 或 PNG）")
         try:
-            copy = store_signed_copy(instance, upload[0], upload[1])
+            copy = read_signed_copy(upload[0], upload[1])
         except SignedCopyError as e:
             raise ActionError(str(e)) from None
-        parties = [p for p in (form.get("parties") or "").replace("、", "\n").splitlines()]
+        parties = (form.get("parties") or "").splitlines()  # one party a line
         item = settlements.settle(
             session, case, kind=(form.get("kind") or "").strip(), parties=parties,
             terms=_text(form, "terms", "协议内容", required=False),
             signed_on=_day(form, "on", instance), file_sha256=copy.sha256,
             file_name=copy.name, media_type=copy.media_type, size=copy.size, actor=actor,
             today=instance.today())
+        copy.store(instance)  # a failure here rolls the record back with the session
         return (f"已登记{settlements.DOCUMENTS[item.kind]}，事项已办结",
                 {"settlement_id": item.id, "note_id": item.note_id})
     recipient = (form.get("recipient") or "").strip()

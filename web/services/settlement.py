@@ -7,6 +7,7 @@ Only a PDF, JPEG or PNG is taken, known by its first bytes whatever its name say
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -29,16 +30,22 @@ class SignedCopyError(ServiceError):
 
 @dataclass(frozen=True)
 class SignedCopy:
-    """The stored scan of a signed agreement."""
+    """The scan of a signed agreement, checked; `store` keeps it once the record is made."""
 
     sha256: str
     name: str
     media_type: str
     size: int
+    data: bytes
+
+    def store(self, instance: Instance) -> None:
+        """Into the blob store under its SHA-256 (after the agreement is accepted, so that a
+        refused one leaves no file behind)."""
+        instance.blobs.put_stream(io.BytesIO(self.data), expected=self.sha256)
 
 
-def store_signed_copy(instance: Instance, file_name: str, stream: IO[bytes]) -> SignedCopy:
-    """Keep the scan in the blob store if it is a PDF, JPEG or PNG by content."""
+def read_signed_copy(file_name: str, stream: IO[bytes]) -> SignedCopy:
+    """The scan, if it is a PDF, JPEG or PNG by content (its name is only a name)."""
     data = stream.read(MAX_FILE + 1)
     if not data:
         raise SignedCopyError("请上传双方签字的协议书扫描件（PDF、JPEG 或 PNG）")
@@ -52,8 +59,8 @@ def store_signed_copy(instance: Instance, file_name: str, stream: IO[bytes]) -> 
     media_type, suffix = kind
     name = PurePath((file_name or "").replace("\\", "/")).name.strip()[:200]
     stem = PurePath(name).stem or "协议书"
-    sha256 = instance.blobs.put_stream(io.BytesIO(data))
-    return SignedCopy(sha256, f"{stem}{suffix}", media_type, len(data))
+    return SignedCopy(hashlib.sha256(data).hexdigest(), f"{stem}{suffix}", media_type,
+                      len(data), data)
 
 
 def settlement_dict(session: Session, case: Case) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ through the case actions (the signed copy known by its content), 重大紧急 on
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 
 import pytest
@@ -113,6 +114,7 @@ def test_a_settlement_ends_the_case_and_its_scan_is_checked_by_content(
         case_actions.act_on(instance, case_id, "settle", {**form, "kind": "判决"},
                             actor="handler1", role="handler",
                             upload=("scan.png", io.BytesIO(PNG)))
+    assert not instance.blobs.path(hashlib.sha256(PNG).hexdigest()).exists()  # left no file
     done = case_actions.act_on(instance, case_id, "settle", form, actor="handler1",
                                role="handler", upload=("签字件.PDF", io.BytesIO(PNG)))
     assert done.stage == "closed" and "调解协议书" in done.message

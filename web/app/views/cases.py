@@ -405,6 +405,9 @@ def _event(event: AuditEvent | case_actions.Change, tz: str,
         parts.append(f"限 {d['due_on']} 前答复")
     if event.action == "instruction" and d.get("leader"):
         parts.append(f"{d['leader']}")
+    if event.action == "urgent" and d.get("recipient"):  # §25: to whom, how, when
+        parts.append(f"报告{d['recipient']}{'（' + d['person'] + '）' if d.get('person') else ''}"
+                     f"，{d.get('how') or ''} {d.get('told_at') or ''}".rstrip())
     if event.action == "mark-accusation":
         parts.append(" ".join(x for x in (d.get("accused_unit"), d.get("accused_person")) if x))
     if d.get("reason"):

@@ -143,13 +143,17 @@ def test_urgent_matters_on_the_case_page_the_list_and_the_dashboard(app: Flask,
     page = c.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "二十余户拟集体上访" in page and "已报告本级党委和政府（县委办）" in page
     assert "尚未报告：相关主管部门" in page
+    assert "报告本级党委和政府（县委办），电话 2020-01-02T09:30" in page  # the timeline
     leader = sign_in(app.test_client(), "leader1")
     listing = leader.get("/urgent/").get_data(as_text=True)
     assert "二十余户拟集体上访" in listing and "国家信访局" in listing
     other = sign_in(app.test_client(), "handler1")
     assert "二十余户拟集体上访" in other.get("/urgent/").get_data(as_text=True)  # its unit
     board = leader.get("/dashboard/").get_data(as_text=True)
-    assert "重大紧急" in board
+    card = re.search(r'class="card urgent">.*?class="big"><a href="([^"]+)">1</a>', board, re.S)
+    assert card is not None  # the office's count, a link to the matters behind it
+    behind = leader.get(card.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "XF-" in behind and "重大紧急" in behind
 
 
 def _token(app: Flask, username: str) -> dict[str, str]:
