@@ -101,7 +101,8 @@ def test_doubt_tally_splits_misreadings_by_kind():
     tally.add("人久", "人", [True])  # a dropped character beside a mark
     tally.add("人", "人久", [False, True])  # an insertion, marked
     assert tally.kinds == {"substitution": [1, 0], "deletion": [1, 1], "insertion": [1, 1]}
-    assert tally.as_dict()["by_kind"] == {"deletion": "1/1", "insertion": "1/1", "substitution": "0/1"}
+    by_kind = {"deletion": "1/1", "insertion": "1/1", "substitution": "0/1"}
+    assert tally.as_dict()["by_kind"] == by_kind
 
 
 @pytest.mark.slow
