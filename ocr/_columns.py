@@ -24,7 +24,7 @@ GAP = 0.05
 # A piece shorter than this share of the column's width is part of a neighbour (二, 三, 六).
 MIN_PIECE = 0.45
 # A piece taller than this share of the column's width holds two characters.
-MAX_PIECE = 1.45
+MAX_PIECE = 1.6
 
 
 def is_tall(line: Line) -> bool:
