@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Punctuation NFKC leaves alone but a scan cannot tell apart from its ASCII twin.
 _FOLD = str.maketrans(
@@ -100,6 +100,8 @@ class DoubtTally:
     errors_marked: int = 0  # ... on a marked character (a missing one: next to one)
     characters: int = 0  # characters read
     characters_marked: int = 0
+    # Per kind of edit (substitution, insertion, deletion): [errors, of them marked].
+    kinds: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, reference: str, text: str, marked: Sequence[bool]) -> None:
         """Score one line: ``marked[i]`` says whether character ``i`` of ``text`` is marked."""
@@ -115,15 +117,20 @@ class DoubtTally:
         for n, (r, h) in enumerate(pairs):
             if h is not None and r is not None and ref[r] == hyp[h]:
                 continue
-            self.errors += 1
             if h is not None:
-                self.errors_marked += flags[h]
-                continue
-            near = [pairs[m][1] for m in (n - 1, n + 1) if 0 <= m < len(pairs)]
-            self.errors_marked += any(flags[k] for k in near if k is not None)
+                kind, hit = ("substitution" if r is not None else "insertion"), flags[h]
+            else:
+                near = [pairs[m][1] for m in (n - 1, n + 1) if 0 <= m < len(pairs)]
+                kind, hit = "deletion", any(flags[k] for k in near if k is not None)
+            self.errors += 1
+            self.errors_marked += hit
+            tally = self.kinds.setdefault(kind, [0, 0])
+            tally[0] += 1
+            tally[1] += hit
 
-    def as_dict(self) -> dict[str, float | int]:
-        """Recall of the marks over misreadings, and the share of characters marked."""
+    def as_dict(self) -> dict[str, float | int | dict[str, str]]:
+        """Recall of the marks over misreadings, the share of characters marked, and per
+        kind of misreading how many were marked (``"marked/all"``)."""
         return {
             "errors": self.errors,
             "errors_marked": round(self.errors_marked / self.errors, 3) if self.errors else 0.0,
@@ -131,6 +138,7 @@ class DoubtTally:
             "characters_marked": (
                 round(self.characters_marked / self.characters, 3) if self.characters else 0.0
             ),
+            "by_kind": {k: f"{m}/{n}" for k, (n, m) in sorted(self.kinds.items())},
         }
 
 

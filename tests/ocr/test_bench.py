@@ -51,6 +51,8 @@ def test_bench_ocr_json_has_the_documented_shape(tiny_set: Path):
     marks = engine["doubt_marks"]
     assert {"real", "real_half_A", "page_grid"} <= set(marks)
     assert marks["real"]["characters"] == 7
+    # Misreadings split by kind, each "marked/all" (substitution, insertion, deletion).
+    assert set(marks["real"]["by_kind"]) <= {"substitution", "insertion", "deletion"}
     assert engine["s_per_page"] > 0 and engine["rss_mb"] > 0 and engine["cold_start_s"] > 0
     assert report["fields"]["id_numbers"]["precision"] >= 0.98
 

@@ -94,6 +94,17 @@ def test_doubt_tally_counts_marked_misreadings():
     assert tally.characters == 8 and tally.characters_marked == 2
 
 
+def test_doubt_tally_splits_misreadings_by_kind():
+    # Which kinds the marks catch: a confident substitution cannot be marked by doubt alone.
+    tally = DoubtTally()
+    tally.add("人久人", "人欠人", [False, False, False])  # a substitution, unmarked
+    tally.add("人久", "人", [True])  # a dropped character beside a mark
+    tally.add("人", "人久", [False, True])  # an insertion, marked
+    assert tally.kinds == {"substitution": [1, 0], "deletion": [1, 1], "insertion": [1, 1]}
+    by_kind = {"deletion": "1/1", "insertion": "1/1", "substitution": "0/1"}
+    assert tally.as_dict()["by_kind"] == by_kind
+
+
 @pytest.mark.slow
 def test_the_real_model_gives_every_character_a_confidence(strip: Image.Image):
     page = ocr_image(strip)

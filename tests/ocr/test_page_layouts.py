@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ocr import character_error_rate, lines_found, ocr_image, paper, synthetic
-from ocr._columns import _written_only, characters
+from ocr._columns import _written_only, characters, upright_line
 from ocr._photo import find_sheet, flatten
 
 COLUMNS = ("我家承包地被征收已经两年", "补偿款至今没有发放", "请求领导督促解决")
@@ -129,3 +129,23 @@ def test_a_note_down_the_margin_is_read_upright_after_the_body(
     read = ocr_image(image)
     assert [line.text for line in read.lines[:2]] == ["我家承包地", "补偿款"]
     assert character_error_rate(COLUMNS[2], read.lines[-1].text) <= 0.25
+
+
+def test_a_column_is_laid_out_as_a_line_of_closely_spaced_characters(vertical: paper.Written):
+    # The recogniser reads characters set far apart worse: each character cut to its own ink
+    # and set close took the composed vertical pages of the real lines from 38% to 23% CER.
+    grey = np.asarray(vertical.image.convert("L"))
+    right = paper.A4[0] - paper.MARGIN[2]
+    column = grey[paper.MARGIN[1] : paper.A4[1] - paper.MARGIN[3], right - paper.CELL : right]
+    line = upright_line(column)
+    inked = (line < 128).any(axis=0)
+    gaps, run = [], 0
+    for on in inked[np.flatnonzero(inked)[0] : np.flatnonzero(inked)[-1] + 1]:
+        if on:
+            if run:
+                gaps.append(run)
+            run = 0
+        else:
+            run += 1
+    assert len(gaps) >= len(COLUMNS[0]) - 2  # the characters are set apart...
+    assert max(gaps) <= 0.15 * line.shape[0]  # ... but close (before: 36 px of 68)

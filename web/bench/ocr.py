@@ -5,7 +5,8 @@ own): CER per group of the eval set (``--data``, the format of ../shared/eval/oc
 per line and per A4 page (median, warm, one process), cold start. The real lines are also
 composed into whole pages (ocr.paper: grid and ruled paper, vertical columns, photographed;
 ``page_*`` groups) with the share of written lines found, and the per-character doubt marks
-are scored (share of misread characters marked against share of all characters marked).
+are scored (share of misread characters marked against share of all characters marked, and
+per kind of misreading: substitutions, insertions, deletions).
 The default engine is also timed on a batch of pages read the way the product reads them (a
 pool of worker processes, and for the ratio one process with two ONNX Runtime threads).
 Field extraction is scored on the labelled letters in tests/ocr/data/letters_fields.json.
