@@ -3,11 +3,11 @@
 §33: 各级机关、单位在处理申诉求决类事项过程中……经争议双方当事人同意进行调解；可以引导争议双方
 当事人自愿和解。经调解、和解达成一致意见的，应当制作调解协议书或者和解协议书。
 
-So an agreement is recorded only while the matter is being handled (受理后至答复前, or while a
-复查 or 复核 is being answered), needs both sides (two parties at least), its terms and the
-signed document; the matter then ends as 已办结 on the day it was signed. No 信访处理意见 is
-issued, so no §35 window for 复查 opens (docs/regulation.md says what is text and what is
-practice here).
+So an agreement is recorded only for a 申诉求决 matter (or one not yet classified) while it
+is being handled (受理后至答复前, or while a 复查 or 复核 is being answered), needs both sides
+(two parties at least), its terms and the signed document; the matter then ends as 已办结 on
+the day it was signed. No 信访处理意见 is issued, so no §35 window for 复查 opens
+(docs/regulation.md says what is text and what is practice here).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit
+from records import audit, kinds
 from records.errors import RecordsError
 from records.models import Case, CaseNote, Settlement
 from records.workflow import STAGE_LABELS, Stage
@@ -31,6 +31,9 @@ WHILE_HANDLING = frozenset({Stage.ACCEPTED, Stage.HANDLING, Stage.REVIEW_REQUEST
 
 def refusal(case: Case) -> str:
     """Why the case cannot be ended by an agreement now ("" when it can)."""
+    if case.kind is not None and case.kind != kinds.CLAIM:
+        return (f"调解、和解用于申诉求决类事项（第三十三条）：本事项为"
+                f"{kinds.label(case.kind, case.sub_kind)}")
     stage = Stage(case.status)
     if stage not in WHILE_HANDLING:
         return (f"事项“{STAGE_LABELS[stage]}”时不能登记调解、和解：调解、和解在处理事项过程中"

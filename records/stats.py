@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from records.calendar import OutsideCalendar, WorkCalendar
-from records.models import ADDRESSED_LEVELS, AuditEvent, Case, Letter, Unit
+from records.models import ADDRESSED_LEVELS, AuditEvent, Case, Letter, Settlement, Unit
 from records.workflow import (
     HANDLE_DAYS,
     MAX_EXTENSION_DAYS,
@@ -62,6 +62,7 @@ class CaseFacts:
     satisfaction: str | None
     followed_up: bool = False  # more than one letter on the matter
     not_accepted_again: bool = False  # a letter not accepted under §36 ¶3 or §19 ¶3
+    settled_on: dt.date | None = None  # a §33 agreement (调解、和解协议书) ended the matter
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,11 @@ def _replied(f: CaseFacts) -> bool:
     return f.stage in REPLIED
 
 
+def _concluded_on(f: CaseFacts) -> dt.date | None:
+    """办结: the 处理意见书 signed, or else the §33 agreement that ended the matter."""
+    return f.replied_on if f.replied_on is not None else f.settled_on
+
+
 # 四个不出: settled where it arose, by a township, village (community) or group unit.
 LOCAL_LEVELS = frozenset({"township", "village", "group"})
 
@@ -105,10 +111,10 @@ Test = Callable[[CaseFacts], bool]
 # key, name, definition, who counts (denominator), who succeeds (numerator)
 RATES: tuple[tuple[str, str, str, Test, Test], ...] = (
     ("first_time_resolution", "初信初访办结率",
-     "已受理的初信初访事项中，已出具处理意见书的比例",
+     "已受理的初信初访事项中，已出具处理意见书或经调解、和解办结（第三十三条）的比例",
      lambda f: _received(f) and not f.came_back and "重复" not in f.flags
      and f.accepted_on is not None,
-     lambda f: f.replied_on is not None),
+     lambda f: _concluded_on(f) is not None),
     ("settled", "息诉罢访率",
      f"请求复查期限（送达之日起 {REQUEST_DAYS} 日）已过的已答复事项中，信访人未请求复查、"
      "答复后也未再来信来访的比例",
@@ -128,10 +134,11 @@ RATES: tuple[tuple[str, str, str, Test, Test], ...] = (
      lambda f: _received(f) and (f.routed_on is not None or f.unrouted_late),
      lambda f: f.routed_on is not None and f.routed_on <= f.route_due),
     ("on_time", "按期办结率",
-     "办理期限（含经批准的延期）在统计期内届满的事项中，在期限内出具处理意见书的比例（未答复的计为逾期）",
+     "办理期限（含经批准的延期）在统计期内届满的事项中，在期限内出具处理意见书或经调解、和解办结的"
+     "比例（未办结的计为逾期）",
      lambda f: f.due_in_period,
-     lambda f: f.replied_on is not None and f.handling_due is not None
-     and f.replied_on <= f.handling_due),
+     lambda f: (done := _concluded_on(f)) is not None and f.handling_due is not None
+     and done <= f.handling_due),
     ("satisfaction", "满意率", "信访人作出评价的事项中评价为满意或基本满意的比例",
      lambda f: _received(f) and f.satisfaction is not None,
      lambda f: f.satisfaction in ("满意", "基本满意")),
@@ -148,8 +155,9 @@ RATES: tuple[tuple[str, str, str, Test, Test], ...] = (
 # key: (numerator, denominator, source): what each rate counts, written beside it.
 RATE_TERMS: dict[str, tuple[str, str, str]] = {
     "first_time_resolution": (
-        "其中已出具处理意见书（签发）的", "统计期内收信、已受理、不是重复的事项",
-        "case.accepted_on、case.replied_on；重复见重复来信来访率"),
+        "其中已出具处理意见书（签发）或达成调解、和解协议的",
+        "统计期内收信、已受理、不是重复的事项",
+        "case.accepted_on、case.replied_on、settlement.signed_on；重复见重复来信来访率"),
     "settled": (
         "其中未请求复查且送达后无来信来访的",
         "统计期内收信、已答复、复查期限已过（或已请求、已书面放弃）的事项",
@@ -168,8 +176,9 @@ RATE_TERMS: dict[str, tuple[str, str, str]] = {
         "统计期内收信、已分办或分办期限已过仍未分办的事项",
         "审计日志中第一次受理、交办、转送或不予受理的日期；case.opened_on（收信日期）"),
     "on_time": (
-        "其中处理意见书签发日期不晚于期限的", "办理期限在统计期内届满（且已届满）的已受理事项",
-        "case.accepted_on、extension_days（经批准）、case.replied_on"),
+        "其中处理意见书签发日期（或调解、和解协议签订日期）不晚于期限的",
+        "办理期限在统计期内届满（且已届满）的已受理事项",
+        "case.accepted_on、extension_days（经批准）、case.replied_on、settlement.signed_on"),
     "satisfaction": (
         "其中满意或基本满意的", "统计期内收信、信访人作出评价的事项",
         "case.satisfaction（信访人的评价，每件一次：网上查询页面自评，或电话、当面告知后登记，"
@@ -250,6 +259,8 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
         case_id: (count, refused) for case_id, count, refused in session.execute(
             select(Letter.case_id, func.count(), func.count(Letter.not_accepted_under))
             .where(Letter.case_id.in_(cases)).group_by(Letter.case_id))}
+    settled: dict[int, dt.date] = {case_id: on for case_id, on in session.execute(
+        select(Settlement.case_id, Settlement.signed_on).where(Settlement.case_id.in_(cases)))}
     visits: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for case_id, level, people in session.execute(
             select(Letter.case_id, Letter.addressed_level, Letter.people)
@@ -316,5 +327,6 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
             satisfaction=case.satisfaction,
             followed_up=letters_of.get(case.id, (0, 0))[0] > 1,
             not_accepted_again=letters_of.get(case.id, (0, 0))[1] > 0,
+            settled_on=settled.get(case.id),
         ))
     return facts

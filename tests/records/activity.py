@@ -13,7 +13,17 @@ import random
 
 from sqlalchemy.orm import Session
 
-from records import Case, Database, Letter, RecordsError, Unit, cases, intake, termination
+from records import (
+    Case,
+    Database,
+    Letter,
+    RecordsError,
+    Unit,
+    cases,
+    intake,
+    settlements,
+    termination,
+)
 from records.calendar import OutsideCalendar, WorkCalendar
 from records.workflow import DECISIONS, STEP_DOCUMENTS, Evidence, IllegalTransition, Stage
 
@@ -65,6 +75,7 @@ def generate(db: Database, calendar: WorkCalendar, *, letters: int, cases_: int,
                 case.unit_id = rng.choice(units).id
                 opened.append(case)
                 _walk(session, case, rng, calendar)
+                _settle(session, case, deciding)
             else:
                 earlier = [c for c in opened if c.opened_on <= received]
                 if earlier:
@@ -101,6 +112,16 @@ def _walk(session: Session, case: Case, rng: random.Random, calendar: WorkCalend
                               Stage.CLOSED) and rng.random() < .6:
         with contextlib.suppress(RecordsError):
             cases.rate_satisfaction(session, case, rng.choice(cases.SATISFACTION), actor="gen")
+
+
+def _settle(session: Session, case: Case, rng: random.Random) -> None:
+    """Some matters in hand end by a §33 agreement instead of a 处理意见书."""
+    if Stage(case.status) in settlements.WHILE_HANDLING and rng.random() < .3:
+        on = (case.last_action_on or case.opened_on) + dt.timedelta(days=rng.choice((5, 30, 90)))
+        settlements.settle(session, case, kind=rng.choice(settlements.KINDS),
+                           parties=["信访人", "村委会"], terms="补偿到位", signed_on=on,
+                           file_sha256=f"{case.id:064x}", file_name="协议书.pdf",
+                           media_type="application/pdf", size=1, actor="gen", today=on)
 
 
 def _not_again(session: Session, case: Case, letter: Letter, rng: random.Random,

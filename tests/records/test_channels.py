@@ -132,6 +132,21 @@ def test_an_agreement_is_refused_before_acceptance(db: Database) -> None:
         assert case.status == Stage.REGISTERED.value
 
 
+def test_an_agreement_is_only_for_a_claim(db: Database) -> None:
+    """§33: 在处理申诉求决类事项过程中 — not a suggestion, not an accusation."""
+    with db.session() as session:
+        case = _accepted_case(session, 1)
+        assert settlements.refusal(case) == ""  # not yet classified: the clerk may settle
+        cases.classify(session, case, "建议意见", None, actor="clerk1")
+        assert "申诉求决" in settlements.refusal(case) and "第三十三条" in settlements.refusal(case)
+        with pytest.raises(RecordsError, match="申诉求决类事项"):
+            settlements.settle(session, case, kind="调解", parties=["甲", "乙"], terms="和解",
+                               signed_on=D(2026, 3, 3), file_sha256="f" * 64, file_name="a.png",
+                               media_type="image/png", size=1, actor="x", today=D(2026, 3, 20))
+        cases.classify(session, case, "申诉求决", 6, actor="clerk1")
+        assert settlements.refusal(case) == ""
+
+
 def test_an_urgent_matter_is_marked_then_reported_and_listed_while_open(db: Database) -> None:
     with db.session() as session:
         case, other = _accepted_case(session, 1), _accepted_case(session, 2)

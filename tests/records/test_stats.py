@@ -69,7 +69,8 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
                     IN ('accept', 'assign', 'transfer', 'not_accept')) AS routed,
                (SELECT count(*) FROM letter l WHERE l.case_id = c.id) > 1 AS followed_up,
                EXISTS (SELECT 1 FROM letter l WHERE l.case_id = c.id
-                       AND l.not_accepted_under IS NOT NULL) AS not_again
+                       AND l.not_accepted_under IS NOT NULL) AS not_again,
+               (SELECT s.signed_on FROM settlement s WHERE s.case_id = c.id) AS settled_on
         FROM "case" c LEFT JOIN unit u ON u.id = c.unit_id"""
 
     def day(value: str | dt.date | None) -> dt.date | None:
@@ -92,19 +93,20 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
         rows = connection.execute(text(query)).all()
     for (status, opened, accepted, ext, replied_on, delivered, review, recheck, waived,
          satisfaction, level, repeat_flag, came_back, bypass, collective, routed, followed_up,
-         not_again) in rows:
+         not_again, settled_on) in rows:
         opened, accepted, replied_on = day(opened), day(accepted), day(replied_on)
+        concluded = replied_on if replied_on is not None else day(settled_on)  # §33 ends it too
         delivered, routed = day(delivered), day(routed)
         assert opened is not None
         if accepted is not None:  # by the deadline's day, wherever the case was received
             due = _roll(accepted + dt.timedelta(days=60 + ext))
             tally("on_time", start <= due <= end and due < today,
-                  replied_on is not None and replied_on <= due)
+                  concluded is not None and concluded <= due)
         if not start <= opened <= end:
             continue
         back = bool(came_back)
         tally("first_time_resolution", accepted is not None and not back and not repeat_flag,
-              replied_on is not None)
+              concluded is not None)
         closed_window = (review is not None or waived is not None or (
             delivered is not None and _roll(delivered + dt.timedelta(days=30)) < today))
         tally("settled", status in replied and closed_window, review is None and not back)
