@@ -4,6 +4,7 @@ cases opened and given to units, everything indexed. Built with records' own fun
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,13 @@ def _letter(instance: Instance, text: str, name: str, *, township: str, category
         letter = intake.get_letter(session, letter_id)
         letter.category = category
     return letter_id
+
+
+def copy(template: Office, folder: Path) -> Office:
+    """A private copy of the small office for one test (actions change it)."""
+    home = folder / "instance"
+    shutil.copytree(template.home, home)
+    return Office(home, dict(template.letters), dict(template.cases))
 
 
 def build(home: Path, *, wages: int = 0) -> Office:

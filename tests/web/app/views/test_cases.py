@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from records import AuditEvent, Case, Unit, cases
 from records.routing import mark_accusation
 from records.workflow import due_on
-from tests.web.app.views.office_data import OTHER_UNIT, Office, build
+from tests.web.app.views.office_data import OTHER_UNIT, Office, build, copy
 from tests.web.signin import HANDLER_UNIT, sign_in
 from web.app import create_app
 from web.services import case_actions
@@ -31,9 +30,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Office:
 @pytest.fixture
 def office(template: Office, tmp_path: Path) -> Office:
     """A fresh copy of the small office for each test (actions change it)."""
-    home = tmp_path / "instance"
-    shutil.copytree(template.home, home)
-    return Office(home, dict(template.letters), dict(template.cases))
+    return copy(template, tmp_path)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from records import Case, Letter
-from tests.web.app.views.office_data import Office, build
+from tests.web.app.views.office_data import Office, build, copy
 from tests.web.signin import PASSWORD, csrf_token, sign_in
 from web.app import create_app
 from web.cli import main
@@ -33,9 +32,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Office:
 
 @pytest.fixture
 def office(template: Office, tmp_path: Path) -> Office:
-    home = tmp_path / "instance"
-    shutil.copytree(template.home, home)
-    return Office(home, dict(template.letters), dict(template.cases))
+    return copy(template, tmp_path)
 
 
 @pytest.fixture

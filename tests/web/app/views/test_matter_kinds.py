@@ -5,7 +5,6 @@ and §30 ¶3: the accused unit's people never see the accusation, whatever door 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import select
 
 from records import Case, Letter, Unit, User, kinds, stats
 from records.workflow import Stage
-from tests.web.app.views.office_data import OTHER_UNIT, TODAY, Office, build
+from tests.web.app.views.office_data import OTHER_UNIT, TODAY, Office, build, copy
 from tests.web.app.views.test_cases import form_of, post
 from tests.web.conftest import run, run_json
 from tests.web.signin import HANDLER_UNIT, PASSWORD, sign_in
@@ -37,9 +36,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Office:
 
 @pytest.fixture
 def office(template: Office, tmp_path: Path) -> Office:
-    home = tmp_path / "instance"
-    shutil.copytree(template.home, home)
-    return Office(home, dict(template.letters), dict(template.cases))
+    return copy(template, tmp_path)
 
 
 @pytest.fixture
