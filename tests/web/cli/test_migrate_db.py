@@ -36,7 +36,7 @@ from records import (
     urgency,
 )
 from records.calendar import load_calendar
-from records.models import ApiToken, CaseNote
+from records.models import ApiToken, CaseNote, PublicQuery
 from records.transfer import verify
 from records.workflow import document_evidence
 from tests.pg import pg_url
@@ -103,7 +103,9 @@ def _populate(db: Database) -> None:
         lead_id = s.scalars(select(User.id).where(User.username == "wangjj")).one()
         s.add_all([CaseNote(case_id=case.id, text="已到现场核实，约定下周三协调会", by="h1"),
                    ApiToken(user_id=lead_id, digest="d" * 64, session_token="t" * 16,
-                            expires_at=dt.datetime(2026, 1, 1, 8, 0))])
+                            expires_at=dt.datetime(2026, 1, 1, 8, 0)),
+                   PublicQuery(remote_addr="10.0.0.9", case_id=case.id),  # §21 ¶2's page
+                   PublicQuery(remote_addr="10.0.0.9", case_id=None, limited=True)])
         # 领导接待日 with its visit, 重大紧急 (§25), and a settled matter (§33)
         visit = intake.register_letter(
             s, sha256="c" * 64, source_name="visit-1.txt", media_type="text/plain",
@@ -177,7 +179,7 @@ def test_an_office_moves_from_sqlite_to_postgresql(office: Instance, target_url:
         "api_token", "audit_event", "case", "case_note", "category", "counter", "hearing",
         "instruction", "letter", "letter_petitioner", "login_attempt", "page", "page_edit",
         "petitioner", "place", "reply", "route", "supervision", "task", "unit", "user",
-        "reception_day", "reception_visit", "settlement", "urgent_report"}
+        "reception_day", "reception_visit", "settlement", "urgent_report", "public_query"}
     assert all(counts[name] > 0 for name in counts), counts
     assert counts["letter"] == 242 and counts["case"] == 162
     for table in report["tables"]:
