@@ -21,7 +21,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -60,6 +59,7 @@ from web.services.access import CONSOLE
 from web.services.dates import DateError, optional_day, parse_day
 from web.services.errors import ServiceError
 from web.services.instance import Instance
+from web.services.settlement import SignedCopyError, read_signed_copy
 
 log = logging.getLogger("huiyin.cases")
 
@@ -335,8 +335,10 @@ def _do(instance: Instance, session: Session, case: Case, action: str,
     try:
         if action in ACTION_LABELS:
             return _transition(instance, session, case, action, form, actor)
-        if action in ("settle", "urgent"):
-            return _settle_or_urgent(instance, session, case, action, form, actor, upload)
+        if action == "settle":
+            return _settle(instance, session, case, form, actor, upload)
+        if action == "urgent":
+            return _urgent(instance, session, case, form, actor)
         return _other(instance, session, case, action, form, actor)
     except OutsideCalendar as e:
         raise ActionError(str(e)) from e
@@ -564,33 +566,33 @@ def _number(form: Mapping[str, str], name: str) -> int:
 
 # ---------------------------------------------------------------- §33 调解/和解, §25 重大紧急
 
-def _settle_or_urgent(instance: Instance, session: Session, case: Case, action: str,
-                      form: Mapping[str, str], actor: str,
-                      upload: tuple[str, IO[bytes]] | None) -> tuple[str, dict[str, Any]]:
-    """``settle``: kind, parties (one a line), terms, ``on`` (signed), the signed scan;
-    ``urgent``: reason (when first marked), recipient, person, how, told_at (local time)."""
-    from web.services.settlement import SignedCopyError, read_signed_copy
+def _settle(instance: Instance, session: Session, case: Case, form: Mapping[str, str],
+            actor: str, upload: tuple[str, IO[bytes]] | None) -> tuple[str, dict[str, Any]]:
+    """kind, parties (one a line), terms, ``on`` (the day signed) and the signed scan."""
+    refused = settlements.refusal(case)  # before the file is read and stored
+    if refused:
+        raise ActionError(refused)
+    if upload is None or not upload[0]:
+        raise ActionError("请上传双方签字的协议书扫描件（PDF、JPEG 或 PNG）")
+    try:
+        copy = read_signed_copy(upload[0], upload[1])
+    except SignedCopyError as e:
+        raise ActionError(str(e)) from None
+    parties = (form.get("parties") or "").splitlines()  # one party a line
+    item = settlements.settle(
+        session, case, kind=(form.get("kind") or "").strip(), parties=parties,
+        terms=_text(form, "terms", "协议内容", required=False),
+        signed_on=_day(form, "on", instance), file_sha256=copy.sha256,
+        file_name=copy.name, media_type=copy.media_type, size=copy.size, actor=actor,
+        today=instance.today())
+    copy.store(instance)  # a failure here rolls the record back with the session
+    return (f"已登记{settlements.DOCUMENTS[item.kind]}，事项已办结",
+            {"settlement_id": item.id, "note_id": item.note_id})
 
-    if action == "settle":
-        refused = settlements.refusal(case)  # before the file is read and stored
-        if refused:
-            raise ActionError(refused)
-        if upload is None or not upload[0]:
-            raise ActionError("请上传双方签字的协议书扫描件（PDF、JPEG 或 PNG）")
-        try:
-            copy = read_signed_copy(upload[0], upload[1])
-        except SignedCopyError as e:
-            raise ActionError(str(e)) from None
-        parties = (form.get("parties") or "").splitlines()  # one party a line
-        item = settlements.settle(
-            session, case, kind=(form.get("kind") or "").strip(), parties=parties,
-            terms=_text(form, "terms", "协议内容", required=False),
-            signed_on=_day(form, "on", instance), file_sha256=copy.sha256,
-            file_name=copy.name, media_type=copy.media_type, size=copy.size, actor=actor,
-            today=instance.today())
-        copy.store(instance)  # a failure here rolls the record back with the session
-        return (f"已登记{settlements.DOCUMENTS[item.kind]}，事项已办结",
-                {"settlement_id": item.id, "note_id": item.note_id})
+
+def _urgent(instance: Instance, session: Session, case: Case, form: Mapping[str, str],
+            actor: str) -> tuple[str, dict[str, Any]]:
+    """reason (when first marked), recipient, person, how, told_at (the office's time)."""
     recipient = (form.get("recipient") or "").strip()
     told_at = None
     if recipient:
@@ -599,10 +601,9 @@ def _settle_or_urgent(instance: Instance, session: Session, case: Case, action: 
             told_at = dt.datetime.strptime(raw[:16], "%Y-%m-%d %H:%M")
         except ValueError:
             raise ActionError(f"报告时间“{raw[:20]}”格式不对，应为 2026-01-31 09:30") from None
-    now = dt.datetime.now(ZoneInfo(instance.settings["timezone"])).replace(tzinfo=None)
     row = urgency.report(session, case, reason=_text(form, "reason", "理由", required=False),
                          recipient=recipient, person=_text(form, "person", "", required=False),
                          how=(form.get("how") or "").strip(), told_at=told_at, actor=actor,
-                         now=now)
+                         now=instance.now())
     told = f"，已报告{row.recipient}" if row.recipient else "，尚未报告（第二十五条：应当及时报告）"
     return f"重大紧急事项{told}", {"report_id": row.id}

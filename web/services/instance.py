@@ -125,7 +125,16 @@ class Instance:
 
     def today(self) -> dt.date:
         """Today in the office's time zone: the receipt date of a letter scanned now."""
-        return dt.datetime.now(ZoneInfo(self.settings["timezone"])).date()
+        return self.now().date()
+
+    def now(self) -> dt.datetime:
+        """The office's wall-clock time (naive), as a clerk reads and types a time."""
+        return dt.datetime.now(ZoneInfo(self.settings["timezone"])).replace(tzinfo=None)
+
+    def local_time(self, at: dt.datetime) -> dt.datetime:
+        """A stored UTC time (naive) as the office's wall-clock time (naive)."""
+        zone = ZoneInfo(self.settings["timezone"])
+        return at.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
 
     def create(self) -> None:
         """Make the folders, the schema and the index (idempotent: safe to run twice)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -114,7 +113,7 @@ def _case(instance: Instance, session: Session, code: str,
     retry_at = query_codes.retry_at(session, remote_addr, now)
     if retry_at is not None:
         query_codes.record_try(session, remote_addr, now, None, limited=True)
-        local = retry_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(instance.settings["timezone"]))
+        local = instance.local_time(retry_at)
         return None, TooManyTries(
             f"查询码输错次数过多（每小时最多{query_codes.WRONG_CODES_PER_HOUR}次），"
             f"请于{local:%Y-%m-%d %H:%M}以后再试；急事请致电本机关。", retry_at=retry_at,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -17,30 +16,30 @@ from web.services.instance import Instance
 RECIPIENTS, WAYS = urgency.RECIPIENTS, urgency.WAYS
 
 
-def _local(at: dt.datetime, tz: str) -> str:
+def _local(instance: Instance, at: dt.datetime) -> str:
     """A stored UTC time in the office's time zone (the report times are entered local)."""
-    return at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return instance.local_time(at).strftime("%Y-%m-%d %H:%M")
 
 
-def report_dict(row: UrgentReport, tz: str) -> dict[str, Any]:
+def report_dict(row: UrgentReport, instance: Instance) -> dict[str, Any]:
     """One row: the marking (its reason) or a report (to whom, who, when, how)."""
     return {"id": row.id, "reason": row.reason, "recipient": row.recipient,
             "person": row.person, "how": row.how,
             "told_at": row.told_at.strftime("%Y-%m-%d %H:%M") if row.told_at else None,
-            "by": row.by, "at": _local(row.at, tz)}
+            "by": row.by, "at": _local(instance, row.at)}
 
 
-def urgent_of(session: Session, case: Case, tz: str) -> dict[str, Any] | None:
+def urgent_of(session: Session, case: Case, instance: Instance) -> dict[str, Any] | None:
     """The case's 重大紧急 record: why, its reports, who is not told yet; None if unmarked.
-    Times are the office's local time (``tz``)."""
+    Times are the office's local time."""
     rows = urgency.reports(session, case)
     if not rows:
         return None
     reasons = [r.reason for r in rows if r.reason]
     told = [r for r in rows if r.recipient]
-    return {"reason": "；".join(reasons), "marked_at": _local(rows[0].at, tz),
+    return {"reason": "；".join(reasons), "marked_at": _local(instance, rows[0].at),
             "marked_by": rows[0].by,
-            "reports": [report_dict(r, tz) for r in told], "untold": urgency.untold(rows),
+            "reports": [report_dict(r, instance) for r in told], "untold": urgency.untold(rows),
         "first_told_at": min((r.told_at for r in told if r.told_at), default=None)}
 
 
@@ -50,6 +49,5 @@ def urgent_list(instance: Instance, user: SignedIn, *, open_only: bool = True,
     today = today or instance.today()
     with instance.db.session() as session:
         found = urgency.urgent_cases(session, scope=case_scope(user), open_only=open_only)
-        tz = instance.settings["timezone"]
         return [{**case_row(case, instance.calendar, today),
-                 "urgent": urgent_of(session, case, tz)} for case in found]
+                 "urgent": urgent_of(session, case, instance)} for case in found]

@@ -220,7 +220,7 @@ def case(case_id: int) -> Any:
         row["letters"] = [_letter_row(x) for x in found.letters]
         row["settlement"] = case_view.jsonable(settlement.settlement_dict(db, found))
         row["urgent"] = case_view.jsonable(urgent_matters.urgent_of(
-            db, found, instance().settings["timezone"]))
+            db, found, instance()))
         row["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                           "detail": e.detail} for e in audit.history(db, "case", found.id)]
     letter_view.record_read(instance(), user(), "case", case_id, via="api")

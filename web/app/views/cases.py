@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -56,6 +55,7 @@ from web.services import (
 from web.services import urgent as urgent_matters
 from web.services.access import hidden_cases, may_see_case
 from web.services.case_list import Entry, clock_cache, matching_text
+from web.services.instance import Instance
 from web.services.replies import query_url
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -221,7 +221,7 @@ def act(case_id: int, action: str) -> Response | tuple[str, int]:
                                    if file and file.filename else None)
     except case_actions.StaleCase as e:
         page = _case_page(case_id)
-        changes = [_event(ev, instance().settings["timezone"]) for ev in e.changes]
+        changes = [_event(ev, instance()) for ev in e.changes]
         return render_template("cases/show.html", **page, stale=str(e), changes=changes,
                                refused_action=action), 409
     except case_actions.NotAllowed as e:
@@ -265,7 +265,7 @@ def _case_page(case_id: int) -> dict[str, Any]:
     """Everything the case page shows, read in one session; 404 outside the user's scope."""
     me = user()
     inst = instance()
-    today, tz = inst.today(), inst.settings["timezone"]
+    today = inst.today()
     with inst.db.session() as session:
         case = session.get(Case, case_id)
         if case is None or not may_see_case(me, case):
@@ -306,7 +306,7 @@ def _case_page(case_id: int) -> dict[str, Any]:
         replies = _replies(session, case.id, letter_ids)
         items, orders = supervising.of_case(session, case)
         supervision = [{"id": i.id, "kind": i.kind, "label": SUPERVISION_LABELS.get(i.kind, i.kind),
-                        "text": i.text, "due_on": i.due_on, "by": i.by, "at": _local(i.at, tz),
+                        "text": i.text, "due_on": i.due_on, "by": i.by, "at": inst.local_time(i.at),
                         "resolved_on": i.resolved_on,
                         "overdue": i.due_on is not None and i.resolved_on is None
                         and i.due_on < today} for i in items]
@@ -318,12 +318,12 @@ def _case_page(case_id: int) -> dict[str, Any]:
         events = case_actions.case_events(session, case, limit=200)
         reg_nos = {x["id"]: x["reg_no"] for x in letters}
         people = labels.display_names(session)
-        timeline = [_event(e, tz, reg_nos, people) for e in events]
+        timeline = [_event(e, inst, reg_nos, people) for e in events]
         seen_event = case_actions.last_event_id(session)
         matter_kind = case_actions.kind_view(case)
         not_again = case_actions.terminations(inst, session, case)
         settled = settlement.settlement_dict(session, case)  # §33
-        urgent = urgent_matters.urgent_of(session, case, tz)  # §25
+        urgent = urgent_matters.urgent_of(session, case, inst)  # §25
         actions = case_actions.available(case, me.role) if me.can("act_on_cases") else []
         units = [(u.id, u.name) for u in session.scalars(select(Unit).order_by(Unit.name))]
         leaders = [(u.id, u.display_name or u.username) for u in session.scalars(
@@ -368,12 +368,7 @@ def _replies(session: Any, case_id: int, letter_ids: list[int]) -> list[dict[str
             for r in found]
 
 
-def _local(at: dt.datetime, tz: str) -> dt.datetime:
-    """A stored UTC time in the office's time zone."""
-    return at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-
-
-def _event(event: AuditEvent | case_actions.Change, tz: str,
+def _event(event: AuditEvent | case_actions.Change, inst: Instance,
            reg_nos: dict[int, str] | None = None,
            names: dict[str, str] | None = None) -> dict[str, Any]:
     """One timeline entry: when, who, what (in Chinese), and the particulars."""
@@ -416,5 +411,5 @@ def _event(event: AuditEvent | case_actions.Change, tz: str,
     if event.entity == "letter" and reg_nos is not None:
         entity = f"来信 {reg_nos.get(event.entity_id or 0, event.entity_id)}"
     actor = labels.person(event.actor, names) if names else event.actor
-    return {"id": event.id, "at": _local(event.at, tz), "actor": actor, "label": label,
+    return {"id": event.id, "at": inst.local_time(event.at), "actor": actor, "label": label,
             "entity": entity, "detail": "；".join(p for p in parts if p)}
