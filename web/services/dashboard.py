@@ -41,6 +41,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    or_,
     select,
     true,
 )
@@ -50,11 +51,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from records import Case, Letter, Reply, Unit, User, audit, cases, stats, urgency
+from records import Case, Letter, Reply, Unit, User, audit, cases, kinds, stats, urgency
 from records.calendar import WorkCalendar
 from records.workflow import (
     ANSWER_DAYS,
     HANDLE_DAYS,
+    OFFICE_HANDLE_DAYS,
     ROUTE_DAYS,
     STAGE_LABELS,
     TERMINAL,
@@ -72,9 +74,11 @@ WORK: dict[str, tuple[str, str, str]] = {  # metric: (rows are, name, definition
     "without_reply": ("letter", "未答复来信",
                       "已登记、尚未生成任何答复文书（告知书、意见书等）的来信"),
     "due_soon": ("case", "即将到期",
-                 f"未办结事项中，信访机构的法定期限在今后 {DUE_SOON_WORKING_DAYS} 个工作日内"
-                 "（含今日）届满的事项"),
-    "overdue": ("case", "已超期", "未办结事项中，信访机构的法定期限已经届满而尚未完成的事项"),
+                 f"未办结事项中，信访机构的期限（法定期限，或条例未规定期限的事项由本办指定的"
+                 f"办理期限）在今后 {DUE_SOON_WORKING_DAYS} 个工作日内（含今日）届满的事项"),
+    "overdue": ("case", "已超期", "未办结事项中，信访机构的期限（法定期限，或条例未规定期限的"
+                "事项由本办指定的办理期限）已经届满而尚未完成的事项；导入其他法定程序的"
+                "第三十一条第一至四项事项不计"),
     "urgent": ("case", "重大紧急", "未办结、标记为重大紧急信访事项（第二十五条）的事项"),
 }
 PERIOD_METRICS: dict[str, tuple[str, str]] = {
@@ -160,16 +164,22 @@ def _duty_base() -> ColumnElement[dt.date]:
     The real due day is the first working day on or after it.
     """
     handling_start = func.coalesce(Case.accepted_on, Case.last_action_on, Case.opened_on)
+    office_start = func.coalesce(Case.assigned_on, handling_start)
     # an approved extension not yet told to the petitioner is due by the first period's end
     untold = and_(Case.extension_days > 0, Case.extension_notified_on.is_(None))
+    handling = Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value])
+    # records.kinds.period: §34 for item (六) and the unclassified, none for items (一)-(四)
+    statutory = or_(Case.kind.is_(None), and_(Case.kind == kinds.CLAIM, Case.sub_kind == 6))
+    elsewhere = and_(Case.kind == kinds.CLAIM, Case.sub_kind.in_(sorted(kinds.CHANNELS)))
     return when(
         (Case.status == Stage.REGISTERED.value, days_after(Case.opened_on, literal(ROUTE_DAYS))),
         (Case.status == Stage.ASSIGNED.value,  # the unit's own receipt (§23 ¶3)
          days_after(Case.assignment_received_on, literal(ROUTE_DAYS))),
-        (and_(Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value]), untold),
-         days_after(handling_start, literal(HANDLE_DAYS))),
-        (Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value]),
-         days_after(handling_start, HANDLE_DAYS + Case.extension_days)),
+        (and_(handling, elsewhere), None),
+        (and_(handling, ~statutory),  # the office's own 交办 period (§22 (三))
+         days_after(office_start, literal(OFFICE_HANDLE_DAYS))),
+            (and_(handling, untold), days_after(handling_start, literal(HANDLE_DAYS))),
+        (handling, days_after(handling_start, HANDLE_DAYS + Case.extension_days)),
         (Case.status == Stage.REVIEW_REQUESTED.value,
          days_after(Case.review_requested_on, literal(ANSWER_DAYS))),
         (Case.status == Stage.RECHECK_REQUESTED.value,  # hearings are outside it (§36 ¶2)
