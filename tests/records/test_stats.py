@@ -107,9 +107,9 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
                "recheck_replied", "closed"}
     with db.engine.connect() as connection:
         rows = connection.execute(text(query)).all()
-    for (kind, item, assigned, status, opened, accepted, ext, replied_on, delivered, review, recheck, waived,
-         satisfaction, level, repeat_flag, came_back, bypass, collective, routed, followed_up,
-         not_again, settled_on) in rows:
+    for (kind, item, assigned, status, opened, accepted, ext, replied_on, delivered, review,
+         recheck, waived, satisfaction, level, repeat_flag, came_back, bypass, collective,
+         routed, followed_up, not_again, settled_on) in rows:
         opened, accepted, replied_on = day(opened), day(accepted), day(replied_on)
         concluded = replied_on if replied_on is not None else day(settled_on)  # §33 ends it too
         delivered, routed = day(delivered), day(routed)
