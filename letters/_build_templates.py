@@ -77,10 +77,10 @@ def acknowledgement() -> DocxDocument:
           "并已交由{{ handling_unit }}依法办理。",
           "根据《信访工作条例》第三十四条，该事项将自受理之日起60日内办结并向你出具"
           "《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。",
-          # §18, §21 ¶2: how the petitioner follows the matter and evaluates it (the page holds
-          # no more lines: the request to stay reachable gave way to it)
-          "联系电话：{{ contact_phone }}。{% if query_code %}凭查询码{{ query_code }}在"
-          "{{ query_url }}查询进展、作出评价。{% endif %}")
+          # §18, §21 ¶2: how the petitioner follows the matter and evaluates it
+          "请你保持通信畅通，配合调查核实。联系电话：{{ contact_phone }}。"
+          "{% if query_code %}凭查询码{{ query_code }}在{{ query_url }}查询进展、作出评价。"
+          "{% endif %}")
     _closing(doc, "特此告知。")
     return doc
 

@@ -198,3 +198,21 @@ def test_a_body_ending_at_the_bottom_of_a_page_keeps_lines_with_the_seal(
                                   unbroken=numbers_in(name))
         assert measured.deviations == [], (short, measured.deviations)
         assert measured.values["text lines with the signature"] >= 1
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_the_acknowledgement_asks_to_stay_reachable_and_keeps_to_one_page(make: Any) -> None:
+    """The 受理告知书 of an ordinary matter (one petitioner, a county bureau, the query code
+    and page) keeps "请你保持通信畅通，配合调查核实。" and fits on one page."""
+    import subprocess
+
+    pdf = make("acknowledgement", "reachable", petitioner_name="韩秋菊",
+               handling_unit="县自然资源局", contact_phone="0394-8123456",
+               summary="高速公路征地补偿款至今没有发放，请求督促兑现",
+               query_url="http://localhost:5000/query", doc_number="信受〔2026〕17号")
+    with pdfplumber.open(pdf) as document:
+        assert len(document.pages) == 1
+    text = _compact(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                   text=True, check=True).stdout)
+    assert "请你保持通信畅通，配合调查核实。联系电话：0394-8123456。" in text
+    assert "凭查询码K7QM-3XZ9-PT2D在http://localhost:5000/query查询进展、作出评价。" in text
