@@ -178,6 +178,7 @@ class Deadline:
     due: dt.date
     working_days: bool = False
     article: str = ""
+    office: bool = False  # the office's own 指定办理期限 (§22 (三)), not a period of the law
 
     def days_left(self, today: dt.date) -> int:
         return (self.due - today).days
@@ -282,7 +283,7 @@ def handling_due(clock: CaseClock, calendar: WorkCalendar, *,
 OFFICE_DUTIES = {kinds.SUGGESTION: "研究论证并予以回复（第二十九条）",
                  kinds.ACCUSATION: "依规依纪依法办理和反馈（第三十条）",
                  kinds.CLAIM: "依法履行或者答复（第三十一条第五项）"}
-OFFICE_ARTICLE = "本办指定的办理期限（第二十二条第三项；条例对此类事项未规定期限）"
+OFFICE_ARTICLE = "第二十二条第三项"  # 要求其在指定办理期限内反馈结果
 
 
 def handling_deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadline]:
@@ -293,7 +294,7 @@ def handling_deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadlin
     if period == kinds.OFFICE:
         assert clock.kind is not None
         return [Deadline("duty", OFFICE_DUTIES[clock.kind], handling_due(clock, calendar),
-                         article=OFFICE_ARTICLE)]
+                         article=OFFICE_ARTICLE, office=True)]
     running = [Deadline("duty", "出具信访处理意见书", handling_due(clock, calendar),
                         article="第三十四条")]
     if clock.extension_days and clock.extension_notified_on is None:

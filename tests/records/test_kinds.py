@@ -186,8 +186,7 @@ def test_section_34_times_only_item_six_the_others_carry_the_offices_period(
                                accepted_on=D(2026, 3, 20), last_action_on=D(2026, 3, 20),
                                kind=kind, sub_kind=sub_kind)
     (running,) = workflow.deadlines(clock, cal)
-    assert running.what == owed and "第三十四条" not in running.article
-    assert "本办指定" in running.article and "第二十二条第三项" in running.article
+    assert running.what == owed and running.article == "第二十二条第三项" and running.office
     assert running.due == workflow.due_on(assigned, workflow.OFFICE_HANDLE_DAYS, cal)
     today = workflow.agenda(clock, cal, D(2026, 4, 1))
     assert today.refusal("ask_extension").startswith(f"{kinds.label(kind, sub_kind)}事项不适用")
@@ -197,6 +196,7 @@ def test_section_34_times_only_item_six_the_others_carry_the_offices_period(
     six = dataclasses.replace(clock, kind=kinds.CLAIM, sub_kind=6)
     (statutory,) = workflow.deadlines(six, cal)
     assert statutory.article == "第三十四条" and statutory.what == "出具信访处理意见书"
+    assert not statutory.office
     assert statutory.due == workflow.due_on(D(2026, 3, 20), workflow.HANDLE_DAYS, cal)
     assert "ask_extension" in workflow.agenda(six, cal, D(2026, 4, 1)).allowed()
 
