@@ -121,7 +121,8 @@ def assignment() -> DocxDocument:
     add_paragraph(doc, "", NORMAL, keep_with_next=True)
     add_paragraph(doc, "{{ handling_unit }}：", ADDRESSEE)
     _body(doc,
-          "{{ received_date }}，{{ petitioner_name }}来信反映（登记编号：{{ reg_no }}）："
+          "{{ received_date }}，{{ petitioner_name }}{{ channel_word }}反映"
+          "（登记编号：{{ reg_no }}）："
           "{{ summary|sentence }}",
           "根据《信访工作条例》第二十二条的规定，现将该信访事项交由你单位办理。请你单位依法"
           "调查核实，于{{ deadline_date }}前办结，向信访人出具《信访事项处理意见书》，"

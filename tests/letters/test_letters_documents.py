@@ -35,7 +35,7 @@ NAMES = "欧阳娜娜、王喆、李堃、赵珺、司马相如、诸葛明亮"
 UNIT = "清河县住房和城乡建设局城市更新与房屋征收服务中心"
 CONTEXT: dict[str, Any] = {
     "office_name": "清河县信访局", "doc_number": DOC_NUMBER, "petitioner_name": NAMES,
-    "received_date": date(2026, 11, 10), "reg_no": REG_NO,
+    "received_date": date(2026, 11, 10), "reg_no": REG_NO, "channel_word": "来访",
     "summary": "反映房屋拆迁补偿款未按协议足额发放的问题", "handling_unit": UNIT,
     "issue_date": date(2026, 11, 24), "contact_phone": PHONE,
     "query_code": "K7QM-3XZ9-PT2D", "query_url": "https://xf.example.gov.cn/query",
@@ -66,7 +66,7 @@ FIGURES = {
     "acknowledgement": ["2026年11月10日", REG_NO, PHONE, UNIT],
     "non_acceptance": ["2026年11月10日", "第一百二十七条", "不予受理"],
     "transfer_notice": ["已于2026年11月24日将其转送" + UNIT],
-    "assignment": ["于2027年1月21日前办结", "5个工作日内", REG_NO],
+    "assignment": ["于2027年1月21日前办结", "5个工作日内", REG_NO, NAMES + "来访反映"],
     "handling_opinion": ["对你的信访请求不予支持。", "30日内，向清河县人民政府请求复查"],
     "extension_notice": ["已于2026年11月12日受理", "办理期限延长17日，将于2027年1月28日前办结"],
     "review_opinion": ["清住建信复〔2026〕100017号", "于2026年12月20日",
