@@ -257,3 +257,32 @@ def test_the_dashboard_never_counts_a_matter_hidden_from_its_reader(
         unit = dashboard.summary(instance, units, TODAY)
     assert unit["cases"] - handler["cases"] == 1  # type: ignore[operator]
     assert unit["work"]["without_reply"]["count"] - handler["without_reply"] == 2  # han1, han2
+
+
+def test_the_dashboards_overdue_follows_each_kinds_clock(office: Office) -> None:
+    """已超期 on the 工作台 (SQL) and the clock of the case page (records.workflow) agree for
+    every kind: a 建议意见 交办 70 days ago is late by the office's period though accepted only
+    20 days ago; a §31 (二) matter directed to arbitration carries no period; item (六) keeps
+    §34's 60 days from its acceptance."""
+    from records import cases as records_cases
+    from web.services import dashboard
+
+    with Instance(office.home) as instance, instance.db.session() as session:
+        for key, kind, item in (("land", kinds.SUGGESTION, None), ("lift", kinds.CLAIM, 2),
+                                ("wage", kinds.CLAIM, 6)):
+            case = session.get(Case, office.cases[key])
+            assert case is not None
+            records_cases.classify(session, case, kind, item, actor="clerk1")
+            case.status = Stage.HANDLING.value
+            case.opened_on = TODAY - dt.timedelta(days=75)
+            case.assigned_on = TODAY - dt.timedelta(days=70)
+            case.accepted_on = TODAY - dt.timedelta(days=20 if key != "lift" else 70)
+        session.flush()
+        late = {case.id for case, _ in records_cases.due(session, instance.calendar, TODAY,
+                                                          overdue_only=True)}
+    assert late == {office.cases["land"]}
+    with Instance(office.home) as instance:
+        listed = dashboard.rows_behind(instance, "overdue", None, TODAY)
+        assert {row["case_id"] for row in listed} == late
+        assert dashboard.count(instance, "overdue", None, TODAY) == 1
+        assert listed[0]["deadline_for"] == "研究论证并予以回复（第二十九条）"
