@@ -81,6 +81,7 @@ Reader = SignedIn | frozenset[int] | None
 
 
 def _seen(reader: Reader | Scope) -> Scope:
+    """The scope of a reader: a signed-in user's is its units less the cases accusing it."""
     if isinstance(reader, Scope):
         return reader
     if isinstance(reader, SignedIn):
@@ -204,7 +205,7 @@ def _duty_base() -> ColumnElement[dt.date]:
         (and_(handling, elsewhere), None),
         (and_(handling, ~statutory),  # the office's own 交办 period (§22 (三))
          days_after(office_start, literal(OFFICE_HANDLE_DAYS))),
-            (and_(handling, untold), days_after(handling_start, literal(HANDLE_DAYS))),
+        (and_(handling, untold), days_after(handling_start, literal(HANDLE_DAYS))),
         (handling, days_after(handling_start, HANDLE_DAYS + Case.extension_days)),
         (Case.status == Stage.REVIEW_REQUESTED.value,
          days_after(Case.review_requested_on, literal(ANSWER_DAYS))),
