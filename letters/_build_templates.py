@@ -73,7 +73,7 @@ def acknowledgement() -> DocxDocument:
     """受理告知书: the matter is accepted, who handles it, and by when the answer comes."""
     doc = _letter("信访事项受理告知书")
     _body(doc, _RECEIVED,
-          "经审查，该信访事项符合《信访工作条例》规定的受理条件，本机关决定予以受理，"
+          "经审查，该信访事项符合受理条件，本机关决定予以受理，"
           "并已交由{{ handling_unit }}依法办理。",
           "根据《信访工作条例》第三十四条，该事项将自受理之日起60日内办结并向你出具"
           "《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。",
