@@ -73,14 +73,14 @@ def acknowledgement() -> DocxDocument:
     """受理告知书: the matter is accepted, who handles it, and by when the answer comes."""
     doc = _letter("信访事项受理告知书")
     _body(doc, _RECEIVED,
-          "经审查，该信访事项符合《信访工作条例》规定的受理条件，本机关决定予以受理，"
+          "经审查，该信访事项符合受理条件，本机关决定予以受理，"
           "并已交由{{ handling_unit }}依法办理。",
           "根据《信访工作条例》第三十四条，该事项将自受理之日起60日内办结并向你出具"
           "《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。",
-          # §18, §21 ¶2: how the petitioner follows the matter and evaluates it (the page holds
-          # no more lines: the request to stay reachable gave way to it)
-          "联系电话：{{ contact_phone }}。{% if query_code %}凭查询码{{ query_code }}在"
-          "{{ query_url }}查询进展、作出评价。{% endif %}")
+          # §18, §21 ¶2: how the petitioner follows the matter and evaluates it
+          "请你保持通信畅通，配合调查核实。联系电话：{{ contact_phone }}。"
+          "{% if query_code %}凭查询码{{ query_code }}在{{ query_url }}查询进展、作出评价。"
+          "{% endif %}")
     _closing(doc, "特此告知。")
     return doc
 
@@ -121,7 +121,8 @@ def assignment() -> DocxDocument:
     add_paragraph(doc, "", NORMAL, keep_with_next=True)
     add_paragraph(doc, "{{ handling_unit }}：", ADDRESSEE)
     _body(doc,
-          "{{ received_date }}，{{ petitioner_name }}来信反映（登记编号：{{ reg_no }}）："
+          "{{ received_date }}，{{ petitioner_name }}{{ channel_word }}反映"
+          "（登记编号：{{ reg_no }}）："
           "{{ summary|sentence }}",
           "根据《信访工作条例》第二十二条的规定，现将该信访事项交由你单位办理。请你单位依法"
           "调查核实，于{{ deadline_date }}前办结，向信访人出具《信访事项处理意见书》，"

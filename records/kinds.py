@@ -11,6 +11,13 @@ kind (records.cases.classify); NULL is 未分类 and changes nothing until then.
   matter is not accepted with the channel named, or transferred to the competent organ
   (§22 ¶4); (五) 依法履行或者答复; only (六) gets the 信访处理意见书 (§32), the §34 period and
   复查/复核 (§§35-36: 信访人对信访处理意见不服).
+
+The handling period (`period`): §34 times only item (六) ("对本条例第三十一条第六项规定的信访
+事项应当自受理之日起60日内办结"). 建议意见, 检举控告 and item (五) have no period in the
+regulation: the unit is held to the office's own 指定办理期限 (§22 (三)). Items (一)-(四) leave
+the 信访 channel and carry none. A matter not yet classified keeps §34 until it is: the
+proposal for a letter without other signs is item (六), and a matter must not lose its clock
+because nobody classified it.
 """
 
 from __future__ import annotations
@@ -41,6 +48,10 @@ CHANNELS = {
 }
 # The actions of the §34-§36 chain: only a 信访处理意见 (§31 (六)) may be reviewed.
 CHAIN = frozenset({"request_review", "answer_review", "request_recheck", "answer_recheck"})
+# The handling period a kind carries (`period`).
+STATUTORY, OFFICE, NO_PERIOD = "第三十四条", "本办指定", "无"
+# The §34 extension: only where §34 runs.
+EXTENSION = frozenset({"ask_extension", "extend", "notify_extension"})
 # What a matter of items 1 to 4 may not do: it is handled in its own procedure.
 HANDLING = frozenset({"accept", "assign", "start", "reply", "ask_extension", "extend",
                       "notify_extension"})
@@ -80,6 +91,16 @@ def has_chain(kind: str | None, sub_kind: int | None) -> bool:
     return kind is None or (kind == CLAIM and sub_kind == 6)
 
 
+def period(kind: str | None, sub_kind: int | None) -> str:
+    """Which handling period runs: §34's (item (六), or not yet classified), the office's own
+    交办 period (§22 (三)), or none (items (一)-(四) leave the 信访 channel)."""
+    if has_chain(kind, sub_kind):
+        return STATUTORY
+    if kind == CLAIM and sub_kind in CHANNELS:
+        return NO_PERIOD
+    return OFFICE
+
+
 def channel(kind: str | None, sub_kind: int | None) -> str:
     """The procedure a matter of §31 items 1 to 4 belongs to ("" for any other)."""
     return CHANNELS.get(sub_kind or 0, "") if kind == CLAIM else ""
@@ -99,6 +120,10 @@ def refusal(kind: str | None, sub_kind: int | None, action: str) -> str | None:
         item = ITEMS[sub_kind - 1]
         return (f"第三十一条第{item}项的事项导入相应程序处理（第二十八条第二款：诉讼与信访分离）："
                 f"请不予受理并告知途径（{CHANNELS[sub_kind]}），或转送有权处理的机关")
+    if action in EXTENSION and period(kind, sub_kind) != STATUTORY:
+        return (f"{label(kind, sub_kind)}事项不适用第三十四条的办理期限和延期（第三十四条只对"
+                "第三十一条第六项的事项）：其办理期限是本办交办时指定的（第二十二条第三项），"
+                "需要调整的，由本办重新指定")
     return None
 
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from records import kinds
 from records.calendar import OutsideCalendar, WorkCalendar
 from records.models import ADDRESSED_LEVELS, AuditEvent, Case, Letter, Settlement, Unit
 from records.workflow import (
     HANDLE_DAYS,
     MAX_EXTENSION_DAYS,
+    OFFICE_HANDLE_DAYS,
     REQUEST_DAYS,
     ROUTE_DAYS,
     Stage,
@@ -134,8 +136,10 @@ RATES: tuple[tuple[str, str, str, Test, Test], ...] = (
      lambda f: _received(f) and (f.routed_on is not None or f.unrouted_late),
      lambda f: f.routed_on is not None and f.routed_on <= f.route_due),
     ("on_time", "按期办结率",
-     "办理期限（含经批准的延期）在统计期内届满的事项中，在期限内出具处理意见书或经调解、和解办结的"
-     "比例（未办结的计为逾期）",
+     "办理期限在统计期内届满的已受理事项中，在期限内出具处理意见书或经调解、和解办结的比例"
+     "（未办结的计为逾期）。办理期限：第三十一条第六项和未分类事项按第三十四条（受理之日起"
+     "60日，含经批准的延期）；建议意见、检举控告和第三十一条第五项事项按本办指定的办理期限"
+     "（第二十二条第三项，交办之日起60日）；第一至四项事项导入其他法定程序，不计",
      lambda f: f.due_in_period,
      lambda f: (done := _concluded_on(f)) is not None and f.handling_due is not None
      and done <= f.handling_due),
@@ -177,8 +181,10 @@ RATE_TERMS: dict[str, tuple[str, str, str]] = {
         "审计日志中第一次受理、交办、转送或不予受理的日期；case.opened_on（收信日期）"),
     "on_time": (
         "其中处理意见书签发日期（或调解、和解协议签订日期）不晚于期限的",
-        "办理期限在统计期内届满（且已届满）的已受理事项",
-        "case.accepted_on、extension_days（经批准）、case.replied_on、settlement.signed_on"),
+        "办理期限在统计期内届满（且已届满）的已受理事项：第三十一条第六项和未分类事项按"
+        "第三十四条，建议意见、检举控告、第五项按本办指定期限；第一至四项不计",
+        "case.kind、sub_kind、accepted_on、assigned_on、extension_days（经批准）、"
+        "case.replied_on、settlement.signed_on"),
     "satisfaction": (
         "其中满意或基本满意的", "统计期内收信、信访人作出评价的事项",
         "case.satisfaction（信访人的评价，每件一次：网上查询页面自评，或电话、当面告知后登记，"
@@ -233,12 +239,17 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
     which deadlines and windows are over."""
     today = today or end + dt.timedelta(days=1)
     received = and_(Case.opened_on >= start, Case.opened_on <= end)
-    due_maybe = and_(Case.accepted_on >= start - _LONGEST_HANDLING, Case.accepted_on <= end)
+    due_maybe = or_(
+        and_(Case.accepted_on >= start - _LONGEST_HANDLING, Case.accepted_on <= end),
+        # the office's period runs from the 交办, which a late acceptance may follow by far
+        and_(Case.accepted_on.is_not(None), Case.assigned_on >= start - _LONGEST_HANDLING,
+             Case.assigned_on <= end))
     in_scope = or_(received, due_maybe)
     # Columns, not Case objects: building 143,000 ORM objects (a prefecture's year) was most
     # of the time.
     rows = session.execute(
         select(Case.id, Case.status, Case.opened_on, Case.accepted_on, Case.extension_days,
+               Case.kind, Case.sub_kind, Case.assigned_on,
                Case.township, Case.flags, Case.replied_on, Case.replied_delivered_on,
                Case.review_requested_on, Case.recheck_requested_on, Case.waived_on,
                Case.satisfaction, Unit.name, Unit.level)
@@ -300,8 +311,11 @@ def case_facts(session: Session, start: dt.date, end: dt.date, calendar: WorkCal
     for case in rows:
         stage = Stage(case.status)
         handling = None
-        if case.accepted_on is not None:
+        period = kinds.period(case.kind, case.sub_kind)
+        if case.accepted_on is not None and period == kinds.STATUTORY:
             handling = due(case.accepted_on, HANDLE_DAYS + case.extension_days)
+        elif case.accepted_on is not None and period == kinds.OFFICE:
+            handling = due(case.assigned_on or case.accepted_on, OFFICE_HANDLE_DAYS)
         window_closed = (case.review_requested_on is not None or case.waived_on is not None
                          or (case.replied_delivered_on is not None
                              and due(case.replied_delivered_on, REQUEST_DAYS) < today))

@@ -62,7 +62,11 @@ DECISIONS = ("支持", "解释说明", "不予支持")
 # Days of each clock; docs/regulation.md quotes the words of each article.
 ROUTE_DAYS = 15  # §22: 登记……在15日内分别按照下列方式处理; §23 ¶2, ¶3: 15日内书面告知
 OBJECT_WORKING_DAYS = 5  # §23 ¶3: 自收到之日起5个工作日内提出异议
-HANDLE_DAYS = 60  # §34: 自受理之日起60日内办结
+HANDLE_DAYS = 60  # §34: 自受理之日起60日内办结 (item (六) of §31 only: records.kinds.period)
+# The office's own 指定办理期限 (§22 (三)) for a matter the regulation sets no period for
+# (建议意见, 检举控告, §31 (五)): counted from the 交办, or from the acceptance when the office
+# handles it itself. The office's rule, written on its 交办单, not §34's.
+OFFICE_HANDLE_DAYS = 60
 MAX_EXTENSION_DAYS = 30  # §34: 延长期限不得超过30日
 REQUEST_DAYS = 30  # §35, §36: 自收到书面答复之日起30日内请求复查 / 复核
 ANSWER_DAYS = 30  # §35, §36: 自收到复查 / 复核请求之日起30日内提出意见
@@ -174,6 +178,7 @@ class Deadline:
     due: dt.date
     working_days: bool = False
     article: str = ""
+    office: bool = False  # the office's own 指定办理期限 (§22 (三)), not a period of the law
 
     def days_left(self, today: dt.date) -> int:
         return (self.due - today).days
@@ -263,15 +268,45 @@ def next_working_day(day: dt.date, calendar: WorkCalendar) -> dt.date:
 
 def handling_due(clock: CaseClock, calendar: WorkCalendar, *,
                  with_extension: bool = True) -> dt.date:
-    """§34: 60 days from acceptance, plus the approved extension (calendar days, rolled)."""
+    """§34: 60 days from acceptance, plus the approved extension (calendar days, rolled); for
+    a kind §34 does not time, the office's own period from its 交办 (records.kinds.period)."""
+    if kinds.period(clock.kind, clock.sub_kind) != kinds.STATUTORY:
+        start = (clock.assigned_on or clock.accepted_on or clock.last_action_on
+                 or clock.received_on)
+        return due_on(start, OFFICE_HANDLE_DAYS, calendar)
     start = clock.accepted_on or clock.last_action_on or clock.received_on
     return due_on(start, HANDLE_DAYS + (clock.extension_days if with_extension else 0),
                   calendar)
 
 
+# What the unit owes within its office period, in each kind's article's words.
+OFFICE_DUTIES = {kinds.SUGGESTION: "研究论证并予以回复（第二十九条）",
+                 kinds.ACCUSATION: "依规依纪依法办理和反馈（第三十条）",
+                 kinds.CLAIM: "依法履行或者答复（第三十一条第五项）"}
+OFFICE_ARTICLE = "第二十二条第三项"  # 要求其在指定办理期限内反馈结果
+
+
+def handling_deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadline]:
+    """The handling stage's clocks: §34 (item (六), unclassified), the office's, or none."""
+    period = kinds.period(clock.kind, clock.sub_kind)
+    if period == kinds.NO_PERIOD:
+        return []
+    if period == kinds.OFFICE:
+        assert clock.kind is not None
+        return [Deadline("duty", OFFICE_DUTIES[clock.kind], handling_due(clock, calendar),
+                         article=OFFICE_ARTICLE, office=True)]
+    running = [Deadline("duty", "出具信访处理意见书", handling_due(clock, calendar),
+                        article="第三十四条")]
+    if clock.extension_days and clock.extension_notified_on is None:
+        running.append(Deadline("duty", "告知信访人延期理由（延期告知书）",
+                                handling_due(clock, calendar, with_extension=False),
+                                article="第三十四条"))
+    return running
+
+
 def assignment_due(assigned_on: dt.date, calendar: WorkCalendar) -> dt.date:
-    """The 交办单's 办理期限 (§22(三) 指定办理期限): §34's 60 days counted from the 交办."""
-    return due_on(assigned_on, HANDLE_DAYS, calendar)
+    """The 交办单's 办理期限 (§22(三) 指定办理期限): the office's period from the 交办."""
+    return due_on(assigned_on, OFFICE_HANDLE_DAYS, calendar)
 
 
 def extension_terms(clock: CaseClock, calendar: WorkCalendar) -> tuple[int, dt.date]:
@@ -309,13 +344,7 @@ def deadlines(clock: CaseClock, calendar: WorkCalendar) -> list[Deadline]:
                      article="第二十三条第三款"),
         ]
     if stage in _HANDLING:
-        running = [Deadline("duty", "出具信访处理意见书", handling_due(clock, calendar),
-                            article="第三十四条")]
-        if clock.extension_days and clock.extension_notified_on is None:
-            running.append(Deadline("duty", "告知信访人延期理由（延期告知书）",
-                                    handling_due(clock, calendar, with_extension=False),
-                                    article="第三十四条"))
-        return running
+        return handling_deadlines(clock, calendar)
     if stage in (Stage.REPLIED, Stage.REVIEW_REPLIED):
         due = window_due(clock, calendar)
         if due is None or clock.waived_on is not None or not _chain(clock):
@@ -348,6 +377,9 @@ def _notes(clock: CaseClock, calendar: WorkCalendar) -> list[str]:
     if clock.stage is Stage.ASSIGNED and clock.assignment_received_on is None:
         notes.append("承办单位尚未签收交办：其15日告知期限和5个工作日异议期自签收之日起计算"
                      "（第二十三条第三款）")
+    if clock.stage in _HANDLING and kinds.period(clock.kind, clock.sub_kind) == kinds.NO_PERIOD:
+        notes.append(f"{kinds.label(clock.kind, clock.sub_kind)}的事项导入相应程序处理"
+                     "（第三十一条），不计信访办理期限")
     if clock.stage in _HANDLING and clock.extension_asked_days and not clock.extension_days:
         notes.append(f"已申请延期 {clock.extension_asked_days} 日，"
                      "待本机关负责人批准（第三十四条）")

@@ -35,7 +35,7 @@ NAMES = "欧阳娜娜、王喆、李堃、赵珺、司马相如、诸葛明亮"
 UNIT = "清河县住房和城乡建设局城市更新与房屋征收服务中心"
 CONTEXT: dict[str, Any] = {
     "office_name": "清河县信访局", "doc_number": DOC_NUMBER, "petitioner_name": NAMES,
-    "received_date": date(2026, 11, 10), "reg_no": REG_NO,
+    "received_date": date(2026, 11, 10), "reg_no": REG_NO, "channel_word": "来访",
     "summary": "反映房屋拆迁补偿款未按协议足额发放的问题", "handling_unit": UNIT,
     "issue_date": date(2026, 11, 24), "contact_phone": PHONE,
     "query_code": "K7QM-3XZ9-PT2D", "query_url": "https://xf.example.gov.cn/query",
@@ -66,7 +66,7 @@ FIGURES = {
     "acknowledgement": ["2026年11月10日", REG_NO, PHONE, UNIT],
     "non_acceptance": ["2026年11月10日", "第一百二十七条", "不予受理"],
     "transfer_notice": ["已于2026年11月24日将其转送" + UNIT],
-    "assignment": ["于2027年1月21日前办结", "5个工作日内", REG_NO],
+    "assignment": ["于2027年1月21日前办结", "5个工作日内", REG_NO, NAMES + "来访反映"],
     "handling_opinion": ["对你的信访请求不予支持。", "30日内，向清河县人民政府请求复查"],
     "extension_notice": ["已于2026年11月12日受理", "办理期限延长17日，将于2027年1月28日前办结"],
     "review_opinion": ["清住建信复〔2026〕100017号", "于2026年12月20日",
@@ -198,3 +198,21 @@ def test_a_body_ending_at_the_bottom_of_a_page_keeps_lines_with_the_seal(
                                   unbroken=numbers_in(name))
         assert measured.deviations == [], (short, measured.deviations)
         assert measured.values["text lines with the signature"] >= 1
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_the_acknowledgement_asks_to_stay_reachable_and_keeps_to_one_page(make: Any) -> None:
+    """The 受理告知书 of an ordinary matter (one petitioner, a county bureau, the query code
+    and page) keeps "请你保持通信畅通，配合调查核实。" and fits on one page."""
+    import subprocess
+
+    pdf = make("acknowledgement", "reachable", petitioner_name="韩秋菊",
+               handling_unit="县自然资源局", contact_phone="0394-8123456",
+               summary="高速公路征地补偿款至今没有发放，请求督促兑现",
+               query_url="http://localhost:5000/query", doc_number="信受〔2026〕17号")
+    with pdfplumber.open(pdf) as document:
+        assert len(document.pages) == 1
+    text = _compact(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                   text=True, check=True).stdout)
+    assert "请你保持通信畅通，配合调查核实。联系电话：0394-8123456。" in text
+    assert "凭查询码K7QM-3XZ9-PT2D在http://localhost:5000/query查询进展、作出评价。" in text

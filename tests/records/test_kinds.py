@@ -8,7 +8,18 @@ import datetime as dt
 
 import pytest
 
-from records import Case, Database, RecordsError, Reply, Unit, cases, intake, kinds, termination
+from records import (
+    Case,
+    Database,
+    RecordsError,
+    Reply,
+    Unit,
+    cases,
+    intake,
+    kinds,
+    termination,
+    workflow,
+)
 from records.calendar import load_calendar
 from records.workflow import CaseClock, Evidence, Stage, agenda, apply, deadlines
 
@@ -156,3 +167,49 @@ def test_a_letter_to_the_office_while_a_unit_handles_the_matter_in_time(db: Data
         assert found is not None and found.article == termination.IN_HAND
         assert found.citing == case.case_no and "石桥镇人民政府" in found.reason
         assert termination.propose(session, case, late, clock, CAL) is None  # period over
+
+
+@pytest.mark.parametrize(("kind", "sub_kind", "owed"), [
+    (kinds.SUGGESTION, None, "研究论证并予以回复（第二十九条）"),
+    (kinds.ACCUSATION, None, "依规依纪依法办理和反馈（第三十条）"),
+    (kinds.CLAIM, 5, "依法履行或者答复（第三十一条第五项）"),
+])
+def test_section_34_times_only_item_six_the_others_carry_the_offices_period(
+    kind: str, sub_kind: int | None, owed: str
+) -> None:
+    """§34: 对本条例第三十一条第六项规定的信访事项应当自受理之日起60日内办结. Another kind is held
+    to the office's 指定办理期限 (§22 (三)) from its 交办, shown as the office's, never
+    extended under §34."""
+    cal = CAL
+    assigned = D(2026, 3, 2)
+    clock = workflow.CaseClock(workflow.Stage.HANDLING, D(2026, 2, 26), assigned_on=assigned,
+                               accepted_on=D(2026, 3, 20), last_action_on=D(2026, 3, 20),
+                               kind=kind, sub_kind=sub_kind)
+    (running,) = workflow.deadlines(clock, cal)
+    assert running.what == owed and running.article == "第二十二条第三项" and running.office
+    assert running.due == workflow.due_on(assigned, workflow.OFFICE_HANDLE_DAYS, cal)
+    today = workflow.agenda(clock, cal, D(2026, 4, 1))
+    assert today.refusal("ask_extension").startswith(f"{kinds.label(kind, sub_kind)}事项不适用")
+    with pytest.raises(workflow.IllegalTransition, match="第三十四条只对第三十一条第六项"):
+        workflow.apply(clock, "ask_extension", D(2026, 4, 1), calendar=cal, extension_days=20)
+    # the same dates as item (六): §34's 60 days from the acceptance, extension allowed
+    six = dataclasses.replace(clock, kind=kinds.CLAIM, sub_kind=6)
+    (statutory,) = workflow.deadlines(six, cal)
+    assert statutory.article == "第三十四条" and statutory.what == "出具信访处理意见书"
+    assert not statutory.office
+    assert statutory.due == workflow.due_on(D(2026, 3, 20), workflow.HANDLE_DAYS, cal)
+    assert "ask_extension" in workflow.agenda(six, cal, D(2026, 4, 1)).allowed()
+
+
+def test_an_unclassified_matter_keeps_section_34_and_items_one_to_four_carry_no_period() -> None:
+    """Until a clerk classifies it a matter keeps §34's clock (it must not lose its clock for
+    want of a kind); items (一)-(四) 导入相应程序: no 信访 handling period runs."""
+    cal = CAL
+    clock = workflow.CaseClock(workflow.Stage.HANDLING, D(2026, 3, 2),
+                               accepted_on=D(2026, 3, 10), last_action_on=D(2026, 3, 10))
+    assert [d.article for d in workflow.deadlines(clock, cal)] == ["第三十四条"]
+    for item in (1, 2, 3, 4):
+        elsewhere = dataclasses.replace(clock, kind=kinds.CLAIM, sub_kind=item)
+        assert workflow.deadlines(elsewhere, cal) == []
+        assert workflow.current_deadline(elsewhere, cal) is None
+        assert "不计信访办理期限" in workflow.agenda(elsewhere, cal, D(2026, 4, 1)).notes[0]

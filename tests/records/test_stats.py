@@ -22,8 +22,23 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     db = Database(fresh_url(tmp_path_factory.mktemp("stats"), "stats"))
     db.upgrade()
     activity.generate(db, CAL, letters=5000, cases_=3000)
+    _classify(db)
     yield db
     db.close()
+
+
+# Kinds by case id (id % 7): §34 runs for item (六) and the unclassified only (records.kinds).
+KINDS_BY_ID = {1: ("建议意见", None), 2: ("检举控告", None), 3: ("申诉求决", 5),
+               4: ("申诉求决", 2), 5: ("申诉求决", 6)}
+
+
+def _classify(db: Database) -> None:
+    """Give a share of the generated cases each kind (the rest stay unclassified)."""
+    with db.engine.begin() as connection:
+        for rest, (kind, item) in KINDS_BY_ID.items():
+            connection.execute(text('UPDATE "case" SET kind = :kind, sub_kind = :item '
+                                    "WHERE id % 7 = :rest"),
+                               {"kind": kind, "item": item, "rest": rest})
 
 
 def _roll(day: dt.date) -> dt.date:
@@ -50,7 +65,8 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
             "WHEN 'national' THEN 6 ELSE 3 END")
     answered = "coalesce(c.replied_delivered_on, c.replied_on)"
     query = f"""
-        SELECT c.status, c.opened_on, c.accepted_on, c.extension_days, c.replied_on,
+        SELECT c.kind, c.sub_kind, c.assigned_on,
+               c.status, c.opened_on, c.accepted_on, c.extension_days, c.replied_on,
                c.replied_delivered_on, c.review_requested_on, c.recheck_requested_on,
                c.waived_on, c.satisfaction, u.level,
                {flagged('重复')} AS repeat_flag,
@@ -91,15 +107,20 @@ def _independent(db: Database, period: tuple[dt.date, dt.date]) -> dict[str, tup
                "recheck_replied", "closed"}
     with db.engine.connect() as connection:
         rows = connection.execute(text(query)).all()
-    for (status, opened, accepted, ext, replied_on, delivered, review, recheck, waived,
-         satisfaction, level, repeat_flag, came_back, bypass, collective, routed, followed_up,
-         not_again, settled_on) in rows:
+    for (kind, item, assigned, status, opened, accepted, ext, replied_on, delivered, review,
+         recheck, waived, satisfaction, level, repeat_flag, came_back, bypass, collective,
+         routed, followed_up, not_again, settled_on) in rows:
         opened, accepted, replied_on = day(opened), day(accepted), day(replied_on)
         concluded = replied_on if replied_on is not None else day(settled_on)  # §33 ends it too
         delivered, routed = day(delivered), day(routed)
         assert opened is not None
-        if accepted is not None:  # by the deadline's day, wherever the case was received
-            due = _roll(accepted + dt.timedelta(days=60 + ext))
+        # §34 for item (六) and the unclassified; the office's 60 days from the 交办 for
+        # 建议意见, 检举控告 and item (五); none for items (一)-(四) (another procedure)
+        statutory = kind is None or (kind == "申诉求决" and item == 6)
+        elsewhere = kind == "申诉求决" and item in (1, 2, 3, 4)
+        if accepted is not None and not elsewhere:  # by the deadline's day
+            start_on = accepted if statutory else (day(assigned) or accepted)
+            due = _roll(start_on + dt.timedelta(days=60 + (ext if statutory else 0)))
             tally("on_time", start <= due <= end and due < today,
                   concluded is not None and concluded <= due)
         if not start <= opened <= end:

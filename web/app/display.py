@@ -9,7 +9,6 @@ and the case timeline agree on 14:21; `event`, `role`, `ingest` name internal co
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 from markupsafe import Markup
@@ -34,8 +33,7 @@ def local(at: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     if isinstance(at, str):
         return at
-    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return aware.astimezone(ZoneInfo(instance().settings["timezone"])).strftime(fmt)
+    return instance().local_time(at).strftime(fmt)
 
 
 def template_version(version: str | None) -> Markup:
@@ -62,3 +60,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(lambda role: labels.ROLE_LABELS.get(role, role), "role")
     app.add_template_filter(lambda state: labels.INGEST_LABELS.get(state, state), "ingest")
     app.add_template_filter(template_version, "template_version")
+    app.add_template_filter(lambda channel: labels.CHANNEL_LABELS.get(channel, channel),
+                            "channel")

@@ -230,6 +230,12 @@ def case_scope(user: SignedIn) -> ColumnElement[bool]:
     """A WHERE clause selecting the cases this user may see (never one accusing it, §30 ¶3)."""
     if not user.can("read_letters"):
         return false()
+    return figure_scope(user)
+
+
+def figure_scope(user: SignedIn) -> ColumnElement[bool]:
+    """The cases a user's figures count: its units', never one that accuses it (§30 ¶3); as
+    case_scope, also for a role that sees numbers without reading letters."""
     if user.role == CONSOLE:
         return true()
     mine = true() if user.unit_ids is None else Case.unit_id.in_(user.unit_ids)

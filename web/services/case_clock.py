@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import Case, RecordsError, cases, intake, stats
 from records.calendar import OutsideCalendar
+from web.services.access import CONSOLE, SignedIn, figure_scope
 from web.services.case_view import deadline_dict, jsonable
 from web.services.instance import Instance
 
@@ -52,16 +54,20 @@ def correct_receipt(instance: Instance, session: Session, letter_ref: str | int,
             "case_id": letter.case_id}
 
 
-def rates(instance: Instance, first: dt.date, last: dt.date,
-          by: str | None) -> tuple[int, dict[str, list[stats.Rate]]]:
+def rates(instance: Instance, first: dt.date, last: dt.date, by: str | None,
+          reader: SignedIn | None = None) -> tuple[int, dict[str, list[stats.Rate]]]:
     """The office's rates over a period (how many cases, the rates per group), counted on
-    the same clock as the cases; a period running into today counts what is over by today."""
+    the same clock as the cases; a period running into today counts what is over by today.
+    A `reader`'s rates count only its cases, never one that accuses it (§30 ¶3)."""
     if last < first:
         raise RecordsError(f"结束日期 {last} 早于开始日期 {first}")
     today = min(last + dt.timedelta(days=1), instance.today())
     try:
         with instance.db.session() as session:
             facts = stats.case_facts(session, first, last, instance.calendar, today=today)
+            if reader is not None and reader.role != CONSOLE:
+                seen = set(session.scalars(select(Case.id).where(figure_scope(reader))))
+                facts = [f for f in facts if f.case_id in seen]
     except OutsideCalendar as e:
         raise RecordsError(str(e)) from e
     return len(facts), stats.grouped_rates(facts, by)

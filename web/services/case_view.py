@@ -17,6 +17,7 @@ def deadline_dict(clock: Deadline | None, today: dt.date) -> dict[str, Any] | No
         return None
     return {"what": clock.what, "due": clock.due, "kind": clock.kind,
             "article": clock.article, "working_days": clock.working_days,
+            "office": clock.office,
             "days_left": clock.days_left(today), "overdue": clock.overdue(today)}
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    or_,
     select,
     true,
 )
@@ -50,21 +51,45 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from records import Case, Letter, Reply, Unit, User, audit, cases, stats, urgency
+from records import Case, Letter, Reply, Unit, User, audit, cases, kinds, stats, urgency
 from records.calendar import WorkCalendar
 from records.workflow import (
     ANSWER_DAYS,
     HANDLE_DAYS,
+    OFFICE_HANDLE_DAYS,
     ROUTE_DAYS,
     STAGE_LABELS,
     TERMINAL,
     Stage,
 )
-from web.services.access import SignedIn, not_accusing
+from web.services.access import CONSOLE, SignedIn, not_accusing
 from web.services.cache import Kept
 from web.services.instance import Instance
 
-Scope = frozenset[int] | None  # the units whose cases a user sees; None: all (auth.unit_ids)
+
+@dataclass(frozen=True)
+class Scope:
+    """The cases a reader's figures count: its units' (None: all), never one that accuses it
+    (§30 ¶3; the same cases as access.case_scope, whether or not the reader may list them)."""
+
+    units: frozenset[int] | None = None
+    hidden: frozenset[int] = frozenset()
+
+
+# Whose figures: a signed-in reader (its units, less what accuses it), or bare unit ids.
+Reader = SignedIn | frozenset[int] | None
+
+
+def _seen(reader: Reader | Scope) -> Scope:
+    """The scope of a reader: a signed-in user's is its units less the cases accusing it."""
+    if isinstance(reader, Scope):
+        return reader
+    if isinstance(reader, SignedIn):
+        if reader.role == CONSOLE:
+            return Scope()
+        return Scope(reader.unit_ids, reader.hidden)
+    return Scope(reader)
+
 DUE_SOON_WORKING_DAYS = 3
 NO_UNIT, NO_LEAD, NO_TOWNSHIP = "（未交办）", "（未指定）", "（未填）"
 
@@ -72,9 +97,11 @@ WORK: dict[str, tuple[str, str, str]] = {  # metric: (rows are, name, definition
     "without_reply": ("letter", "未答复来信",
                       "已登记、尚未生成任何答复文书（告知书、意见书等）的来信"),
     "due_soon": ("case", "即将到期",
-                 f"未办结事项中，信访机构的法定期限在今后 {DUE_SOON_WORKING_DAYS} 个工作日内"
-                 "（含今日）届满的事项"),
-    "overdue": ("case", "已超期", "未办结事项中，信访机构的法定期限已经届满而尚未完成的事项"),
+                 f"未办结事项中，信访机构的期限（法定期限，或条例未规定期限的事项由本办指定的"
+                 f"办理期限）在今后 {DUE_SOON_WORKING_DAYS} 个工作日内（含今日）届满的事项"),
+    "overdue": ("case", "已超期", "未办结事项中，信访机构的期限（法定期限，或条例未规定期限的"
+                "事项由本办指定的办理期限）已经届满而尚未完成的事项；导入其他法定程序的"
+                "第三十一条第一至四项事项不计"),
     "urgent": ("case", "重大紧急", "未办结、标记为重大紧急信访事项（第二十五条）的事项"),
 }
 PERIOD_METRICS: dict[str, tuple[str, str]] = {
@@ -142,8 +169,12 @@ ANY = Filter()
 
 
 def _scope(scope: Scope) -> ColumnElement[bool]:
-    """Cases of the user's units; a letter is seen through its case (access.letter_scope)."""
-    return true() if scope is None else Case.unit_id.in_(sorted(scope))
+    """Cases of the user's units, none accusing it; a letter is seen through its case
+    (access.letter_scope: a letter without a case is hidden from no one)."""
+    mine = true() if scope.units is None else Case.unit_id.in_(sorted(scope.units))
+    if not scope.hidden:
+        return mine
+    return and_(mine, or_(Case.id.is_(None), Case.id.not_in(sorted(scope.hidden))))
 
 
 def _last_working_day_before(day: dt.date, calendar: WorkCalendar) -> dt.date:
@@ -160,16 +191,22 @@ def _duty_base() -> ColumnElement[dt.date]:
     The real due day is the first working day on or after it.
     """
     handling_start = func.coalesce(Case.accepted_on, Case.last_action_on, Case.opened_on)
+    office_start = func.coalesce(Case.assigned_on, handling_start)
     # an approved extension not yet told to the petitioner is due by the first period's end
     untold = and_(Case.extension_days > 0, Case.extension_notified_on.is_(None))
+    handling = Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value])
+    # records.kinds.period: §34 for item (六) and the unclassified, none for items (一)-(四)
+    statutory = or_(Case.kind.is_(None), and_(Case.kind == kinds.CLAIM, Case.sub_kind == 6))
+    elsewhere = and_(Case.kind == kinds.CLAIM, Case.sub_kind.in_(sorted(kinds.CHANNELS)))
     return when(
         (Case.status == Stage.REGISTERED.value, days_after(Case.opened_on, literal(ROUTE_DAYS))),
         (Case.status == Stage.ASSIGNED.value,  # the unit's own receipt (§23 ¶3)
          days_after(Case.assignment_received_on, literal(ROUTE_DAYS))),
-        (and_(Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value]), untold),
-         days_after(handling_start, literal(HANDLE_DAYS))),
-        (Case.status.in_([Stage.ACCEPTED.value, Stage.HANDLING.value]),
-         days_after(handling_start, HANDLE_DAYS + Case.extension_days)),
+        (and_(handling, elsewhere), None),
+        (and_(handling, ~statutory),  # the office's own 交办 period (§22 (三))
+         days_after(office_start, literal(OFFICE_HANDLE_DAYS))),
+        (and_(handling, untold), days_after(handling_start, literal(HANDLE_DAYS))),
+        (handling, days_after(handling_start, HANDLE_DAYS + Case.extension_days)),
         (Case.status == Stage.REVIEW_REQUESTED.value,
          days_after(Case.review_requested_on, literal(ANSWER_DAYS))),
         (Case.status == Stage.RECHECK_REQUESTED.value,  # hearings are outside it (§36 ¶2)
@@ -320,7 +357,7 @@ def _query(session: Session, metric: str, *, scope: Scope, today: dt.date,
         return rates.base(query).where(*where[:1], *where[2:], rates.cases,
                                        rates.where(key, part))
     if kind == "letter" and not join_case:
-        if scope is not None or (flt.unit, flt.lead, flt.township) != ("*", "*", None):
+        if scope != Scope() or (flt.unit, flt.lead, flt.township) != ("*", "*", None):
             raise ValueError("a letter's scope and cell are its case's: join the cases")
         return query.select_from(Letter).where(*where)
     if kind == "letter":
@@ -339,10 +376,12 @@ def _names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
 # The public face.
 
 
-def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
+def summary(instance: Instance, reader: Reader, today: dt.date,
             period: Period | None = None) -> dict[str, Any]:
-    """Every figure of the 工作台: the work owed now, and the rates of the period."""
+    """Every figure of the 工作台: the work owed now, and the rates of the period (of the
+    reader's scope: never counting a case that accuses it, §30 ¶3)."""
     period = period or Period.year(today.year)
+    scope_unit_ids = _seen(reader)
     with instance.db.session() as session:
         units, users = _names(session)
         key = _state(session, instance.calendar, units, users, period, scope_unit_ids, today)
@@ -359,9 +398,10 @@ def summary(instance: Instance, scope_unit_ids: Scope, today: dt.date,
     return copy.deepcopy(figures)
 
 
-def state(instance: Instance, scope_unit_ids: Scope, today: dt.date,
+def state(instance: Instance, reader: Reader, today: dt.date,
           period: Period) -> tuple[Any, ...]:
     """What `summary` depends on: equal states give equal figures (a key for what is kept)."""
+    scope_unit_ids = _seen(reader)
     with instance.db.session() as session:
         units, users = _names(session)
         return _state(session, instance.calendar, units, users, period, scope_unit_ids, today)
@@ -482,7 +522,7 @@ def _rate_list(numbers: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def monthly(instance: Instance, year: int, scope_unit_ids: Scope,
+def monthly(instance: Instance, year: int, reader: Reader,
             today: dt.date | None = None, *,
             figures: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Month by month of one year: letters received, cases opened and every rate.
@@ -492,12 +532,13 @@ def monthly(instance: Instance, year: int, scope_unit_ids: Scope,
     """
     today = today or instance.today()
     period = Period.year(year)
+    scope_unit_ids = _seen(reader)
     with instance.db.session() as session:
         month = _month_of(Letter.received_on)
         letters: dict[str, int] = dict(session.execute(_query(
             session, "received", scope=scope_unit_ids, today=today, calendar=instance.calendar,
             period=period, key=None, part="", flt=ANY, columns=[month, func.count()],
-            join_case=scope_unit_ids is not None).group_by(month)).all())
+            join_case=scope_unit_ids != Scope()).group_by(month)).all())
         whole = {"from": period.start.isoformat(), "to": period.end.isoformat()}
         if figures is not None and figures["period"] == whole:
             tables = figures
@@ -516,32 +557,34 @@ def monthly(instance: Instance, year: int, scope_unit_ids: Scope,
     return out
 
 
-def count(instance: Instance, metric: str, scope: Scope, today: dt.date, *,
+def count(instance: Instance, metric: str, reader: Reader, today: dt.date, *,
           period: Period | None = None, key: str | None = None, part: str = "numerator",
           flt: Filter = ANY) -> int:
     """How many rows `rows_behind` gives for the same arguments (SELECT count over its query)."""
     with instance.db.session() as session:
-        query = _query(session, metric, scope=scope, today=today, calendar=instance.calendar,
-                       period=period, key=key, part=part, flt=flt, columns=[func.count()])
+        query = _query(session, metric, scope=_seen(reader), today=today,
+                       calendar=instance.calendar, period=period, key=key, part=part, flt=flt,
+                       columns=[func.count()])
         return int(session.scalar(query) or 0)
 
 
-def rows_behind(instance: Instance, metric: str, scope: Scope, today: dt.date, *,
+def rows_behind(instance: Instance, metric: str, scope: Reader, today: dt.date, *,
                 period: Period | None = None, key: str | None = None,
                 part: str = "numerator", flt: Filter = ANY, limit: int | None = None,
                 offset: int = 0, reader: SignedIn | None = None) -> list[dict[str, Any]]:
     """The letters or cases a figure counts (metric and arguments as for `count`); never,
     for a `reader`, a case that accuses it (§30 ¶3)."""
     kind = WORK[metric][0] if metric in WORK else PERIOD_METRICS.get(metric, ("case",))[0]
+    seen = _seen(scope)
     with instance.db.session() as session:
         units, users = _names(session)
         if kind == "letter":
-            query = _query(session, metric, scope=scope, today=today,
+            query = _query(session, metric, scope=seen, today=today,
                            calendar=instance.calendar, period=period, key=key, part=part,
                            flt=flt, columns=[Letter, Case])
             query = query.order_by(Letter.received_on, Letter.id)
         else:
-            query = _query(session, metric, scope=scope, today=today,
+            query = _query(session, metric, scope=seen, today=today,
                            calendar=instance.calendar, period=period, key=key, part=part,
                            flt=flt, columns=[Case, literal(None)])
             order = _duty_base() if metric in WORK else Case.opened_on
@@ -608,5 +651,6 @@ def describe(metric: str, key: str | None = None, part: str = "numerator") -> di
             PERIOD_METRICS.get(metric, ("case",))[0]}
 
 
-__all__ = ["ANY", "PERIOD_METRICS", "RATE_NAMES", "WORK", "Filter", "Period", "count",
+__all__ = ["ANY", "PERIOD_METRICS", "RATE_NAMES", "WORK", "Filter", "Period", "Reader", "Scope",
+           "count",
            "describe", "monthly", "rows_behind", "summary"]

@@ -132,9 +132,11 @@ class Instance:
         return dt.datetime.now(ZoneInfo(self.settings["timezone"])).replace(tzinfo=None)
 
     def local_time(self, at: dt.datetime) -> dt.datetime:
-        """A stored UTC time (naive) as the office's wall-clock time (naive)."""
+        """A stored UTC time (naive, or aware in any zone) as the office's wall-clock time
+        (naive): the one conversion every page, document and message uses."""
         zone = ZoneInfo(self.settings["timezone"])
-        return at.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+        aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        return aware.astimezone(zone).replace(tzinfo=None)
 
     def create(self) -> None:
         """Make the folders, the schema and the index (idempotent: safe to run twice)."""

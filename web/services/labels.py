@@ -16,6 +16,13 @@ from records import User
 
 ROLE_LABELS = {"clerk": "登记员", "handler": "承办人", "leader": "领导", "admin": "管理员"}
 
+# How a matter came (records.models.CHANNELS): a letter's page is headed by it, the register
+# shows it; a document says "韩秋菊来访反映" with CHANNEL_WORDS (来信 only for a letter).
+CHANNEL_LABELS = {"letter": "来信", "visit": "来访", "phone": "来电", "mailbox": "领导信箱",
+                  "online": "网上信访"}
+CHANNEL_WORDS = {"letter": "来信", "visit": "来访", "phone": "来电", "mailbox": "通过领导信箱",
+                 "online": "通过网上信访"}
+
 # What each audit action is called in a timeline or the audit log.
 EVENT_LABELS = {
     "open-case": "立案", "link-letter": "关联来信", "transition": "办理", "flag": "标记",

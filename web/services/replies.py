@@ -37,6 +37,7 @@ from records import (
 )
 from records.calendar import OutsideCalendar
 from records.models import utcnow
+from web.services import labels
 from web.services.errors import ReplyError
 from web.services.instance import Instance
 from web.services.settings import setup_problems
@@ -135,8 +136,9 @@ def document_number(instance: Instance, template: str, year: int, number: int | 
 # print another office's name, which the leader signs and /verify then calls valid).
 ISSUER_FIELDS = frozenset({"office_name", "doc_number", "issue_date"})
 # The petitioner's query code and page (§21 ¶2) come from the case, never from typed data: a
-# typed code would send the petitioner to another matter, or to none.
-RECORD_FIELDS = frozenset({"query_code", "query_url"})
+# typed code would send the petitioner to another matter, or to none. How the matter came (the
+# 交办单's "来访反映") is the letter's channel, never typed either.
+RECORD_FIELDS = frozenset({"query_code", "query_url", "channel_word"})
 
 
 def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[str, Any]:
@@ -152,6 +154,7 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
         "doc_number": doc_number,
         "petitioner_name": "、".join(names),
         "received_date": letter.received_on,
+        "channel_word": labels.CHANNEL_WORDS.get(letter.channel, "来信"),
         "reg_no": letter.reg_no,
         "summary": letter.summary or "你反映的问题",
         "request": letter.summary or "你反映的问题",

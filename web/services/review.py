@@ -19,11 +19,9 @@ someone else is refused with a ``ReviewConflict`` holding the current values.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -131,7 +129,6 @@ def review_data(instance: Instance, session: Session, letter: Letter) -> dict[st
         select(PageEdit).join(Page, Page.id == PageEdit.page_id)
         .where(Page.letter_id == letter.id).order_by(PageEdit.id.desc()).limit(50)).all()
     number_of = {page.id: page.number for page in letter.pages}
-    zone = ZoneInfo(instance.settings["timezone"])
     return {
         "id": letter.id, "reg_no": letter.reg_no, "received_on": letter.received_on,
         "channel": letter.channel, "source_name": letter.source_name,
@@ -149,7 +146,7 @@ def review_data(instance: Instance, session: Session, letter: Letter) -> dict[st
         "categories": categories(instance),
         "edits": [{"page": number_of.get(e.page_id), "line": e.line + 1, "before": e.before,
                    "after": e.after, "by": e.by,
-                   "at": e.at.replace(tzinfo=dt.UTC).astimezone(zone)} for e in edits],
+                   "at": e.at} for e in edits],  # UTC: the page shows it in office time
     }
 
 
@@ -237,7 +234,7 @@ def propose_summary(text: str) -> str:
     return best.strip("，,：: ")[:60]
 
 
-def _current(session: Session, letter: Letter, zone: str) -> dict[str, Any]:
+def _current(session: Session, letter: Letter, instance: Instance) -> dict[str, Any]:
     """The letter as it is now, and who changed it last: shown when a save is refused."""
     last = session.scalars(
         select(AuditEvent).where(AuditEvent.entity == "letter", AuditEvent.entity_id == letter.id,
@@ -246,8 +243,8 @@ def _current(session: Session, letter: Letter, zone: str) -> dict[str, Any]:
     return {
         "version": letter.version,
         "changed_by": last.actor if last else None,
-        "changed_at": last.at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(zone))
-        .strftime("%Y-%m-%d %H:%M:%S") if last else None,
+        "changed_at": instance.local_time(last.at).strftime("%Y-%m-%d %H:%M:%S")
+        if last else None,
         "change": last.action if last else None,
         "petitioners": [{"name": p.name, "phone": p.phone or ""} for p in letter.petitioners],
         **{name: getattr(letter, name) for name in LETTER_FIELDS},
@@ -263,11 +260,12 @@ def _name(session: Session, username: str | None) -> str:
     return labels.person(username, labels.display_names(session, [username]))
 
 
-def _check_version(session: Session, letter: Letter, expected: int | None, zone: str) -> None:
+def _check_version(session: Session, letter: Letter, expected: int | None,
+                   instance: Instance) -> None:
     if expected is None:
         raise ReviewError("缺少版本号（version）：请重新打开本页后再保存")
     if letter.version != expected:
-        current = _current(session, letter, zone)
+        current = _current(session, letter, instance)
         who = _name(session, current["changed_by"])
         raise ReviewConflict(f"来信 {letter.reg_no} 已被 {who} 修改（{current['changed_at']}），"
                              "请看过对方的修改后再保存", current)
@@ -277,7 +275,7 @@ def _conflict_after_race(instance: Instance, letter_id: int) -> ReviewConflict:
     """Two saves at the same moment: the database refused the second; say what won."""
     with instance.db.session() as session:
         letter = intake.get_letter(session, letter_id)
-        current = _current(session, letter, instance.settings["timezone"])
+        current = _current(session, letter, instance)
         who = _name(session, current["changed_by"])
     return ReviewConflict(f"来信 {letter_id} 刚被 {who} 修改，"
                           "请看过对方的修改后再保存", current)
@@ -296,7 +294,7 @@ def edit_line(instance: Instance, page_id: int, line: int, text: str, *, actor: 
             if page is None:
                 raise ReviewError(f"没有编号为 {page_id} 的页面")
             letter = page.letter
-            _check_version(session, letter, expected_version, instance.settings["timezone"])
+            _check_version(session, letter, expected_version, instance)
             lines = [dict(item) for item in page.lines]
             proposed: dict[str, Any] = {}
             if not 0 <= line < len(lines):
@@ -435,7 +433,7 @@ def save_metadata(instance: Instance, letter_id: int, form: dict[str, Any], *, a
             letter = session.get(Letter, letter_id)
             if letter is None:
                 raise ReviewError(f"没有编号为 {letter_id} 的来信")
-            _check_version(session, letter, expected_version, instance.settings["timezone"])
+            _check_version(session, letter, expected_version, instance)
             doubtful = unchecked_low_lines(letter)
             if low_lines_checked is False and doubtful:
                 raise ReviewError(f"本件有 {doubtful} 行识别置信度低：请逐行核对原件后勾选"

@@ -444,7 +444,7 @@ def dashboard_figures() -> Any:
     """The same figures as the 工作台 page for this year, within the role's scope."""
     today = instance().today()
     return {"today": today.isoformat(),
-            **case_view.jsonable(dashboard.summary(instance(), user().unit_ids, today))}
+            **case_view.jsonable(dashboard.summary(instance(), user(), today))}
 
 
 @route("/rates", "GET", "dashboard", "各项比率（分子、分母及其口径和数据来源）",
@@ -462,7 +462,7 @@ def rates() -> Any:
     if by not in (None, "month", "township", "unit"):
         abort(400, description="by 须为 month、township 或 unit")
     try:
-        count, groups = case_clock.rates(instance(), first, last, by)
+        count, groups = case_clock.rates(instance(), first, last, by, user())
     except RecordsError as e:
         return {"error": str(e), "status": 422}, 422
     return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "cases": count,

@@ -28,7 +28,7 @@ def index() -> str:
     today = instance().today()
     period, first, last = _period(today)
     me = user()
-    key = (dashboard.state(instance(), me.unit_ids, today, period), first, last,
+    key = (dashboard.state(instance(), me, today, period), first, last,
            me.can("read_letters"), me.unit_name)
     body = _BODIES.get(key)
     if body is None:
@@ -42,7 +42,7 @@ _BODIES = Kept()
 
 
 def _body(today: dt.date, period: dashboard.Period, first: str, last: str) -> str:
-    scope = user().unit_ids
+    scope = user()
     figures = dashboard.summary(instance(), scope, today, period)
     months = dashboard.monthly(instance(), period.end.year, scope, today, figures=figures)
     year = period.end.year
@@ -74,7 +74,7 @@ def export() -> Response:
     """The statistics of the chosen period (by township, by unit) as an Excel workbook."""
     today = instance().today()
     period, first, last = _period(today)
-    figures = dashboard.summary(instance(), user().unit_ids, today, period)
+    figures = dashboard.summary(instance(), user(), today, period)
     rates = figures["rates"]
     headers = ["分组", "名称", "事项（件）"]
     for r in rates:
@@ -105,7 +105,7 @@ def rows() -> str:
         flt = _filter()
     except ValueError:
         abort(404)
-    scope = user().unit_ids
+    scope = user()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     total = dashboard.count(instance(), metric, scope, today, period=period, key=key,
                             part=part, flt=flt)

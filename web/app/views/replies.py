@@ -14,7 +14,6 @@ import base64
 import datetime as dt
 import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -90,8 +89,7 @@ def _local(moment: dt.datetime | None) -> str:
     """A stored UTC time as the office reads it: 2026-11-24 15:02."""
     if moment is None:
         return ""
-    zone = ZoneInfo(instance().settings["timezone"])
-    return moment.replace(tzinfo=dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return instance().local_time(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _row(reply: Reply, letter: Letter) -> dict[str, Any]:

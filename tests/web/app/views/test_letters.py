@@ -237,3 +237,32 @@ def test_the_registers_kept_totals_follow_the_records(instance: Instance) -> Non
     with instance.db.session() as session:  # the worker's step: not an audited change
         intake.get_letter(session, first).ingest_state = "failed"
     assert count("?state=failed") == 1
+
+
+def test_a_visit_is_headed_and_written_as_a_visit(app: Flask, office: Office,
+                                                  tmp_path: Path) -> None:
+    """A matter registered at the window (来访) is not called 来信: its page's heading, its
+    register row and the 交办单's "……来访反映" name its channel."""
+    import docx
+
+    import letters
+    from records import intake
+    from web.services.replies import reply_context
+
+    c = client(app, "clerk1")
+    page = c.get(f"/letters/{office.letters['han1']}").get_data(as_text=True)
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S)
+    assert heading and heading.group(1).startswith("来访 ") and "来信" not in heading.group(1)
+    assert "<title>来访 " in page and "<dt>登记日期</dt>" in page
+    register = c.get("/").get_data(as_text=True)
+    row = re.search(r"<tr class=\"state-[^\"]*\">.*?</tr>", register, re.S)
+    assert row and "<td>来访</td>" in row.group(0)
+    with Instance(office.home) as instance, instance.db.session() as session:
+        letter = intake.get_letter(session, office.letters["han1"])
+        context = reply_context(instance, letter, "信交〔2026〕1号")
+    assert context["channel_word"] == "来访"
+    out = letters.render_docx("assignment", {**letters.sample_context(
+        letters.required_fields("assignment")), **context},
+        tmp_path / "assignment.docx")
+    text = "".join(p.text for p in docx.Document(str(out)).paragraphs)
+    assert "韩秋菊来访反映" in text and "来信反映" not in text

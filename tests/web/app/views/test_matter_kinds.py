@@ -214,3 +214,75 @@ def test_the_non_acceptance_notice_names_the_channel_or_the_article_it_rests_on(
         typed = {f.name: f.value for f in form_fields(instance, han2, "non_acceptance",
                                                       {"legal_basis": "另行写明"})}
         assert typed["legal_basis"] == "另行写明"
+
+
+def test_the_dashboard_never_counts_a_matter_hidden_from_its_reader(
+        app: Flask, office: Office) -> None:
+    """§30 ¶3 (不得将……检举、揭发材料以及有关情况透露……给被检举、揭发的人员或者单位): every
+    number of the 工作台 and of the rates goes through the reader's scope. The accused unit's
+    leader (who sees every unit) counts exactly one matter fewer than the clerk; a handler
+    accused by name counts exactly one fewer than its unit's cases."""
+    from records.routing import mark_accusation
+    from web.services import dashboard
+
+    wage, land = office.cases["wage"], office.cases["land"]
+    with Instance(office.home) as instance, instance.db.session() as session:
+        accused = session.scalars(select(Unit).where(Unit.name == HANDLER_UNIT)).one()
+        case = session.get(Case, wage)
+        assert case is not None
+        mark_accusation(session, case, accused_unit=accused, accused_person=None, actor="clerk1")
+        case.opened_on = TODAY - dt.timedelta(days=40)  # its routing duty is overdue
+        # a matter of the handler's own unit that names the handler (before it is re-routed)
+        mine = session.get(Case, land)
+        assert mine is not None
+        mine.accused_person = "handler1"
+        units = frozenset({accused.id})
+
+    def figures(username: str) -> dict[str, object]:
+        got = app.test_client().get("/api/v1/dashboard", headers=token(app, username))
+        assert got.status_code == 200, got.get_data(as_text=True)[:500]
+        body = got.get_json()
+        rates = app.test_client().get(f"/api/v1/rates?from={TODAY.year}-01-01",
+                                      headers=token(app, username)).get_json()
+        return {"cases": body["cases"], "rates_cases": rates["cases"],
+                **{m: body["work"][m]["count"] for m in ("without_reply", "overdue")}}
+
+    clerk, leader = figures("clerk1"), figures("leader2")
+    assert clerk["overdue"] >= 1 and clerk["without_reply"] >= 1  # type: ignore[operator]
+    # the hidden matter: one case, one letter (卢振东's), one overdue duty
+    assert {k: clerk[k] - leader[k] for k in clerk} == {  # type: ignore[operator]
+        "cases": 1, "rates_cases": 1, "without_reply": 1, "overdue": 1}
+    handler = figures("handler1")
+    with Instance(office.home) as instance:
+        unit = dashboard.summary(instance, units, TODAY)
+    assert unit["cases"] - handler["cases"] == 1  # type: ignore[operator]
+    assert unit["work"]["without_reply"]["count"] - handler["without_reply"] == 2  # han1, han2
+
+
+def test_the_dashboards_overdue_follows_each_kinds_clock(office: Office) -> None:
+    """已超期 on the 工作台 (SQL) and the clock of the case page (records.workflow) agree for
+    every kind: a 建议意见 交办 70 days ago is late by the office's period though accepted only
+    20 days ago; a §31 (二) matter directed to arbitration carries no period; item (六) keeps
+    §34's 60 days from its acceptance."""
+    from records import cases as records_cases
+    from web.services import dashboard
+
+    with Instance(office.home) as instance, instance.db.session() as session:
+        for key, kind, item in (("land", kinds.SUGGESTION, None), ("lift", kinds.CLAIM, 2),
+                                ("wage", kinds.CLAIM, 6)):
+            case = session.get(Case, office.cases[key])
+            assert case is not None
+            records_cases.classify(session, case, kind, item, actor="clerk1")
+            case.status = Stage.HANDLING.value
+            case.opened_on = TODAY - dt.timedelta(days=75)
+            case.assigned_on = TODAY - dt.timedelta(days=70)
+            case.accepted_on = TODAY - dt.timedelta(days=20 if key != "lift" else 70)
+        session.flush()
+        late = {case.id for case, _ in records_cases.due(session, instance.calendar, TODAY,
+                                                          overdue_only=True)}
+    assert late == {office.cases["land"]}
+    with Instance(office.home) as instance:
+        listed = dashboard.rows_behind(instance, "overdue", None, TODAY)
+        assert {row["case_id"] for row in listed} == late
+        assert dashboard.count(instance, "overdue", None, TODAY) == 1
+        assert listed[0]["deadline_for"] == "研究论证并予以回复（第二十九条）"
