@@ -641,6 +641,9 @@ class PostgresEngine:
         if filters.case_id is not None:
             parts.append(sql.SQL("case_id = %(case_id)s"))
             params["case_id"] = filters.case_id
+        if filters.exclude_cases:
+            parts.append(sql.SQL("(case_id IS NULL OR case_id <> ALL(%(hidden)s::bigint[]))"))
+            params["hidden"] = list(filters.exclude_cases)
         where = sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
         return where, params
 
@@ -792,7 +795,8 @@ class PostgresEngine:
             newest=NEWEST,
             facets=_facet_counts(facets, "s", sql.SQL("hit")),
         )
-        if not narrowed:  # no dates or case: the letters of the index
+        if not narrowed.keys() - {"hidden"}:  # no dates or case: the letters of the index
+            # (a few cases left out, §30 ¶3, do not change an estimate)
             estimate: Statement = (sql.SQL("SELECT %(letters)s::bigint"),
                                    {"letters": self._statistics()[0]})
         else:

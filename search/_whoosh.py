@@ -199,6 +199,10 @@ def build_filter(filters: Filters) -> query.Query | None:
         parts.append(query.NumericRange(S.RECEIVED, filters.received_from, filters.received_to))
     if filters.case_id is not None:
         parts.append(query.Term(S.CASE_ID, filters.case_id))
+    if filters.exclude_cases:
+        kept = query.And(parts) if parts else query.Every()
+        return query.AndNot(kept, query.Or([query.Term(S.CASE_ID, c)
+                                            for c in filters.exclude_cases]))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else query.And(parts)
