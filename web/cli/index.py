@@ -75,6 +75,8 @@ def reindex(ctx: CliContext, check_only: bool, repair: bool, restart: bool, upgr
                     click.echo(f"  not in the database: {', '.join(map(str, drift.orphans[:20]))}")
                 if drift.reindex_pending:
                     click.echo("  an interrupted reindex is pending: run `huiyin reindex`")
+                if drift.upgrade_pending:
+                    click.echo(f"  {drift.upgrade_pending.message}")
 
             emit(as_json, document, human)
             if not drift.ok and not drift.repaired:

@@ -243,6 +243,8 @@ def test_check_names_a_pending_upgrade_and_reindex_upgrade_does_it(instance: Ins
     assert "`huiyin reindex --upgrade`" in said.output
     drift = runner.invoke(main, ["--home", home, "reindex", "--check", "--json"])
     assert drift.exit_code == 1 and json.loads(drift.stdout)["upgrade_pending"]["letters"] == N + 1
+    assert "`huiyin reindex --upgrade`" in runner.invoke(
+        main, ["--home", home, "reindex", "--check"]).output
 
     upgraded = runner.invoke(main, ["--home", home, "reindex", "--upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
