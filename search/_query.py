@@ -344,9 +344,8 @@ def make_filters(
         raise QueryError("起始日期晚于截止日期。")
     if case_id is not None and (isinstance(case_id, bool) or not isinstance(case_id, int)):
         raise QueryError("信访事项筛选条件必须是编号。")
-    excluded = tuple(exclude_cases) if isinstance(exclude_cases, list | tuple | set | frozenset) \
-        else None
-    if excluded is None or any(isinstance(c, bool) or not isinstance(c, int) for c in excluded):
+    if not isinstance(exclude_cases, list | tuple | set | frozenset) or any(
+            isinstance(c, bool) or not isinstance(c, int) for c in exclude_cases):
         raise QueryError("要排除的信访事项必须是编号的列表。")
     return Filters(
         township=_filter_key("乡镇", township),
@@ -359,5 +358,5 @@ def make_filters(
         petitioner=_filter_key("姓名", petitioner),
         id_number=_filter_number("身份证号", id_number),
         phone=_filter_number("电话", phone),
-        exclude_cases=tuple(sorted(set(excluded))),
+        exclude_cases=tuple(sorted(set(exclude_cases))),
     )

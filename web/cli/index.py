@@ -97,7 +97,6 @@ def reindex(ctx: CliContext, check_only: bool, repair: bool, restart: bool, upgr
     )
 
 
-
 def _upgrade(instance: Any, as_json: bool) -> None:
     """`huiyin reindex --upgrade`: the workers' index-upgrade, run now, with its progress."""
     from web.services.indexing import upgrade_now
