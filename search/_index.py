@@ -11,7 +11,7 @@ import dataclasses
 import datetime
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -159,6 +159,7 @@ class LetterIndex:
         case_id: int | None = None,
         sort: Sort = "relevance",
         facets: bool | Sequence[str] = False,
+        exclude_cases: Collection[int] = (),
         snippets: bool = True,
         offset: int = 0,
         tolerant: bool = True,
@@ -172,8 +173,10 @@ class LetterIndex:
         township, category, status, unit) counts the values of those fields over all matches
         into :attr:`SearchResult.facets`; ``snippets=False`` leaves every snippet empty
         (for callers that only need ids: evaluation, exports); ``offset`` skips the first
-        hits (a deep page reads and cuts snippets only for its own). Raises QueryError (a
-        message for the user) for text or filters that cannot be searched.
+        hits (a deep page reads and cuts snippets only for its own). ``exclude_cases``
+        leaves the letters of those cases out of the hits, the total and the facets alike (a
+        reader the cases accuse, §30 ¶3). Raises QueryError (a message for the user) for
+        text or filters that cannot be searched.
 
         With ``tolerant`` (the default) a word of Chinese characters also finds letters holding
         it one character off — through the OCR's alternatives, a look-alike character the OCR
@@ -194,6 +197,7 @@ class LetterIndex:
             received_from=received_from,
             received_to=received_to,
             case_id=case_id,
+            exclude_cases=tuple(exclude_cases),
         )
         if plan.empty and not filters.active:
             raise QueryError("请输入姓名、身份证号、电话号码、地名或几个关键词再搜索。")

@@ -327,6 +327,7 @@ class PostgresEngine:
         self._thread_lock = threading.RLock()
         self._table = sql.Identifier(self.schema, TABLE)
         self._stats: tuple[float, int, dict[str, float]] | None = None
+        self._searching = threading.local()  # .stats: the small index's count, one search
         self.exact_up_to, self.sample_rows = EXACT_UP_TO, SAMPLE_ROWS  # smaller in tests
         self.similar_window = SIMILAR_WINDOW
         try:
@@ -641,6 +642,9 @@ class PostgresEngine:
         if filters.case_id is not None:
             parts.append(sql.SQL("case_id = %(case_id)s"))
             params["case_id"] = filters.case_id
+        if filters.exclude_cases:
+            parts.append(sql.SQL("(case_id IS NULL OR case_id <> ALL(%(hidden)s::bigint[]))"))
+            params["hidden"] = list(filters.exclude_cases)
         where = sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
         return where, params
 
@@ -792,7 +796,8 @@ class PostgresEngine:
             newest=NEWEST,
             facets=_facet_counts(facets, "s", sql.SQL("hit")),
         )
-        if not narrowed:  # no dates or case: the letters of the index
+        if not narrowed.keys() - {"hidden"}:  # no dates or case: the letters of the index
+            # (a few cases left out, §30 ¶3, do not change an estimate)
             estimate: Statement = (sql.SQL("SELECT %(letters)s::bigint"),
                                    {"letters": self._statistics()[0]})
         else:
@@ -862,9 +867,18 @@ class PostgresEngine:
             people=tuple((a, b) for a, b in pairs),
         )
 
-    def pinned(self) -> contextlib.AbstractContextManager[None]:
-        """Several reads of one search: each already reads the latest commit (nothing to pin)."""
-        return contextlib.nullcontext()
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Several reads of one search: each reads the latest commit; the letter count of a
+        small index is read once for them all (a tolerant search asked for it ~4 times)."""
+        outer = getattr(self._searching, "stats", None) is not None
+        if not outer:
+            self._searching.stats = {}
+        try:
+            yield
+        finally:
+            if not outer:
+                self._searching.stats = None
 
     def doc_freqs(self, terms: Sequence[str]) -> tuple[int, list[int]]:
         """The number of letters, and how many contain each content term.
@@ -908,14 +922,21 @@ class PostgresEngine:
         now = time.monotonic()
         if self._stats is not None and now - self._stats[0] < STATS_TTL:
             return self._stats[1], self._stats[2]
+        memo = getattr(self._searching, "stats", None)  # within one search (pinned)
+        if memo:
+            return memo["letters"], {}
+        # one round trip: the planner's estimate, and (only when small) the exact count
         (row,) = self._read(
-            sql.SQL("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass"),
-            (f'"{self.schema}"."{TABLE}"',),
+            sql.SQL("SELECT reltuples::bigint, CASE WHEN reltuples < %s THEN "
+                    "(SELECT count(*) FROM {}) END FROM pg_class WHERE oid = %s::regclass"
+                    ).format(self._table),
+            (ESTIMATE_FROM, f'"{self.schema}"."{TABLE}"'),
         )
         estimate = int(row[0])
         if estimate < ESTIMATE_FROM:
-            (row,) = self._read(sql.SQL("SELECT count(*) FROM {}").format(self._table))
-            return int(row[0]), {}  # small: count exactly, every time
+            if memo is not None:
+                memo["letters"] = int(row[1])
+            return int(row[1]), {}  # small: count exactly, once per search
         rows = self._read(
             sql.SQL(
                 "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "

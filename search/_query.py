@@ -271,6 +271,9 @@ class Filters:
     petitioner: str | None = None  # exact name (normalised)
     id_number: str | None = None  # exact ID number (digits, lowercase x)
     phone: str | None = None  # exact phone number (digits)
+    # letters of these cases are left out of hits, totals and facets alike: a reader's search
+    # must not count what accuses it (《信访工作条例》 §30 ¶3); not a restriction to search by
+    exclude_cases: tuple[int, ...] = ()
 
     def keys(self) -> list[tuple[str, str]]:
         """The exact-field restrictions as (field name, normalised key) pairs."""
@@ -287,8 +290,8 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        """True when at least one restriction applies."""
-        return any(v is not None for v in vars(self).values())
+        """True when at least one restriction applies (an exclusion alone is none)."""
+        return any(v is not None for k, v in vars(self).items() if k != "exclude_cases")
 
 
 def _filter_key(name: str, value: object) -> str | None:
@@ -332,6 +335,7 @@ def make_filters(
     petitioner: object = None,
     id_number: object = None,
     phone: object = None,
+    exclude_cases: object = (),
 ) -> Filters:
     """Check and normalise the search filters; raise QueryError with a clear message."""
     start = _filter_date("起始日期", received_from)
@@ -340,6 +344,9 @@ def make_filters(
         raise QueryError("起始日期晚于截止日期。")
     if case_id is not None and (isinstance(case_id, bool) or not isinstance(case_id, int)):
         raise QueryError("信访事项筛选条件必须是编号。")
+    if not isinstance(exclude_cases, list | tuple | set | frozenset) or any(
+            isinstance(c, bool) or not isinstance(c, int) for c in exclude_cases):
+        raise QueryError("要排除的信访事项必须是编号的列表。")
     return Filters(
         township=_filter_key("乡镇", township),
         category=_filter_key("类别", category),
@@ -351,4 +358,5 @@ def make_filters(
         petitioner=_filter_key("姓名", petitioner),
         id_number=_filter_number("身份证号", id_number),
         phone=_filter_number("电话", phone),
+        exclude_cases=tuple(sorted(set(exclude_cases))),
     )

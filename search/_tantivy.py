@@ -148,7 +148,11 @@ class _Builder:
             )
         if filters.case_id is not None:
             parts.append(self.term(S.CASE_ID, filters.case_id))
-        return [(_Occur.Must, _Q.const_score_query(p, 0.0)) for p in parts]
+        clauses = [(_Occur.Must, _Q.const_score_query(p, 0.0)) for p in parts]
+        if filters.exclude_cases:
+            clauses.append((_Occur.MustNot, _Q.term_set_query(
+                self.schema, S.CASE_ID, list(filters.exclude_cases))))
+        return clauses
 
 
 def _any(queries: list[tantivy.Query]) -> tantivy.Query:

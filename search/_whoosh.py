@@ -204,6 +204,14 @@ def build_filter(filters: Filters) -> query.Query | None:
     return parts[0] if len(parts) == 1 else query.And(parts)
 
 
+def build_mask(filters: Filters) -> query.Query | None:
+    """The letters to leave out (their cases accuse the reader), or None: a mask of a few
+    terms, where a filter "every letter but these" would list the whole index each search."""
+    if not filters.exclude_cases:
+        return None
+    return query.Or([query.Term(S.CASE_ID, c) for c in filters.exclude_cases])
+
+
 class WhooshEngine:
     """A letter index in one directory: writes under the writer lock, searches on a fresh reader."""
 
@@ -413,7 +421,7 @@ class WhooshEngine:
         ``limit``, and facet counts."""
         q = query.Every() if plan.empty else build_query(plan)
         return self._run(q, build_filter(filters), limit, by_date=sort == "date", facets=facets,
-                         offset=offset)
+                         offset=offset, mask=build_mask(filters))
 
     def _run(
         self,
@@ -424,9 +432,10 @@ class WhooshEngine:
         by_date: bool,
         facets: Sequence[str] = (),
         offset: int = 0,
+        mask: query.Query | None = None,
     ) -> Found:
         """Search, read the hits' ids and texts, count the facets."""
-        options: dict[str, Any] = {"limit": limit, "filter": fq}
+        options: dict[str, Any] = {"limit": limit, "filter": fq, "mask": mask}
         if by_date:
             options.update(sortedby=S.RECEIVED, reverse=True)
         if facets:
@@ -500,7 +509,7 @@ class WhooshEngine:
             )
         alternatives += [query.Term(n, k, boost=SIMILAR_PERSON_BOOST) for n, k in people]
         q = query.AndNot(query.Or(alternatives), query.Term(S.LETTER_ID, str(exclude)))
-        return self._run(q, build_filter(filters), limit, by_date=False)
+        return self._run(q, build_filter(filters), limit, by_date=False, mask=build_mask(filters))
 
     def _close_searcher(self) -> None:
         """Close the shared searcher, if one is open."""

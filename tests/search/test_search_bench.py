@@ -40,6 +40,9 @@ def test_bench_runs_postgres_beside_tantivy() -> None:
     assert postgres["quality"]["precision"] == 1.0
     assert postgres["speed"]["query_p95_ms"] > 0 and postgres["speed"]["index_mb"] > 0
     assert "postgres" in document["ratios"]
+    for speed in (document["speed"], postgres["speed"]):  # an accused reader's search, timed
+        assert speed["query_accused_reader_p95_ms"] >= speed["query_accused_reader_p50_ms"] > 0
+    assert "query_accused_reader_p50_ms" not in document["exact_search"]["speed"]
 
 
 @pytest.mark.slow

@@ -134,3 +134,32 @@ def test_hostile_text_with_filters_and_facets(index: LetterIndex, text: str) -> 
 def test_snippets_can_be_left_out(index: LetterIndex) -> None:
     result = index.search("拖欠工资", snippets=False)
     assert result.total == 2 and all(h.snippet == "" for h in result.hits)
+
+
+def test_letters_of_excluded_cases_are_left_out_of_hits_total_and_facets(
+    index: LetterIndex, letters: dict[int, LetterDoc]
+) -> None:
+    """§30 ¶3: a search that leaves out the letters accusing its reader counts none of them,
+    in the total, in every facet and in the tolerant tail (one search, the engine filters)."""
+    import dataclasses
+
+    everything = index.search("拖欠工资 OR 拆迁补偿", facets=True)
+    accusing, other = ids(everything)[:2]
+    index.add([dataclasses.replace(letters[accusing], case_id=991),
+               dataclasses.replace(letters[other], case_id=992)])
+    kept = index.search("拖欠工资 OR 拆迁补偿", facets=True, exclude_cases=[991, 990])
+    assert accusing not in ids(kept) and other in ids(kept)
+    assert kept.total == everything.total - 1 == len(kept.hits)
+    left_out = letters[accusing]
+    for name, value in (("township", left_out.township), ("category", left_out.category)):
+        expected = dict(everything.facets[name])
+        expected[value] -= 1
+        assert kept.facets[name] == {k: n for k, n in expected.items() if n}
+    assert index.search("拖欠工资 OR 拆迁补偿", exclude_cases=[]).total == everything.total
+    # a filter alone (newest first) leaves it out too; an exclusion alone is no search
+    township = left_out.township
+    assert accusing not in ids(index.search("", township=township, exclude_cases=[991]))
+    with pytest.raises(QueryError, match="请输入"):
+        index.search("", exclude_cases=[991])
+    with pytest.raises(QueryError, match="排除"):
+        index.search("拖欠工资", exclude_cases=["991"])  # type: ignore[list-item]

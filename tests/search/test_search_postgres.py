@@ -230,3 +230,29 @@ def test_the_expected_share_takes_a_phrase_as_common_as_its_rarest_part() -> Non
     assert expected_share(parse("拆迁安置"), make_filters(township="石桥镇"), common) == 0.05
     assert expected_share(parse("陈洋"), make_filters(), common) < 0.2
     assert expected_share(parse("拆迁安置 OR 问题"), make_filters(), common) == 1.0
+
+
+def test_a_small_index_is_counted_once_per_search_and_exactly_each_time(url: str) -> None:
+    """A tolerant search asked for the letter count about four times, each a round trip: now
+    once per search (in one statement with the planner's estimate), still exact afterwards."""
+    docs = [LetterDoc(k + 1, f"第{k}号：老板拖欠工资，村里征地补偿没有到位。") for k in range(6)]
+    with LetterIndex.open(url, engine="postgres") as ix:
+        ix.add(docs)
+        engine = ix._engine
+        asked: list[str] = []
+        read = engine._read
+
+        def counting(query: object, params: object = None) -> object:
+            text = query.as_string(engine._conn)  # type: ignore[attr-defined]
+            if "pg_class" in text or text.startswith("SELECT count(*) FROM"):
+                asked.append(text)
+            return read(query, params)
+
+        engine._read = counting  # type: ignore[method-assign]
+        found = ix.search("拖欠工贺 征地", tolerant=True, facets=True)
+        assert found.total == 0 or found.tolerant_total > 0
+        assert len(asked) == 1 and "reltuples" in asked[0] and "count(*)" in asked[0]
+        ix.add([LetterDoc(7, "又一封：拖欠工资。")])
+        asked.clear()
+        assert ix.search("拖欠工资").total == 7 and len(asked) == 1
+        assert engine.doc_freqs([])[0] == 7  # outside a search: counted again

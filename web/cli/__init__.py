@@ -330,6 +330,9 @@ def check(ctx: CliContext, repair: bool, min_age: float, as_json: bool) -> None:
         if repaired:
             click.echo("  repaired: " + ", ".join(f"{k} {v}" for k, v in repaired.items()))
         for key in report.problems:
+            if key == "upgrade_pending" and report.upgrade_pending is not None:
+                click.echo(f"  {key}: {report.upgrade_pending.message}")
+                continue
             value = document[key]
             shown = ", ".join(map(str, value[:20])) if isinstance(value, list) else str(value)
             click.echo(f"  {key}: {shown} — {document['repairs'][key]}")  # type: ignore[index]

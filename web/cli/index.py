@@ -40,9 +40,13 @@ def _bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None]]:
 @click.option("--check", "check_only", is_flag=True, help="report drift between database and index")
 @click.option("--repair", is_flag=True, help="with --check: add missing letters, drop orphans")
 @click.option("--restart", is_flag=True, help="start over instead of resuming an interrupted run")
+@click.option("--upgrade", is_flag=True,
+              help="bring an index written by an older version up to this version's content, "
+                   "in place (resumes an interrupted upgrade; the index stays searchable)")
 @json_option
 @pass_ctx
-def reindex(ctx: CliContext, check_only: bool, repair: bool, restart: bool, as_json: bool) -> None:
+def reindex(ctx: CliContext, check_only: bool, repair: bool, restart: bool, upgrade: bool,
+            as_json: bool) -> None:
     """Rebuild the search index from the database (resumes an interrupted run)."""
     from search import SearchError
     from web.services.indexing import check_index, read_checkpoint
@@ -51,7 +55,12 @@ def reindex(ctx: CliContext, check_only: bool, repair: bool, restart: bool, as_j
     instance = ctx.instance()
     if repair and not check_only:
         raise click.UsageError("--repair goes with --check")
+    if upgrade and (check_only or restart):
+        raise click.UsageError("--upgrade goes alone (not with --check or --restart)")
     try:
+        if upgrade:
+            _upgrade(instance, as_json)
+            return
         if check_only:
             with _bar(not as_json and repair, "repairing") as progress:
                 drift = check_index(instance, repair=repair, progress=progress)
@@ -66,6 +75,8 @@ def reindex(ctx: CliContext, check_only: bool, repair: bool, restart: bool, as_j
                     click.echo(f"  not in the database: {', '.join(map(str, drift.orphans[:20]))}")
                 if drift.reindex_pending:
                     click.echo("  an interrupted reindex is pending: run `huiyin reindex`")
+                if drift.upgrade_pending:
+                    click.echo(f"  {drift.upgrade_pending.message}")
 
             emit(as_json, document, human)
             if not drift.ok and not drift.repaired:
@@ -84,3 +95,12 @@ def reindex(ctx: CliContext, check_only: bool, repair: bool, restart: bool, as_j
             + (f" (resumed after letter {resumed_from})" if resumed_from else "")
         ),
     )
+
+
+def _upgrade(instance: Any, as_json: bool) -> None:
+    """`huiyin reindex --upgrade`: the workers' index-upgrade, run now, with its progress."""
+    from web.services.indexing import upgrade_now
+
+    with _bar(not as_json, "upgrading") as progress:
+        done = upgrade_now(instance, progress)
+    emit(as_json, {**done.as_dict(), "message": done.message}, lambda: click.echo(done.message))

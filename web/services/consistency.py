@@ -6,7 +6,8 @@ One definition of "consistent", used by `huiyin check`, backups and the crash te
 * no letter is stuck half-way through its ingest (``unfinished_letters``);
 * the index holds exactly the searchable letters (``web.services.indexing.check_index``: the same
 rule
-  as `huiyin reindex --check`), and no interrupted reindex waits (``reindex_pending``).
+  as `huiyin reindex --check`), no interrupted reindex waits (``reindex_pending``) and no index
+  written by an older version waits for its upgrade (``upgrade_pending``).
 
 Files nothing refers to — blobs written by a process killed before its record was committed,
 temporary files of a killed writer — are garbage, not inconsistency: no record is wrong and
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import Letter, Reply
-from web.services.indexing import check_index
+from web.services.indexing import UPGRADE_COMMAND, PendingUpgrade, check_index
 from web.services.instance import Instance
 
 UNFINISHED = ("registered", "stored", "read")  # ingest states a rerun (or the worker) completes
@@ -35,6 +36,7 @@ REPAIRS = {
     "not_indexed": "`huiyin reindex --check --repair` (or rerun the interrupted ingest)",
     "orphan_index_entries": "`huiyin reindex --check --repair`",
     "reindex_pending": "`huiyin reindex` resumes the interrupted rebuild",
+    "upgrade_pending": f"`{UPGRADE_COMMAND}` brings the index up to this version's content",
 }
 
 
@@ -48,6 +50,7 @@ class CheckReport:
     not_indexed: list[int] = field(default_factory=list)
     orphan_index_entries: list[int] = field(default_factory=list)
     reindex_pending: bool = False
+    upgrade_pending: PendingUpgrade | None = None
     orphan_blobs: list[str] = field(default_factory=list)  # garbage: referenced by nothing
     temporary_files: int = 0  # garbage: left by a writer that was killed
 
@@ -95,6 +98,7 @@ def check(instance: Instance) -> CheckReport:
         not_indexed=drift.missing,
         orphan_index_entries=drift.orphans,
         reindex_pending=drift.reindex_pending,
+        upgrade_pending=drift.upgrade_pending,
         orphan_blobs=sorted(stored - known),
         temporary_files=sum(1 for _ in (instance.blobs.root / "tmp").glob("*.part")),
     )

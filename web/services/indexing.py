@@ -8,7 +8,8 @@ letter never silently drifts out of step until someone runs ``huiyin reindex``.
 memory stays bounded) and writes a checkpoint after each batch: an interrupted reindex resumes
 where it stopped. ``upgrade_index`` brings an index written by an older version up to what
 the index now holds of a letter (the OCR's alternatives), adding again only the letters that
-change, in place and resumably; the workers run it when they start (``queue_upgrade``).
+change, in place and resumably; the workers run it when they start (``queue_upgrade``), an
+administrator with `huiyin reindex --upgrade`, and ``pending_upgrade`` says what waits.
 ``check_index`` compares the database with the index and, on request,
 repairs the difference (letters missing from the index are added, entries of letters that no
 longer exist are removed).
@@ -311,6 +312,97 @@ def queue_upgrade(instance: Instance, *, actor: str = "worker") -> int | None:
         return int(task.id)
 
 
+UPGRADE_COMMAND = "huiyin reindex --upgrade"
+
+
+@dataclass(frozen=True)
+class PendingUpgrade:
+    """An index written by an older version: which, what it holds, what to run."""
+
+    index: str  # the engine and where it lives (a folder; a database without its password)
+    content_version: int  # what the index holds of a letter
+    code_version: int  # what this version of Huiyin writes
+    letters: int  # the searchable letters the upgrade looks at
+    command: str = UPGRADE_COMMAND
+
+    @property
+    def message(self) -> str:
+        """Said to an administrator, in Chinese."""
+        return (f"搜索索引（{self.index}）的内容版本是 {self.content_version}，本程序写入版本 "
+                f"{self.code_version}：{self.letters} 封来信待升级（补入 OCR 候选字，升级前"
+                f"识别有误的字查不到）。请运行 `{self.command}`。")
+
+
+def index_description(instance: Instance) -> str:
+    """The index's engine and place, fit to show (a database URL loses its password)."""
+    engine = str(instance.settings["search_engine"])
+    location = instance.index_location
+    if isinstance(location, str):
+        from sqlalchemy.engine import make_url
+
+        try:
+            location = make_url(location).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - an unparsable URL is shown as nothing
+            location = "?"
+    return f"{engine}：{location}"
+
+
+def pending_upgrade(instance: Instance) -> PendingUpgrade | None:
+    """The upgrade this index waits for (`huiyin check` reports it), None when current."""
+    version = instance.index.content_version
+    if version >= CONTENT_VERSION:
+        return None
+    with instance.db.session() as session:
+        letters = session.scalar(
+            select(func.count()).where(Letter.ingest_state.in_(SEARCHABLE))) or 0
+    return PendingUpgrade(index_description(instance), version, CONTENT_VERSION, int(letters))
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    """What `huiyin reindex --upgrade` did, to say to the administrator."""
+
+    index: str
+    content_version: int  # the index's, now
+    upgraded_from: int | None  # None: it was current, nothing done
+    letters_checked: int = 0
+    letters_added_again: int = 0
+    resumed_after: int = 0  # letters an interrupted upgrade had looked at already
+
+    @property
+    def message(self) -> str:
+        """Said in Chinese: what was upgraded, how many letters, whether it resumed."""
+        if self.upgraded_from is None:
+            return f"搜索索引（{self.index}）已是内容版本 {self.content_version}，无需升级。"
+        resumed = (f"（接续上次中断的升级，前 {self.resumed_after} 封已查看过）"
+                   if self.resumed_after else "")
+        return (f"搜索索引（{self.index}）已从内容版本 {self.upgraded_from} 升级到 "
+                f"{self.content_version}{resumed}：查看了 {self.letters_checked} 封来信，其中 "
+                f"{self.letters_added_again} 封补入 OCR 候选字后重新写入索引。")
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def upgrade_now(instance: Instance, progress: Progress | None = None) -> Upgraded:
+    """Run the pending upgrade here (the same ``upgrade_index`` as the workers' task) and say
+    what it did; nothing when the index is current."""
+    waiting = pending_upgrade(instance)
+    if waiting is None:
+        return Upgraded(index_description(instance), instance.index.content_version, None)
+    seen: list[tuple[int, int]] = []
+
+    def step(done: int, total: int) -> None:
+        seen.append((done, total))
+        if progress:
+            progress(done, total)
+
+    redone = upgrade_index(instance, step)
+    return Upgraded(waiting.index, instance.index.content_version, waiting.content_version,
+                    letters_checked=seen[-1][1] - seen[0][0] if seen else 0,
+                    letters_added_again=redone, resumed_after=seen[0][0] if seen else 0)
+
+
 @dataclass
 class IndexDrift:
     """How the index differs from the database; empty lists mean they agree."""
@@ -321,10 +413,11 @@ class IndexDrift:
     orphans: list[int] = field(default_factory=list)  # in the index, not searchable in the db
     repaired: bool = False
     reindex_pending: bool = False  # an interrupted reindex waits to be resumed
+    upgrade_pending: PendingUpgrade | None = None  # written by an older version
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.orphans or self.reindex_pending)
+        return not (self.missing or self.orphans or self.reindex_pending or self.upgrade_pending)
 
     def as_dict(self) -> dict[str, object]:
         return {"ok": self.ok, **asdict(self)}
@@ -336,8 +429,8 @@ def check_index(
     """Compare the letters of the database with the index; with ``repair``, make them agree.
 
     The one rule of an index in step (`huiyin reindex --check`, and the index part of
-    `huiyin check` in web.services.consistency): it holds exactly the searchable letters, and no
-    interrupted reindex waits to be resumed.
+    `huiyin check` in web.services.consistency): it holds exactly the searchable letters, no
+    interrupted reindex waits to be resumed, and no upgrade (``pending_upgrade``).
     """
     with instance.db.session() as session:
         searchable = set(
@@ -350,6 +443,7 @@ def check_index(
         missing=sorted(searchable - indexed),
         orphans=sorted(indexed - searchable),
         reindex_pending=read_checkpoint(instance) is not None,
+        upgrade_pending=pending_upgrade(instance),
     )
     if not repair or (not drift.missing and not drift.orphans):
         return drift

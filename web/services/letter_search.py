@@ -2,8 +2,10 @@
 
 One rule for the page, the API and the command line: a handler finds the letters of its unit
 and the units below it (access.SignedIn.unit_ids), searched one unit at a time so that totals
-and facets count only its own; every hit is checked again against letter_scope; which letters a
-result showed is audited, since snippets are the letters' own words.
+and facets count only its own; the letters of the cases accusing the reader (SignedIn.hidden,
+§30 ¶3) are left out by the index itself, so that no total, facet or suggestion counts them;
+every hit is checked again against letter_scope; which letters a result showed is audited,
+since snippets are the letters' own words.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def search_letters(instance: Instance, reader: SignedIn, query: str, filters: di
     offset = min(max(offset, 0), DEEPEST - limit)
     index = instance.index
     units = visible_units(instance, reader)
+    filters = {**filters, "exclude_cases": sorted(reader.hidden)}
     if units is None:
         result = index.search(query, limit=offset + limit, sort=sort,  # type: ignore[arg-type]
                               facets=True, offset=offset, tolerant=tolerant, **filters)
@@ -90,8 +93,8 @@ def search_letters(instance: Instance, reader: SignedIn, query: str, filters: di
     hits = [h for h in found.hits if h.letter_id in shown]
     record_shown(instance, reader, query, [h.letter_id for h in hits],
                  via=None if via == "page" else via,
-                 form={k: str(v) for k, v in filters.items() if v})
-    # a hit the reader may not see (a case accusing it, §30 ¶3) is not counted either
+                 form={k: str(v) for k, v in filters.items() if v and k != "exclude_cases"})
+    # a hit the guard refused (an index not yet in step with a case) is not counted either
     total = max(found.total - (len(found.hits) - len(hits)), len(hits))
     return Found(query, total, hits, found.facets, found.estimated, found.suggestions)
 

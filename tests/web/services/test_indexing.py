@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
-from records import intake
+from records import Letter, intake
 from web.cli import main
 from web.services import indexing
 from web.services.instance import Instance
@@ -210,3 +212,72 @@ def test_an_interrupted_upgrade_resumes_and_keeps_the_index_searchable(
     found = instance.index.search("拖欠工资", limit=50)
     assert found.total == N + 1 and found.tolerant_total == 1
     assert found.hits[-1].letter_id == misread and found.hits[-1].match == "ocr"
+
+
+def test_check_names_a_pending_upgrade_and_reindex_upgrade_does_it(instance: Instance) -> None:
+    """An index written before the OCR's alternatives: `huiyin check` says so (exit 1, the
+    index, both versions, the letters, the command), `huiyin reindex --upgrade` upgrades it
+    and says what it did, and then the check is clean and the tolerant search finds it."""
+    from search import CONTENT_VERSION
+
+    misread = _letter_read_with_a_doubt(instance, 902)
+    _as_indexed_before_alternatives(instance)
+    with instance.db.session() as session:  # in step but for the upgrade: scans stored too
+        for letter in session.scalars(select(Letter)):
+            letter.ingest_state = "indexed"
+            letter.source_sha256 = instance.blobs.put_stream(io.BytesIO(b"scan %d" % letter.id))
+    home = str(instance.home)
+    instance.close()
+    runner = CliRunner()
+
+    checked = runner.invoke(main, ["--home", home, "check", "--json"])
+    assert checked.exit_code == 1, checked.output
+    report = json.loads(checked.stdout)
+    assert report["problems"] == ["upgrade_pending"]
+    assert report["upgrade_pending"] == {
+        "index": f"tantivy：{Path(home) / 'index'}", "content_version": 1,
+        "code_version": CONTENT_VERSION, "letters": N + 1, "command": "huiyin reindex --upgrade"}
+    said = runner.invoke(main, ["--home", home, "check"])
+    assert said.exit_code == 1
+    assert f"内容版本是 1，本程序写入版本 {CONTENT_VERSION}：{N + 1} 封来信待升级" in said.output
+    assert "`huiyin reindex --upgrade`" in said.output
+    drift = runner.invoke(main, ["--home", home, "reindex", "--check", "--json"])
+    assert drift.exit_code == 1 and json.loads(drift.stdout)["upgrade_pending"]["letters"] == N + 1
+    assert "`huiyin reindex --upgrade`" in runner.invoke(
+        main, ["--home", home, "reindex", "--check"]).output
+
+    upgraded = runner.invoke(main, ["--home", home, "reindex", "--upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert (f"已从内容版本 1 升级到 {CONTENT_VERSION}：查看了 {N + 1} 封来信，其中 1 封补入 OCR "
+            "候选字后重新写入索引。") in upgraded.output
+    again = runner.invoke(main, ["--home", home, "reindex", "--upgrade", "--json"])
+    assert json.loads(again.stdout)["upgraded_from"] is None and "无需升级" in again.stdout
+
+    clean = runner.invoke(main, ["--home", home, "check", "--json"])
+    assert clean.exit_code == 0 and json.loads(clean.stdout)["upgrade_pending"] is None
+    with Instance(Path(home)) as reopened:
+        [hit] = [h for h in reopened.index.search("拖欠工资", limit=50).hits
+                 if h.letter_id == misread]
+    assert hit.match == "ocr" and hit.corrections == ("工贺 → 工资",)
+    refused = runner.invoke(main, ["--home", home, "reindex", "--upgrade", "--check"])
+    assert refused.exit_code == 2
+
+
+def test_an_interrupted_upgrade_run_now_says_it_resumed(instance: Instance) -> None:
+    class Stop(Exception):
+        pass
+
+    def stop_after_the_first_batch(done: int, total: int) -> None:
+        if done >= 10:
+            raise Stop
+
+    _letter_read_with_a_doubt(instance, 903)
+    _as_indexed_before_alternatives(instance)
+    with pytest.raises(Stop):
+        indexing.upgrade_index(instance, stop_after_the_first_batch, batch=10)
+    assert indexing.pending_upgrade(instance) is not None  # still pending, resumable
+    done = indexing.upgrade_now(instance)
+    assert (done.upgraded_from, done.resumed_after, done.letters_checked,
+            done.letters_added_again) == (1, 10, N + 1 - 10, 1)
+    assert "接续上次中断的升级，前 10 封已查看过" in done.message
+    assert indexing.pending_upgrade(instance) is None
