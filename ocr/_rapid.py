@@ -20,6 +20,8 @@ eval set (45 real handwritten lines, 12 synthetic A4 pages; docs/ocr.md has the 
 The recogniser's output is also read per character (:mod:`ocr._ctc`): rapidocr's decoder is
 wrapped so that each text it returns carries its characters' probabilities and other
 readings, and they come back in the same order as its boxes whatever it sorts or filters.
+With the setting ``variants`` each crop is also read drawn differently (:mod:`ocr._variants`)
+and the readings vote; off by default (docs/ocr.md: no gain on half B, ×2–3.5 the time).
 """
 
 from __future__ import annotations

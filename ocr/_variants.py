@@ -198,8 +198,9 @@ def combine(
         confidences.append(min(votes / total, cap))
         cap = 1.0
         main_alts = dict(main.alternatives[s // 2]) if main.alternatives else {}
-        others = {c: v / total for c, v in ranked[1:] if c}
+        others = {c: v / total for c, v in ranked if c and c != chosen}
         merged = {**main_alts, **{c: max(p, main_alts.get(c, 0.0)) for c, p in others.items()}}
+        merged.pop(chosen, None)
         alternatives.append(sorted(merged.items(), key=lambda kv: -kv[1]))
     return Reading(
         "".join(text),

@@ -34,6 +34,12 @@ def test_a_sure_character_the_variants_read_otherwise_is_in_doubt():
     assert out.alternatives[1][0] == ("夫", pytest.approx(0.99 / 2))
 
 
+def test_the_other_reading_is_offered_even_where_it_outvotes_the_kept_one():
+    out = combine([sure("丁天人"), sure("丁夫人"), sure("丁夫人")], [1, 1, 1], vote=False)
+    assert out.text == "丁天人"
+    assert out.alternatives[1] == (("夫", pytest.approx(2 * 0.99 / 3)),)
+
+
 def test_the_vote_may_change_a_character():
     main = Reading("丁天人", (0.99, 0.6, 0.99), ((), (("夫", 0.3),), ()))
     out = combine([main, sure("丁夫人"), sure("丁夫人")], [1, 1, 1])
