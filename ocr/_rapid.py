@@ -20,6 +20,8 @@ eval set (45 real handwritten lines, 12 synthetic A4 pages; docs/ocr.md has the 
 The recogniser's output is also read per character (:mod:`ocr._ctc`): rapidocr's decoder is
 wrapped so that each text it returns carries its characters' probabilities and other
 readings, and they come back in the same order as its boxes whatever it sorts or filters.
+With the setting ``variants`` each crop is also read drawn differently (:mod:`ocr._variants`)
+and the readings vote; off by default (docs/ocr.md: no gain on half B, ×2–3.5 the time).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from ._columns import is_tall, upright_line
 from ._ctc import read_characters
 from ._errors import EngineUnavailable
 from ._layout import LINE_ASPECT
-from ._types import Line
+from ._types import DOUBT_BELOW, Line
+from ._variants import VARIANTS, Reading, combine, variant
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
@@ -61,6 +64,11 @@ class RapidSettings:
     pale_print: bool = False  # grey as the lightest channel: coloured grid/rules fade out
     threads: int = 1  # ONNX Runtime threads per process
     text_score: float = 0.5  # boxes read with less are dropped (tall ones: by the reader)
+    # Each crop read again drawn as these ocr._variants ("+" between names; empty: never),
+    # where its reading has a character below ``variant_gate``; the readings vote.
+    variants: str = ""
+    variant_gate: float = 1.0  # 1.0: every crop is read again
+    variant_vote: bool = False  # the vote may change the text (off: only its confidences)
 
 
 SETTINGS = tuple(f.name for f in fields(RapidSettings))
@@ -165,6 +173,70 @@ class _CharacterDecoder:
         return out, words
 
 
+def _reading(text: str) -> Reading | None:
+    """The characters and confidences a text from :class:`_CharacterDecoder` carries."""
+    confidences = getattr(text, "confidences", ())
+    if not text or len(confidences) != len(text):
+        return None
+    return Reading(str(text), confidences, getattr(text, "alternatives", ()))
+
+
+def _as_read(reading: Reading) -> _Read:
+    """A combined reading as rapidocr's texts come: other readings kept only where in doubt."""
+    read = _Read(reading.text)
+    read.confidences = reading.confidences
+    read.alternatives = tuple(
+        alts if p < DOUBT_BELOW else ()
+        for alts, p in zip(reading.alternatives, reading.confidences, strict=True)
+    )
+    return read
+
+
+def variant_names(settings: RapidSettings) -> list[str]:
+    """The variants a setting names, refusing one that does not exist."""
+    names = [n for n in settings.variants.split("+") if n]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        known = "、".join(VARIANTS)
+        raise EngineUnavailable(f"RapidOCR 没有变体 {'、'.join(unknown)}（有：{known}）")
+    return names
+
+
+class _VariantRecogniser:
+    """rapidocr's recogniser, each crop it was unsure of read again in variants (one batch
+    per crop, so a crop's readings do not depend on the crops read beside it) and voted."""
+
+    def __init__(self, recogniser: Any, settings: RapidSettings) -> None:
+        self.recogniser = recogniser
+        self.names = variant_names(settings)
+        self.gate = settings.variant_gate
+        self.vote = settings.variant_vote
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.recogniser, name)
+
+    def __call__(self, args: Any) -> Any:
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        out = self.recogniser(args)
+        crops = [args.img] if isinstance(args.img, np.ndarray) else list(args.img)
+        if not self.names or out.txts is None:
+            return out
+        txts, scores = list(out.txts), list(out.scores)
+        for k, (crop, text) in enumerate(zip(crops, out.txts, strict=True)):
+            main = _reading(text)
+            if main is None or min(main.confidences) >= self.gate:
+                continue
+            again = self.recogniser(TextRecInput(img=[variant(crop, n) for n in self.names]))
+            readings = [main] + [r or Reading("", ()) for r in map(_reading, again.txts)]
+            voted = combine(readings, [1.0] * len(readings), vote=self.vote)
+            txts[k] = _as_read(voted)
+            if voted.text != main.text:
+                scores[k] = float(np.mean(voted.confidences)) if voted.text else 0.0
+        out.txts, out.scores = tuple(txts), scores
+        return out
+
+
 def _line(text: str, box: Any, score: float, scale: float) -> Line:
     """A Line from one rapidocr result, its per-character data trimmed with its text."""
     points = tuple((float(x) / scale, float(y) / scale) for x, y in box)
@@ -197,6 +269,7 @@ class RapidOcrEngine:
 
         _quiet()
         self.settings = replace(settings or DEFAULTS, **changes)
+        variant_names(self.settings)  # an unknown variant fails before the models load
         models = models or model_dir()
         missing = [m for m in (DET_MODEL, REC_MODEL) if not (models / m).is_file()]
         if missing:
@@ -208,6 +281,11 @@ class RapidOcrEngine:
         recogniser = getattr(self._ocr, "text_rec", None)
         if recogniser is not None and hasattr(recogniser, "postprocess_op"):
             recogniser.postprocess_op = _CharacterDecoder(recogniser.postprocess_op)
+        self._recogniser = recogniser  # columns read upright: one reading each
+        if recogniser is not None and self.settings.variants:
+            self._ocr.text_rec = _VariantRecogniser(  # type: ignore[assignment]
+                recogniser, self.settings
+            )
         self._lock = threading.Lock()  # the detector's side limit changes per image
 
     def _run(self, grey: Image.Image, line: bool) -> Any:
@@ -245,7 +323,7 @@ class RapidOcrEngine:
     def read_upright(self, image: Image.Image, columns: list[Line], turn: int = 0) -> list[Line]:
         """Tall boxes (columns of vertical writing) read again with their characters upright
         (or each turned ``turn`` quarter turns counter-clockwise: see upright_line)."""
-        recogniser = getattr(self._ocr, "text_rec", None)
+        recogniser = self._recogniser
         if recogniser is None:
             return columns
         from rapidocr.ch_ppocr_rec.typings import TextRecInput

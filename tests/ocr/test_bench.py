@@ -55,6 +55,12 @@ def test_bench_ocr_json_has_the_documented_shape(tiny_set: Path):
     assert set(marks["real"]["by_kind"]) <= {"substitution", "insertion", "deletion"}
     assert engine["s_per_page"] > 0 and engine["rss_mb"] > 0 and engine["cold_start_s"] > 0
     assert report["fields"]["id_numbers"]["precision"] >= 0.98
+    # The real lines again, each crop also read in variants: lines only, their own threshold.
+    variants = engine["real_variants"]
+    assert variants["settings"].startswith("variants=")
+    assert set(variants["cer"]) == {"real", "real_simp"}
+    assert variants["doubt_below"] == 0.81 and variants["composed_pages"] == {}
+    assert variants["doubt_marks"]["real"]["characters"] == 7
 
 
 def test_bench_ocr_refuses_a_folder_without_an_eval_set(tmp_path: Path):

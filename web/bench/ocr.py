@@ -29,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared/eval/ocr"
 FIELDS_SET = ROOT / "tests/ocr/data/letters_fields.json"
 PEERS = ("rapidocr", "paddle", "tesseract")
+# The real lines read again with each crop also read in variants (ocr._variants, setting
+# ``variants``; off by default), marked below the threshold chosen for it on half A.
+VARIANT_SETTINGS = "variants=narrow+slant_left+slant_right"
+VARIANT_BELOW = 0.81
 
 # Runs in a fresh interpreter: imports only ocr, prints one JSON document.
 _ENGINE_CHILD = r"""
@@ -39,6 +43,8 @@ import ocr
 from ocr import paper
 from PIL import Image
 name, data = sys.argv[1], Path(sys.argv[2])
+lines_only = len(sys.argv) > 3  # the real lines alone, marked below sys.argv[3]
+below = float(sys.argv[3]) if lines_only else ocr.DOUBT_BELOW
 ocr.get_engine(name)
 cold = time.perf_counter() - started
 totals, line_times, page_times = {}, [], []
@@ -51,7 +57,7 @@ def marks(page):
     flags = []
     for k, line in enumerate(page.lines):
         flags += [False] if k else []
-        flags += [p < ocr.DOUBT_BELOW for p in line.confidences] or [False] * len(line.text)
+        flags += [p < below for p in line.confidences] or [False] * len(line.text)
     return flags
 def mark(groups, ref, page):
     for g in groups:
@@ -71,7 +77,7 @@ if labels.is_file():
             # The threshold was chosen on the even lines (half A); B is the figure to quote.
             mark(("real", "real_half_A" if n % 2 == 0 else "real_half_B"), row["text"], page)
 manifest = data / "pages/manifest.json"
-if manifest.is_file():
+if manifest.is_file() and not lines_only:
     entries = json.loads(manifest.read_text(encoding="utf-8"))
     for entry in entries:
         image = Image.open(data / "pages" / entry["image"])
@@ -92,7 +98,7 @@ SETS = {
     "vertical_as_horizontal": dict(paper="grid", cut=True),
 }
 composed = {}
-for set_name, how in SETS.items() if real else ():
+for set_name, how in SETS.items() if real and not lines_only else ():
     how = dict(how); photo = how.pop("photo", False)
     found = lines = 0; times = []
     for number, start in enumerate(range(0, len(real), 13)):
@@ -110,7 +116,7 @@ for set_name, how in SETS.items() if real else ():
 median = lambda xs: round(statistics.median(xs[1:] or xs), 3) if xs else None
 print(json.dumps({
     "cer": {g: round(e / n, 4) for g, (e, n) in sorted(totals.items()) if n},
-    "doubt_below": ocr.DOUBT_BELOW,
+    "doubt_below": below,
     "doubt_marks": {g: t.as_dict() for g, t in sorted(doubt.items())},
     "composed_pages": composed,
     "s_per_line": median(line_times),
@@ -213,6 +219,18 @@ def command(
             continue
         click.echo(f"measuring {name} ...", err=True)
         report["engines"][name] = _child(_ENGINE_CHILD, name, str(data))
+        if name == ocr.DEFAULT_ENGINE and (data / "real/labels.tsv").is_file():
+            click.echo(f"measuring {name} with {VARIANT_SETTINGS} on the real lines ...", err=True)
+            report["engines"][name]["real_variants"] = {
+                "settings": VARIANT_SETTINGS,
+                **_child(
+                    _ENGINE_CHILD,
+                    name,
+                    str(data),
+                    str(VARIANT_BELOW),
+                    env={"HUIYIN_OCR_RAPIDOCR": VARIANT_SETTINGS},
+                ),
+            }
     if batch_pages and (data / "pages/manifest.json").is_file():
         import tempfile
 
