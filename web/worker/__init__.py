@@ -68,6 +68,7 @@ log = logging.getLogger("huiyin.worker")
 
 LEASE = dt.timedelta(minutes=5)  # renewed after every page, so only a hung worker loses it
 POLL_S = 2.0  # seconds between looks at the queue and the watched folder when idle
+PRUNE_EVERY_S = 3600.0  # the public query page's old tries are forgotten hourly
 
 
 def _give_back_memory() -> None:
@@ -156,11 +157,14 @@ class Worker:
         problem = self.originals_problem()
         if problem:
             log.error("worker %s: %s", self.worker_id, problem)
-        last_scan = 0.0
+        last_scan = last_prune = 0.0
         while not self.stop_event.is_set():
             if self.watch_folder and time.monotonic() - last_scan >= self.poll_s:
                 self.scan()
                 last_scan = time.monotonic()
+            if not last_prune or time.monotonic() - last_prune >= PRUNE_EVERY_S:
+                self.prune()
+                last_prune = time.monotonic()
             try:
                 ran = self.run_once()
             except Exception:  # the database or Redis failed: wait, then try again
@@ -180,6 +184,7 @@ class Worker:
         """
         counts = {"done": 0, "failed": 0}
         self._take_back_orphans()
+        self.prune()
         self._queue_upgrade()
         if self.watch_folder:
             self.scan()
@@ -211,6 +216,16 @@ class Worker:
             return
         if queued is not None:
             log.info("worker %s: the index upgrade is task %s", self.worker_id, queued)
+
+    def prune(self) -> int:
+        """Forget the public query page's old tries (public_query.prune_tries); never raises."""
+        from web.services.public_query import prune_tries
+
+        try:
+            return prune_tries(self.instance)
+        except Exception:  # the database is not there yet: the next hour
+            log.exception("worker %s could not prune the query page's tries", self.worker_id)
+            return 0
 
     def originals_problem(self) -> str | None:
         """Can this worker see the originals? The newest stored letter's blob is looked for."""
