@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import User, audit
+from records.models import utcnow
 from web.services.access import CAPABILITIES, LoginRefused, authenticate
 from web.services.errors import ReplyError
 from web.services.instance import Instance
@@ -53,8 +54,7 @@ def check(instance: Instance, username: str, confirmation: Confirmation, *,
     refusal: SignRefused | None = None
     with instance.db.session() as session:
         try:
-            typed = _check(session, username, confirmation, now=dt.datetime.now(dt.UTC),
-                           minutes=minutes)
+            typed = _check(session, username, confirmation, now=utcnow(), minutes=minutes)
         except SignRefused as e:
             refusal = e
             audit.record(session, username, "sign-refused", "reply", reply_id,
@@ -69,8 +69,8 @@ def _check(session: Session, username: str, confirmation: Confirmation, *, now: 
     if not confirmation.confirmed:
         raise SignRefused("请先核对文书，确认“已核对”后再签章")
     typed_at = confirmation.password_at
-    fresh = typed_at is not None and password_fresh(typed_at.timestamp(), now.timestamp(),
-                                                    minutes)
+    fresh = typed_at is not None and password_fresh(
+        typed_at.timestamp(), now.replace(tzinfo=dt.UTC).timestamp(), minutes)
     if fresh and not confirmation.password:
         return False
     if not confirmation.password:

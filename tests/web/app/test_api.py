@@ -203,20 +203,23 @@ def test_signing_through_the_api_asks_what_the_page_asks(app: Flask, instance: I
     from web.services.replies import generate_reply
 
     client = app.test_client()
+    with instance.db.session() as session:
+        intake.attach_petitioner(session, intake.get_letter(session, 1), name="韩秋菊",
+                                 actor="test")
     outcome = generate_reply(instance, 1, "transfer_notice", out_dir=None, actor="clerk1",
                              pdf=False)
     url = f"/api/v1/replies/{outcome.reply_id}/sign"
     leader = _token(client, "leader1")
     bare = client.post(url, headers=leader)
-    assert bare.status_code == 403 and "请先核对文书" in bare.get_json()["error"]
+    assert bare.status_code == 428 and "请先核对文书" in bare.get_json()["error"]
     settings = app.extensions["huiyin"].settings
     before, settings["sign_again_minutes"] = settings["sign_again_minutes"], 0
     try:  # the token's sign-in no longer counts: the password is asked again
         stale = client.post(url, json={"confirmed": True}, headers=leader)
-        assert stale.status_code == 403 and "再次输入您的登录密码" in stale.get_json()["error"]
+        assert stale.status_code == 428 and "再次输入您的登录密码" in stale.get_json()["error"]
         wrong = client.post(url, json={"confirmed": True, "password": "not-it-at-all"},
                             headers=leader)
-        assert wrong.status_code == 403 and "密码未通过" in wrong.get_json()["error"]
+        assert wrong.status_code == 428 and "密码未通过" in wrong.get_json()["error"]
         with instance.db.session() as session:
             assert session.get(Reply, outcome.reply_id).signed_by is None  # type: ignore[union-attr]
             refused = session.scalars(select(AuditEvent).where(

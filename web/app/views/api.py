@@ -348,7 +348,8 @@ def sign(reply_id: int) -> Any:
     """Sign the current version of a reply with the office's certificate, seal and QR code.
 
     As on the page: the document confirmed, and the password typed within sign_again_minutes
-    (the token's sign-in counts) or sent again; otherwise 403 and nothing is signed.
+    (the token's sign-in counts) or sent again; otherwise 428 (the precondition of a
+    signature is missing, not the role: that is 403) and nothing is signed.
     """
     _reply_row(reply_id)  # 404 for a reply the user may not see
     data = request.get_json(silent=True)
@@ -361,7 +362,7 @@ def sign(reply_id: int) -> Any:
         sign_reply(instance(), reply_id, actor=user().username, confirmation=confirmation,
                    converter=shared_converter())
     except sign_confirmation.SignRefused as e:
-        return {"error": str(e), "status": 403}, 403
+        return {"error": str(e), "status": 428}, 428
     except (ServiceError, RecordsError, documents.LettersError) as e:
         return {"error": str(e), "status": 409}, 409
     return _reply_row(reply_id)
@@ -562,12 +563,14 @@ def reception_list() -> Any:
 
 @route("/receptions", "POST", "register_visits", "记录领导接待日",
        body={"held_on": "日期", "leader": "领导（用户编号或用户名）", "place": "地点",
-             "note": "说明"})
+             "note": "说明", "units": "联合接访单位（编号或名称的列表，§18 ¶3）"})
 def reception_add() -> Any:
-    """A reception day; one per leader and day."""
-    form = {k: str(v) for k, v in _json().items() if v is not None}
+    """A reception day; one per leader and day; with units, a joint reception."""
+    data = _json()
+    form = {k: str(v) for k, v in data.items() if v is not None and k != "units"}
     try:
-        reception_id = receptions.add_reception(instance(), form, actor=user().username)
+        reception_id = receptions.add_reception(instance(), form, actor=user().username,
+                                                units=_unit_refs(data))
     except receptions.ReceptionError as e:
         return {"error": str(e), "field": e.field, "status": 400}, 400
     return case_view.jsonable(receptions.reception_detail(instance(), reception_id)), 201
@@ -580,6 +583,40 @@ def reception_one(reception_id: int) -> Any:
         return case_view.jsonable(receptions.reception_detail(instance(), reception_id))
     except receptions.ReceptionError:
         abort(404)
+
+
+def _unit_refs(data: dict[str, Any]) -> list[str]:
+    units = data.get("units") or []
+    if not isinstance(units, list):
+        abort(400, description="units 须为单位编号或名称的列表")
+    return [str(u) for u in units]
+
+
+@route("/receptions/<int:reception_id>", "PATCH", "register_visits", "修改领导接待日",
+       body={"place": "地点", "note": "说明", "units": "联合接访单位（列表；空列表为单独接待）"})
+def reception_edit(reception_id: int) -> Any:
+    """Correct a day's place and note, set its joint units; who and when are kept (audited)."""
+    data = _json()
+    form = {k: str(data[k]) for k in ("place", "note") if data.get(k) is not None}
+    try:
+        receptions.edit_reception(instance(), reception_id, form, actor=user().username,
+                                  units=_unit_refs(data) if "units" in data else None)
+    except receptions.ReceptionError as e:
+        status = 404 if "没有编号为" in str(e) else 400
+        return {"error": str(e), "field": e.field, "status": status}, status
+    return case_view.jsonable(receptions.reception_detail(instance(), reception_id))
+
+
+@route("/receptions/<int:reception_id>/matters/<int:case_id>", "POST", "register_visits",
+       "联合接访的事项交由参加单位承办", body={"unit": "单位编号或名称"})
+def reception_assign(reception_id: int, case_id: int) -> Any:
+    """Give a matter opened on a joint reception to one of the units taking part (§18 ¶3)."""
+    try:
+        unit = receptions.assign_matter(instance(), reception_id, case_id,
+                                        str(_json().get("unit", "")), actor=user().username)
+    except receptions.ReceptionError as e:
+        return {"error": str(e), "status": 400}, 400
+    return {"case_id": case_id, "unit": unit}
 
 
 @route("/urgent", "GET", "read_letters", "重大紧急事项（未办结）")
