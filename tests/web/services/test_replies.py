@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from records import Reply, intake
 from records.workflow import due_on
-from tests.web.conftest import SIGN, add_signer, run, run_json
+from tests.web.conftest import SIGN, SIGNER_PASSWORD, add_signer, run, run_json
 from web.services.instance import Instance
 from web.services.replies import ensure_office_certificate, reply_id_of_code, verify_code
 
@@ -176,3 +176,27 @@ def test_an_imported_certificate_signs_and_earlier_replies_stay_valid(home: Path
     assert new["valid"] and "电子印章" in new["signer"]
     old = run_json(home, "verify", before["files"]["signed_pdf"])
     assert old["intact"] and old["issued_by_us"] and old["superseded_by"] == after["reply_id"]
+
+
+def test_the_command_line_signs_only_with_the_leaders_confirmation(home: Path) -> None:
+    """`huiyin reply --sign` signed as "cli" with no one's confirmation."""
+    from records import AuditEvent
+
+    bare = run(home, "reply", "3", "--template", "acknowledgement", "--sign")
+    assert bare.exit_code == 1 and "--leader" in bare.output
+    unchecked = run(home, "reply", "3", "--template", "acknowledgement", "--sign", "--leader",
+                    "signer", "--password-stdin", stdin=SIGNER_PASSWORD)
+    assert unchecked.exit_code == 1 and "请先核对文书" in unchecked.output
+    wrong = run(home, "reply", "3", "--template", "acknowledgement", *SIGN,
+                stdin="not-the-password\n")
+    assert wrong.exit_code == 1 and "密码未通过" in wrong.output
+    made = run_json(home, "reply", "3", "--template", "transfer_notice", "--no-pdf")
+    later = run(home, "sign", str(made["reply_id"]), "--leader", "signer", "--checked",
+                "--password-stdin", stdin="not-the-password\n")
+    assert later.exit_code == 1 and "密码未通过" in later.output
+    with Instance(home) as instance, instance.db.session() as session:
+        assert session.scalars(select(Reply).where(Reply.letter_id == 3,
+                                                   Reply.signed_by.is_not(None))).all() == []
+        refused = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "sign-refused")).all()
+        assert [e.detail["via"] for e in refused][-3:] == ["cli"] * 3
