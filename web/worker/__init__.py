@@ -162,15 +162,16 @@ class Worker:
             if self.watch_folder and time.monotonic() - last_scan >= self.poll_s:
                 self.scan()
                 last_scan = time.monotonic()
-            if not last_prune or time.monotonic() - last_prune >= PRUNE_EVERY_S:
-                self.prune()
-                last_prune = time.monotonic()
             try:
                 ran = self.run_once()
             except Exception:  # the database or Redis failed: wait, then try again
                 log.exception("worker %s could not claim a task", self.worker_id)
                 self.stop_event.wait(self.poll_s)
                 continue
+            due = not last_prune or time.monotonic() - last_prune >= PRUNE_EVERY_S
+            if not ran and due:
+                self.prune()  # when idle, never before a waiting task
+                last_prune = time.monotonic()
             if not ran and not self.queue.blocking:
                 self.stop_event.wait(self.poll_s)
         self.queue.close()
@@ -184,7 +185,6 @@ class Worker:
         """
         counts = {"done": 0, "failed": 0}
         self._take_back_orphans()
-        self.prune()
         self._queue_upgrade()
         if self.watch_folder:
             self.scan()
@@ -197,6 +197,7 @@ class Worker:
                     continue  # Redis: a message is on its way, or another worker's duplicate
                 break
             counts[outcome] = counts.get(outcome, 0) + 1
+        self.prune()  # after the tasks: never before one
         return counts
 
     def _take_back_orphans(self) -> None:
@@ -219,9 +220,9 @@ class Worker:
 
     def prune(self) -> int:
         """Forget the public query page's old tries (public_query.prune_tries); never raises."""
-        from web.services.public_query import prune_tries
-
         try:
+            from web.services.public_query import prune_tries
+
             return prune_tries(self.instance)
         except Exception:  # the database is not there yet: the next hour
             log.exception("worker %s could not prune the query page's tries", self.worker_id)

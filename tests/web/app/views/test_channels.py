@@ -247,7 +247,8 @@ def test_a_reception_day_is_edited_and_made_a_joint_one_whose_matters_go_to_its_
                                "units": [str(units[HANDLER_UNIT]), str(units[OTHER_UNIT])]})
     assert edited.status_code == 303
     page = c.get(url).get_data(as_text=True)
-    assert "县联合接访中心" in page and "联合接访" in page and "最后修改：<span data-raw>clerk1</span>" in page
+    assert "县联合接访中心" in page and "联合接访" in page
+    assert "最后修改：<span data-raw>clerk1</span>" in page
     assert HANDLER_UNIT in page and OTHER_UNIT in page and "补记" in page
     refused = c.post(f"{url}/matters/{case_id}", data={"csrf_token": token,
                                                        "unit": str(units["县住建局"])})

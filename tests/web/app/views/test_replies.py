@@ -414,6 +414,7 @@ def test_signing_asks_to_confirm_and_for_the_password_again(app: Flask, home: Pa
     assert row.signed_pdf_sha256 is None and row.signed_by is None
 
 
+@pytest.mark.slow  # a conversion and the real OCR model on two crops
 @NEEDS_LO
 def test_a_handlers_reply_page_image_covers_the_id_number_the_leader_sees(
         app: Flask, home: Path) -> None:
