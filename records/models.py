@@ -494,6 +494,8 @@ class ReceptionDay(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    edited_by: Mapped[str | None] = mapped_column(String(64))  # the last change (audited)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class ReceptionVisit(Base):
@@ -535,3 +537,26 @@ class UrgentReport(Base):
     told_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# -- 0017: 联合接访 (§18 ¶3) and each user's saved filters ------------------------------------
+
+class ReceptionUnit(Base):
+    """A unit taking part in a joint reception (联合接访, §18 ¶3)."""
+
+    __tablename__ = "reception_unit"
+    reception_id: Mapped[int] = mapped_column(ForeignKey("reception_day.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
+class SavedFilter(Base):
+    """A user's named filter of a list (the register, the cases): the list's query string."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("user_id", "list_key", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    list_key: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(30))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

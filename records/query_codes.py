@@ -7,7 +7,9 @@ the public page shows. Typing is forgiving: case, spaces, dashes, and O/I/L for 
 
 Wrong codes are counted per client address in a table (not in one process's memory), so the
 limit holds across the server's processes: WRONG_CODES_PER_HOUR, then a refusal until the
-oldest counted wrong code is an hour old.
+oldest counted wrong code is an hour old. The tries are kept KEEP_TRIES (30 days) so the
+admin can see a guessing attack (`refused_tries`), then `prune_tries` deletes them (the worker
+does, hourly: never on the public page's request).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -26,6 +28,7 @@ CODE_LENGTH = 12  # 12 symbols x 5 bits = 60 bits
 GROUP = 4
 WRONG_CODES_PER_HOUR = 10
 WINDOW = dt.timedelta(hours=1)
+KEEP_TRIES = dt.timedelta(days=30)  # how long the tries stay visible to the admin
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
@@ -83,3 +86,25 @@ def retry_at(session: Session, remote_addr: str, now: dt.datetime) -> dt.datetim
         return None
     return min(recent) + WINDOW
 
+
+
+def prune_tries(session: Session, now: dt.datetime, keep: dt.timedelta = KEEP_TRIES) -> int:
+    """Delete the tries older than ``keep`` (never those the hour's limit still counts)."""
+    cutoff = now - max(keep, WINDOW)
+    gone = session.execute(delete(PublicQuery).where(PublicQuery.at < cutoff)
+                           .execution_options(synchronize_session=False))
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def refused_tries(session: Session, since: dt.datetime,
+                  limit: int = 100) -> list[tuple[str, int, int, dt.datetime, dt.datetime]]:
+    """The wrong codes since a moment, per address: (address, wrong codes, tries refused
+    unchecked past the limit, first, last), the latest first."""
+    limited = func.count().filter(PublicQuery.limited.is_(True))
+    query = (select(PublicQuery.remote_addr, func.count(), limited, func.min(PublicQuery.at),
+                    func.max(PublicQuery.at))
+             .where(PublicQuery.case_id.is_(None), PublicQuery.at >= since)
+             .group_by(PublicQuery.remote_addr)
+             .order_by(func.max(PublicQuery.at).desc()).limit(limit))
+    return [(addr, int(n) - int(held), int(held), first, last)
+            for addr, n, held, first, last in session.execute(query)]

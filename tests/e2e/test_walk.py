@@ -48,11 +48,13 @@ def e2e_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*huiyin_command(), "--home", str(home), "init", "--demo"], check=True,
                    capture_output=True, timeout=1200)
     enter_next_year(home, dt.date.today().year + 1)
-    for command in (["reply", "1", "--template", "acknowledgement", "--sign"],
+    for command in (["reply", "1", "--template", "acknowledgement", "--sign", "--leader",
+                     "leader", "--checked", "--password-stdin"],
                     ["reply", "2", "--template", "acknowledgement"],
                     ["delivered", "1", "--method", "邮寄"]):
         subprocess.run([*huiyin_command(), "--home", str(home), *command], check=True,
-                       capture_output=True, timeout=1200)
+                       capture_output=True, timeout=1200, input=f"{DEMO_PASSWORD}\n",
+                       text=True)
     return home
 
 

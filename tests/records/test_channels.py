@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import (
@@ -87,6 +88,49 @@ def test_a_reception_day_receives_the_visits_of_its_day_and_lists_their_matters(
                                      actor="clerk1")
         assert [e.action for e in audit.history(session, "reception", day.id)] == [
             "reception-day"]
+
+
+def test_a_joint_reception_takes_two_units_and_gives_its_matters_only_to_them(
+        db: Database) -> None:
+    """§18 ¶3 联合接访: the units taking part recorded, the day's matters given to one of them."""
+    from records import ReceptionUnit, Unit
+
+    with db.session() as session:
+        lands, wages, roads = (Unit(name="县自然资源局"), Unit(name="县人社局"),
+                               Unit(name="县交通局"))
+        session.add_all([lands, wages, roads])
+        session.flush()
+        leader = _leader(session)
+        with pytest.raises(RecordsError, match="两个以上单位"):
+            receptions.add_reception(session, held_on=MARCH_2, leader=leader,
+                                     place="大厅", units=[lands], actor="clerk1")
+        day = receptions.add_reception(session, held_on=MARCH_2, leader=leader, place="大厅",
+                                       units=[lands, wages], actor="clerk1")
+        joint = [u.name for u in receptions.joint_units(session, day)]
+        assert joint == ["县人社局", "县自然资源局"]
+        visit = _letter(session, 1)
+        receptions.receive(session, day, visit, actor="clerk1")
+        case = cases.open_case(session, visit, actor="clerk1")
+        elsewhere = cases.open_case(session, _letter(session, 2), actor="clerk1")
+        with pytest.raises(RecordsError, match="没有参加本次联合接访"):
+            receptions.assign_matter(session, day, case, roads, actor="clerk1")
+        with pytest.raises(RecordsError, match="不是本次接待"):
+            receptions.assign_matter(session, day, elsewhere, wages, actor="clerk1")
+        receptions.assign_matter(session, day, case, wages, actor="clerk1")
+        assert case.unit_id == wages.id
+        receptions.edit_reception(session, day, place="县联合接访中心", note="补记",
+                                  units=[wages, roads], actor="leader1")
+        assert (day.place, day.note, day.edited_by) == ("县联合接访中心", "补记", "leader1")
+        assert day.edited_at is not None
+        assert {r.unit_id for r in session.scalars(select(ReceptionUnit))} == {wages.id,
+                                                                              roads.id}
+        with pytest.raises(RecordsError, match="请填写接待地点"):
+            receptions.edit_reception(session, day, place=" ", note="", units=[],
+                                      actor="leader1")
+        edits = [e for e in audit.history(session, "reception", day.id)
+                 if e.action == "edit-reception"]
+        assert [(e.detail["before"]["units"], e.detail["after"]["units"]) for e in edits] == [
+            (["县人社局", "县自然资源局"], ["县交通局", "县人社局"])]
 
 
 def test_an_agreement_ends_the_matter_and_no_review_follows(db: Database) -> None:

@@ -26,7 +26,7 @@ def _forms(app: Flask, office: Office) -> list[tuple[str, str]]:
               "reply_id": office.replies["mine"], "user_id": user_id, "number": 1, "line": 0,
               "task_id": 1, "unit_id": 1, "place_id": 1, "route_id": 1, "category_id": 1,
               "name": "acknowledgement", "kind": "pdf", "action": "accept", "code": "x",
-              "filename": "huiyin.css", "note_id": 1, "reception_id": 1}
+              "filename": "huiyin.css", "note_id": 1, "reception_id": 1, "filter_id": 1}
     found = []
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):

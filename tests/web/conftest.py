@@ -60,14 +60,28 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> list[Scan]:
     ]
 
 
-def run(home: Path, *args: str) -> Result:
+def run(home: Path, *args: str, stdin: str | None = None) -> Result:
     """`huiyin --home HOME ARGS...` in this process (the OCR model stays loaded)."""
-    return CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["--home", str(home), *args], input=stdin,
+                              catch_exceptions=False)
 
 
 def run_json(home: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    result = run(home, *args, "--json")
+    result = run(home, *args, "--json", stdin=SIGNER_PASSWORD if "--leader" in args else None)
     return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+# A signature from the command line names its leader, who has checked the document and types
+# the password again (web.services.sign_confirmation), as on the page.
+SIGNER_PASSWORD = "Qinghe-sign-2026\n"
+SIGN = ("--sign", "--leader", "signer", "--checked", "--password-stdin")
+
+
+def add_signer(home: Path) -> None:
+    """The leader `signer`, who signs the command line's replies in these tests."""
+    added = run(home, "user", "add", "signer", "--role", "leader", "--display-name", "王建军",
+                "--password-stdin", stdin=SIGNER_PASSWORD)
+    assert added.exit_code == 0, added.output
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ from web.services.settings import trusted_proxies
 
 # One blueprint per area of the working day; each module web/views/AREA.py has `bp`.
 AREAS = ("auth", "letters", "intake", "review", "cases", "replies", "dashboard", "admin", "api",
-         "verify", "query", "channels", "urgent")
+         "verify", "query", "channels", "urgent", "filters")
 # Everything else needs a signed-in user (on the API: a bearer token, see web.app.auth).
 # Loggers whose lines may carry a file name or a query: ID and phone numbers masked there.
 MASKED_LOGGERS = ("huiyin", "huiyin.worker", "huiyin.serve", "gunicorn.error", "waitress",

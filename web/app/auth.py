@@ -6,12 +6,13 @@ web.services.access; this module only connects them to Flask-Login and to reques
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 
 from web.services import api_tokens
@@ -45,6 +46,16 @@ def user() -> SignedIn:
 
 
 API_TOKEN_HOURS = api_tokens.TOKEN_HOURS
+
+
+def password_typed_at() -> dt.datetime | None:
+    """When this request's user last typed the password: the API token's sign-in, else the
+    page's sign-in or last signature (a signature's freshness, web.services.sign_confirmation)."""
+    token = bearer(request.headers.get("Authorization", ""))
+    if token:
+        return api_tokens.issued_at(current_app.extensions["huiyin"], token)
+    typed = session.get("password_at")
+    return dt.datetime.fromtimestamp(typed, dt.UTC) if typed else None
 
 
 def api_token(user: SignedIn) -> str:

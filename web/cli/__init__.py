@@ -346,10 +346,12 @@ def check(ctx: CliContext, repair: bool, min_age: float, as_json: bool) -> None:
         sys.exit(1)
 
 
-for command in (cli_replies.reply, cli_replies.verify, cli_replies.letters_command,
+for command in (cli_replies.reply, cli_replies.sign_command, cli_replies.verify,
+                cli_replies.letters_command,
                 cli_replies.delivered, cli_replies.certificate_group,
                 cli_index.reindex, cli_cases.cases_command, cli_cases.case_group,
-                cli_cases.stats_command, cli_cases.supervision_command, cli_units.unit_group,
+                cli_cases.stats_command, cli_cases.query_tries_command,
+                cli_cases.supervision_command, cli_units.unit_group,
                 cli_units.user_group, cli_units.route_group, cli_register.register,
                 cli_register.reception_group,
                 cli_backup.backup, cli_backup.restore, cli_migrate.migrate_db, bench):

@@ -404,6 +404,28 @@ def code_command(ctx: CliContext, case_ref: str, new: bool, as_json: bool) -> No
                                            f"查询网址 {done['url']}"))
 
 
+@click.command("query-tries")
+@click.option("--days", type=click.IntRange(1, 30), default=7, show_default=True,
+              help="How many days back.")
+@click.option("--prune", is_flag=True, help="First forget the tries older than 30 days.")
+@json_option
+@pass_ctx
+def query_tries_command(ctx: CliContext, days: int, prune: bool, as_json: bool) -> None:
+    """The public query page's wrong codes per (masked) address: guessing shows here."""
+    instance = ctx.instance()
+    pruned = public_query.prune_tries(instance) if prune else None
+    tries = public_query.refused_tries(instance, days=days)
+
+    def human() -> None:
+        if pruned is not None:
+            click.echo(f"pruned {pruned} old tries")
+        for t in tries:
+            click.echo(f"{t['last']}  {t['address']}  wrong {t['wrong']}  "
+                       f"refused unchecked {t['limited']}  (since {t['first']})")
+
+    emit(as_json, {"days": days, "pruned": pruned, "tries": tries}, human)
+
+
 @case_group.command("flag")
 @click.argument("case_ref")
 @click.option("--add", "add", multiple=True, type=click.Choice(cases.FLAGS),

@@ -78,19 +78,57 @@ def reception_group() -> None:
 @click.option("--leader", required=True, help="The leader who received (user name or id).")
 @click.option("--place", required=True, help="Where (接待场所).")
 @click.option("--note", default="", help="Anything else worth keeping.")
+@click.option("--unit", "units", multiple=True,
+              help="A unit taking part in a joint reception (联合接访, §18 ¶3); repeat.")
 @json_option
 @pass_ctx
 def reception_add(ctx: CliContext, on: dt.datetime | None, leader: str, place: str, note: str,
-                  as_json: bool) -> None:
+                  units: tuple[str, ...], as_json: bool) -> None:
     """Record a reception day; register its visits with `huiyin register --reception ID`."""
     instance = ctx.instance()
     reception_id = receptions.add_reception(
         instance, {"held_on": day_or_today(on, instance).isoformat(), "leader": leader,
-                   "place": place, "note": note}, actor=ACTOR)
+                   "place": place, "note": note}, actor=ACTOR, units=units)
     document = jsonable(receptions.reception_detail(instance, reception_id))
     emit(as_json, document, lambda: click.echo(
         f"reception day {reception_id}: {document['held_on']} {document['leader']} "
         f"at {document['place']}"))
+
+
+@reception_group.command("edit")
+@click.argument("reception_id", type=int)
+@click.option("--place", default=None, help="The corrected place.")
+@click.option("--note", default=None, help="The corrected note.")
+@click.option("--unit", "units", multiple=True,
+              help="A unit of the joint reception (repeat; the list replaces the old one).")
+@click.option("--alone", is_flag=True, help="No longer a joint reception (no units).")
+@json_option
+@pass_ctx
+def reception_edit(ctx: CliContext, reception_id: int, place: str | None, note: str | None,
+                   units: tuple[str, ...], alone: bool, as_json: bool) -> None:
+    """Correct a reception day's place or note, or set its joint units (who and when kept)."""
+    instance = ctx.instance()
+    form = {k: v for k, v in (("place", place), ("note", note)) if v is not None}
+    receptions.edit_reception(instance, reception_id, form, actor=ACTOR,
+                              units=[] if alone else (list(units) or None))
+    day = jsonable(receptions.reception_detail(instance, reception_id))
+    emit(as_json, day, lambda: click.echo(
+        f"reception day {reception_id}: {day['place']}; units: "
+        f"{'、'.join(u['name'] for u in day['units']) or '—'}"))
+
+
+@reception_group.command("assign")
+@click.argument("reception_id", type=int)
+@click.argument("case_ref")
+@click.argument("unit")
+@json_option
+@pass_ctx
+def reception_assign(ctx: CliContext, reception_id: int, case_ref: str, unit: str,
+                     as_json: bool) -> None:
+    """Give a matter opened on a joint reception to one of its units (§18 ¶3)."""
+    name = receptions.assign_matter(ctx.instance(), reception_id, case_ref, unit, actor=ACTOR)
+    emit(as_json, {"reception_id": reception_id, "case": case_ref, "unit": name},
+         lambda: click.echo(f"{case_ref} → {name}"))
 
 
 @reception_group.command("list")
@@ -118,7 +156,9 @@ def reception_show(ctx: CliContext, reception_id: int, as_json: bool) -> None:
     day = jsonable(receptions.reception_detail(ctx.instance(), reception_id))
 
     def human() -> None:
-        click.echo(f"{day['held_on']} {day['leader']} at {day['place']}")
+        click.echo(f"{day['held_on']} {day['leader']} at {day['place']}"
+                   + (f"  joint: {'、'.join(u['name'] for u in day['units'])}"
+                      if day["units"] else ""))
         for x in day["letters"]:
             click.echo(f"  {x['reg_no']}  {x['petitioners']}  ({x['people']})  {x['summary']}")
         for c in day["cases"]:

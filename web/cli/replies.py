@@ -40,10 +40,38 @@ def _data(data_file: Path | None, pairs: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
+def _signer_options(command: Any) -> Any:
+    """--leader, --checked and --password-stdin: what a signature asks of its leader here."""
+    for option in (
+        click.option("--password-stdin", is_flag=True,
+                     help="Read the leader's password from standard input (for scripts)."),
+        click.option("--checked", is_flag=True,
+                     help="The leader has checked the document(s) (the page's 已核对)."),
+        click.option("--leader", default=None, metavar="USER",
+                     help="The leader who signs; the password is asked again."),
+    ):
+        command = option(command)
+    return command
+
+
+def _confirmation(leader: str | None, checked: bool, password_stdin: bool) -> Any:
+    """The signer's confirmation, as the page and the API gather it (sign_confirmation)."""
+    from web.services.sign_confirmation import Confirmation
+
+    if not leader:
+        fail("signing needs --leader USER (the leader's password is asked again)")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(f"{leader} 的登录密码", hide_input=True, err=True)
+    return Confirmation(confirmed=checked, password=password, remote_addr="cli", via="cli")
+
+
 @click.command()
 @click.argument("letter", nargs=-1)
 @click.option("--template", required=True, help="Template name, e.g. acknowledgement.")
-@click.option("--sign", is_flag=True, help="Also sign the PDF with the office certificate.")
+@click.option("--sign", is_flag=True,
+              help="Also sign the PDF with the office certificate (needs --leader, --checked).")
 @click.option("--no-pdf", is_flag=True, help="Only the .docx (no LibreOffice).")
 @click.option("--all-without-reply", is_flag=True, help="Every letter that has no reply yet.")
 @click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -51,11 +79,13 @@ def _data(data_file: Path | None, pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="One extra field.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the files (default: the instance's replies/).")
+@_signer_options
 @json_option
 @pass_ctx
 def reply(ctx: CliContext, letter: tuple[str, ...], template: str, sign: bool, no_pdf: bool,
           all_without_reply: bool, data_file: Path | None, pairs: tuple[str, ...],
-          out: Path | None, as_json: bool) -> None:
+          out: Path | None, leader: str | None, checked: bool, password_stdin: bool,
+          as_json: bool) -> None:
     """Render replies for letters (ids or registration numbers): .docx, PDF/A, signed PDF."""
     from web.services.replies import (
         generate_many,
@@ -66,14 +96,17 @@ def reply(ctx: CliContext, letter: tuple[str, ...], template: str, sign: bool, n
 
     instance = ctx.instance()
     data = _data(data_file, pairs)
+    confirmation = _confirmation(leader, checked, password_stdin) if sign else None
+    actor = leader if sign and leader else ACTOR
     ids = [resolve_letter(instance, ref) for ref in letter]
     if all_without_reply:
         ids += [row["letter_id"] for row in letters_without_reply(instance)]
     if not ids:
         fail("name a letter, or use --all-without-reply")
     if len(ids) == 1 and not all_without_reply:
-        outcome = generate_reply(instance, ids[0], template, out_dir=out, actor=ACTOR,
-                                 data=data, pdf=not no_pdf, sign=sign)
+        outcome = generate_reply(instance, ids[0], template, out_dir=out, actor=actor,
+                                 data=data, pdf=not no_pdf, sign=sign,
+                                 confirmation=confirmation)
         document = {"reply_id": outcome.reply_id, "letter_id": outcome.letter_id,
                     "doc_number": outcome.doc_number, "files": outcome.files,
                     "verify_url": outcome.verify_url, "supersedes": outcome.superseded,
@@ -82,8 +115,9 @@ def reply(ctx: CliContext, letter: tuple[str, ...], template: str, sign: bool, n
             f"{outcome.doc_number}: {outcome.files['signed_pdf'] or outcome.files['pdf'] or outcome.files['docx']}"))  # noqa: E501
         return
     with click.progressbar(length=len(ids), label="replies", file=sys.stderr) as bar:
-        results = generate_many(instance, ids, template, actor=ACTOR, out_dir=out, data=data,
-                                sign=sign, progress=lambda done, total: bar.update(1))
+        results = generate_many(instance, ids, template, actor=actor, out_dir=out, data=data,
+                                sign=sign, confirmation=confirmation,
+                                progress=lambda done, total: bar.update(1))
     failed = [r for r in results if r["error"]]
 
     def human() -> None:
@@ -93,6 +127,25 @@ def reply(ctx: CliContext, letter: tuple[str, ...], template: str, sign: bool, n
     emit(as_json, {"results": results, "failed": len(failed)}, human)
     if failed:
         sys.exit(1)
+
+
+@click.command("sign")
+@click.argument("reply_id", type=int)
+@_signer_options
+@json_option
+@pass_ctx
+def sign_command(ctx: CliContext, reply_id: int, leader: str | None, checked: bool,
+                 password_stdin: bool, as_json: bool) -> None:
+    """Sign a reply generated earlier, as its leader (checked, password again)."""
+    from web.services.replies import sign_reply
+
+    outcome = sign_reply(ctx.instance(), reply_id, actor=leader or "",
+                         confirmation=_confirmation(leader, checked, password_stdin))
+    document = {"reply_id": outcome.reply_id, "doc_number": outcome.doc_number,
+                "files": outcome.files, "verify_url": outcome.verify_url,
+                "step": outcome.step, "step_note": outcome.step_note}
+    emit(as_json, document, lambda: click.echo(
+        f"{outcome.doc_number}: {outcome.files['signed_pdf']}"))
 
 
 @click.command()

@@ -57,6 +57,16 @@ def user_of(instance: Instance, raw: str) -> SignedIn | None:
         return session_user(db, found.user_id, found.session_token, found.session_id)
 
 
+def issued_at(instance: Instance, raw: str) -> dt.datetime | None:
+    """When a live token was issued: its user typed the password then (a signature's rule)."""
+    with instance.db.session() as db:
+        found = _live(db, raw)
+        if found is None:
+            return None
+        issued = found.created_at
+        return issued if issued.tzinfo else issued.replace(tzinfo=dt.UTC)
+
+
 def revoke(instance: Instance, raw: str, actor: str) -> bool:
     """End this one token (the API's sign-out); False when it was not live."""
     with instance.db.session() as db:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
@@ -117,13 +118,19 @@ def masked_page_image(instance: Instance, letter_id: int, number: int, *,
     if not target.exists():
         with Image.open(shown.path) as original:
             image = original.convert("RGB")
-        draw = ImageDraw.Draw(image)
-        for x0, y0, x1, y1 in covers:
-            draw.rectangle((x0 * shown.scale, y0 * shown.scale, x1 * shown.scale,
-                            y1 * shown.scale), fill=(40, 40, 40))
+        cover(image, covers, shown.scale)
         _write_atomically(image, target)
         image.close()
     return replace(shown, path=target)
+
+
+def cover(image: Image.Image, boxes: list[tuple[float, float, float, float]],
+          scale: float) -> None:
+    """Paint over each box (x0, y0, x1, y1 in page pixels, × scale on this image): how every
+    masked picture hides a number (a letter's scan, a reply's page)."""
+    draw = ImageDraw.Draw(image)
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle((x0 * scale, y0 * scale, x1 * scale, y1 * scale), fill=(40, 40, 40))
 
 
 def _number_boxes(line: Any) -> list[tuple[float, float, float, float]]:
@@ -145,6 +152,27 @@ def _number_boxes(line: Any) -> list[tuple[float, float, float, float]]:
         found.append((round(max(left, x0), 1), round(top, 1), round(min(right, x1), 1),
                       round(bottom, 1)))
     return found
+
+
+def pdf_number_boxes(page: pdfium.PdfPage) -> list[tuple[float, float, float, float]]:
+    """The ID and mobile numbers on a PDF page we laid out (a reply), from its text layer:
+    each character's box in points from the top left, a point of margin around it (a number
+    broken across two lines is covered on both)."""
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, count) if count else ""
+        kept = [i for i, c in enumerate(text[:count]) if c not in "\r\n"]
+        joined = "".join(text[i] for i in kept)
+        height = page.get_height()
+        boxes = []
+        for match in personal_numbers(joined):
+            for k in range(*match.span()):
+                left, bottom, right, top = textpage.get_charbox(kept[k])
+                boxes.append((left - 1, height - top - 1, right + 1, height - bottom + 1))
+        return boxes
+    finally:
+        textpage.close()
 
 
 def _describe(path: Path, size: tuple[int, int], known: tuple[int, int] | None) -> PageImage:

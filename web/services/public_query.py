@@ -15,6 +15,7 @@ Exception tree::
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from typing import Any
 
 from sqlalchemy import select
@@ -152,3 +153,35 @@ def _view(instance: Instance, session: Session, case: Case) -> dict[str, Any]:
         "ratings": list(cases.SATISFACTION),
         "today": instance.today().isoformat(),
     }
+
+
+# -- wrong codes, for the admin ---------------------------------------------------------------
+
+def mask_address(address: str) -> str:
+    """A member of the public's address as the admin sees it: the network, not the machine
+    (203.0.113.* , 2001:db8:85a3:*); enough to see one source guessing, not to name a home."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "（地址无法识别）"
+    if isinstance(ip, ipaddress.IPv4Address):
+        return ".".join(address.split(".")[:3]) + ".*"
+    return ":".join(ip.exploded.split(":")[:3]) + ":*"
+
+
+def refused_tries(instance: Instance, *, days: int = 7) -> list[dict[str, Any]]:
+    """The wrong query codes of the last days per (masked) address, latest first: a guessing
+    attack shows as many tries from one source. No code is kept, so none is shown."""
+    since = utcnow() - dt.timedelta(days=days)
+    with instance.db.session() as session:
+        rows = query_codes.refused_tries(session, since)
+    return [{"address": mask_address(addr), "wrong": wrong, "limited": limited,
+             "first": instance.local_time(first).strftime("%Y-%m-%d %H:%M"),
+             "last": instance.local_time(last).strftime("%Y-%m-%d %H:%M")}
+            for addr, wrong, limited, first, last in rows]
+
+
+def prune_tries(instance: Instance) -> int:
+    """Forget the query page's tries older than query_codes.KEEP_TRIES (the worker, hourly)."""
+    with instance.db.session() as session:
+        return query_codes.prune_tries(session, utcnow())

@@ -41,6 +41,7 @@ from web.services import labels
 from web.services.errors import ReplyError
 from web.services.instance import Instance
 from web.services.settings import setup_problems
+from web.services.sign_confirmation import Confirmation, check
 
 # The character of a document number that names its kind: 清信受〔2026〕17号.
 DOC_CODES = {"acknowledgement": "受", "non_acceptance": "不受", "transfer_notice": "转",
@@ -238,9 +239,17 @@ def _check_data(template: str, context: dict[str, Any]) -> None:
 def generate_reply(
     instance: Instance, letter_id: int, template: str, *, out_dir: Path | None, actor: str,
     data: dict[str, Any] | None = None, pdf: bool = True, sign: bool = False,
-    converter: letters.Converter | None = None,
+    confirmation: Confirmation | None = None, converter: letters.Converter | None = None,
 ) -> ReplyOutcome:
-    """Render one reply for a letter (.docx, PDF/A, signed PDF); it is recorded, files kept."""
+    """Render one reply for a letter (.docx, PDF/A, signed PDF); it is recorded, files kept.
+
+    Signing at once needs the signer's confirmation (sign_confirmation.check), as a later
+    signature does.
+    """
+    if sign:
+        if confirmation is None:
+            raise ReplyError("签章须由领导确认（核对文书并在规定时间内输入过密码）")
+        check(instance, actor, confirmation)
     if template not in letters.template_names(instance.templates_dir):
         known = ", ".join(letters.template_names(instance.templates_dir))
         raise ReplyError(f"no template named {template!r} (known: {known})")
@@ -292,7 +301,8 @@ def generate_reply(
             old.superseded_by_id = reply.id
         audit.record(session, actor, "generate-reply", "reply", reply.id, letter_id=letter.id,
                      template=template, doc_number=doc_number, signed=sign,
-                     supersedes=[o.id for o in older])
+                     supersedes=[o.id for o in older],
+                     **({"via": confirmation.via} if sign and confirmation else {}))
         return ReplyOutcome(reply_id=reply.id, letter_id=letter.id, doc_number=doc_number,
                             files=files, verify_url=link,
                             superseded=older[-1].id if older else None,
@@ -315,13 +325,16 @@ def _sign_file(instance: Instance, reply: Reply, pdf: Path, stem: Path, office_n
     return signed
 
 
-def sign_reply(instance: Instance, reply_id: int, *, actor: str,
+def sign_reply(instance: Instance, reply_id: int, *, actor: str, confirmation: Confirmation,
                converter: letters.Converter | None = None) -> ReplyOutcome:
     """Sign a reply generated earlier (as `huiyin reply --sign` would have); recorded, audited.
 
-    Only the current version of a reply can be signed, and only once. A reply made without a
-    PDF (`--no-pdf`) is converted first, from the .docx that was recorded.
+    Only the current version of a reply can be signed, and only once, and only with the
+    signer's confirmation (sign_confirmation.check: the same rule for the page, the API and
+    the command line). A reply made without a PDF (`--no-pdf`) is converted first.
     """
+    _signable(instance, reply_id)
+    typed = check(instance, actor, confirmation, reply_id=reply_id)
     with instance.db.session() as session:
         reply = session.get(Reply, reply_id)
         if reply is None:
@@ -357,26 +370,49 @@ def sign_reply(instance: Instance, reply_id: int, *, actor: str,
         files["signed_pdf"] = str(signed)
         step = _take_step(instance, session, reply, letter, issue_date, actor)
         audit.record(session, actor, "sign-reply", "reply", reply.id, letter_id=reply.letter_id,
-                     doc_number=reply.doc_number, signed_pdf_sha256=reply.signed_pdf_sha256)
+                     doc_number=reply.doc_number, signed_pdf_sha256=reply.signed_pdf_sha256,
+                     via=confirmation.via, password_typed=typed)
         return ReplyOutcome(reply_id=reply.id, letter_id=reply.letter_id,
                             doc_number=reply.doc_number, files=files,
                             verify_url=verify_url(instance, reply.id), step=step.step,
                             step_note=step.reason)
 
 
+def _signable(instance: Instance, reply_id: int) -> None:
+    """Refuse a signature on a missing, replaced or signed reply before asking for anything."""
+    with instance.db.session() as session:
+        reply = session.get(Reply, reply_id)
+        if reply is None:
+            raise ReplyError(f"no reply {reply_id}")
+        if reply.superseded_by_id is not None:
+            raise ReplyError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
+                               " sign the current version")
+        if reply.signed_pdf_sha256 is not None:
+            raise ReplyError(f"reply {reply_id} is already signed by {reply.signed_by}")
+
+
 def generate_many(
     instance: Instance, letter_ids: Iterable[int], template: str, *, actor: str,
     out_dir: Path | None = None, data: dict[str, Any] | None = None, sign: bool = False,
+    confirmation: Confirmation | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Replies for many letters through one warm LibreOffice; a failure is reported, not raised."""
+    """Replies for many letters through one warm LibreOffice; a failure is reported, not raised.
+
+    A signed batch is confirmed before the first letter (a wrong password stops it) and at each.
+    """
     ids = list(letter_ids)
+    if sign:
+        if confirmation is None:
+            raise ReplyError("签章须由领导确认（核对文书并在规定时间内输入过密码）")
+        check(instance, actor, confirmation)
     results: list[dict[str, Any]] = []
     with letters.WarmConverter(timeout=60) as converter:
         for done, letter_id in enumerate(ids, start=1):
             try:
                 outcome = generate_reply(instance, letter_id, template, out_dir=out_dir,
-                                         actor=actor, data=data, sign=sign, converter=converter)
+                                         actor=actor, data=data, sign=sign,
+                                         confirmation=confirmation, converter=converter)
                 results.append({"letter_id": letter_id, "reply_id": outcome.reply_id,
                                 "doc_number": outcome.doc_number, "files": outcome.files,
                                 "error": None})

@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 import letters
 from records import Letter
 from web.services.instance import Instance
+from web.services.page_images import cover, pdf_number_boxes
 from web.services.replies import (
     DECISIONS,
     DELIVERY_METHODS,
@@ -227,10 +228,12 @@ def page_count(pdf: Path) -> int:
         document.close()
 
 
-def page_images(pdf: Path, numbers: list[int] | None = None) -> list[bytes]:
+def page_images(pdf: Path, numbers: list[int] | None = None, *,
+                masked: bool = False) -> list[bytes]:
     """PNG images of a PDF's pages (all, or the 1-based numbers given that exist).
 
-    Form fields are drawn, so that a signed reply shows its seal and QR code.
+    Form fields are drawn, so that a signed reply shows its seal and QR code. ``masked`` covers
+    the ID and mobile numbers as a letter's scan is covered (page_images.cover).
     """
     document = pdfium.PdfDocument(pdf)
     try:
@@ -242,9 +245,13 @@ def page_images(pdf: Path, numbers: list[int] | None = None) -> list[bytes]:
                 continue
             page = document[number - 1]
             bitmap = page.render(scale=SCALE)
+            image = bitmap.to_pil()
+            if masked:
+                image = image.convert("RGB")
+                cover(image, pdf_number_boxes(page), SCALE)
             buffer = io.BytesIO()
             # level 1: a sixth larger than the default, in half the time (the web process's CPU)
-            bitmap.to_pil().save(buffer, "PNG", optimize=False, compress_level=1)
+            image.save(buffer, "PNG", optimize=False, compress_level=1)
             bitmap.close()
             page.close()
             images.append(buffer.getvalue())

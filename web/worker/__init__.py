@@ -68,6 +68,7 @@ log = logging.getLogger("huiyin.worker")
 
 LEASE = dt.timedelta(minutes=5)  # renewed after every page, so only a hung worker loses it
 POLL_S = 2.0  # seconds between looks at the queue and the watched folder when idle
+PRUNE_EVERY_S = 3600.0  # the public query page's old tries are forgotten hourly
 
 
 def _give_back_memory() -> None:
@@ -156,7 +157,7 @@ class Worker:
         problem = self.originals_problem()
         if problem:
             log.error("worker %s: %s", self.worker_id, problem)
-        last_scan = 0.0
+        last_scan = last_prune = 0.0
         while not self.stop_event.is_set():
             if self.watch_folder and time.monotonic() - last_scan >= self.poll_s:
                 self.scan()
@@ -167,6 +168,10 @@ class Worker:
                 log.exception("worker %s could not claim a task", self.worker_id)
                 self.stop_event.wait(self.poll_s)
                 continue
+            due = not last_prune or time.monotonic() - last_prune >= PRUNE_EVERY_S
+            if not ran and due:
+                self.prune()  # when idle, never before a waiting task
+                last_prune = time.monotonic()
             if not ran and not self.queue.blocking:
                 self.stop_event.wait(self.poll_s)
         self.queue.close()
@@ -192,6 +197,7 @@ class Worker:
                     continue  # Redis: a message is on its way, or another worker's duplicate
                 break
             counts[outcome] = counts.get(outcome, 0) + 1
+        self.prune()  # after the tasks: never before one
         return counts
 
     def _take_back_orphans(self) -> None:
@@ -211,6 +217,16 @@ class Worker:
             return
         if queued is not None:
             log.info("worker %s: the index upgrade is task %s", self.worker_id, queued)
+
+    def prune(self) -> int:
+        """Forget the public query page's old tries (public_query.prune_tries); never raises."""
+        try:
+            from web.services.public_query import prune_tries
+
+            return prune_tries(self.instance)
+        except Exception:  # the database is not there yet: the next hour
+            log.exception("worker %s could not prune the query page's tries", self.worker_id)
+            return 0
 
     def originals_problem(self) -> str | None:
         """Can this worker see the originals? The newest stored letter's blob is looked for."""

@@ -166,7 +166,8 @@ def test_upload_read_correct_and_file_through_the_api(app: Flask, tmp_path: Path
     assert client.post(f"/api/v1/replies/{reply['reply_id']}/sign",
                        headers=clerk).status_code == 403
     leader = _token(client, "leader1")
-    signed = client.post(f"/api/v1/replies/{reply['reply_id']}/sign", headers=leader)
+    signed = client.post(f"/api/v1/replies/{reply['reply_id']}/sign", json={"confirmed": True},
+                         headers=leader)
     assert signed.status_code == 200 and signed.get_json()["signed_by"] == "leader1"
     pdf = client.get(signed.get_json()["files"]["signed"], headers=clerk)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
@@ -192,3 +193,46 @@ def test_search_pages_through_limit_and_offset(app: Flask) -> None:
     assert found(limit=1) == both[:1]
     assert found(limit=1, offset=1) == both[1:]
     assert found(offset=2) == []
+
+
+def test_signing_through_the_api_asks_what_the_page_asks(app: Flask, instance: Instance) -> None:
+    """The API signed with a bare token: no confirmation, no password however old the token."""
+    from sqlalchemy import select
+
+    from records import AuditEvent, LoginAttempt, Reply
+    from web.services.replies import generate_reply
+
+    client = app.test_client()
+    with instance.db.session() as session:
+        intake.attach_petitioner(session, intake.get_letter(session, 1), name="韩秋菊",
+                                 actor="test")
+    outcome = generate_reply(instance, 1, "transfer_notice", out_dir=None, actor="clerk1",
+                             pdf=False)
+    url = f"/api/v1/replies/{outcome.reply_id}/sign"
+    leader = _token(client, "leader1")
+    bare = client.post(url, headers=leader)
+    assert bare.status_code == 428 and "请先核对文书" in bare.get_json()["error"]
+    settings = app.extensions["huiyin"].settings
+    before, settings["sign_again_minutes"] = settings["sign_again_minutes"], 0
+    try:  # the token's sign-in no longer counts: the password is asked again
+        stale = client.post(url, json={"confirmed": True}, headers=leader)
+        assert stale.status_code == 428 and "再次输入您的登录密码" in stale.get_json()["error"]
+        wrong = client.post(url, json={"confirmed": True, "password": "not-it-at-all"},
+                            headers=leader)
+        assert wrong.status_code == 428 and "密码未通过" in wrong.get_json()["error"]
+        with instance.db.session() as session:
+            assert session.get(Reply, outcome.reply_id).signed_by is None  # type: ignore[union-attr]
+            refused = session.scalars(select(AuditEvent).where(
+                AuditEvent.action == "sign-refused")).all()
+            assert [(e.actor, e.detail["via"]) for e in refused] == [("leader1", "api")] * 3
+            failed = session.scalars(select(LoginAttempt).where(
+                LoginAttempt.username == "leader1", LoginAttempt.success.is_(False))).all()
+            assert len(failed) == 1  # the wrong password counts toward the lock
+        signed = client.post(url, json={"confirmed": True, "password": PASSWORD}, headers=leader)
+    finally:
+        settings["sign_again_minutes"] = before
+    assert signed.status_code == 200 and signed.get_json()["signed_by"] == "leader1"
+    with instance.db.session() as session:
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "sign-reply")).one()
+        assert event.detail["via"] == "api" and event.detail["password_typed"] is True

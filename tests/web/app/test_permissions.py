@@ -66,13 +66,22 @@ EXPECTED.update({"query.ask": PUBLIC, "query.evaluate": PUBLIC,
                  "cases.renew_query_code": {"clerk", "leader"},
                  "api.query_code": {"clerk", "leader"},
                  "api.renew_query_code": {"clerk", "leader"}})
+# h-office: a reception day corrected / made joint (the office); saved filters (every role:
+# each keeps its own); the query page's wrong codes (the admin, as the other security lists)
+EXPECTED.update({"channels.edit_reception": {"clerk", "leader"},
+                 "channels.assign_matter": {"clerk", "leader"},
+                 "api.reception_edit": {"clerk", "leader"},
+                 "api.reception_assign": {"clerk", "leader"},
+                 "filters.save": EVERYONE, "filters.remove": EVERYONE, "api.filters": EVERYONE,
+                 "api.filter_save": EVERYONE, "api.filter_remove": EVERYONE,
+                 "api.query_tries": {"admin"}})
 ADMIN_ONLY = "admin."  # every administration route is for the admin alone
 
 # Values for the URL parameters: records made by the fixture (the handler's unit owns them).
 PARAMETERS = {"letter_id": "1", "case_id": "1", "reply_id": "1", "number": "1", "line": "0",
               "task_id": "1", "unit_id": "1", "place_id": "1", "route_id": "1", "category_id": "1",
               "name": "acknowledgement", "kind": "pdf", "action": "accept", "code": "nothing",
-              "filename": "huiyin.css", "note_id": "1", "reception_id": "1"}
+              "filename": "huiyin.css", "note_id": "1", "reception_id": "1", "filter_id": "1"}
 
 
 def _expected(endpoint: str) -> set[str] | str:

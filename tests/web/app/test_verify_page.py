@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from records import intake
-from tests.web.conftest import Scan, run_json
+from tests.web.conftest import SIGN, Scan, add_signer, run_json
 from tests.web.signin import csrf_token
 from web.app import create_app
 from web.services.instance import Instance
@@ -25,7 +25,8 @@ def signed(ingested: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     with Instance(home) as instance, instance.db.session() as session:
         intake.attach_petitioner(session, intake.get_letter(session, 1), name="韩秋菊",
                                  actor="test")
-    reply = run_json(home, "reply", "1", "--template", "acknowledgement", "--sign")
+    add_signer(home)
+    reply = run_json(home, "reply", "1", "--template", "acknowledgement", *SIGN)
     return home, reply
 
 

@@ -36,7 +36,7 @@ from records import (
     urgency,
 )
 from records.calendar import load_calendar
-from records.models import ApiToken, CaseNote, PublicQuery
+from records.models import ApiToken, CaseNote, PublicQuery, SavedFilter
 from records.transfer import verify
 from records.workflow import document_evidence
 from tests.pg import pg_url
@@ -112,7 +112,9 @@ def _populate(db: Database) -> None:
             size_bytes=120, received_on=dt.date(2025, 12, 29), actor="clerk1", channel="visit")
         day = receptions.add_reception(s, held_on=dt.date(2025, 12, 29),
                                        leader=s.get_one(User, lead_id), place="县信访局接待大厅",
-                                       actor="clerk1")
+                                       actor="clerk1", units=[child, parent])  # 联合接访
+        s.add(SavedFilter(user_id=lead_id, list_key="register", name="石桥镇",
+                          query="township=石桥镇"))
         receptions.receive(s, day, visit, actor="clerk1")
         urgency.report(s, case, reason="拟集体上访", recipient="本级党委和政府", how="电话",
                        told_at=dt.datetime(2025, 12, 29, 9, 30), actor="clerk1",
@@ -179,7 +181,8 @@ def test_an_office_moves_from_sqlite_to_postgresql(office: Instance, target_url:
         "api_token", "audit_event", "case", "case_note", "category", "counter", "hearing",
         "instruction", "letter", "letter_petitioner", "login_attempt", "page", "page_edit",
         "petitioner", "place", "reply", "route", "supervision", "task", "unit", "user",
-        "reception_day", "reception_visit", "settlement", "urgent_report", "public_query"}
+        "reception_day", "reception_visit", "settlement", "urgent_report", "public_query",
+        "reception_unit", "saved_filter"}
     assert all(counts[name] > 0 for name in counts), counts
     assert counts["letter"] == 242 and counts["case"] == 162
     for table in report["tables"]:

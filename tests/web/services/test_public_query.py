@@ -176,3 +176,34 @@ def test_the_acknowledgement_prints_the_code_and_the_page(instance: Instance) ->
     assert "凭查询码" in flat and "查询进展、作出评价" in flat
     assert "AAAA-AAAA-AAAA" not in flat and "evil" not in flat  # the case's, never typed ones
     assert not {"query_code", "query_url"} & set(editable_fields("acknowledgement"))
+
+
+def test_old_tries_are_pruned_by_the_worker_and_recent_wrong_codes_listed_masked(
+        instance: Instance) -> None:
+    """The tries were kept for ever and the admin could not see a guessing attack."""
+    from web.worker import Worker
+
+    matter = make_matter(instance, 1, answered=True)
+    guesses = [query_codes.shown(query_codes.new_query_code()) for _ in range(11)]
+    for guess in guesses:
+        with pytest.raises(QueryRefused):
+            look_up(instance, guess, HERE)
+    look_up(instance, matter.code, THERE)
+    with pytest.raises(QueryRefused):
+        look_up(instance, guesses[0], "2001:db8:85a3::8a2e:370:7334")
+    listed = public_query.refused_tries(instance)
+    assert [(t["address"], t["wrong"], t["limited"]) for t in listed] == [
+        ("2001:0db8:85a3:*", 1, 0), ("203.0.113.*", 10, 1)]  # the right code is no refusal
+    shown = json.dumps(listed, ensure_ascii=False)
+    assert HERE not in shown and matter.code not in shown
+    assert not any(query_codes.normalize(g) in shown or g in shown for g in guesses)
+    with instance.db.session() as session:
+        assert query_codes.prune_tries(session, dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                                       keep=dt.timedelta(0)) == 0  # the hour's limit stays
+        session.execute(update(PublicQuery).where(PublicQuery.remote_addr == HERE)
+                        .values(at=PublicQuery.at - dt.timedelta(days=31)))
+    Worker(instance, "prune-test", watch_folder=False).drain()
+    with instance.db.session() as session:
+        left = session.scalars(select(PublicQuery.remote_addr)).all()
+    assert sorted(left) == sorted([THERE, "2001:db8:85a3::8a2e:370:7334"])
+    assert [t["address"] for t in public_query.refused_tries(instance)] == ["2001:0db8:85a3:*"]

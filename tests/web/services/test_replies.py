@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from records import Reply, intake
 from records.workflow import due_on
-from tests.web.conftest import run, run_json
+from tests.web.conftest import SIGN, SIGNER_PASSWORD, add_signer, run, run_json
 from web.services.instance import Instance
 from web.services.replies import ensure_office_certificate, reply_id_of_code, verify_code
 
@@ -30,6 +30,7 @@ def home(ingested: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         for letter_id, name in ((1, "韩秋菊"), (2, "卢振东"), (3, "钟晓岚")):
             letter = intake.get_letter(session, letter_id)
             intake.attach_petitioner(session, letter, name=name, actor="test")
+    add_signer(home)
     return home
 
 
@@ -76,14 +77,14 @@ def test_signed_reply_verifies_is_superseded_and_tampering_fails(home: Path,
     data = tmp_path / "opinion.json"
     data.write_text(json.dumps(OPINION, ensure_ascii=False))
     first = run_json(home, "reply", "2", "--template", "handling_opinion", "--data", str(data),
-                     "--sign")
+                     *SIGN)
     signed = Path(first["files"]["signed_pdf"])
     check = run_json(home, "verify", str(signed))
     assert (check["valid"], check["intact"], check["reply_id"]) == (True, True,
                                                                     first["reply_id"])
     assert check["superseded_by"] is None
     second = run_json(home, "reply", "2", "--template", "handling_opinion", "--data",
-                      str(data), "--sign")
+                      str(data), *SIGN)
     assert second["supersedes"] == first["reply_id"]
     assert run_json(home, "verify", str(signed))["superseded_by"] == second["reply_id"]
     flipped = bytearray(signed.read_bytes())
@@ -119,16 +120,17 @@ def test_signing_makes_the_step_and_delivery_starts_the_window(
         intake.attach_petitioner(session, intake.get_letter(session, 1), name="韩秋菊",
                                  actor="test")
         today = instance.today()
+    add_signer(home)
     case = run_json(home, "case", "open", "1")["case_no"]
-    notice = run_json(home, "reply", "1", "--template", "acknowledgement", "--sign")
+    notice = run_json(home, "reply", "1", "--template", "acknowledgement", *SIGN)
     assert notice["step"] == "accept"
     assert run_json(home, "case", "show", case)["stage"] == "accepted"
-    again = run_json(home, "reply", "1", "--template", "acknowledgement", "--sign")
+    again = run_json(home, "reply", "1", "--template", "acknowledgement", *SIGN)
     assert again["step"] == "outside" and "不能受理" in again["step_note"]
     data = tmp_path / "opinion.json"
     data.write_text(json.dumps(OPINION, ensure_ascii=False))
     opinion = run_json(home, "reply", "1", "--template", "handling_opinion", "--data",
-                       str(data), "--sign")
+                       str(data), *SIGN)
     shown = run_json(home, "case", "show", case)
     assert opinion["step"] == "reply" and shown["stage"] == "replied"
     assert shown["agenda"]["deadlines"] == [] and "尚未送达" in shown["agenda"]["notes"][0]
@@ -159,7 +161,7 @@ def test_an_imported_certificate_signs_and_earlier_replies_stay_valid(home: Path
                                                                        tmp_path: Path) -> None:
     import letters
 
-    before = run_json(home, "reply", "2", "--template", "acknowledgement", "--sign")
+    before = run_json(home, "reply", "2", "--template", "acknowledgement", *SIGN)
     p12, secret = tmp_path / "ca.p12", tmp_path / "ca.pass"
     secret.write_bytes(b"s3cret")
     letters.make_certificate(p12, b"s3cret", "清河县人民政府信访局电子印章专用证书")  # > 64 bytes
@@ -169,8 +171,32 @@ def test_an_imported_certificate_signs_and_earlier_replies_stay_valid(home: Path
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     imported = run_json(home, "certificate", "import", str(p12), "--passphrase-file", str(secret))
     assert "电子印章专用证书" in imported["subject"]
-    after = run_json(home, "reply", "2", "--template", "acknowledgement", "--sign")
+    after = run_json(home, "reply", "2", "--template", "acknowledgement", *SIGN)
     new = run_json(home, "verify", after["files"]["signed_pdf"])
     assert new["valid"] and "电子印章" in new["signer"]
     old = run_json(home, "verify", before["files"]["signed_pdf"])
     assert old["intact"] and old["issued_by_us"] and old["superseded_by"] == after["reply_id"]
+
+
+def test_the_command_line_signs_only_with_the_leaders_confirmation(home: Path) -> None:
+    """`huiyin reply --sign` signed as "cli" with no one's confirmation."""
+    from records import AuditEvent
+
+    bare = run(home, "reply", "3", "--template", "acknowledgement", "--sign")
+    assert bare.exit_code == 1 and "--leader" in bare.output
+    unchecked = run(home, "reply", "3", "--template", "acknowledgement", "--sign", "--leader",
+                    "signer", "--password-stdin", stdin=SIGNER_PASSWORD)
+    assert unchecked.exit_code == 1 and "请先核对文书" in unchecked.output
+    wrong = run(home, "reply", "3", "--template", "acknowledgement", *SIGN,
+                stdin="not-the-password\n")
+    assert wrong.exit_code == 1 and "密码未通过" in wrong.output
+    made = run_json(home, "reply", "3", "--template", "transfer_notice", "--no-pdf")
+    later = run(home, "sign", str(made["reply_id"]), "--leader", "signer", "--checked",
+                "--password-stdin", stdin="not-the-password\n")
+    assert later.exit_code == 1 and "密码未通过" in later.output
+    with Instance(home) as instance, instance.db.session() as session:
+        assert session.scalars(select(Reply).where(Reply.letter_id == 3,
+                                                   Reply.signed_by.is_not(None))).all() == []
+        refused = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "sign-refused")).all()
+        assert [e.detail["via"] for e in refused][-3:] == ["cli"] * 3

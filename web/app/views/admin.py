@@ -17,19 +17,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from records import LEVELS, ROLES, Category, Place, RecordsError, Unit, User
+from records import LEVELS, ROLES, Category, Place, RecordsError, Unit, User, query_codes
 from records.models import Route
 from web.app.auth import requires, user
 from web.app.views import instance
-from web.services import access, admin
+from web.services import access, admin, public_query
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # The sections, in the order of the sub-navigation.
 SECTIONS = (("users", "用户"), ("units", "承办单位"), ("places", "地名与分类"),
             ("routes", "分办路由"), ("templates", "文书模板"), ("holidays", "节假日"),
-            ("signing", "证书与印章"), ("signins", "登录失败"))
+            ("signing", "证书与印章"), ("signins", "登录失败"), ("query_tries", "查询码错误"))
 Page = str | Response | tuple[str, int]
+QUERY_TRIES_DAYS = 7
 
 
 def _int(name: str) -> int | None:
@@ -541,8 +542,23 @@ def signins() -> Page:
     return _render("signins")
 
 
+# ---------------------------------------------------------------- wrong query codes
+
+def _query_tries_data() -> dict[str, Any]:
+    return {"tries": public_query.refused_tries(instance(), days=QUERY_TRIES_DAYS),
+            "days": QUERY_TRIES_DAYS, "per_hour": query_codes.WRONG_CODES_PER_HOUR,
+            "keep_days": query_codes.KEEP_TRIES.days}
+
+
+@bp.get("/query-tries")
+@requires("admin")
+def query_tries() -> Page:
+    """The public query page's wrong codes per (masked) address: guessing shows here."""
+    return _render("query_tries")
+
+
 PAGES: dict[str, Callable[[], dict[str, Any]]] = {
     "users": _users_data, "units": _units_data, "places": _places_data,
     "routes": _routes_data, "templates": _templates_data, "holidays": _holidays_data,
-    "signing": _signing_data, "signins": _signins_data,
+    "signing": _signing_data, "signins": _signins_data, "query_tries": _query_tries_data,
 }

@@ -38,7 +38,9 @@ from web.services import (
     receptions,
     registration,
     review,
+    saved_filters,
     settlement,
+    sign_confirmation,
 )
 from web.services import intake as intake_files
 from web.services import urgent as urgent_matters
@@ -339,12 +341,28 @@ def reply(reply_id: int) -> Any:
     return _reply_row(reply_id)
 
 
-@route("/replies/<int:reply_id>/sign", "POST", "sign_replies", "签章（领导）")
+@route("/replies/<int:reply_id>/sign", "POST", "sign_replies", "签章（领导）",
+       body={"confirmed": "true：已核对文书（GET /replies/ID/files/pdf）",
+             "password": "登录密码；令牌签发已超过 sign_again_minutes 分钟时必填"})
 def sign(reply_id: int) -> Any:
-    """Sign the current version of a reply with the office's certificate, seal and QR code."""
+    """Sign the current version of a reply with the office's certificate, seal and QR code.
+
+    As on the page: the document confirmed, and the password typed within sign_again_minutes
+    (the token's sign-in counts) or sent again; otherwise 428 (the precondition of a
+    signature is missing, not the role: that is 403) and nothing is signed.
+    """
     _reply_row(reply_id)  # 404 for a reply the user may not see
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    confirmation = sign_confirmation.Confirmation(
+        confirmed=data.get("confirmed") is True,
+        password=str(data["password"]) if data.get("password") else None,
+        password_at=auth.password_typed_at(), remote_addr=request.remote_addr or "", via="api")
     try:
-        sign_reply(instance(), reply_id, actor=user().username, converter=shared_converter())
+        sign_reply(instance(), reply_id, actor=user().username, confirmation=confirmation,
+                   converter=shared_converter())
+    except sign_confirmation.SignRefused as e:
+        return {"error": str(e), "status": 428}, 428
     except (ServiceError, RecordsError, documents.LettersError) as e:
         return {"error": str(e), "status": 409}, 409
     return _reply_row(reply_id)
@@ -439,6 +457,50 @@ def _office_code(case_id: int, *, new: bool) -> Any:
         abort(404)
 
 
+@route("/filters", "GET", "dashboard", "我保存的筛选（list: register | cases）",
+       query={"list": "register（来信登记簿）或 cases（信访事项）"})
+def filters() -> Any:
+    """The signed-in user's saved filters of a list; apply one as that list's query string."""
+    try:
+        found = saved_filters.filters_of(instance(), user(), request.args.get("list", ""))
+    except ServiceError as e:
+        return {"error": str(e), "status": 400}, 400
+    return {"filters": found}
+
+
+@route("/filters", "POST", "dashboard", "保存筛选",
+       body={"list": "register | cases", "name": "名称（同名覆盖）", "query": "列表的查询串"})
+def filter_save() -> Any:
+    """Keep a list's filter under a name for the signed-in user (the same name replaces)."""
+    data = _json()
+    try:
+        saved = saved_filters.save_filter(instance(), user(), str(data.get("list", "")),
+                                          str(data.get("name", "")), str(data.get("query", "")))
+    except ServiceError as e:
+        return {"error": str(e), "status": 400}, 400
+    return saved, 201
+
+
+@route("/filters/<int:filter_id>", "DELETE", "dashboard", "删除保存的筛选")
+def filter_remove(filter_id: int) -> Any:
+    """Delete one of the signed-in user's saved filters (another user's: 404)."""
+    try:
+        saved_filters.remove_filter(instance(), user(), filter_id)
+    except ServiceError as e:
+        return {"error": str(e), "status": 404}, 404
+    return {"removed": filter_id}
+
+
+@route("/admin/query-tries", "GET", "admin", "查询页面输错的查询码（按来源网段汇总）",
+       query={"days": "最近几天（默认 7，最多 30）"})
+def query_tries() -> Any:
+    """Wrong query codes per masked address, latest first (a guessing attack shows here)."""
+    days = request.args.get("days", "7")
+    if not days.isdigit() or not 1 <= int(days) <= 30:
+        abort(400, description="days 须为 1 到 30 的整数")
+    return {"days": int(days), "tries": public_query.refused_tries(instance(), days=int(days))}
+
+
 @route("/dashboard", "GET", "dashboard", "工作台的数字（未答复、将到期、已超期、各项比率）")
 def dashboard_figures() -> Any:
     """The same figures as the 工作台 page for this year, within the role's scope."""
@@ -501,12 +563,14 @@ def reception_list() -> Any:
 
 @route("/receptions", "POST", "register_visits", "记录领导接待日",
        body={"held_on": "日期", "leader": "领导（用户编号或用户名）", "place": "地点",
-             "note": "说明"})
+             "note": "说明", "units": "联合接访单位（编号或名称的列表，§18 ¶3）"})
 def reception_add() -> Any:
-    """A reception day; one per leader and day."""
-    form = {k: str(v) for k, v in _json().items() if v is not None}
+    """A reception day; one per leader and day; with units, a joint reception."""
+    data = _json()
+    form = {k: str(v) for k, v in data.items() if v is not None and k != "units"}
     try:
-        reception_id = receptions.add_reception(instance(), form, actor=user().username)
+        reception_id = receptions.add_reception(instance(), form, actor=user().username,
+                                                units=_unit_refs(data))
     except receptions.ReceptionError as e:
         return {"error": str(e), "field": e.field, "status": 400}, 400
     return case_view.jsonable(receptions.reception_detail(instance(), reception_id)), 201
@@ -519,6 +583,40 @@ def reception_one(reception_id: int) -> Any:
         return case_view.jsonable(receptions.reception_detail(instance(), reception_id))
     except receptions.ReceptionError:
         abort(404)
+
+
+def _unit_refs(data: dict[str, Any]) -> list[str]:
+    units = data.get("units") or []
+    if not isinstance(units, list):
+        abort(400, description="units 须为单位编号或名称的列表")
+    return [str(u) for u in units]
+
+
+@route("/receptions/<int:reception_id>", "PATCH", "register_visits", "修改领导接待日",
+       body={"place": "地点", "note": "说明", "units": "联合接访单位（列表；空列表为单独接待）"})
+def reception_edit(reception_id: int) -> Any:
+    """Correct a day's place and note, set its joint units; who and when are kept (audited)."""
+    data = _json()
+    form = {k: str(data[k]) for k in ("place", "note") if data.get(k) is not None}
+    try:
+        receptions.edit_reception(instance(), reception_id, form, actor=user().username,
+                                  units=_unit_refs(data) if "units" in data else None)
+    except receptions.ReceptionError as e:
+        status = 404 if "没有编号为" in str(e) else 400
+        return {"error": str(e), "field": e.field, "status": status}, status
+    return case_view.jsonable(receptions.reception_detail(instance(), reception_id))
+
+
+@route("/receptions/<int:reception_id>/matters/<int:case_id>", "POST", "register_visits",
+       "联合接访的事项交由参加单位承办", body={"unit": "单位编号或名称"})
+def reception_assign(reception_id: int, case_id: int) -> Any:
+    """Give a matter opened on a joint reception to one of the units taking part (§18 ¶3)."""
+    try:
+        unit = receptions.assign_matter(instance(), reception_id, case_id,
+                                        str(_json().get("unit", "")), actor=user().username)
+    except receptions.ReceptionError as e:
+        return {"error": str(e), "status": 400}, 400
+    return {"case_id": case_id, "unit": unit}
 
 
 @route("/urgent", "GET", "read_letters", "重大紧急事项（未办结）")

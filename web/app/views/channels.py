@@ -67,9 +67,12 @@ def reception_days() -> str:
 
 def _receptions(values: dict[str, str], *, error: str | None = None,
                 field: str | None = None) -> Any:
+    status = 200 if error is None else 400
     return render_template("channels/receptions.html", days=receptions.reception_list(instance()),
                            leaders=receptions.leaders(instance()), values=values, error=error,
-                           field=field, today=instance().today()), 200 if error is None else 400
+                           field=field, today=instance().today(),
+                           units=receptions.office_units(instance()),
+                           chosen_units=request.form.getlist("units")), status
 
 
 @bp.post("/receptions")
@@ -78,7 +81,8 @@ def add_reception() -> Any:
     """Record a reception day; then its page, where the day's visits are registered."""
     values = {k: request.form.get(k, "") for k in ("held_on", "leader", "place", "note")}
     try:
-        reception_id = receptions.add_reception(instance(), values, actor=user().username)
+        reception_id = receptions.add_reception(instance(), values, actor=user().username,
+                                                units=request.form.getlist("units"))
     except receptions.ReceptionError as e:
         return _receptions(values, error=str(e), field=e.field)
     flash("已记录领导接待日")
@@ -87,10 +91,46 @@ def add_reception() -> Any:
 
 @bp.get("/receptions/<int:reception_id>")
 @requires("register_visits")
-def reception(reception_id: int) -> str:
-    """One reception day: the leader, place, whom they received, the matters opened."""
+def reception(reception_id: int) -> Any:
+    """One reception day: the leader, place, units, whom they received, the matters opened."""
+    return _reception(reception_id)
+
+
+def _reception(reception_id: int, *, error: str | None = None, field: str | None = None,
+               values: dict[str, Any] | None = None) -> Any:
     try:
         day = receptions.reception_detail(instance(), reception_id)
     except receptions.ReceptionError:
         abort(404)
-    return render_template("channels/reception.html", day=day, today=instance().today())
+    return render_template("channels/reception.html", day=day, today=instance().today(),
+                           units=receptions.office_units(instance()), error=error, field=field,
+                           values=values), 200 if error is None else 400
+
+
+@bp.post("/receptions/<int:reception_id>")
+@requires("register_visits")
+def edit_reception(reception_id: int) -> Any:
+    """Correct the day's place and note, set the units of a joint reception (audited)."""
+    values = {k: request.form.get(k, "") for k in ("place", "note")}
+    units = request.form.getlist("units")
+    try:
+        receptions.edit_reception(instance(), reception_id, values, units=units,
+                                  actor=user().username)
+    except receptions.ReceptionError as e:
+        return _reception(reception_id, error=str(e), field=e.field,
+                          values={**values, "units": units})
+    flash("已修改接待日记录")
+    return redirect(url_for("channels.reception", reception_id=reception_id), 303)
+
+
+@bp.post("/receptions/<int:reception_id>/matters/<int:case_id>")
+@requires("register_visits")
+def assign_matter(reception_id: int, case_id: int) -> Any:
+    """Give a matter of a joint reception to one of the units taking part (§18 ¶3)."""
+    try:
+        unit = receptions.assign_matter(instance(), reception_id, case_id,
+                                        request.form.get("unit", ""), actor=user().username)
+    except receptions.ReceptionError as e:
+        return _reception(reception_id, error=str(e))
+    flash(f"已交由 {unit} 承办")
+    return redirect(url_for("channels.reception", reception_id=reception_id), 303)

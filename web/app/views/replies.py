@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 import letters
 from records import BlobError, Letter, RecordsError, Reply, intake
-from web.app.auth import requires, user
+from web.app.auth import password_typed_at, requires, user
 from web.app.files import reply_file_response
 from web.app.views import instance
 from web.services import labels, letter_view, sign_confirmation
@@ -48,12 +48,12 @@ from web.services.replies import (
     record_delivery,
     sign_reply,
 )
+from web.services.reply_images import shown_reply_page
 from web.services.reply_preview import (
     FIELD_LABELS,
     editable_fields,
     form_fields,
     page_count,
-    page_images,
     preview_pages,
     read_form,
     shared_converter,
@@ -287,17 +287,14 @@ def _pages(sha256: str | None) -> int:
 @bp.get("/<int:reply_id>/pages/<int:number>.png")
 @requires("draft_replies")
 def page(reply_id: int, number: int) -> Response:
-    """One page of the reply (the signed PDF once there is one) as a PNG."""
-    with instance().db.session() as session:
-        reply, _ = _reply(session, reply_id)
-        shown = reply.signed_pdf_sha256 or reply.pdf_sha256
-    if shown is None or not instance().blobs.exists(shown):
+    """One page of the reply (the signed PDF once there is one) as a PNG, masked as a scan is."""
+    try:
+        image = shown_reply_page(instance(), user(), reply_id, number)
+    except letter_view.LetterNotFound:
         abort(404)
-    images = page_images(instance().blobs.path(shown), [number])
-    if not images:
+    if image is None:
         abort(404)
-    letter_view.record_read(instance(), user(), "reply", reply_id, via="page-image", page=number)
-    return Response(images[0], mimetype="image/png")
+    return Response(image, mimetype="image/png")
 
 
 @bp.get("/<int:reply_id>/sign")
@@ -342,22 +339,20 @@ def sign(reply_id: int) -> Any:
     if refusal:
         flash(f"未能签章：{refusal}")
         return redirect(url_for("replies.show", reply_id=reply_id))
-    try:
-        with instance().db.session() as session:
-            typed = sign_confirmation.confirm(
-                session, user().username, confirmed=request.form.get("confirmed") == "1",
-                password=request.form.get("password") or None, fresh=_password_fresh(),
-                remote_addr=request.remote_addr or "", now=dt.datetime.now(dt.UTC))
-    except sign_confirmation.SignRefused as e:
-        return _confirm_page(reply_id, error=str(e), status=400)
-    if typed:
-        session_store["password_at"] = time.time()
+    confirmation = sign_confirmation.Confirmation(
+        confirmed=request.form.get("confirmed") == "1",
+        password=request.form.get("password") or None, password_at=password_typed_at(),
+        remote_addr=request.remote_addr or "", via="web")
     try:
         outcome = sign_reply(instance(), reply_id, actor=user().username,
-                             converter=shared_converter())
+                             confirmation=confirmation, converter=shared_converter())
+    except sign_confirmation.SignRefused as e:
+        return _confirm_page(reply_id, error=str(e), status=400)
     except (ServiceError, RecordsError, letters.LettersError) as e:
         flash(f"未能签章：{e}")
     else:
+        if confirmation.password:
+            session_store["password_at"] = time.time()
         flash(f"已签章 {outcome.doc_number}")
     return redirect(url_for("replies.show", reply_id=reply_id))
 

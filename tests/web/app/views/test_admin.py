@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -441,6 +442,7 @@ def test_a_signed_reply_carries_the_uploaded_seal_and_verifies(admin: FlaskClien
                                                                home: Path) -> None:
     from web.services.registration import register_written
     from web.services.replies import generate_reply, verify_document
+    from web.services.sign_confirmation import Confirmation
 
     seal = io.BytesIO()
     Image.new("RGB", (600, 600), (220, 0, 20)).save(seal, format="JPEG")  # a 40 mm red square
@@ -451,7 +453,8 @@ def test_a_signed_reply_carries_the_uploaded_seal_and_verifies(admin: FlaskClien
                                  phone=None, id_number=None, township="", actor="test",
                                  received_on=dt.date(2026, 3, 2))
     outcome = generate_reply(inst, letter_id, "acknowledgement", out_dir=home / "out",
-                             actor="leader1", sign=True)
+                             actor="leader1", sign=True, confirmation=Confirmation(
+                                 confirmed=True, password_at=dt.datetime.now(dt.UTC)))
     signed = Path(str(outcome.files["signed_pdf"]))
     assert verify_document(inst, signed.read_bytes())["valid"] is True
     # 40 × 40 mm of red is ~6,200 pixels at 50 dpi; a page with the drawn seal has ~2,800.
@@ -466,3 +469,21 @@ def _red_pixels(pdf: Path) -> int:
     with Image.open(stem.with_suffix(".png")) as page:
         rgb = np.asarray(page.convert("RGB")).astype(int)
     return int(((rgb[..., 0] > 170) & (rgb[..., 1] < 110) & (rgb[..., 2] < 110)).sum())
+
+
+def test_the_admin_sees_wrong_query_codes_per_masked_address(app: Flask, admin: FlaskClient,
+                                                             instance: Instance) -> None:
+    """The public page's wrong codes were not listed anywhere: guessing went unseen."""
+    from web.services.public_query import QueryRefused, look_up
+
+    guess = "K7QM-3XZ9-PT2D"
+    for _ in range(3):
+        with pytest.raises(QueryRefused):
+            look_up(instance, guess, "203.0.113.7")
+    page = admin.get("/admin/query-tries")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    row = re.search(r"<td data-raw>203\.0\.113\.\*</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>", text)
+    assert row is not None and row.groups() == ("3", "0")
+    assert "203.0.113.7" not in text and guess not in text and "K7QM" not in text
+    assert sign_in(app.test_client(), "leader1").get("/admin/query-tries").status_code == 403

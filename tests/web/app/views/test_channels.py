@@ -213,3 +213,71 @@ def test_the_api_and_the_cli_reach_the_same_services(app: Flask, office: Office)
     with Instance(office.home) as instance, instance.db.session() as session:
         case = session.get(Case, wage)
         assert case is not None and case.status == "registered"
+
+
+def test_a_reception_day_is_edited_and_made_a_joint_one_whose_matters_go_to_its_units(
+        app: Flask, office: Office) -> None:
+    """§18 ¶3 联合接访: a day could not be corrected, nor record the units taking part."""
+    from sqlalchemy import select
+
+    from records import AuditEvent, ReceptionDay, Unit, cases
+    from tests.web.app.views.office_data import OTHER_UNIT
+    from tests.web.signin import HANDLER_UNIT
+
+    c = sign_in(app.test_client(), "clerk1")
+    token = csrf_token(c, "/channels/receptions")
+    leaders = re.findall(r'<option value="(\d+)"', c.get("/channels/receptions").get_data(
+        as_text=True))
+    made = c.post("/channels/receptions", data={"csrf_token": token, "leader": leaders[0],
+                                                "place": "县信访局接待大厅"})
+    reception = made.headers["Location"].rstrip("/").split("/")[-1]
+    letter_id = int(_register(c, reception_id=reception).headers["Location"].split("/")[-1])
+    with Instance(office.home) as instance, instance.db.session() as session:
+        session.add(Unit(name="县住建局"))  # a unit that does not take part
+        session.flush()
+        units = {u.name: u.id for u in session.scalars(select(Unit))}
+        letter = session.get(Letter, letter_id)
+        assert letter is not None
+        case_id = cases.open_case(session, letter, actor="test").id
+    url = f"/channels/receptions/{reception}"
+    one = c.post(url, data={"csrf_token": token, "place": "县信访局接待大厅",
+                            "units": [str(units[HANDLER_UNIT])]})
+    assert one.status_code == 400 and "两个以上单位" in one.get_data(as_text=True)
+    edited = c.post(url, data={"csrf_token": token, "place": "县联合接访中心", "note": "补记",
+                               "units": [str(units[HANDLER_UNIT]), str(units[OTHER_UNIT])]})
+    assert edited.status_code == 303
+    page = c.get(url).get_data(as_text=True)
+    assert "县联合接访中心" in page and "联合接访" in page
+    assert "最后修改：<span data-raw>clerk1</span>" in page
+    assert HANDLER_UNIT in page and OTHER_UNIT in page and "补记" in page
+    refused = c.post(f"{url}/matters/{case_id}", data={"csrf_token": token,
+                                                       "unit": str(units["县住建局"])})
+    assert refused.status_code == 400 and "没有参加本次联合接访" in refused.get_data(as_text=True)
+    given = c.post(f"{url}/matters/{case_id}", data={"csrf_token": token,
+                                                     "unit": str(units[OTHER_UNIT])})
+    assert given.status_code == 303
+    with Instance(office.home) as instance, instance.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.unit_id == units[OTHER_UNIT]
+        day = session.get(ReceptionDay, int(reception))
+        assert day is not None and day.edited_by == "clerk1" and day.edited_at is not None
+        (event,) = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "edit-reception")).all()
+        assert event.detail["before"]["place"] == "县信访局接待大厅"
+        assert event.detail["after"]["units"] == sorted([HANDLER_UNIT, OTHER_UNIT])
+    assert "县联合接访中心" in c.get("/channels/receptions").get_data(as_text=True)
+
+    client = app.test_client()  # the API and the CLI reach the same rule
+    got = client.post("/api/v1/token", json={"username": "clerk1", "password": PASSWORD})
+    bearer = {"Authorization": f"Bearer {got.get_json()['token']}"}
+    alone = client.patch(f"/api/v1/receptions/{reception}", json={"units": []}, headers=bearer)
+    assert alone.status_code == 200 and alone.get_json()["units"] == []
+    assert alone.get_json()["place"] == "县联合接访中心"  # what was not sent stays
+    refused = client.post(f"/api/v1/receptions/{reception}/matters/{case_id}",
+                          json={"unit": OTHER_UNIT}, headers=bearer)
+    assert refused.status_code == 400 and "没有参加" in refused.get_json()["error"]
+    result = CliRunner().invoke(main, ["--home", str(office.home), "reception", "edit",
+                                       reception, "--unit", HANDLER_UNIT, "--unit", OTHER_UNIT,
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    assert {u["name"] for u in json.loads(result.stdout)["units"]} == {HANDLER_UNIT, OTHER_UNIT}

@@ -412,3 +412,41 @@ def test_signing_asks_to_confirm_and_for_the_password_again(app: Flask, home: Pa
         settings["sign_again_minutes"] = before
     (row,) = [r for r in replies(home) if r.id == reply_id]
     assert row.signed_pdf_sha256 is None and row.signed_by is None
+
+
+@pytest.mark.slow  # a conversion and the real OCR model on two crops
+@NEEDS_LO
+def test_a_handlers_reply_page_image_covers_the_id_number_the_leader_sees(
+        app: Flask, home: Path) -> None:
+    """A reply's page images were only audited: a handler saw the ID number a letter's scan
+    covers for that role."""
+    import ocr
+
+    id_number = "41172219630412352X"
+    with Instance(home) as instance:
+        outcome = generate_reply(instance, 1, "acknowledgement", out_dir=None, actor="clerk1",
+                                 data={"summary": f"身份证号{id_number}的征地补偿款"},
+                                 converter=shared_converter())
+    url = f"/replies/{outcome.reply_id}/pages/1.png"
+    original = client_of(app, "leader1").get(url)
+    masked = client_of(app, "handler1").get(url)
+    assert original.status_code == masked.status_code == 200
+    seen = np.asarray(Image.open(io.BytesIO(original.data)).convert("RGB")).astype(int)
+    hidden = np.asarray(Image.open(io.BytesIO(masked.data)).convert("RGB")).astype(int)
+    rows, cols = np.nonzero(np.abs(seen - hidden).sum(axis=2))
+    assert rows.size, "the handler's page is the original"
+    box = (int(cols.min()) - 8, int(rows.min()) - 8, int(cols.max()) + 8, int(rows.max()) + 8)
+    # the real model reads the number where the leader's page has it, and nothing of it there
+    # on the handler's page
+    read = "".join(line.text for line in ocr.ocr_image(
+        Image.open(io.BytesIO(original.data)).convert("RGB").crop(box)).lines)
+    assert id_number in read.replace(" ", "")
+    covered = "".join(line.text for line in ocr.ocr_image(
+        Image.open(io.BytesIO(masked.data)).convert("RGB").crop(box)).lines)
+    assert not any(c.isdigit() for c in covered)
+    with Instance(home) as instance, instance.db.session() as session:
+        reads = session.scalars(select(AuditEvent).where(
+            AuditEvent.entity == "reply", AuditEvent.entity_id == outcome.reply_id,
+            AuditEvent.action == "read")).all()
+        assert sorted((e.actor, e.detail["masked"]) for e in reads) == [
+            ("handler1", True), ("leader1", False)]
