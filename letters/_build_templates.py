@@ -75,8 +75,12 @@ def acknowledgement() -> DocxDocument:
     _body(doc, _RECEIVED,
           "经审查，该信访事项符合受理条件，本机关决定予以受理，"
           "并已交由{{ handling_unit }}依法办理。",
-          "根据《信访工作条例》第三十四条，该事项将自受理之日起60日内办结并向你出具"
-          "《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。",
+          # §34's period is for §31 item (六) only; another kind is answered in the period
+          # the office set (§22 (三)), which the regulation does not fix
+          "{% if office_period is defined and office_period %}该事项将在本机关指定的办理期限内"
+          "办理，并将办理结果告知你。{% else %}根据《信访工作条例》第三十四条，该事项将自受理之日起"
+          "60日内办结并向你出具《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。"
+          "{% endif %}",
           # §18, §21 ¶2: how the petitioner follows the matter and evaluates it
           "请你保持通信畅通，配合调查核实。联系电话：{{ contact_phone }}。"
           "{% if query_code %}凭查询码{{ query_code }}在{{ query_url }}查询进展、作出评价。"

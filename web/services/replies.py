@@ -138,8 +138,9 @@ def document_number(instance: Instance, template: str, year: int, number: int | 
 ISSUER_FIELDS = frozenset({"office_name", "doc_number", "issue_date"})
 # The petitioner's query code and page (§21 ¶2) come from the case, never from typed data: a
 # typed code would send the petitioner to another matter, or to none. How the matter came (the
-# 交办单's "来访反映") is the letter's channel, never typed either.
-RECORD_FIELDS = frozenset({"query_code", "query_url", "channel_word"})
+# 交办单's "来访反映") is the letter's channel, never typed either, and so is whether the
+# 受理告知书 promises §34's 60 days or the office's own period (the matter's kind).
+RECORD_FIELDS = frozenset({"query_code", "query_url", "channel_word", "office_period"})
 
 
 def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[str, Any]:
@@ -162,6 +163,8 @@ def reply_context(instance: Instance, letter: Letter, doc_number: str) -> dict[s
         "handling_unit": unit,
         "issue_date": instance.today(),
         "contact_phone": settings["office_phone"],
+        "office_period": letter.case is not None and kinds.period(
+            letter.case.kind, letter.case.sub_kind) == kinds.OFFICE,
         **query_fields(instance, letter),
     }
 

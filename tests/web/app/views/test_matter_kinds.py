@@ -286,3 +286,33 @@ def test_the_dashboards_overdue_follows_each_kinds_clock(office: Office) -> None
         assert {row["case_id"] for row in listed} == late
         assert dashboard.count(instance, "overdue", None, TODAY) == 1
         assert listed[0]["deadline_for"] == "研究论证并予以回复（第二十九条）"
+
+
+def test_the_acknowledgement_promises_section_34_only_where_it_runs(office: Office,
+                                                                     tmp_path: Path) -> None:
+    """§34's 60 days are for §31 item (六) (and a matter not yet classified); the 受理告知书 of
+    a 建议意见 promises the office's own period instead (§22 (三)), never §34's."""
+    import docx
+
+    import letters
+    from records import cases as records_cases
+    from web.services.replies import reply_context
+
+    def notice(letter_id: int) -> str:
+        with Instance(office.home) as instance, instance.db.session() as session:
+            letter = session.get(Letter, letter_id)
+            assert letter is not None
+            context = reply_context(instance, letter, "信受〔2026〕1号")
+        fields = letters.required_fields("acknowledgement")
+        out = letters.render_docx("acknowledgement", {**letters.sample_context(fields),
+                                                      **context}, tmp_path / f"{letter_id}.docx")
+        return "".join(p.text for p in docx.Document(str(out)).paragraphs)
+
+    with Instance(office.home) as instance, instance.db.session() as session:
+        lift = session.get(Case, office.cases["lift"])
+        assert lift is not None
+        records_cases.classify(session, lift, kinds.SUGGESTION, None, actor="clerk1")
+    suggestion, unclassified = notice(office.letters["zhong"]), notice(office.letters["han1"])
+    assert "第三十四条" not in suggestion and "60日" not in suggestion
+    assert "本机关指定的办理期限内办理" in suggestion
+    assert "根据《信访工作条例》第三十四条，该事项将自受理之日起60日内办结" in unclassified
