@@ -88,6 +88,21 @@ def test_a_photo_is_flattened_and_a_scan_is_not(lines: list[tuple[Image.Image, s
     assert np.abs(back - corners[[0, 2]]).max() < 2
 
 
+@pytest.mark.parametrize("seed", [0, 4, 7])
+def test_the_sheet_is_found_with_a_shadow_across_it(
+    lines: list[tuple[Image.Image, str]], seed: int
+):
+    # Before: the shadowed side of the sheet was taken for table (seed 0: a corner 624 px
+    # off, cutting the start of every line), or no sheet was found (seed 4).
+    written = paper.compose_page(lines, paper="grid" if seed % 2 else "ruled", seed=seed)
+    photo = paper.photograph(written.image, seed=seed)
+    size, truth = paper.sheet_corners(written.image.size, seed=seed)
+    assert photo.size == size
+    corners = find_sheet(np.asarray(photo.convert("L")))
+    assert corners is not None
+    assert np.abs(corners - truth).max() < 6
+
+
 @pytest.mark.slow
 def test_a_photographed_page_is_read_with_boxes_on_the_photo(
     lines: list[tuple[Image.Image, str]],
