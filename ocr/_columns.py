@@ -158,14 +158,8 @@ def _bridged(grey: np.ndarray) -> np.ndarray:
     for flip in (False, True):  # rows, then columns (the square's sides)
         work = out.T if flip else out
         rows = _thin_lines(work.astype(np.uint8))
-        y = 0
-        while y < len(rows):
-            if not rows[y]:
-                y += 1
-                continue
-            end = y
-            while end < len(rows) and rows[end]:
-                end += 1
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
+        for y, end in zip(edges[::2], edges[1::2], strict=True):
             above, below = max(y - 2, 0), min(end + 1, len(rows) - 1)
             band = slice(max(y - 1, 0), min(end + 1, len(rows)))
             # A pen stroke on the line is darker than the printed line alone: it stays.
@@ -174,7 +168,6 @@ def _bridged(grey: np.ndarray) -> np.ndarray:
             t = (steps - above) / max(below - above, 1)
             filled = (1 - t) * work[above] + t * work[below]
             work[band] = np.where(printed, filled, work[band])
-            y = end
         out = work.T if flip else work
     return np.clip(out, 0, 255).astype(np.uint8)
 
