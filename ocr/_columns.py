@@ -32,7 +32,8 @@ MAX_PIECE = 1.6
 # darker than the line's median by LINE_KEEP are a stroke on it, kept. Columns as drawn on the
 # 4 composed vertical grid pages of the real lines: chosen on pages 1-2 (none 24.8% CER; strokes
 # not kept: LINE_STEP 20 24.8%, 10 24.2%, LINE_ACROSS 0.4 25.8%; LINE_KEEP 20/40/60/80/120:
-# 23.2/23.0/22.6/22.2/22.8%); pages 3-4, not used to choose: 19.2% -> 15.4% (plain paper 12.2%).
+# 23.2/23.0/22.6/22.2/22.8%); pages 3-4, not used to choose: 19.2% -> 15.4% (plain paper 12.2%;
+# cut with the lines left in, as upright_line does: 17.6%).
 LINE_STEP = 10
 LINE_REACH = 3
 LINE_ACROSS = 0.6
