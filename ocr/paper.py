@@ -228,12 +228,19 @@ def _table(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return table
 
 
-def photograph(page: Image.Image, *, seed: int = 0, tilt: float = 0.08) -> Image.Image:
-    """The page photographed by a phone: on a table, in perspective, shaded, soft, JPEG."""
-    import cv2
+def sheet_corners(
+    size: tuple[int, int], *, seed: int = 0, tilt: float = 0.08
+) -> tuple[tuple[int, int], np.ndarray]:
+    """Where :func:`photograph` puts the sheet: the photo's size and the sheet's corners in it
+    (top-left, top-right, bottom-right, bottom-left), to check the sheet is found."""
+    return _placement(size, np.random.default_rng(seed), tilt)
 
-    rng = np.random.default_rng(seed)
-    w, h = page.size
+
+def _placement(
+    size: tuple[int, int], rng: np.random.Generator, tilt: float
+) -> tuple[tuple[int, int], np.ndarray]:
+    """The photo's size and the sheet's four corners in it, drawn from ``rng``."""
+    w, h = size
     out_w, out_h = round(w * 1.12), round(h * 1.1)
     # Where the sheet's corners land: inside the frame, each pulled by up to ``tilt``.
     pad_x, pad_y = 0.06 * out_w, 0.05 * out_h
@@ -252,6 +259,16 @@ def photograph(page: Image.Image, *, seed: int = 0, tilt: float = 0.08) -> Image
     )
     target[:, 0] = np.clip(target[:, 0], 2, out_w - 3)
     target[:, 1] = np.clip(target[:, 1], 2, out_h - 3)
+    return (out_w, out_h), target
+
+
+def photograph(page: Image.Image, *, seed: int = 0, tilt: float = 0.08) -> Image.Image:
+    """The page photographed by a phone: on a table, in perspective, shaded, soft, JPEG."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    w, h = page.size
+    (out_w, out_h), target = _placement(page.size, rng, tilt)
     source = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     warp = cv2.getPerspectiveTransform(source, target)
     sheet = np.asarray(page.convert("RGB"), dtype=np.float32)
