@@ -77,7 +77,7 @@ def acknowledgement() -> DocxDocument:
           "并已交由{{ handling_unit }}依法办理。",
           # §34's period is for §31 item (六) only; another kind is answered in the period
           # the office set (§22 (三)), which the regulation does not fix
-          "{% if office_period is defined and office_period %}该事项将在本机关指定的办理期限内"
+          "{% if office_period %}该事项将在本机关指定的办理期限内"
           "办理，并将办理结果告知你。{% else %}根据《信访工作条例》第三十四条，该事项将自受理之日起"
           "60日内办结并向你出具《信访事项处理意见书》；情况复杂的，延长期限不得超过30日。"
           "{% endif %}",

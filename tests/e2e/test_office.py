@@ -86,7 +86,9 @@ def test_a_joint_reception_day_is_edited(page: Page, e2e_home: Path) -> None:
         with instance.db.session() as session:
             session.add(Unit(name="县人社局"))
         reception_id = receptions.add_reception(
-            instance, {"leader": "leader1", "place": "县信访局接待大听"}, actor="clerk1")
+            instance, {"leader": "leader1", "place": "县信访局接待大听",
+                       # the other walks of this browser's office record today's reception
+                       "held_on": str(instance.today() - dt.timedelta(days=3))}, actor="clerk1")
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page, "clerk1")
     page.goto(f"/channels/receptions/{reception_id}")

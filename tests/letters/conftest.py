@@ -36,6 +36,8 @@ def context() -> dict[str, Any]:
         "contact_phone": "0319-8123456",
         # §21 ¶2: where and with which code the petitioner follows the matter
         "query_code": "K7QM-3XZ9-PT2D", "query_url": "https://xf.example.gov.cn/query",
+        # §34's 60 days (False) or the office's own period (a matter of another kind)
+        "office_period": False,
     }
 
 

@@ -12,7 +12,7 @@ from letters import TemplateError, required_fields, template_names
 
 ACKNOWLEDGEMENT_FIELDS = {
     "office_name", "doc_number", "petitioner_name", "received_date", "reg_no", "summary",
-    "handling_unit", "issue_date", "contact_phone", "query_code", "query_url",
+    "handling_unit", "issue_date", "contact_phone", "query_code", "query_url", "office_period",
 }
 BUILT_IN = Path(letters.__file__).parent / "templates" / "acknowledgement.docx"
 

@@ -39,7 +39,7 @@ CONTEXT: dict[str, Any] = {
     "summary": "反映房屋拆迁补偿款未按协议足额发放的问题", "handling_unit": UNIT,
     "issue_date": date(2026, 11, 24), "contact_phone": PHONE,
     "query_code": "K7QM-3XZ9-PT2D", "query_url": "https://xf.example.gov.cn/query",
-    "deadline_date": date(2027, 1, 21),
+    "office_period": False, "deadline_date": date(2027, 1, 21),
     "reason": "该事项已经人民法院作出生效判决",
     "legal_basis": "《中华人民共和国民事诉讼法》第一百二十七条",
     "channel": "你可以依法申请再审", "request": "要求按协议足额发放房屋拆迁补偿款",

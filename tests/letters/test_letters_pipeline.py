@@ -50,7 +50,8 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
         "reg_no": "2026-000017", "summary": "反映房屋拆迁补偿款未按协议足额发放的问题",
         "handling_unit": "清河县住房和城乡建设局", "issue_date": date(2026, 11, 24),
         "contact_phone": "0319-8123456", "query_code": "K7QM-3XZ9-PT2D",
-        "query_url": "https://xf.example.gov.cn/query", "channel_word": "来信", **EXTRA}
+        "query_url": "https://xf.example.gov.cn/query", "channel_word": "来信",
+        "office_period": False, **EXTRA}
     made = {}
     with letters.WarmConverter(folder / "warm") as converter:
         for name in letters.template_names():

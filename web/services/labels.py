@@ -55,11 +55,14 @@ EVENT_LABELS = {
     "case-attachment": "上传附件",
     # 领导接待日, 重大紧急 (§25); 调解/和解 (§33) is a "transition" of step "settle"
     "reception-day": "记录领导接待日", "received-at": "列入领导接待日", "urgent": "重大紧急",
+    "edit-reception": "修改领导接待日", "save-filter": "保存常用筛选",
+    "remove-filter": "删除常用筛选", "sign-refused": "签章未通过确认",
 }
 ENTITY_LABELS = {"case": "事项", "letter": "来信", "reply": "文书", "user": "用户",
                  "unit": "单位", "place": "地名", "category": "类别", "route": "分办规则",
                  "template": "文书模板", "seal": "印章", "certificate": "证书",
-                 "calendar": "节假日", "session": "登录", "reception": "接待日"}
+                 "calendar": "节假日", "session": "登录", "reception": "接待日",
+                 "saved_filter": "常用筛选"}
 # Reasons the records layer writes in English (records owns the words it stores).
 REASON_LABELS = {"routing table": "按分办规则自动分办"}
 # Actors that are not people: the demo loader, the scanners' folder, the background reader.
