@@ -339,14 +339,7 @@ def sign_reply(instance: Instance, reply_id: int, *, actor: str, confirmation: C
     _signable(instance, reply_id)
     typed = check(instance, actor, confirmation, reply_id=reply_id)
     with instance.db.session() as session:
-        reply = session.get(Reply, reply_id)
-        if reply is None:
-            raise ReplyError(f"no reply {reply_id}")
-        if reply.superseded_by_id is not None:
-            raise ReplyError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
-                               " sign the current version")
-        if reply.signed_pdf_sha256 is not None:
-            raise ReplyError(f"reply {reply_id} is already signed by {reply.signed_by}")
+        reply = _signable_in(session, reply_id)
         data = reply.data or {}
         instance.replies_dir.mkdir(parents=True, exist_ok=True)
         letter = intake.get_letter(session, reply.letter_id)
@@ -384,14 +377,20 @@ def sign_reply(instance: Instance, reply_id: int, *, actor: str, confirmation: C
 def _signable(instance: Instance, reply_id: int) -> None:
     """Refuse a signature on a missing, replaced or signed reply before asking for anything."""
     with instance.db.session() as session:
-        reply = session.get(Reply, reply_id)
-        if reply is None:
-            raise ReplyError(f"no reply {reply_id}")
-        if reply.superseded_by_id is not None:
-            raise ReplyError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
-                               " sign the current version")
-        if reply.signed_pdf_sha256 is not None:
-            raise ReplyError(f"reply {reply_id} is already signed by {reply.signed_by}")
+        _signable_in(session, reply_id)
+
+
+def _signable_in(session: Session, reply_id: int) -> Reply:
+    """The reply to sign: refused when missing, replaced or already signed."""
+    reply = session.get(Reply, reply_id)
+    if reply is None:
+        raise ReplyError(f"no reply {reply_id}")
+    if reply.superseded_by_id is not None:
+        raise ReplyError(f"reply {reply_id} was replaced by reply {reply.superseded_by_id}:"
+                         " sign the current version")
+    if reply.signed_pdf_sha256 is not None:
+        raise ReplyError(f"reply {reply_id} is already signed by {reply.signed_by}")
+    return reply
 
 
 def generate_many(
