@@ -13,6 +13,7 @@ from sqlalchemy import select
 from records import ReceptionDay, RecordsError, Unit, User, cases, intake, receptions
 from records.privacy import mask_personal
 from records.workflow import STAGE_LABELS, Stage
+from web.services import labels
 from web.services.dates import DateError, parse_day
 from web.services.errors import ServiceError
 from web.services.instance import Instance
@@ -132,6 +133,8 @@ def _summary(instance: Instance, session: Any, day: ReceptionDay) -> dict[str, A
             "units": [{"unit_id": u.id, "name": u.name}
                       for u in receptions.joint_units(session, day)],
             "edited_by": day.edited_by,
+            "edited_by_name": (labels.person(day.edited_by, labels.display_names(
+                session, [day.edited_by])) if day.edited_by else None),
             "edited_at": (instance.local_time(day.edited_at).strftime("%Y-%m-%d %H:%M")
                           if day.edited_at else None),
             "visits": len(receptions.visits(session, day)),

@@ -220,7 +220,7 @@ def test_a_reception_day_is_edited_and_made_a_joint_one_whose_matters_go_to_its_
     """§18 ¶3 联合接访: a day could not be corrected, nor record the units taking part."""
     from sqlalchemy import select
 
-    from records import AuditEvent, ReceptionDay, Unit, cases
+    from records import AuditEvent, ReceptionDay, Unit, User, cases
     from tests.web.app.views.office_data import OTHER_UNIT
     from tests.web.signin import HANDLER_UNIT
 
@@ -239,6 +239,8 @@ def test_a_reception_day_is_edited_and_made_a_joint_one_whose_matters_go_to_its_
         letter = session.get(Letter, letter_id)
         assert letter is not None
         case_id = cases.open_case(session, letter, actor="test").id
+        clerk = session.scalars(select(User).where(User.username == "clerk1")).one()
+        clerk.display_name = "王秀英"  # shown by name, never by user name (issue 21)
     url = f"/channels/receptions/{reception}"
     one = c.post(url, data={"csrf_token": token, "place": "县信访局接待大厅",
                             "units": [str(units[HANDLER_UNIT])]})
@@ -248,7 +250,7 @@ def test_a_reception_day_is_edited_and_made_a_joint_one_whose_matters_go_to_its_
     assert edited.status_code == 303
     page = c.get(url).get_data(as_text=True)
     assert "县联合接访中心" in page and "联合接访" in page
-    assert "最后修改：<span data-raw>clerk1</span>" in page
+    assert "最后修改：<span data-raw>王秀英</span>" in page
     assert HANDLER_UNIT in page and OTHER_UNIT in page and "补记" in page
     refused = c.post(f"{url}/matters/{case_id}", data={"csrf_token": token,
                                                        "unit": str(units["县住建局"])})
