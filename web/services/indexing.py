@@ -31,6 +31,7 @@ from records import Case, Letter, Task, intake, tasks
 from search import CONTENT_VERSION, LetterDoc, SearchError
 from web.services.doubts import doubts
 from web.services.instance import Instance
+from web.services.migration import shown_url
 
 log = logging.getLogger("huiyin.indexing")
 
@@ -337,14 +338,8 @@ def index_description(instance: Instance) -> str:
     """The index's engine and place, fit to show (a database URL loses its password)."""
     engine = str(instance.settings["search_engine"])
     location = instance.index_location
-    if isinstance(location, str):
-        from sqlalchemy.engine import make_url
-
-        try:
-            location = make_url(location).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001 - an unparsable URL is shown as nothing
-            location = "?"
-    return f"{engine}：{location}"
+    shown = shown_url(location) if isinstance(location, str) else location
+    return f"{engine}：{shown}"
 
 
 def pending_upgrade(instance: Instance) -> PendingUpgrade | None:

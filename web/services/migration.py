@@ -22,8 +22,12 @@ class MigrationError(ServiceError):
 
 
 def shown_url(url: str) -> str:
-    """A database URL fit to print: the password masked."""
-    return make_url(url).render_as_string(hide_password=True)
+    """A database or queue URL fit to print, name or hash: the password masked (an unparsable
+    one shown from its host on)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@", 1)[-1] if "@" in url else url
 
 
 def migrate_database(source_url: str, target_url: str, *, batch: int = 1000,

@@ -46,6 +46,7 @@ from typing import Any, Protocol
 from records import tasks
 from records.models import utcnow
 from web.services.instance import Instance
+from web.services.migration import shown_url
 
 log = logging.getLogger("huiyin.queue")
 
@@ -152,7 +153,7 @@ class RedisQueue:
                                   serializer=JsonSerializer(), blocking=True,
                                   read_timeout=max(1, round(wait_s)))
         except (RedisError, ValueError) as e:
-            raise QueueError(f"queue_url {redact(url)}: {e}") from e
+            raise QueueError(f"queue_url {shown_url(url)}: {e}") from e
         self._message = self.huey.task(name="huiyin.task")(_run_by_worker)
         self._send_once = self.huey.storage.conn.register_script(_SEND_ONCE)
         self.url = url
@@ -237,18 +238,7 @@ def _run_by_worker(task_id: int, kind: str, payload: dict[str, Any], letter_id: 
 
 def queue_digest(database_url: str) -> str:
     """A short name of the records' database (its URL without the password)."""
-    return hashlib.sha256(redact(database_url).encode("utf-8")).hexdigest()[:16]
-
-
-def redact(url: str) -> str:
-    """A URL with its password hidden, for messages and names."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url.split("@", 1)[-1] if "@" in url else url
+    return hashlib.sha256(shown_url(database_url).encode("utf-8")).hexdigest()[:16]
 
 
 class JsonSerializer:
